@@ -1,0 +1,32 @@
+package io.lmaas.core.artifacts;
+
+import java.net.URI;
+import java.nio.file.Path;
+
+/**
+ * Where model versions, files and checkpoints live. Filesystem (a directory or volume) for now; URIs
+ * stored in PostgreSQL are {@code file:} URIs so an S3-compatible store can be added beside it.
+ */
+public record ArtifactStore(Path root) {
+
+    public ArtifactStore {
+        root = root.toAbsolutePath().normalize();
+    }
+
+    public Path modelVersion(String modelId, String version) {
+        return root.resolve("models").resolve(modelId).resolve(version);
+    }
+
+    public static String uri(Path path) {
+        return path.toAbsolutePath().normalize().toUri().toString();
+    }
+
+    /** The local path of a {@code file:} artifact URI. */
+    public static Path path(String uri) {
+        URI u = URI.create(uri);
+        if (!"file".equals(u.getScheme())) {
+            throw new IllegalArgumentException("unsupported artifact URI scheme: " + u.getScheme());
+        }
+        return Path.of(u);
+    }
+}

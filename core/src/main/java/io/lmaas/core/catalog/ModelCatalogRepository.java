@@ -1,0 +1,61 @@
+package io.lmaas.core.catalog;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Models and model versions (SQL only). */
+public final class ModelCatalogRepository {
+    private static final String SELECT_MODEL =
+            "SELECT m.id, m.task, m.owner_tenant_id, m.description, m.created_at FROM models m ";
+
+    private final Pool pool;
+
+    public ModelCatalogRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Registers a model and one version; idempotent (an existing model or version is left as it is). */
+    public Future<Void> register(ModelRecord model, String version, String artifactUri) {
+        return pool.withTransaction(conn -> conn
+                .preparedQuery("INSERT INTO models (id, task, owner_tenant_id, description) VALUES ($1, $2, $3, $4)"
+                        + " ON CONFLICT (id) DO NOTHING")
+                .execute(Tuple.of(model.id(), model.task().wireName(), model.ownerTenantId(), model.description()))
+                .compose(r -> conn
+                        .preparedQuery("INSERT INTO model_versions (model_id, version, artifact_uri) VALUES ($1, $2, $3)"
+                                + " ON CONFLICT (model_id, version) DO NOTHING")
+                        .execute(Tuple.of(model.id(), version, artifactUri)))
+                .mapEmpty());
+    }
+
+    /** Every model that has at least one version, in id order. */
+    public Future<List<ModelRecord>> listWithVersions() {
+        return pool.query(SELECT_MODEL
+                        + "WHERE EXISTS (SELECT 1 FROM model_versions v WHERE v.model_id = m.id) ORDER BY m.id")
+                .execute()
+                .map(rows -> {
+                    List<ModelRecord> out = new ArrayList<>();
+                    rows.forEach(row -> out.add(toModel(row)));
+                    return out;
+                });
+    }
+
+    public Future<Optional<ModelRecord>> find(String id) {
+        return pool.preparedQuery(SELECT_MODEL + "WHERE m.id = $1")
+                .execute(Tuple.of(id))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(toModel(rows.iterator().next())));
+    }
+
+    private static ModelRecord toModel(Row row) {
+        return new ModelRecord(
+                row.getString("id"),
+                ModelTask.fromWire(row.getString("task")).orElseThrow(),
+                row.getString("owner_tenant_id"),
+                row.getString("description"),
+                row.getOffsetDateTime("created_at"));
+    }
+}

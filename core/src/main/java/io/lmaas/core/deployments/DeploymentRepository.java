@@ -1,0 +1,62 @@
+package io.lmaas.core.deployments;
+
+import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.ids.Ids;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Desired deployments (SQL only). */
+public final class DeploymentRepository {
+    private final Pool pool;
+
+    public DeploymentRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Makes sure the model version has a deployment; returns its id. An existing deployment of the same
+     * model version is kept as it is (its replica count may have been changed by an operator).
+     */
+    public Future<String> ensure(String modelId, String version, int replicas) {
+        return pool.withTransaction(conn -> conn
+                .preparedQuery("SELECT id FROM deployments WHERE model_id = $1 AND version = $2 ORDER BY created_at LIMIT 1")
+                .execute(Tuple.of(modelId, version))
+                .compose(rows -> {
+                    if (rows.size() > 0) {
+                        return Future.succeededFuture(rows.iterator().next().getString("id"));
+                    }
+                    String id = Ids.deployment();
+                    return conn.preparedQuery("INSERT INTO deployments (id, model_id, version, replicas) VALUES ($1, $2, $3, $4)")
+                            .execute(Tuple.of(id, modelId, version, replicas))
+                            .map(id);
+                }));
+    }
+
+    public Future<Void> scale(String deploymentId, int replicas) {
+        return pool.preparedQuery("UPDATE deployments SET replicas = $2, updated_at = now() WHERE id = $1")
+                .execute(Tuple.of(deploymentId, replicas))
+                .mapEmpty();
+    }
+
+    public Future<List<DesiredDeployment>> listDesired() {
+        return pool.query("SELECT d.id, d.model_id, d.version, d.replicas, m.task, v.artifact_uri"
+                        + " FROM deployments d"
+                        + " JOIN models m ON m.id = d.model_id"
+                        + " JOIN model_versions v ON v.model_id = d.model_id AND v.version = d.version"
+                        + " ORDER BY d.id")
+                .execute()
+                .map(rows -> {
+                    List<DesiredDeployment> out = new ArrayList<>();
+                    for (Row r : rows) {
+                        out.add(new DesiredDeployment(r.getString("id"), r.getString("model_id"), r.getString("version"),
+                                ModelTask.fromWire(r.getString("task")).orElseThrow(), r.getInteger("replicas"),
+                                r.getString("artifact_uri")));
+                    }
+                    return out;
+                });
+    }
+}

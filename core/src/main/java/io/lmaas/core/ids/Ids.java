@@ -1,0 +1,33 @@
+package io.lmaas.core.ids;
+
+import java.security.SecureRandom;
+
+/** Random identifiers with a readable type prefix, e.g. {@code tn-7kq2m9x4d1ab}. */
+public final class Ids {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+
+    private Ids() {
+    }
+
+    /** {@code length} random characters from a 32-letter alphabet with no look-alikes (no 0/o, 1/l). */
+    public static String random(int length) {
+        char[] out = new char[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+        }
+        return new String(out);
+    }
+
+    public static String tenant() {
+        return "tn-" + random(12);
+    }
+
+    public static String request() {
+        return "req-" + random(20);
+    }
+
+    public static String deployment() {
+        return "dep-" + random(12);
+    }
+}

@@ -1,0 +1,73 @@
+package io.lmaas.deploy;
+
+import io.lmaas.core.config.ConfigException;
+import io.lmaas.core.config.Settings;
+import io.lmaas.deploy.local.LocalPlatform;
+import io.lmaas.deploy.local.PlatformConfig;
+import io.lmaas.worker.serve.WorkerConfig;
+import io.lmaas.worker.serve.WorkerProcess;
+import io.lmaas.worker.starter.StarterModels;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The {@code lmaas} distribution's entry point, one subcommand per role:
+ * <pre>
+ *   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://...]
+ *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1]
+ *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
+ * </pre>
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        // DJL must never reach the network (telemetry, downloads): every JVM of the distribution runs offline.
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        Args args = Args.parse(argv);
+        Settings settings = Settings.of(args.flags());
+        try {
+            switch (String.join(" ", args.words())) {
+                case "up" -> up(settings);
+                case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
+                case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
+                        Path.of(settings.required("out")).toAbsolutePath(), settings.integer("seed", 42, 0, Integer.MAX_VALUE));
+                case "", "help" -> usage(0);
+                default -> {
+                    System.err.println("lmaas: unknown command '" + String.join(" ", args.words()) + "'");
+                    usage(2);
+                }
+            }
+        } catch (ConfigException e) {
+            System.err.println("lmaas: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static void up(Settings settings) throws Exception {
+        PlatformConfig config = PlatformConfig.from(settings, System.getProperty("java.class.path"),
+                Path.of(System.getProperty("java.home"), "bin", "java"));
+        LocalPlatform platform = LocalPlatform.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            platform.close();
+            stopped.countDown();
+        }, "lmaas-shutdown"));
+        System.out.println("LMaaS gateway: " + platform.url());
+        System.out.println("Admin token:   " + platform.adminTokenFile() + " (mode 600)");
+        platform.starters().onSuccess(v -> System.out.println("Starter models registered; workers are starting."));
+        stopped.await();
+    }
+
+    private static void usage(int status) {
+        System.out.println("""
+                usage:
+                  lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
+                  lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
+                  lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
+                """);
+        System.exit(status);
+    }
+}

@@ -1,0 +1,132 @@
+package io.lmaas.deploy.local;
+
+import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.db.EmbeddedDatabase;
+import io.lmaas.core.db.Migrations;
+import io.lmaas.core.db.Pools;
+import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.core.deployments.EndpointRepository;
+import io.lmaas.gateway.GatewayConfig;
+import io.lmaas.gateway.GatewayVerticle;
+import io.lmaas.scheduler.SchedulerVerticle;
+import io.lmaas.scheduler.local.LocalBackend;
+import io.lmaas.scheduler.local.LocalBackendConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Local mode: every role in one process, workers as child processes. Starts PostgreSQL (embedded unless
+ * a URL is given), migrates the schema, starts the gateway and the scheduler's local backend, and
+ * prepares the starter models in the background.
+ */
+public final class LocalPlatform implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalPlatform.class);
+    public static final String MAIN_CLASS = "io.lmaas.deploy.Main";
+
+    private final PlatformConfig config;
+    private EmbeddedDatabase embedded;
+    private Vertx vertx;
+    private Pool pool;
+    private GatewayVerticle gateway;
+    private Future<Void> starters = Future.succeededFuture();
+
+    private LocalPlatform(PlatformConfig config) {
+        this.config = config;
+    }
+
+    /** Starts everything but the starter models, which are prepared in the background (see {@link #starters()}). */
+    public static LocalPlatform start(PlatformConfig config) throws Exception {
+        LocalPlatform p = new LocalPlatform(config);
+        try {
+            p.startAll();
+            return p;
+        } catch (Exception | Error e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    private void startAll() throws Exception {
+        Files.createDirectories(config.dataDir());
+        String adminToken = Secrets.readOrCreate(config.dataDir().resolve("admin-token"), 32);
+        byte[] keyHashSecret = Secrets.readOrCreate(config.dataDir().resolve("secrets").resolve("key-hash-secret"), 32)
+                .getBytes(StandardCharsets.UTF_8);
+
+        DatabaseUrl url;
+        if (config.databaseUrl().isPresent()) {
+            url = DatabaseUrl.parse(config.databaseUrl().get());
+        } else {
+            embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"));
+            url = embedded.url();
+        }
+        LOG.info("database {}", url);
+        Migrations.migrate(url);
+
+        vertx = Vertx.vertx();
+        pool = Pools.create(vertx, url, 16);
+
+        GatewayConfig gatewayConfig = new GatewayConfig(config.host(), config.port(), adminToken, keyHashSecret,
+                Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), 16 * 1024 * 1024);
+        gateway = new GatewayVerticle(gatewayConfig, pool);
+        await(vertx.deployVerticle(gateway));
+
+        LocalBackendConfig workers = new LocalBackendConfig(config.javaBinary(), config.classpath(), MAIN_CLASS,
+                config.workerJvmOptions(), LocalBackendConfig.WORKER_ENVIRONMENT, config.dataDir().resolve("run"),
+                config.logs(), 1, Duration.ofMillis(500), Duration.ofSeconds(30));
+        LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC());
+        DeploymentRepository deployments = new DeploymentRepository(pool);
+        await(vertx.deployVerticle(new SchedulerVerticle(deployments, new EndpointRepository(pool), backend,
+                Duration.ofSeconds(1))));
+
+        starters = new StarterBootstrap(vertx, config, workers, new ArtifactStore(config.artifacts()),
+                new ModelCatalogRepository(pool), deployments).run()
+                .onFailure(e -> LOG.error("starter models are not available: {}", e.getMessage()));
+    }
+
+    public int port() {
+        return gateway.port();
+    }
+
+    public String url() {
+        String host = "0.0.0.0".equals(config.host()) ? "127.0.0.1" : config.host();
+        return "http://" + host + ":" + port();
+    }
+
+    public Path adminTokenFile() {
+        return config.dataDir().resolve("admin-token");
+    }
+
+    /** Completes when the starter models are trained (if needed), registered and deployed. */
+    public Future<Void> starters() {
+        return starters;
+    }
+
+    @Override
+    public void close() {
+        if (vertx != null) {
+            try {
+                vertx.close().await(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("shutdown: {}", e.toString());
+            }
+        }
+        if (embedded != null) {
+            embedded.close();
+        }
+    }
+
+    private static <T> T await(Future<T> f) throws Exception {
+        return f.await(120, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,36 @@
+package io.lmaas.deploy.local;
+
+import io.lmaas.core.config.Settings;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code lmaas up}: where the gateway listens, where data lives, which database to use, how worker
+ * processes are started.
+ */
+public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, String classpath,
+        Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
+    static final Set<String> FLAGS = Set.of("host", "port", "data-dir", "database-url");
+
+    public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
+        return new PlatformConfig(
+                s.string("host", "127.0.0.1"),
+                s.integer("port", 8080, 0, 65535),
+                s.path("data-dir", ".lmaas"),
+                s.optional("database-url"),
+                classpath,
+                javaBinary,
+                List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                42L);
+    }
+
+    public Path artifacts() {
+        return dataDir.resolve("artifacts");
+    }
+
+    public Path logs() {
+        return dataDir.resolve("logs");
+    }
+}

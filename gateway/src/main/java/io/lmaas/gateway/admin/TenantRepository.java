@@ -1,0 +1,43 @@
+package io.lmaas.gateway.admin;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Tenants (SQL only). */
+final class TenantRepository {
+    private TenantRepository() {
+    }
+
+    static Future<Tenant> insert(SqlClient conn, String id, String name) {
+        return conn.preparedQuery("INSERT INTO tenants (id, name) VALUES ($1, $2) RETURNING id, name, created_at")
+                .execute(Tuple.of(id, name))
+                .map(rows -> toTenant(rows.iterator().next()));
+    }
+
+    static Future<Optional<Tenant>> find(SqlClient client, String id) {
+        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE id = $1")
+                .execute(Tuple.of(id))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(toTenant(rows.iterator().next())));
+    }
+
+    /** Tenants in id order, after {@code after} (exclusive) when given. */
+    static Future<List<Tenant>> list(SqlClient client, String after, int limit) {
+        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE ($1::text IS NULL OR id > $1)"
+                        + " ORDER BY id LIMIT $2")
+                .execute(Tuple.of(after, limit))
+                .map(rows -> {
+                    List<Tenant> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(toTenant(r)));
+                    return out;
+                });
+    }
+
+    private static Tenant toTenant(Row r) {
+        return new Tenant(r.getString("id"), r.getString("name"), r.getOffsetDateTime("created_at"));
+    }
+}

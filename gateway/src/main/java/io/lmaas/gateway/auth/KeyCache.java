@@ -1,0 +1,45 @@
+package io.lmaas.gateway.auth;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Bounded, time-limited cache of key lookups (including "no such key"), so authentication needs no
+ * database round trip on the hot path. Entries live {@code ttl}; the least recently used go first.
+ */
+final class KeyCache {
+    private record Entry(Optional<StoredKey> key, Instant loadedAt) {
+    }
+
+    private final Clock clock;
+    private final Duration ttl;
+    private final Map<String, Entry> entries;
+
+    KeyCache(Clock clock, Duration ttl, int maxEntries) {
+        this.clock = clock;
+        this.ttl = ttl;
+        this.entries = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
+                return size() > maxEntries;
+            }
+        };
+    }
+
+    /** The cached lookup, if fresh: empty = not cached; Optional.empty() inside = known not to exist. */
+    synchronized Optional<Optional<StoredKey>> get(String keyId) {
+        Entry e = entries.get(keyId);
+        if (e == null || e.loadedAt().plus(ttl).isBefore(clock.instant())) {
+            return Optional.empty();
+        }
+        return Optional.of(e.key());
+    }
+
+    synchronized void put(String keyId, Optional<StoredKey> key) {
+        entries.put(keyId, new Entry(key, clock.instant()));
+    }
+}

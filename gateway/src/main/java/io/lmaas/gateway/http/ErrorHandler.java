@@ -1,0 +1,51 @@
+package io.lmaas.gateway.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.json.DecodeException;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place failures become HTTP answers. Known failures keep their status and code; anything else
+ * is logged with the request id and answered 500 {@code internal_error} without internals.
+ */
+public final class ErrorHandler implements Handler<RoutingContext> {
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorHandler.class);
+
+    private final Responder responder;
+
+    public ErrorHandler(Responder responder) {
+        this.responder = responder;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        responder.error(ctx, map(ctx));
+    }
+
+    private static ApiException map(RoutingContext ctx) {
+        Throwable failure = ctx.failure();
+        if (failure instanceof ApiException api) {
+            return api;
+        }
+        if (failure instanceof DecodeException) {
+            return ApiException.badRequest("invalid_json", null, "request body is not valid JSON");
+        }
+        int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
+        return switch (status) {
+            case 400 -> ApiException.badRequest("invalid_request", null, "the request is malformed");
+            case 404 -> ApiException.notFound("not_found", "no such route: " + ctx.request().method() + " " + ctx.request().path());
+            case 405 -> new ApiException(405, "invalid_request_error", "method_not_allowed", null,
+                    "method " + ctx.request().method() + " is not allowed on " + ctx.request().path(), null);
+            case 413 -> new ApiException(413, "invalid_request_error", "request_too_large", null, "request body is too large", null);
+            default -> {
+                LOG.error("[{}] unhandled failure on {} {}", RequestContext.requestId(ctx), ctx.request().method(),
+                        ctx.request().path(), failure);
+                yield new ApiException(500, "server_error", "internal_error",
+                        null, "internal error; quote request id " + RequestContext.requestId(ctx), null);
+            }
+        };
+    }
+}

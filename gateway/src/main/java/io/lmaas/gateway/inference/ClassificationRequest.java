@@ -1,0 +1,50 @@
+package io.lmaas.gateway.inference;
+
+import io.lmaas.gateway.http.ApiException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code POST /v1/classifications} body: {@code {"model", "input": string | string[]}} (pure parsing). */
+public record ClassificationRequest(String model, List<String> inputs) {
+    public static final int MAX_INPUTS = 256;
+    public static final int MAX_INPUT_CHARS = 100_000;
+
+    public static ClassificationRequest parse(JsonObject body) {
+        String model = Requests.model(body);
+        Object input = body.getValue("input");
+        List<String> inputs = new ArrayList<>();
+        if (input == null) {
+            throw ApiException.missingParam("input");
+        } else if (input instanceof String s) {
+            inputs.add(s);
+        } else if (input instanceof JsonArray array) {
+            if (array.isEmpty()) {
+                throw ApiException.invalidParam("input", "'input' must not be an empty array");
+            }
+            if (array.size() > MAX_INPUTS) {
+                throw ApiException.invalidParam("input", "'input' may hold at most " + MAX_INPUTS + " strings");
+            }
+            for (int i = 0; i < array.size(); i++) {
+                if (!(array.getValue(i) instanceof String s)) {
+                    throw ApiException.invalidParam("input", "input[" + i + "] must be a string");
+                }
+                inputs.add(s);
+            }
+        } else {
+            throw ApiException.invalidParam("input", "'input' must be a string or an array of strings");
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            String s = inputs.get(i);
+            String where = inputs.size() == 1 && input instanceof String ? "input" : "input[" + i + "]";
+            if (s.isBlank()) {
+                throw ApiException.invalidParam("input", where + " must not be empty");
+            }
+            if (s.length() > MAX_INPUT_CHARS) {
+                throw ApiException.invalidParam("input", where + " is longer than " + MAX_INPUT_CHARS + " characters");
+            }
+        }
+        return new ClassificationRequest(model, List.copyOf(inputs));
+    }
+}

@@ -1,0 +1,108 @@
+package io.lmaas.gateway.inference;
+
+import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.ids.Ids;
+import io.lmaas.gateway.auth.TenantPrincipal;
+import io.lmaas.gateway.http.Json;
+import io.lmaas.gateway.http.RequestContext;
+import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.usage.Metering;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+
+/**
+ * The tenant inference API, OpenAI-compatible where OpenAI has the endpoint: {@code GET /v1/models},
+ * {@code GET /v1/models/{id}}, {@code POST /v1/classifications}, {@code POST /v1/completions}.
+ * Handlers parse, call {@link InferenceService}, record usage on the request's draft, render.
+ */
+public final class InferenceRoutes {
+    private final InferenceService service;
+    private final Responder responder;
+
+    public InferenceRoutes(InferenceService service, Responder responder) {
+        this.service = service;
+        this.responder = responder;
+    }
+
+    /** Mounted under {@code /v1} after authentication and metering. */
+    public Router router(Vertx vertx) {
+        Router r = Router.router(vertx);
+        r.get("/models").handler(this::listModels);
+        r.get("/models/:id").handler(this::getModel);
+        r.post("/classifications").handler(this::classify);
+        r.post("/completions").handler(this::complete);
+        return r;
+    }
+
+    private void listModels(RoutingContext ctx) {
+        JsonArray data = new JsonArray();
+        service.models(TenantPrincipal.of(ctx)).forEach(m -> data.add(modelJson(m)));
+        responder.json(ctx, 200, new JsonObject().put("object", "list").put("data", data));
+    }
+
+    private void getModel(RoutingContext ctx) {
+        Metering.draft(ctx).model(ctx.pathParam("id"));
+        responder.json(ctx, 200, modelJson(service.model(TenantPrincipal.of(ctx), ctx.pathParam("id"))));
+    }
+
+    private void classify(RoutingContext ctx) {
+        JsonObject body = Json.body(ctx);
+        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
+        ClassificationRequest request = ClassificationRequest.parse(body);
+        service.classify(TenantPrincipal.of(ctx), request).onSuccess(results -> {
+            int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
+            Metering.draft(ctx).tokens(tokens, 0);
+            JsonArray data = new JsonArray();
+            for (int i = 0; i < results.size(); i++) {
+                InferenceService.Classified c = results.get(i);
+                JsonObject scores = new JsonObject();
+                c.scores().forEach(scores::put);
+                data.add(new JsonObject().put("index", i).put("label", c.label()).put("score", c.score()).put("scores", scores));
+            }
+            responder.json(ctx, 200, new JsonObject()
+                    .put("id", "clf-" + RequestContext.requestId(ctx))
+                    .put("object", "list")
+                    .put("model", request.model())
+                    .put("data", data)
+                    .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens)));
+        }).onFailure(ctx::fail);
+    }
+
+    private void complete(RoutingContext ctx) {
+        JsonObject body = Json.body(ctx);
+        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
+        CompletionRequest request = CompletionRequest.parse(body);
+        service.complete(TenantPrincipal.of(ctx), request).onSuccess(results -> {
+            int prompt = results.stream().mapToInt(InferenceService.Completed::promptTokens).sum();
+            int completion = results.stream().mapToInt(InferenceService.Completed::completionTokens).sum();
+            Metering.draft(ctx).tokens(prompt, completion);
+            JsonArray choices = new JsonArray();
+            for (int i = 0; i < results.size(); i++) {
+                InferenceService.Completed c = results.get(i);
+                choices.add(new JsonObject().put("text", c.text()).put("index", i).putNull("logprobs")
+                        .put("finish_reason", c.finishReason()));
+            }
+            responder.json(ctx, 200, new JsonObject()
+                    .put("id", "cmpl-" + Ids.random(24))
+                    .put("object", "text_completion")
+                    .put("created", Instant.now().getEpochSecond())
+                    .put("model", request.model())
+                    .put("choices", choices)
+                    .put("usage", new JsonObject().put("prompt_tokens", prompt).put("completion_tokens", completion)
+                            .put("total_tokens", prompt + completion)));
+        }).onFailure(ctx::fail);
+    }
+
+    private static JsonObject modelJson(ModelRecord m) {
+        return new JsonObject()
+                .put("id", m.id())
+                .put("object", "model")
+                .put("created", m.createdAt().toEpochSecond())
+                .put("owned_by", m.ownerTenantId() == null ? "lmaas" : m.ownerTenantId())
+                .put("task", m.task().wireName());
+    }
+}

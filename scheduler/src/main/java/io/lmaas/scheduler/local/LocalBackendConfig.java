@@ -1,0 +1,24 @@
+package io.lmaas.scheduler.local;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How the local backend starts worker processes: the same distribution (java, classpath, main class)
+ * with {@code worker serve ...}, the environment every DJL JVM needs, and where run files and logs go.
+ */
+public record LocalBackendConfig(Path javaBinary, String classpath, String mainClass, List<String> jvmOptions,
+        Map<String, String> environment, Path runDirectory, Path logDirectory, int inferenceThreads,
+        Duration healthTimeout, Duration maxBackoff) {
+
+    /** The environment every worker JVM gets: DJL offline and without telemetry, one OpenMP thread. */
+    public static final Map<String, String> WORKER_ENVIRONMENT =
+            Map.of("DJL_OFFLINE", "true", "OPT_OUT_TRACKING", "true", "OMP_NUM_THREADS", "1");
+
+    public LocalBackendConfig {
+        jvmOptions = List.copyOf(jvmOptions);
+        environment = Map.copyOf(environment);
+    }
+}

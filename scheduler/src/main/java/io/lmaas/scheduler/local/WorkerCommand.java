@@ -1,0 +1,31 @@
+package io.lmaas.scheduler.local;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The command line of one worker process (pure). */
+public final class WorkerCommand {
+    private WorkerCommand() {
+    }
+
+    public static List<String> serve(LocalBackendConfig config, String modelId, Path modelDir, Path portFile, long parentPid) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(config.javaBinary().toString());
+        cmd.addAll(config.jvmOptions());
+        cmd.add("-DOPT_OUT_TRACKING=true");
+        cmd.add("-Dai.djl.offline=true");
+        cmd.add("-cp");
+        cmd.add(config.classpath());
+        cmd.add(config.mainClass());
+        cmd.add("worker");
+        cmd.add("serve");
+        cmd.add("--model-dir=" + modelDir);
+        cmd.add("--model-id=" + modelId);
+        cmd.add("--port=0");
+        cmd.add("--port-file=" + portFile);
+        cmd.add("--parent-pid=" + parentPid);
+        cmd.add("--threads=" + config.inferenceThreads());
+        return cmd;
+    }
+}

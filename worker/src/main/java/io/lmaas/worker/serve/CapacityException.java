@@ -1,0 +1,8 @@
+package io.lmaas.worker.serve;
+
+/** The worker's inference queue is full: rejected at once rather than left to time out. */
+public final class CapacityException extends RuntimeException {
+    public CapacityException(String message) {
+        super(message, null, false, false);
+    }
+}
