@@ -21,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,7 @@ public final class LocalPlatform implements AutoCloseable {
     private Vertx vertx;
     private Pool pool;
     private GatewayVerticle gateway;
+    private final Deque<String> deployments = new ArrayDeque<>();
     private Future<Void> starters = Future.succeededFuture();
 
     private LocalPlatform(PlatformConfig config) {
@@ -79,15 +82,15 @@ public final class LocalPlatform implements AutoCloseable {
         GatewayConfig gatewayConfig = new GatewayConfig(config.host(), config.port(), adminToken, keyHashSecret,
                 Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), 16 * 1024 * 1024);
         gateway = new GatewayVerticle(gatewayConfig, pool);
-        await(vertx.deployVerticle(gateway));
+        deployments.push(await(vertx.deployVerticle(gateway)));
 
         LocalBackendConfig workers = new LocalBackendConfig(config.javaBinary(), config.classpath(), MAIN_CLASS,
                 config.workerJvmOptions(), LocalBackendConfig.WORKER_ENVIRONMENT, config.dataDir().resolve("run"),
                 config.logs(), 1, Duration.ofMillis(500), Duration.ofSeconds(30));
         LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC());
         DeploymentRepository deployments = new DeploymentRepository(pool);
-        await(vertx.deployVerticle(new SchedulerVerticle(deployments, new EndpointRepository(pool), backend,
-                Duration.ofSeconds(1))));
+        this.deployments.push(await(vertx.deployVerticle(new SchedulerVerticle(deployments, new EndpointRepository(pool),
+                backend, Duration.ofSeconds(1)))));
 
         starters = new StarterBootstrap(vertx, config, workers, new ArtifactStore(config.artifacts()),
                 new ModelCatalogRepository(pool), deployments).run()
@@ -112,10 +115,17 @@ public final class LocalPlatform implements AutoCloseable {
         return starters;
     }
 
+    /** Stops the roles in reverse order (scheduler first: it stops the workers), then the pool, Vert.x, PostgreSQL. */
     @Override
     public void close() {
         if (vertx != null) {
             try {
+                while (!deployments.isEmpty()) {
+                    vertx.undeploy(deployments.pop()).await(30, TimeUnit.SECONDS);
+                }
+                if (pool != null) {
+                    pool.close().await(10, TimeUnit.SECONDS);
+                }
                 vertx.close().await(30, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warn("shutdown: {}", e.toString());

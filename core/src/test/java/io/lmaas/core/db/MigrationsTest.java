@@ -1,0 +1,30 @@
+package io.lmaas.core.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lmaas.core.testing.TestDatabases;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MigrationsTest {
+
+    @Test
+    void createsTheSystemOfRecordAndIsIdempotent() throws Exception {
+        DatabaseUrl url = TestDatabases.fresh();
+        List<String> tables = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+                ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        }
+        assertThat(tables).contains("tenants", "api_keys", "usage_ledger", "models", "model_versions", "deployments",
+                "endpoints", "files", "jobs", "job_events", "audit_log");
+        assertThat(Migrations.migrate(url)).isZero();
+    }
+}

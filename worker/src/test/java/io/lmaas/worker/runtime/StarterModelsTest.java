@@ -1,0 +1,108 @@
+package io.lmaas.worker.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lmaas.worker.starter.SyntheticTopics;
+import io.lmaas.worker.testing.TrainedStarters;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The starter models as the platform trains them, served by the worker's runtimes (real DJL/PyTorch). */
+class StarterModelsTest {
+    private static ClassifierRuntime classifier;
+    private static GeneratorRuntime generator;
+
+    @BeforeAll
+    static void load() {
+        classifier = (ClassifierRuntime) ModelRuntime.load(TrainedStarters.classifier());
+        generator = (GeneratorRuntime) ModelRuntime.load(TrainedStarters.generator());
+    }
+
+    @AfterAll
+    static void close() {
+        classifier.close();
+        generator.close();
+    }
+
+    @Test
+    void classifierIsAccurateOnHeldOutSentences() {
+        Set<String> seen = new HashSet<>();
+        SyntheticTopics.examples(4000, 42).forEach(e -> seen.add(e.text()));
+        List<SyntheticTopics.Example> heldOut = SyntheticTopics.examples(600, 7).stream()
+                .filter(e -> !seen.contains(e.text())).toList();
+        assertThat(heldOut).hasSizeGreaterThan(300);
+        int correct = 0;
+        for (int from = 0; from < heldOut.size(); from += 50) {
+            List<SyntheticTopics.Example> batch = heldOut.subList(from, Math.min(heldOut.size(), from + 50));
+            List<Classification> results = classifier.classify(batch.stream().map(SyntheticTopics.Example::text).toList());
+            for (int i = 0; i < batch.size(); i++) {
+                if (results.get(i).label().equals(batch.get(i).label())) {
+                    correct++;
+                }
+            }
+        }
+        assertThat((double) correct / heldOut.size()).isGreaterThanOrEqualTo(0.9);
+    }
+
+    @Test
+    void classificationScoresAreAProbabilityDistributionAndBatchingDoesNotChangeThem() {
+        Classification alone = classifier.classify(List.of("heavy rain flooded the harbor")).get(0);
+        Classification batched = classifier.classify(List.of("the striker scored", "heavy rain flooded the harbor",
+                "investors bought the dividend after the earnings call and sold share prices")).get(1);
+        assertThat(alone.label()).isEqualTo("weather");
+        assertThat(alone.scores().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0,
+                org.assertj.core.data.Offset.offset(1e-4));
+        alone.scores().forEach((label, p) -> assertThat(batched.scores().get(label)).isCloseTo(p,
+                org.assertj.core.data.Offset.offset(1e-4)));
+        assertThat(alone.tokens()).isPositive();
+    }
+
+    @Test
+    void trainingReportRecordsFallingLossAndAccuracy() throws Exception {
+        JsonObject report = new JsonObject(Files.readString(TrainedStarters.classifier().resolve("training.json")));
+        List<Object> loss = report.getJsonArray("epoch_loss").getList();
+        assertThat(((Number) loss.get(loss.size() - 1)).doubleValue()).isLessThan(((Number) loss.get(0)).doubleValue());
+        assertThat(report.getDouble("validation_accuracy")).isGreaterThanOrEqualTo(0.9);
+    }
+
+    @Test
+    void greedyGenerationIsDeterministicAndFollowsThePrompt() {
+        Generation sports = generator.generate(new GenerationRequest("the striker", 12, 0, 1));
+        Generation again = generator.generate(new GenerationRequest("the striker", 12, 0, 99));
+        Generation weather = generator.generate(new GenerationRequest("the storm", 12, 0, 1));
+        assertThat(sports.text()).isNotBlank().isEqualTo(again.text());
+        assertThat(weather.text()).isNotBlank().isNotEqualTo(sports.text());
+        assertThat(sports.promptTokens()).isPositive();
+        assertThat(sports.completionTokens()).isBetween(1, 12);
+    }
+
+    @Test
+    void sameSeedSameTextAndFinishReasons() {
+        Generation a = generator.generate(new GenerationRequest("investors", 20, 0.9, 1234));
+        Generation b = generator.generate(new GenerationRequest("investors", 20, 0.9, 1234));
+        assertThat(a).isEqualTo(b);
+        Generation shortOne = generator.generate(new GenerationRequest("the coach", 3, 0, 0));
+        assertThat(shortOne.finishReason()).isEqualTo("length");
+        assertThat(shortOne.completionTokens()).isEqualTo(3);
+        Generation longOne = generator.generate(new GenerationRequest("the coach", 200, 0, 0));
+        assertThat(longOne.finishReason()).isEqualTo("stop");
+        assertThat(longOne.completionTokens()).isLessThan(200);
+    }
+
+    @Test
+    void anyLanguageIsAcceptedAndTheWindowSlidesPastTheContext() {
+        Generation chinese = generator.generate(new GenerationRequest("大模型即服务 🚀 مرحبا", 5, 0, 0));
+        assertThat(chinese.promptTokens()).isGreaterThan(5);
+        assertThat(chinese.completionTokens()).isPositive();
+        String longPrompt = "the storm battered the harbor. ".repeat(30);
+        Generation slid = generator.generate(new GenerationRequest(longPrompt, 8, 0, 0));
+        assertThat(slid.promptTokens()).isGreaterThan(generator.properties().spec().maxLength());
+        assertThat(slid.completionTokens()).isPositive();
+    }
+}

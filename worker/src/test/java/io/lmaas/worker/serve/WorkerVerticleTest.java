@@ -1,0 +1,107 @@
+package io.lmaas.worker.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lmaas.worker.testing.TrainedStarters;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.core.buffer.Buffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The worker's HTTP API over real HTTP with real models. */
+class WorkerVerticleTest {
+    private Vertx vertx;
+    private WebClient client;
+
+    @BeforeEach
+    void setUp() {
+        vertx = Vertx.vertx();
+        client = WebClient.create(vertx);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    private int start(Path modelDir, Path portFile) throws Exception {
+        WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(modelDir, "m", "127.0.0.1", 0, portFile, 2, 16,
+                Optional.empty()));
+        vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> worker.state() != ModelState.LOADING);
+        return worker.port();
+    }
+
+    private HttpResponse<Buffer> post(int port, String path, String body) throws Exception {
+        return client.post(port, "127.0.0.1", path).sendBuffer(Buffer.buffer(body)).await(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void classifiesAndReportsReadinessAndItsPort(@TempDir Path tmp) throws Exception {
+        Path portFile = tmp.resolve("w.port");
+        int port = start(TrainedStarters.classifier(), portFile);
+        assertThat(Files.readString(portFile)).isEqualTo(Integer.toString(port));
+
+        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").send().await(10, TimeUnit.SECONDS);
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.bodyAsJsonObject().getString("state")).isEqualTo("ready");
+        assertThat(health.bodyAsJsonObject().getString("task")).isEqualTo("text-classification");
+
+        HttpResponse<Buffer> r = post(port, "/v1/classify", new JsonObject()
+                .put("inputs", new JsonArray().add("the hedge fund sold share prices").add("the storm hit the islands")).encode());
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonArray data = r.bodyAsJsonObject().getJsonArray("data");
+        assertThat(data.getJsonObject(0).getString("label")).isEqualTo("finance");
+        assertThat(data.getJsonObject(1).getString("label")).isEqualTo("weather");
+    }
+
+    @Test
+    void badRequestsGetClearErrors() throws Exception {
+        int port = start(TrainedStarters.classifier(), null);
+        HttpResponse<Buffer> notJson = post(port, "/v1/classify", "{nope");
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_json");
+        HttpResponse<Buffer> empty = post(port, "/v1/classify", "{\"inputs\":[\"\"]}");
+        assertThat(empty.statusCode()).isEqualTo(400);
+        assertThat(empty.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("must not be empty");
+        HttpResponse<Buffer> wrongTask = post(port, "/v1/generate", "{\"prompt\":\"x\"}");
+        assertThat(wrongTask.statusCode()).isEqualTo(400);
+        assertThat(wrongTask.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("wrong_task");
+    }
+
+    @Test
+    void generates() throws Exception {
+        int port = start(TrainedStarters.generator(), null);
+        HttpResponse<Buffer> r = post(port, "/v1/generate", new JsonObject().put("prompt", "the storm").put("max_tokens", 8)
+                .put("temperature", 0).encode());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.bodyAsJsonObject().getString("text")).isNotBlank();
+        assertThat(r.bodyAsJsonObject().getInteger("completion_tokens")).isBetween(1, 8);
+        HttpResponse<Buffer> bad = post(port, "/v1/generate", "{\"prompt\":\"x\",\"max_tokens\":0}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aModelThatCannotLoadIsReportedFailedWithItsReason(@TempDir Path empty) throws Exception {
+        int port = start(empty, null);
+        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").send().await(10, TimeUnit.SECONDS);
+        assertThat(health.statusCode()).isEqualTo(503);
+        assertThat(health.bodyAsJsonObject().getString("state")).isEqualTo("failed");
+        assertThat(health.bodyAsJsonObject().getString("message")).contains("missing serving.properties");
+        HttpResponse<Buffer> r = post(port, "/v1/classify", "{\"inputs\":[\"x\"]}");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("model_not_ready");
+    }
+}
