@@ -9,7 +9,6 @@ import io.lmaas.gateway.auth.ApiKeyAuthenticator;
 import io.lmaas.gateway.auth.ApiKeyRepository;
 import io.lmaas.gateway.auth.KeyHasher;
 import io.lmaas.gateway.health.HealthRoutes;
-import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.ErrorHandler;
 import io.lmaas.gateway.http.RequestIdHandler;
 import io.lmaas.gateway.http.Responder;
@@ -66,9 +65,11 @@ public final class GatewayVerticle extends VerticleBase {
                 new AdminTokenAuthenticator(config.adminToken())).router(vertx));
         root.get("/console").handler(ctx -> ctx.redirect("/console/"));
         root.route("/console/*").handler(StaticHandler.create("lmaas-console").setCachingEnabled(false));
-        root.route().last().handler(ctx -> ctx.fail(ApiException.notFound("not_found",
-                "no such route: " + ctx.request().method() + " " + ctx.request().path())));
-        root.route().failureHandler(new ErrorHandler(responder));
+        ErrorHandler errors = new ErrorHandler(responder);
+        root.route().failureHandler(errors);
+        // Requests no route matched (404) or matched by path only (405) go through the same error mapping.
+        root.errorHandler(404, errors);
+        root.errorHandler(405, errors);
 
         return directory.start(config.routingRefresh())
                 .compose(v -> vertx.createHttpServer().requestHandler(root).listen(config.port(), config.host()))

@@ -1,0 +1,244 @@
+package io.lmaas.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.db.Pools;
+import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.core.deployments.EndpointRepository;
+import io.lmaas.core.deployments.EndpointState;
+import io.lmaas.core.deployments.ObservedEndpoint;
+import io.lmaas.core.testing.TestDatabases;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gateway over real HTTP against real PostgreSQL. The model worker behind it is a small HTTP stand-in
+ * speaking the worker protocol (the real worker is covered by the worker and platform tests), so that
+ * routing, fail-over and error mapping can be driven precisely.
+ */
+class GatewayApiTest {
+    private static final String ADMIN = "admin-token-for-tests-0123456789";
+    private static Vertx vertx;
+    private static Pool pool;
+    private static WebClient http;
+    private static int port;
+    private static int workerPort;
+    private static final AtomicInteger workerCalls = new AtomicInteger();
+
+    @BeforeAll
+    static void start() throws Exception {
+        vertx = Vertx.vertx();
+        DatabaseUrl url = TestDatabases.fresh();
+        pool = Pools.create(vertx, url, 8);
+        http = WebClient.create(vertx);
+        HttpServer worker = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+            workerCalls.incrementAndGet();
+            JsonArray data = new JsonArray();
+            for (Object in : body.toJsonObject().getJsonArray("inputs")) {
+                String label = ((String) in).contains("good") ? "positive" : "negative";
+                data.add(new JsonObject().put("label", label).put("score", 0.9)
+                        .put("scores", new JsonObject().put(label, 0.9).put(label.equals("positive") ? "negative" : "positive", 0.1))
+                        .put("tokens", ((String) in).split(" ").length));
+            }
+            req.response().putHeader("content-type", "application/json").end(new JsonObject().put("data", data).encode());
+        })).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+        workerPort = worker.actualPort();
+        GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("127.0.0.1", 0, ADMIN,
+                "key-hash-secret-for-tests-0123456789".getBytes(StandardCharsets.UTF_8), Duration.ofMillis(100),
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 1024 * 1024), pool);
+        vertx.deployVerticle(gateway).await(20, TimeUnit.SECONDS);
+        port = gateway.port();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    private static HttpResponse<Buffer> call(HttpMethod method, String path, String bearer, String body) throws Exception {
+        HttpRequest<Buffer> req = http.request(method, port, "127.0.0.1", path);
+        if (bearer != null) {
+            req.bearerTokenAuthentication(bearer);
+        }
+        return (body == null ? req.send() : req.sendBuffer(Buffer.buffer(body))).await(20, TimeUnit.SECONDS);
+    }
+
+    private static JsonObject error(HttpResponse<Buffer> r) {
+        return r.bodyAsJsonObject().getJsonObject("error");
+    }
+
+    private static String tenant(String name) throws Exception {
+        HttpResponse<Buffer> r = call(HttpMethod.POST, "/admin/v1/tenants", ADMIN, new JsonObject().put("name", name).encode());
+        assertThat(r.statusCode()).isEqualTo(201);
+        return r.bodyAsJsonObject().getString("id");
+    }
+
+    private static String key(String tenantId) throws Exception {
+        HttpResponse<Buffer> r = call(HttpMethod.POST, "/admin/v1/tenants/" + tenantId + "/keys", ADMIN, "{\"name\":\"k\"}");
+        assertThat(r.statusCode()).isEqualTo(201);
+        return r.bodyAsJsonObject().getString("key");
+    }
+
+    private static void model(String id, ModelTask task, String owner, String... urls) throws Exception {
+        new ModelCatalogRepository(pool).register(new ModelRecord(id, task, owner, null, null), "1", "file:///m/" + id)
+                .await(10, TimeUnit.SECONDS);
+        String dep = new DeploymentRepository(pool).ensure(id, "1", urls.length).await(10, TimeUnit.SECONDS);
+        List<ObservedEndpoint> all = new ArrayList<>(new EndpointRepository(pool).listAll().await(10, TimeUnit.SECONDS));
+        for (int i = 0; i < urls.length; i++) {
+            all.add(new ObservedEndpoint(dep, i, EndpointState.READY, urls[i], null, 0, null));
+        }
+        new EndpointRepository(pool).replaceAll(all).await(10, TimeUnit.SECONDS);
+    }
+
+    private static List<Row> usageRows(String tenantId) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        pool.preparedQuery("SELECT * FROM usage_ledger WHERE tenant_id = $1 ORDER BY created_at").execute(Tuple.of(tenantId))
+                .await(10, TimeUnit.SECONDS).forEach(rows::add);
+        return rows;
+    }
+
+    @Test
+    void adminApiNeedsTheAdminToken() throws Exception {
+        assertThat(call(HttpMethod.POST, "/admin/v1/tenants", null, "{\"name\":\"x\"}").statusCode()).isEqualTo(401);
+        HttpResponse<Buffer> wrong = call(HttpMethod.POST, "/admin/v1/tenants", "nope", "{\"name\":\"x\"}");
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(error(wrong).getString("code")).isEqualTo("invalid_admin_token");
+    }
+
+    @Test
+    void tenantsAndKeysValidateTheirInput() throws Exception {
+        String id = tenant("validation-co");
+        HttpResponse<Buffer> dup = call(HttpMethod.POST, "/admin/v1/tenants", ADMIN, "{\"name\":\"validation-co\"}");
+        assertThat(dup.statusCode()).isEqualTo(409);
+        assertThat(error(dup).getString("code")).isEqualTo("tenant_exists");
+        HttpResponse<Buffer> blank = call(HttpMethod.POST, "/admin/v1/tenants", ADMIN, "{\"name\":\"  \"}");
+        assertThat(blank.statusCode()).isEqualTo(400);
+        assertThat(error(blank).getString("param")).isEqualTo("name");
+        HttpResponse<Buffer> notJson = call(HttpMethod.POST, "/admin/v1/tenants", ADMIN, "[1,2]");
+        assertThat(error(notJson).getString("code")).isEqualTo("invalid_json");
+        HttpResponse<Buffer> noTenant = call(HttpMethod.POST, "/admin/v1/tenants/tn-nope/keys", ADMIN, "{\"name\":\"k\"}");
+        assertThat(noTenant.statusCode()).isEqualTo(404);
+        assertThat(error(noTenant).getString("code")).isEqualTo("tenant_not_found");
+        assertThat(call(HttpMethod.GET, "/admin/v1/tenants/" + id, ADMIN, null).bodyAsJsonObject().getString("name"))
+                .isEqualTo("validation-co");
+        assertThat(call(HttpMethod.GET, "/admin/v1/tenants/" + id + "/usage?limit=0", ADMIN, null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void tenantApiAuthenticatesKeysAndMetersEveryAuthenticatedRequestOnce() throws Exception {
+        model("sentiment", ModelTask.TEXT_CLASSIFICATION, null, "http://127.0.0.1:" + workerPort);
+        String tenant = tenant("metered-co");
+        String key = key(tenant);
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                call(HttpMethod.GET, "/v1/models/sentiment", key, null).statusCode() == 200);
+
+        assertThat(call(HttpMethod.GET, "/v1/models", null, null).statusCode()).isEqualTo(401);
+        String wrongSecret = key.substring(0, key.length() - 4) + "AAAA";
+        HttpResponse<Buffer> bad = call(HttpMethod.GET, "/v1/models", wrongSecret, null);
+        assertThat(bad.statusCode()).isEqualTo(401);
+        assertThat(error(bad).getString("code")).isEqualTo("invalid_api_key");
+        assertThat(bad.bodyAsString()).doesNotContain(wrongSecret);
+
+        HttpResponse<Buffer> ok = http.post(port, "127.0.0.1", "/v1/classifications").bearerTokenAuthentication(key)
+                .putHeader("x-request-id", "my-request-1")
+                .sendJsonObject(new JsonObject().put("model", "sentiment").put("input", new JsonArray().add("a good day").add("rain")))
+                .await(10, TimeUnit.SECONDS);
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.getHeader("x-request-id")).isEqualTo("my-request-1");
+        JsonObject body = ok.bodyAsJsonObject();
+        assertThat(body.getString("object")).isEqualTo("list");
+        assertThat(body.getJsonArray("data").getJsonObject(0).getString("label")).isEqualTo("positive");
+        assertThat(body.getJsonArray("data").getJsonObject(1).getInteger("index")).isEqualTo(1);
+        assertThat(body.getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(4);
+
+        assertThat(call(HttpMethod.POST, "/v1/classifications", key, "{\"model\":\"sentiment\"}").statusCode()).isEqualTo(400);
+        assertThat(call(HttpMethod.POST, "/v1/classifications", key, "{\"model\":\"ghost\",\"input\":\"x\"}").statusCode())
+                .isEqualTo(404);
+        assertThat(call(HttpMethod.POST, "/v1/nowhere", key, "{}").statusCode()).isEqualTo(404);
+        assertThat(call(HttpMethod.GET, "/v1/classifications", key, null).statusCode()).isEqualTo(405);
+
+        List<Row> rows = usageRows(tenant);
+        assertThat(rows).extracting(r -> r.getInteger("status")).containsExactlyInAnyOrder(200, 200, 400, 404, 404, 405);
+        Row classified = rows.stream().filter(r -> "my-request-1".equals(r.getString("request_id"))).findFirst().orElseThrow();
+        assertThat(classified.getString("model")).isEqualTo("sentiment");
+        assertThat(classified.getInteger("prompt_tokens")).isEqualTo(4);
+        assertThat(classified.getString("endpoint")).isEqualTo("/v1/classifications");
+
+        JsonObject usage = call(HttpMethod.GET, "/admin/v1/tenants/" + tenant + "/usage", ADMIN, null).bodyAsJsonObject();
+        assertThat(usage.getJsonObject("totals").getLong("requests")).isEqualTo(6);
+        assertThat(usage.getJsonObject("totals").getLong("prompt_tokens")).isEqualTo(4);
+        assertThat(usage.getJsonArray("data")).hasSize(6);
+
+        // The secret appears in no stored row: not in usage, not in audit, not in the key table.
+        String secret = key.substring(key.lastIndexOf('-') + 1);
+        for (String table : List.of("usage_ledger", "audit_log", "api_keys", "tenants")) {
+            String dump = pool.query("SELECT t::text FROM " + table + " t").execute().await(10, TimeUnit.SECONDS)
+                    .iterator().next().getString(0);
+            assertThat(dump).as(table).doesNotContain(secret);
+        }
+    }
+
+    @Test
+    void routesAroundDeadReplicasAndSaysWhenNoneIsReady() throws Exception {
+        model("failover", ModelTask.TEXT_CLASSIFICATION, null, "http://127.0.0.1:1", "http://127.0.0.1:" + workerPort);
+        model("dark", ModelTask.TEXT_CLASSIFICATION, null);
+        String key = key(tenant("failover-co"));
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                call(HttpMethod.GET, "/v1/models/failover", key, null).statusCode() == 200);
+        for (int i = 0; i < 4; i++) {
+            assertThat(call(HttpMethod.POST, "/v1/classifications", key, "{\"model\":\"failover\",\"input\":\"good\"}")
+                    .statusCode()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                call(HttpMethod.GET, "/v1/models/dark", key, null).statusCode() == 200);
+        HttpResponse<Buffer> dark = call(HttpMethod.POST, "/v1/classifications", key, "{\"model\":\"dark\",\"input\":\"x\"}");
+        assertThat(dark.statusCode()).isEqualTo(503);
+        assertThat(dark.getHeader("retry-after")).isEqualTo("2");
+        assertThat(error(dark).getString("code")).isEqualTo("model_not_ready");
+    }
+
+    @Test
+    void anotherTenantsModelIsInvisibleAndTasksAreChecked() throws Exception {
+        String owner = tenant("owner-co");
+        String other = key(tenant("other-co"));
+        model("private-" + owner, ModelTask.TEXT_CLASSIFICATION, owner, "http://127.0.0.1:" + workerPort);
+        model("writer", ModelTask.TEXT_GENERATION, null, "http://127.0.0.1:" + workerPort);
+        String ownerKey = key(owner);
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                call(HttpMethod.GET, "/v1/models/private-" + owner, ownerKey, null).statusCode() == 200);
+
+        assertThat(call(HttpMethod.GET, "/v1/models", other, null).bodyAsJsonObject().getJsonArray("data").stream()
+                .map(o -> ((JsonObject) o).getString("id"))).doesNotContain("private-" + owner).contains("writer");
+        HttpResponse<Buffer> hidden = call(HttpMethod.POST, "/v1/classifications", other,
+                "{\"model\":\"private-" + owner + "\",\"input\":\"x\"}");
+        assertThat(hidden.statusCode()).isEqualTo(404);
+        assertThat(error(hidden).getString("code")).isEqualTo("model_not_found");
+        HttpResponse<Buffer> wrongTask = call(HttpMethod.POST, "/v1/classifications", other, "{\"model\":\"writer\",\"input\":\"x\"}");
+        assertThat(wrongTask.statusCode()).isEqualTo(400);
+        assertThat(error(wrongTask).getString("code")).isEqualTo("unsupported_model_task");
+    }
+}
