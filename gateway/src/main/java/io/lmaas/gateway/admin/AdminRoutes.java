@@ -41,6 +41,7 @@ public final class AdminRoutes {
                 service.createKey(AdminTokenAuthenticator.ACTOR, ctx.pathParam("id"), Params.name(Json.body(ctx), "name")),
                 AdminRoutes::createdKeyJson));
         r.get("/tenants/:id/usage").handler(this::usage);
+        r.get("/deployments").handler(ctx -> answer(ctx, 200, service.deployments(), AdminRoutes::deploymentsJson));
         return r;
     }
 
@@ -64,6 +65,22 @@ public final class AdminRoutes {
             return new JsonObject().put("object", "list").put("tenant_id", tenantId).put("data", data)
                     .put("totals", u.totals().toJson());
         });
+    }
+
+    private static JsonObject deploymentsJson(List<AdminService.DeploymentStatus> deployments) {
+        JsonArray data = new JsonArray();
+        for (AdminService.DeploymentStatus s : deployments) {
+            JsonArray endpoints = new JsonArray();
+            s.endpoints().forEach(e -> endpoints.add(new JsonObject().put("replica", e.replica())
+                    .put("state", e.state().wireName()).put("url", e.url()).put("pid", e.pid())
+                    .put("restarts", e.restarts()).put("message", e.message())));
+            data.add(new JsonObject().put("id", s.deployment().id()).put("object", "deployment")
+                    .put("model", s.deployment().modelId()).put("version", s.deployment().version())
+                    .put("task", s.deployment().task().wireName()).put("replicas", s.deployment().replicas())
+                    .put("ready_replicas", s.endpoints().stream().filter(e -> e.state().wireName().equals("ready")).count())
+                    .put("endpoints", endpoints));
+        }
+        return new JsonObject().put("object", "list").put("data", data);
     }
 
     private static JsonObject createdKeyJson(AdminService.CreatedKey k) {

@@ -1,6 +1,10 @@
 package io.lmaas.gateway.admin;
 
 import io.lmaas.core.audit.AuditRepository;
+import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.core.deployments.DesiredDeployment;
+import io.lmaas.core.deployments.EndpointRepository;
+import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.auth.ApiKeyRepository;
 import io.lmaas.gateway.auth.ApiKeys;
@@ -23,6 +27,10 @@ public final class AdminService {
 
     /** A key just created: what is stored, and the token to show once. */
     public record CreatedKey(StoredKey stored, ApiKeys.Issued issued) {
+    }
+
+    /** A deployment with what the scheduler observes of its replicas. */
+    public record DeploymentStatus(DesiredDeployment deployment, List<ObservedEndpoint> endpoints) {
     }
 
     /** A page of usage rows and the totals over the whole window. */
@@ -64,6 +72,14 @@ public final class AdminService {
                         issued.last4()))
                 .compose(stored -> AuditRepository.record(conn, actor, "api_key.create", "api_key", stored.keyId(), tenantId,
                         new JsonObject().put("name", name)).map(new CreatedKey(stored, issued))));
+    }
+
+    public Future<List<DeploymentStatus>> deployments() {
+        return new DeploymentRepository(pool).listDesired()
+                .compose(desired -> new EndpointRepository(pool).listAll().map(observed -> desired.stream()
+                        .map(d -> new DeploymentStatus(d, observed.stream()
+                                .filter(e -> e.deploymentId().equals(d.id())).toList()))
+                        .toList()));
     }
 
     public Future<Usage> usage(String tenantId, OffsetDateTime start, OffsetDateTime end, int limit) {

@@ -1,0 +1,215 @@
+package io.lmaas.deploy.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lmaas.worker.starter.SyntheticTopics;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The whole platform in local mode, as {@code ./lmaas up} runs it: embedded PostgreSQL, the gateway, the
+ * scheduler's local backend with real worker processes, starter models trained on first start.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LocalPlatformEndToEndTest {
+    private static Platform platform;
+    private static String tenantId;
+    private static String key;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dataDir = Files.createDirectories(Path.of("target", "e2e-" + System.currentTimeMillis()).toAbsolutePath());
+        platform = Platform.start(dataDir);
+        platform.platform.starters().await(10, TimeUnit.MINUTES);
+        tenantId = platform.createTenant("e2e-tenant");
+        key = platform.createKey(tenantId);
+        awaitServing(key);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    /** Waits until both starter models answer through the gateway. */
+    private static void awaitServing(String key) {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() ->
+                platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", "starter-classifier")
+                        .put("input", "x")).status() == 200
+                && platform.send("POST", "/v1/completions", key, new JsonObject().put("model", "starter-generator")
+                        .put("prompt", "x").put("max_tokens", 1)).status() == 200);
+    }
+
+    @Test
+    @Order(1)
+    void tenantClassifiesAndCompletesAndSeesItsUsage() throws Exception {
+        assertThat(Files.getPosixFilePermissions(platform.platform.adminTokenFile()))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        String tenant = platform.createTenant("walkthrough");
+        String k = platform.createKey(tenant);
+        int requests = 0;
+        long promptTokens = 0;
+        long completionTokens = 0;
+
+        Platform.Response models = platform.send("GET", "/v1/models", k, null);
+        requests++;
+        assertThat(models.json().getJsonArray("data").stream().map(o -> ((JsonObject) o).getString("id")))
+                .containsExactlyInAnyOrder("starter-classifier", "starter-generator");
+
+        // Held-out sentences: drawn with another seed, none of them in the training set.
+        Set<String> training = new HashSet<>();
+        SyntheticTopics.examples(4000, 42).forEach(e -> training.add(e.text()));
+        List<SyntheticTopics.Example> heldOut = SyntheticTopics.examples(600, 2024).stream()
+                .filter(e -> !training.contains(e.text())).toList();
+        assertThat(heldOut.size()).isGreaterThan(300);
+        int correct = 0;
+        for (int from = 0; from < heldOut.size(); from += 50) {
+            List<SyntheticTopics.Example> batch = heldOut.subList(from, Math.min(heldOut.size(), from + 50));
+            Platform.Response r = platform.send("POST", "/v1/classifications", k, new JsonObject()
+                    .put("model", "starter-classifier")
+                    .put("input", new JsonArray(batch.stream().map(SyntheticTopics.Example::text).map(Object.class::cast).toList())));
+            requests++;
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            JsonArray data = r.json().getJsonArray("data");
+            for (int i = 0; i < batch.size(); i++) {
+                JsonObject item = data.getJsonObject(i);
+                assertThat(item.getInteger("index")).isEqualTo(i);
+                assertThat(item.getJsonObject("scores").fieldNames()).containsExactlyInAnyOrderElementsOf(SyntheticTopics.LABELS);
+                if (item.getString("label").equals(batch.get(i).label())) {
+                    correct++;
+                }
+            }
+            promptTokens += r.json().getJsonObject("usage").getInteger("prompt_tokens");
+        }
+        double accuracy = (double) correct / heldOut.size();
+        assertThat(accuracy).as("held-out accuracy").isGreaterThanOrEqualTo(0.9);
+
+        JsonObject sportsRequest = new JsonObject().put("model", "starter-generator").put("prompt", "the striker")
+                .put("max_tokens", 16).put("temperature", 0);
+        Platform.Response sports = platform.send("POST", "/v1/completions", k, sportsRequest);
+        Platform.Response weather = platform.send("POST", "/v1/completions", k, sportsRequest.copy().put("prompt", "the storm"));
+        requests += 2;
+        for (Platform.Response r : List.of(sports, weather)) {
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            JsonObject c = r.json();
+            assertThat(c.getString("object")).isEqualTo("text_completion");
+            assertThat(c.getString("id")).startsWith("cmpl-");
+            assertThat(c.getString("model")).isEqualTo("starter-generator");
+            assertThat(c.getLong("created")).isPositive();
+            assertThat(c.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isIn("stop", "length");
+            promptTokens += c.getJsonObject("usage").getInteger("prompt_tokens");
+            completionTokens += c.getJsonObject("usage").getInteger("completion_tokens");
+        }
+        String sportsText = sports.json().getJsonArray("choices").getJsonObject(0).getString("text");
+        String weatherText = weather.json().getJsonArray("choices").getJsonObject(0).getString("text");
+        assertThat(sportsText).isNotBlank();
+        assertThat(weatherText).isNotBlank().isNotEqualTo(sportsText);
+
+        JsonObject seeded = new JsonObject().put("model", "starter-generator").put("prompt", "investors")
+                .put("max_tokens", 12).put("temperature", 0.9).put("seed", 7);
+        Platform.Response first = platform.send("POST", "/v1/completions", k, seeded);
+        Platform.Response second = platform.send("POST", "/v1/completions", k, seeded);
+        requests += 2;
+        assertThat(first.json().getJsonArray("choices")).isEqualTo(second.json().getJsonArray("choices"));
+        promptTokens += first.json().getJsonObject("usage").getInteger("prompt_tokens")
+                + second.json().getJsonObject("usage").getInteger("prompt_tokens");
+        completionTokens += first.json().getJsonObject("usage").getInteger("completion_tokens")
+                + second.json().getJsonObject("usage").getInteger("completion_tokens");
+
+        Platform.Response missing = platform.send("POST", "/v1/completions", k, new JsonObject().put("model", "nope"));
+        requests++;
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.json().getJsonObject("error").getString("code")).isEqualTo("model_not_found");
+        Platform.Response badParam = platform.send("POST", "/v1/completions", k,
+                new JsonObject().put("model", "starter-generator").put("max_tokens", -1));
+        requests++;
+        assertThat(badParam.status()).isEqualTo(400);
+        assertThat(badParam.json().getJsonObject("error").getString("param")).isEqualTo("max_tokens");
+        assertThat(platform.send("GET", "/v1/models", "lm-aaaaaaaaaaaa-" + "a".repeat(40), null).status()).isEqualTo(401);
+
+        JsonObject usage = platform.send("GET", "/admin/v1/tenants/" + tenant + "/usage", platform.adminToken(), null).json();
+        JsonObject totals = usage.getJsonObject("totals");
+        assertThat(totals.getLong("requests")).isEqualTo(requests);
+        assertThat(totals.getLong("prompt_tokens")).isEqualTo(promptTokens);
+        assertThat(totals.getLong("completion_tokens")).isEqualTo(completionTokens);
+        assertThat(usage.getJsonArray("data")).hasSize(requests);
+        assertThat(usage.getJsonArray("data").stream().map(o -> ((JsonObject) o).getInteger("status")))
+                .contains(200, 404, 400);
+    }
+
+    @Test
+    @Order(2)
+    void aKilledWorkerIsRestartedAndItsEndpointComesBack() throws Exception {
+        ProcessHandle worker = workerProcess("starter-classifier");
+        worker.destroyForcibly();
+        worker.onExit().get(10, TimeUnit.SECONDS);
+
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            Platform.Response r = platform.send("POST", "/v1/classifications", key,
+                    new JsonObject().put("model", "starter-classifier").put("input", "the bank cut interest rates"));
+            if (r.status() == 503) {
+                assertThat(r.json().getJsonObject("error").getString("code")).isEqualTo("model_not_ready");
+                assertThat(r.retryAfter()).isNotNull();
+            }
+            return r.status() == 200 && r.json().getJsonArray("data").getJsonObject(0).getString("label").equals("finance");
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> platform.send("GET", "/admin/v1/deployments",
+                platform.adminToken(), null).json().getJsonArray("data").stream().map(JsonObject.class::cast)
+                .filter(d -> d.getString("model").equals("starter-classifier"))
+                .allMatch(d -> d.getLong("ready_replicas") == 1));
+        ProcessHandle replacement = workerProcess("starter-classifier");
+        assertThat(replacement.pid()).isNotEqualTo(worker.pid());
+        JsonObject endpoint = platform.send("GET", "/admin/v1/deployments", platform.adminToken(), null).json()
+                .getJsonArray("data").stream().map(JsonObject.class::cast)
+                .filter(d -> d.getString("model").equals("starter-classifier")).findFirst().orElseThrow()
+                .getJsonArray("endpoints").getJsonObject(0);
+        assertThat(endpoint.getInteger("restarts")).isEqualTo(1);
+    }
+
+    @Test
+    @Order(3)
+    void aRestartReusesTheDatabaseAndTheTrainedModels() throws Exception {
+        Path dataDir = platform.dataDir;
+        long trainedAt = Files.getLastModifiedTime(dataDir.resolve("artifacts/models/starter-classifier/1/weights.params"))
+                .toMillis();
+        platform.close();
+        platform = Platform.start(dataDir);
+        platform.platform.starters().await(2, TimeUnit.MINUTES);
+        assertThat(platform.send("GET", "/admin/v1/tenants/" + tenantId, platform.adminToken(), null).status()).isEqualTo(200);
+        awaitServing(key);
+        assertThat(Files.getLastModifiedTime(dataDir.resolve("artifacts/models/starter-classifier/1/weights.params"))
+                .toMillis()).isEqualTo(trainedAt);
+        Platform.Response models = platform.send("GET", "/v1/models", key, null);
+        assertThat(models.json().getJsonArray("data")).hasSize(2);
+    }
+
+    /** The model's worker process, found through the admin API's view of deployments. */
+    private static ProcessHandle workerProcess(String modelId) throws Exception {
+        JsonArray deployments = platform.send("GET", "/admin/v1/deployments", platform.adminToken(), null).json()
+                .getJsonArray("data");
+        JsonObject deployment = deployments.stream().map(JsonObject.class::cast)
+                .filter(d -> d.getString("model").equals(modelId)).findFirst().orElseThrow();
+        assertThat(deployment.getLong("ready_replicas")).isEqualTo(1);
+        long pid = deployment.getJsonArray("endpoints").getJsonObject(0).getLong("pid");
+        ProcessHandle worker = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
+        assertThat(ProcessHandle.current().descendants().map(ProcessHandle::pid)).contains(pid);
+        return worker;
+    }
+}

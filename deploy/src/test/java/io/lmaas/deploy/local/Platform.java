@@ -1,0 +1,76 @@
+package io.lmaas.deploy.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** A platform in local mode started for a test, and a plain JDK HTTP client to talk to it as users do. */
+final class Platform implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    final Path dataDir;
+    final LocalPlatform platform;
+
+    private Platform(Path dataDir, LocalPlatform platform) {
+        this.dataDir = dataDir;
+        this.platform = platform;
+    }
+
+    static Platform start(Path dataDir) throws Exception {
+        PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, Optional.empty(),
+                System.getProperty("java.class.path"), Path.of(System.getProperty("java.home"), "bin", "java"),
+                List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), 42L);
+        return new Platform(dataDir, LocalPlatform.start(config));
+    }
+
+    String adminToken() throws IOException {
+        return Files.readString(platform.adminTokenFile()).trim();
+    }
+
+    /** A JSON request; returns status and body (parsed when JSON). */
+    Response send(String method, String path, String bearer, JsonObject body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(platform.url() + path)).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body.encode()));
+        if (bearer != null) {
+            b.header("Authorization", "Bearer " + bearer);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body(), r.headers().firstValue("retry-after").orElse(null));
+    }
+
+    String createTenant(String name) throws Exception {
+        Response r = send("POST", "/admin/v1/tenants", adminToken(), new JsonObject().put("name", name));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().getString("id");
+    }
+
+    String createKey(String tenantId) throws Exception {
+        Response r = send("POST", "/admin/v1/tenants/" + tenantId + "/keys", adminToken(), new JsonObject().put("name", "e2e"));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().getString("key");
+    }
+
+    record Response(int status, String body, String retryAfter) {
+        JsonObject json() {
+            return new JsonObject(body);
+        }
+    }
+
+    @Override
+    public void close() {
+        platform.close();
+    }
+}
