@@ -2,6 +2,7 @@ package io.lmaas.deploy;
 
 import io.lmaas.core.config.ConfigException;
 import io.lmaas.core.config.Settings;
+import io.lmaas.deploy.bench.SkeletonBenchmark;
 import io.lmaas.deploy.local.LocalPlatform;
 import io.lmaas.deploy.local.PlatformConfig;
 import io.lmaas.worker.serve.WorkerConfig;
@@ -16,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
  *   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://...]
  *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1]
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
+ *   lmaas bench [--requests 500]
  * </pre>
  */
 public final class Main {
@@ -34,6 +36,7 @@ public final class Main {
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
                 case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
                         Path.of(settings.required("out")).toAbsolutePath(), settings.integer("seed", 42, 0, Integer.MAX_VALUE));
+                case "bench" -> SkeletonBenchmark.run(settings.integer("requests", 500, 10, 1_000_000));
                 case "", "help" -> usage(0);
                 default -> {
                     System.err.println("lmaas: unknown command '" + String.join(" ", args.words()) + "'");
@@ -65,8 +68,10 @@ public final class Main {
         System.out.println("""
                 usage:
                   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
+                           [--starters=false]
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
+                  lmaas bench [--requests 500]     cold/warm start and gateway-vs-worker latency (docs/benchmarks.md)
                 """);
         System.exit(status);
     }

@@ -63,7 +63,13 @@ public final class GatewayVerticle extends VerticleBase {
         root.route("/v1/*").subRouter(new InferenceRoutes(new InferenceService(directory, workers), responder).router(vertx));
         root.route("/admin/v1/*").subRouter(new AdminRoutes(new AdminService(pool, hasher, usage), responder,
                 new AdminTokenAuthenticator(config.adminToken())).router(vertx));
-        root.get("/console").handler(ctx -> ctx.redirect("/console/"));
+        root.get("/console").handler(ctx -> {
+            if (ctx.request().path().endsWith("/")) {
+                ctx.next();
+            } else {
+                ctx.redirect("/console/");
+            }
+        });
         root.route("/console/*").handler(StaticHandler.create("lmaas-console").setCachingEnabled(false));
         ErrorHandler errors = new ErrorHandler(responder);
         root.route().failureHandler(errors);

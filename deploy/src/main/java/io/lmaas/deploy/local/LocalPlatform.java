@@ -92,6 +92,9 @@ public final class LocalPlatform implements AutoCloseable {
         this.deployments.push(await(vertx.deployVerticle(new SchedulerVerticle(deployments, new EndpointRepository(pool),
                 backend, Duration.ofSeconds(1)))));
 
+        if (!config.starters()) {
+            return;
+        }
         starters = new StarterBootstrap(vertx, config, workers, new ArtifactStore(config.artifacts()),
                 new ModelCatalogRepository(pool), deployments).run()
                 .onFailure(e -> LOG.error("starter models are not available: {}", e.getMessage()));

@@ -4,15 +4,13 @@ import io.lmaas.core.config.Settings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
- * {@code lmaas up}: where the gateway listens, where data lives, which database to use, how worker
- * processes are started.
+ * {@code lmaas up}: where the gateway listens, where data lives, which database to use (embedded unless
+ * a URL is given), whether to prepare the starter models, how worker processes are started.
  */
-public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, String classpath,
-        Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
-    static final Set<String> FLAGS = Set.of("host", "port", "data-dir", "database-url");
+public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
+        String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
 
     public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
         return new PlatformConfig(
@@ -20,6 +18,7 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 s.integer("port", 8080, 0, 65535),
                 s.path("data-dir", ".lmaas"),
                 s.optional("database-url"),
+                s.bool("starters", true),
                 classpath,
                 javaBinary,
                 List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
