@@ -40,11 +40,15 @@ public final class AdminService {
     private final Pool pool;
     private final KeyHasher hasher;
     private final UsageRepository usage;
+    private final DeploymentRepository deployments;
+    private final EndpointRepository endpoints;
 
     public AdminService(Pool pool, KeyHasher hasher, UsageRepository usage) {
         this.pool = pool;
         this.hasher = hasher;
         this.usage = usage;
+        this.deployments = new DeploymentRepository(pool);
+        this.endpoints = new EndpointRepository(pool);
     }
 
     public Future<Tenant> createTenant(String actor, String name) {
@@ -75,8 +79,8 @@ public final class AdminService {
     }
 
     public Future<List<DeploymentStatus>> deployments() {
-        return new DeploymentRepository(pool).listDesired()
-                .compose(desired -> new EndpointRepository(pool).listAll().map(observed -> desired.stream()
+        return deployments.listDesired()
+                .compose(desired -> endpoints.listAll().map(observed -> desired.stream()
                         .map(d -> new DeploymentStatus(d, observed.stream()
                                 .filter(e -> e.deploymentId().equals(d.id())).toList()))
                         .toList()));

@@ -76,11 +76,12 @@ public final class LocalBackend implements ServingBackend {
             for (int i = 0; i < d.replicas(); i++) {
                 String key = Replica.key(d.id(), i);
                 wanted.add(key);
-                Replica r = replicas.computeIfAbsent(key,
-                        k -> new Replica(d.id(), Integer.parseInt(k.substring(k.lastIndexOf('/') + 1)),
-                                config.runDirectory().resolve(d.id() + "-" + k.substring(k.lastIndexOf('/') + 1) + ".port")));
+                int index = i;
+                Replica r = replicas.computeIfAbsent(key, k -> new Replica(d.id(), index,
+                        config.runDirectory().resolve(d.id() + "-" + index + ".port")));
                 if (r.modelDir != null && !r.modelDir.equals(modelDir) && r.alive()) {
                     LOG.info("Replica({}) moves to {}: restarting", key, modelDir);
+                    r.stopReason = "restarted for " + modelDir;
                     stop(r);
                 }
                 r.modelDir = modelDir;
