@@ -9,12 +9,16 @@ import io.lmaas.worker.serve.WorkerConfig;
 import io.lmaas.worker.serve.WorkerProcess;
 import io.lmaas.worker.starter.StarterModels;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * The {@code lmaas} distribution's entry point, one subcommand per role:
  * <pre>
  *   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://...]
+ *   lmaas gateway --database-url URL [--port 8080] (LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET in the environment)
  *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1]
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
  *   lmaas bench [--requests 500]
@@ -29,10 +33,11 @@ public final class Main {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
         Args args = Args.parse(argv);
-        Settings settings = Settings.of(args.flags());
+        Settings settings = Settings.of(withEnvironment(args.flags(), System.getenv()));
         try {
             switch (String.join(" ", args.words())) {
                 case "up" -> up(settings);
+                case "gateway" -> GatewayRole.run(settings);
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
                 case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
                         Path.of(settings.required("out")).toAbsolutePath(), settings.integer("seed", 42, 0, Integer.MAX_VALUE));
@@ -47,6 +52,18 @@ public final class Main {
             System.err.println("lmaas: " + e.getMessage());
             System.exit(2);
         }
+    }
+
+    /** Flags win over the environment's {@code LMAAS_*} settings (e.g. LMAAS_DATABASE_URL = --database-url). */
+    static Map<String, String> withEnvironment(Map<String, String> flags, Map<String, String> env) {
+        Map<String, String> merged = new HashMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("LMAAS_")) {
+                merged.put(k.substring(6).toLowerCase(Locale.ROOT).replace('_', '-'), v);
+            }
+        });
+        merged.putAll(flags);
+        return merged;
     }
 
     private static void up(Settings settings) throws Exception {
@@ -69,6 +86,8 @@ public final class Main {
                 usage:
                   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
                            [--starters=false]
+                  lmaas gateway --database-url URL [--port 8080] [--host 0.0.0.0] [--migrate]
+                                (secrets: LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, or --admin-token/--key-hash-secret)
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
                   lmaas bench [--requests 500]     cold/warm start and gateway-vs-worker latency (docs/benchmarks.md)

@@ -1,16 +1,22 @@
 package io.lmaas.gateway;
 
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.gateway.quota.QuotaService;
 import java.time.Duration;
 
 /**
- * Gateway settings: where to listen, the bootstrap admin token, the key-hashing secret, how often to
- * refresh routing, how long to wait for a worker.
+ * Gateway settings: identity and address, the database, the bootstrap admin token, the key-hashing
+ * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning.
  */
-public record GatewayConfig(String host, int port, String adminToken, byte[] keyHashSecret, Duration routingRefresh,
-        Duration keyCacheTtl, Duration workerTimeout, int bodyLimitBytes) {
+public record GatewayConfig(String gatewayId, String host, int port, DatabaseUrl database, String adminToken,
+        byte[] keyHashSecret, Duration routingRefresh, Duration keyCacheTtl, Duration workerTimeout, int bodyLimitBytes,
+        QuotaService.Settings quota) {
+
+    public static final int DEFAULT_BODY_LIMIT = 1024 * 1024;
 
     @Override
     public String toString() {
-        return "GatewayConfig[host=" + host + ", port=" + port + ", adminToken=<redacted>, keyHashSecret=<redacted>]";
+        return "GatewayConfig[id=" + gatewayId + ", host=" + host + ", port=" + port + ", database=" + database
+                + ", adminToken=<redacted>, keyHashSecret=<redacted>]";
     }
 }

@@ -13,6 +13,7 @@ import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.deployments.EndpointState;
 import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.core.testing.TestDatabases;
+import io.lmaas.gateway.quota.QuotaService;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -67,9 +68,9 @@ class GatewayApiTest {
             req.response().putHeader("content-type", "application/json").end(new JsonObject().put("data", data).encode());
         })).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
         workerPort = worker.actualPort();
-        GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("127.0.0.1", 0, ADMIN,
+        GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test", "127.0.0.1", 0, url, ADMIN,
                 "key-hash-secret-for-tests-0123456789".getBytes(StandardCharsets.UTF_8), Duration.ofMillis(100),
-                Duration.ofSeconds(5), Duration.ofSeconds(10), 1024 * 1024), pool);
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 1024 * 1024, QuotaService.Settings.DEFAULT), pool);
         vertx.deployVerticle(gateway).await(20, TimeUnit.SECONDS);
         port = gateway.port();
     }
@@ -183,7 +184,9 @@ class GatewayApiTest {
 
         List<Row> rows = usageRows(tenant);
         assertThat(rows).extracting(r -> r.getInteger("status")).containsExactlyInAnyOrder(200, 200, 400, 404, 404, 405);
-        Row classified = rows.stream().filter(r -> "my-request-1".equals(r.getString("request_id"))).findFirst().orElseThrow();
+        Row classified = rows.stream().filter(r -> "my-request-1".equals(r.getString("client_request_id"))).findFirst()
+                .orElseThrow();
+        assertThat(classified.getString("request_id")).startsWith("req-");
         assertThat(classified.getString("model")).isEqualTo("sentiment");
         assertThat(classified.getInteger("prompt_tokens")).isEqualTo(4);
         assertThat(classified.getString("endpoint")).isEqualTo("/v1/classifications");

@@ -11,14 +11,18 @@ public final class Pools {
     private Pools() {
     }
 
-    public static Pool create(Vertx vertx, DatabaseUrl url, int maxSize) {
-        PgConnectOptions connect = new PgConnectOptions()
+    public static PgConnectOptions connectOptions(DatabaseUrl url) {
+        return new PgConnectOptions()
                 .setHost(url.host())
                 .setPort(url.port())
                 .setDatabase(url.database())
                 .setUser(url.user())
                 .setPassword(url.password())
                 .setCachePreparedStatements(true);
+    }
+
+    public static Pool create(Vertx vertx, DatabaseUrl url, int maxSize) {
+        PgConnectOptions connect = connectOptions(url);
         return PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(maxSize))
                 .connectingTo(connect)

@@ -8,8 +8,10 @@ import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.core.deployments.EndpointRepository;
+import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.GatewayConfig;
 import io.lmaas.gateway.GatewayVerticle;
+import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.scheduler.SchedulerVerticle;
 import io.lmaas.scheduler.local.LocalBackend;
 import io.lmaas.scheduler.local.LocalBackendConfig;
@@ -79,8 +81,9 @@ public final class LocalPlatform implements AutoCloseable {
         vertx = Vertx.vertx();
         pool = Pools.create(vertx, url, 16);
 
-        GatewayConfig gatewayConfig = new GatewayConfig(config.host(), config.port(), adminToken, keyHashSecret,
-                Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), 16 * 1024 * 1024);
+        GatewayConfig gatewayConfig = new GatewayConfig("gw-" + Ids.random(8), config.host(), config.port(), url, adminToken,
+                keyHashSecret, Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), config.maxBodyBytes(),
+                QuotaService.Settings.DEFAULT);
         gateway = new GatewayVerticle(gatewayConfig, pool);
         deployments.push(await(vertx.deployVerticle(gateway)));
 

@@ -1,6 +1,7 @@
 package io.lmaas.deploy.local;
 
 import io.lmaas.core.config.Settings;
+import io.lmaas.gateway.GatewayConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -10,7 +11,7 @@ import java.util.Optional;
  * a URL is given), whether to prepare the starter models, how worker processes are started.
  */
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
-        String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
+        int maxBodyBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
 
     public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
         return new PlatformConfig(
@@ -19,6 +20,7 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 s.path("data-dir", ".lmaas"),
                 s.optional("database-url"),
                 s.bool("starters", true),
+                s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
                 classpath,
                 javaBinary,
                 List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),

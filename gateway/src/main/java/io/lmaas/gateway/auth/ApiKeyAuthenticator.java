@@ -45,15 +45,27 @@ public final class ApiKeyAuthenticator implements Handler<RoutingContext> {
                 return;
             }
             Optional<StoredKey> key = ar.result();
-            if (key.isEmpty() || !hasher.matches(presented.get().secret(), key.get().secretHash())) {
+            OffsetDateTime now = OffsetDateTime.now(clock);
+            if (key.isEmpty() || !key.get().accepts(hasher, presented.get().secret(), now)) {
                 ctx.fail(ApiException.unauthorized("Incorrect API key provided."));
-            } else if (!key.get().usableAt(OffsetDateTime.now(clock))) {
+            } else if (!key.get().usableAt(now)) {
                 ctx.fail(ApiException.unauthorized("This API key has been revoked or has expired."));
             } else {
-                new TenantPrincipal(key.get().tenantId(), key.get().keyId()).attach(ctx);
+                StoredKey k = key.get();
+                new TenantPrincipal(k.tenantId(), k.keyId(), k.scopes(), k.limits()).attach(ctx);
                 ctx.next();
             }
         });
+    }
+
+    /** A key changed somewhere (revoked, rotated, limits): the next request reads it again. */
+    public void invalidate(String keyId) {
+        cache.remove(keyId);
+    }
+
+    /** Changes may have been missed (the change feed reconnected): forget every cached key. */
+    public void invalidateAll() {
+        cache.clear();
     }
 
     private Future<Optional<StoredKey>> lookup(String keyId) {
@@ -61,6 +73,7 @@ public final class ApiKeyAuthenticator implements Handler<RoutingContext> {
         if (cached.isPresent()) {
             return Future.succeededFuture(cached.get());
         }
-        return keys.find(keyId).onSuccess(k -> cache.put(keyId, k));
+        long generation = cache.generation();
+        return keys.find(keyId).onSuccess(k -> cache.put(keyId, k, generation));
     }
 }

@@ -18,6 +18,8 @@ final class KeyCache {
     private final Clock clock;
     private final Duration ttl;
     private final Map<String, Entry> entries;
+    /** Bumped by every invalidation, so a lookup that raced with one does not cache what it read. */
+    private long generation;
 
     KeyCache(Clock clock, Duration ttl, int maxEntries) {
         this.clock = clock;
@@ -39,7 +41,24 @@ final class KeyCache {
         return Optional.of(e.key());
     }
 
-    synchronized void put(String keyId, Optional<StoredKey> key) {
-        entries.put(keyId, new Entry(key, clock.instant()));
+    synchronized long generation() {
+        return generation;
+    }
+
+    /** Caches a lookup that started at {@code generationAtStart}, unless an invalidation happened since. */
+    synchronized void put(String keyId, Optional<StoredKey> key, long generationAtStart) {
+        if (generation == generationAtStart) {
+            entries.put(keyId, new Entry(key, clock.instant()));
+        }
+    }
+
+    synchronized void remove(String keyId) {
+        generation++;
+        entries.remove(keyId);
+    }
+
+    synchronized void clear() {
+        generation++;
+        entries.clear();
     }
 }

@@ -1,9 +1,10 @@
 package io.lmaas.gateway.auth;
 
+import io.lmaas.gateway.quota.Limits;
 import io.vertx.ext.web.RoutingContext;
 
-/** Who is calling the tenant API: the tenant and the key id (never the secret). */
-public record TenantPrincipal(String tenantId, String keyId) {
+/** Who is calling the tenant API: the tenant, the key id (never the secret), the key's scopes and limits. */
+public record TenantPrincipal(String tenantId, String keyId, KeyScopes scopes, Limits keyLimits) {
     private static final String KEY = "lmaas.principal";
 
     public static TenantPrincipal of(RoutingContext ctx) {

@@ -36,6 +36,10 @@ public class ApiException extends RuntimeException {
         return new ApiException(401, "invalid_request_error", "invalid_api_key", null, message, null);
     }
 
+    public static ApiException forbidden(String code, String param, String message) {
+        return new ApiException(403, "permission_error", code, param, message, null);
+    }
+
     public static ApiException notFound(String code, String message) {
         return new ApiException(404, "invalid_request_error", code, null, message, null);
     }

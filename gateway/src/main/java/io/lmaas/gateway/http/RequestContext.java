@@ -5,22 +5,38 @@ import io.vertx.ext.web.RoutingContext;
 /** Typed access to what the gateway's handlers store on a request. */
 public final class RequestContext {
     private static final String REQUEST_ID = "lmaas.requestId";
+    private static final String CLIENT_REQUEST_ID = "lmaas.clientRequestId";
     private static final String STARTED = "lmaas.startedNanos";
 
     private RequestContext() {
     }
 
+    /** The gateway's own id for this request (the ledger key; never chosen by the client). */
     public static String requestId(RoutingContext ctx) {
         return ctx.get(REQUEST_ID);
     }
 
-    static void setRequestId(RoutingContext ctx, String id) {
+    /** The {@code x-request-id} the client sent, if it was acceptable; else null. */
+    public static String clientRequestId(RoutingContext ctx) {
+        return ctx.get(CLIENT_REQUEST_ID);
+    }
+
+    static void set(RoutingContext ctx, String id, String clientId) {
         ctx.put(REQUEST_ID, id);
+        if (clientId != null) {
+            ctx.put(CLIENT_REQUEST_ID, clientId);
+        }
         ctx.put(STARTED, System.nanoTime());
     }
 
     public static long elapsedMillis(RoutingContext ctx) {
         Long started = ctx.get(STARTED);
         return started == null ? 0 : (System.nanoTime() - started) / 1_000_000;
+    }
+
+    /** How log lines name a request: the gateway's id, and the client's when it sent one. */
+    public static String logTag(RoutingContext ctx) {
+        String client = clientRequestId(ctx);
+        return client == null ? requestId(ctx) : requestId(ctx) + "/" + client;
     }
 }

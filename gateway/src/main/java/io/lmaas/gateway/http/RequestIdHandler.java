@@ -5,16 +5,21 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.util.regex.Pattern;
 
-/** Echoes a sane {@code x-request-id} or makes one; every answer carries it. */
+/**
+ * Gives every request the gateway's own id (the ledger key) and echoes the client's {@code x-request-id}
+ * when it is sane (1–128 of {@code [A-Za-z0-9._:-]}); otherwise the gateway's id is returned. A client
+ * id is kept beside the request, never used as the ledger key: reusing one must not dodge metering.
+ */
 public final class RequestIdHandler implements Handler<RoutingContext> {
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
     @Override
     public void handle(RoutingContext ctx) {
         String given = ctx.request().getHeader("x-request-id");
-        String id = given != null && SAFE.matcher(given).matches() ? given : Ids.request();
-        RequestContext.setRequestId(ctx, id);
-        ctx.response().putHeader("x-request-id", id);
+        String client = given != null && SAFE.matcher(given).matches() ? given : null;
+        String id = Ids.request();
+        RequestContext.set(ctx, id, client);
+        ctx.response().putHeader("x-request-id", client != null ? client : id);
         ctx.next();
     }
 }

@@ -11,6 +11,19 @@ public record ClassificationRequest(String model, List<String> inputs) {
     public static final int MAX_INPUTS = 256;
     public static final int MAX_INPUT_CHARS = 100_000;
 
+    /**
+     * An upper bound of the tokens this request can cost: the UTF-8 bytes of every input (no tokenizer
+     * yields more tokens than bytes; byte-level BPE yields at most one per byte) plus two special tokens
+     * per input. Reserved at admission, settled to the real count.
+     */
+    public long tokenBound() {
+        long bytes = 0;
+        for (String s : inputs) {
+            bytes += Requests.utf8Length(s) + 2;
+        }
+        return bytes;
+    }
+
     public static ClassificationRequest parse(JsonObject body) {
         String model = Requests.model(body);
         Object input = body.getValue("input");

@@ -19,6 +19,15 @@ public record CompletionRequest(String model, List<String> prompts, int maxToken
     public static final int MAX_PROMPTS = 32;
     private static final Set<String> UNSUPPORTED = Set.of("suffix", "logprobs", "echo", "best_of", "logit_bias");
 
+    /** Upper bound of the tokens: every prompt's UTF-8 bytes (plus two) and {@code max_tokens} per prompt. */
+    public long tokenBound() {
+        long total = 0;
+        for (String p : prompts) {
+            total += Requests.utf8Length(p) + 2 + maxTokens;
+        }
+        return total;
+    }
+
     public static CompletionRequest parse(JsonObject body) {
         String model = Requests.model(body);
         List<String> prompts = prompts(body.getValue("prompt"));

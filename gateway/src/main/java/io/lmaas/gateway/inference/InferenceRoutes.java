@@ -6,8 +6,10 @@ import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.RequestContext;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.quota.Admission;
+import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.usage.Metering;
-import io.vertx.core.Vertx;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -21,21 +23,28 @@ import java.time.Instant;
  */
 public final class InferenceRoutes {
     private final InferenceService service;
+    private final QuotaService quota;
     private final Responder responder;
 
-    public InferenceRoutes(InferenceService service, Responder responder) {
+    public InferenceRoutes(InferenceService service, QuotaService quota, Responder responder) {
         this.service = service;
+        this.quota = quota;
         this.responder = responder;
     }
 
-    /** Mounted under {@code /v1} after authentication and metering. */
-    public Router router(Vertx vertx) {
-        Router r = Router.router(vertx);
+    /** Admits the request against the tenant's and key's budgets, reserving {@code tokens}. */
+    private Future<Admission> admit(RoutingContext ctx, long tokens) {
+        TenantPrincipal p = TenantPrincipal.of(ctx);
+        return quota.admit(p.tenantId(), p.keyId(), p.keyLimits(), tokens)
+                .onSuccess(a -> Metering.draft(ctx).admission(a));
+    }
+
+    /** Adds the routes to the {@code /v1} router (behind authentication, scopes and metering). */
+    public void addTo(Router r) {
         r.get("/models").handler(this::listModels);
         r.get("/models/:id").handler(this::getModel);
         r.post("/classifications").handler(this::classify);
         r.post("/completions").handler(this::complete);
-        return r;
     }
 
     private void listModels(RoutingContext ctx) {
@@ -53,7 +62,8 @@ public final class InferenceRoutes {
         JsonObject body = Json.body(ctx);
         Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         ClassificationRequest request = ClassificationRequest.parse(body);
-        service.classify(TenantPrincipal.of(ctx), request).onSuccess(results -> {
+        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request);
+        admit(ctx, request.tokenBound()).compose(a -> service.classify(model, request)).onSuccess(results -> {
             int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
             Metering.draft(ctx).tokens(tokens, 0);
             JsonArray data = new JsonArray();
@@ -76,7 +86,8 @@ public final class InferenceRoutes {
         JsonObject body = Json.body(ctx);
         Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         CompletionRequest request = CompletionRequest.parse(body);
-        service.complete(TenantPrincipal.of(ctx), request).onSuccess(results -> {
+        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request);
+        admit(ctx, request.tokenBound()).compose(a -> service.complete(model, request)).onSuccess(results -> {
             int prompt = results.stream().mapToInt(InferenceService.Completed::promptTokens).sum();
             int completion = results.stream().mapToInt(InferenceService.Completed::completionTokens).sum();
             Metering.draft(ctx).tokens(prompt, completion);

@@ -31,17 +31,32 @@ public final class InferenceService {
         this.workers = workers;
     }
 
+    /** The models the tenant may use and the key is scoped to. */
     public List<ModelRecord> models(TenantPrincipal principal) {
-        return directory.table().visibleModels(principal.tenantId());
+        return directory.table().visibleModels(principal.tenantId()).stream()
+                .filter(m -> principal.scopes().allowsModel(m.id())).toList();
     }
 
+    /** The model, if the tenant may use it (404 otherwise) and the key is scoped to it (403 otherwise). */
     public ModelRecord model(TenantPrincipal principal, String modelId) {
-        return directory.table().visibleModel(principal.tenantId(), modelId)
+        ModelRecord model = directory.table().visibleModel(principal.tenantId(), modelId)
                 .orElseThrow(() -> ApiException.modelNotFound(modelId));
+        if (!principal.scopes().allowsModel(modelId)) {
+            throw ApiException.forbidden("insufficient_scope", "model", "This API key may not use the model '" + modelId + "'.");
+        }
+        return model;
     }
 
-    public Future<List<Classified>> classify(TenantPrincipal principal, ClassificationRequest request) {
-        ModelRecord model = servable(principal, request.model(), ModelTask.TEXT_CLASSIFICATION, "/v1/classifications");
+    /** Checks the request may go to the model; throws the 404/403/400 the client gets otherwise. */
+    public ModelRecord servable(TenantPrincipal principal, ClassificationRequest request) {
+        return servable(principal, request.model(), ModelTask.TEXT_CLASSIFICATION, "/v1/classifications");
+    }
+
+    public ModelRecord servable(TenantPrincipal principal, CompletionRequest request) {
+        return servable(principal, request.model(), ModelTask.TEXT_GENERATION, "/v1/completions");
+    }
+
+    public Future<List<Classified>> classify(ModelRecord model, ClassificationRequest request) {
         JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())));
         return workers.call(model.id(), directory.candidates(model.id()), "/v1/classify", body).map(json -> {
             List<Classified> out = new ArrayList<>();
@@ -55,8 +70,7 @@ public final class InferenceService {
         });
     }
 
-    public Future<List<Completed>> complete(TenantPrincipal principal, CompletionRequest request) {
-        ModelRecord model = servable(principal, request.model(), ModelTask.TEXT_GENERATION, "/v1/completions");
+    public Future<List<Completed>> complete(ModelRecord model, CompletionRequest request) {
         List<Future<Completed>> choices = new ArrayList<>();
         for (String prompt : request.prompts()) {
             JsonObject body = new JsonObject().put("prompt", prompt).put("max_tokens", request.maxTokens())

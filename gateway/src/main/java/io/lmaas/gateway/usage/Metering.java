@@ -3,15 +3,21 @@ package io.lmaas.gateway.usage;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Outcome;
 import io.lmaas.gateway.http.RequestContext;
+import io.lmaas.gateway.quota.Admission;
+import io.lmaas.gateway.quota.LeaseUse;
+import io.lmaas.gateway.quota.RateLimitInfo;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Meters every authenticated tenant request: {@link #begin()} opens a draft after authentication,
- * handlers fill in model and token counts, and {@link #finish} writes exactly one ledger row, before the
- * response is sent, whatever the outcome.
+ * handlers record the admission, model and token counts on it, and {@link #finish} settles the quota
+ * reservation and writes exactly one ledger row — durable before the response is sent, whatever the
+ * outcome (success, error, disconnect, partial stream).
  */
 public final class Metering {
     private static final String DRAFT = "lmaas.usage";
@@ -24,6 +30,7 @@ public final class Metering {
         private volatile String model;
         private volatile int promptTokens;
         private volatile int completionTokens;
+        private volatile Admission admission;
 
         Draft(String endpoint) {
             this.endpoint = endpoint;
@@ -37,12 +44,22 @@ public final class Metering {
             this.promptTokens = prompt;
             this.completionTokens = completion;
         }
+
+        public void admission(Admission admission) {
+            this.admission = admission;
+        }
+
+        public boolean finished() {
+            return finished.get();
+        }
     }
 
-    private final UsageRepository ledger;
+    private final LedgerWriter ledger;
+    private final String gatewayId;
 
-    public Metering(UsageRepository ledger) {
+    public Metering(LedgerWriter ledger, String gatewayId) {
         this.ledger = ledger;
+        this.gatewayId = gatewayId;
     }
 
     /** Route handler placed right after authentication. */
@@ -58,16 +75,41 @@ public final class Metering {
         return ctx.get(DRAFT);
     }
 
-    /** Writes the request's ledger row once; requests without a principal (401) or draft are not tenant requests. */
+    /**
+     * Settles the request's quota reservation and writes its ledger row once. Requests without a
+     * principal (401) or draft are not tenant requests and are not metered.
+     */
     public Future<Void> finish(RoutingContext ctx, Outcome outcome) {
         Draft d = ctx.get(DRAFT);
         TenantPrincipal principal = TenantPrincipal.of(ctx);
         if (d == null || principal == null || !d.finished.compareAndSet(false, true)) {
             return Future.succeededFuture();
         }
-        return ledger.insert(new UsageRow(RequestContext.requestId(ctx), principal.tenantId(), principal.keyId(), d.model,
-                d.endpoint, d.promptTokens, d.completionTokens, outcome.status(), outcome.errorCode(),
-                RequestContext.elapsedMillis(ctx), null));
+        List<LeaseUse> uses = List.of();
+        Admission admission = d.admission;
+        if (admission != null) {
+            uses = admission.settle((long) d.promptTokens + d.completionTokens);
+            rateLimitHeaders(ctx.response(), admission.rateLimits());
+        }
+        return ledger.append(new UsageRow(RequestContext.requestId(ctx), RequestContext.clientRequestId(ctx), gatewayId,
+                principal.tenantId(), principal.keyId(), d.model, d.endpoint, d.promptTokens, d.completionTokens,
+                outcome.status(), outcome.errorCode(), RequestContext.elapsedMillis(ctx), null), uses);
+    }
+
+    private static void rateLimitHeaders(HttpServerResponse response, RateLimitInfo info) {
+        if (info == null || response.headWritten()) {
+            return;
+        }
+        if (info.limitRequests() != null) {
+            response.putHeader("x-ratelimit-limit-requests", info.limitRequests().toString())
+                    .putHeader("x-ratelimit-remaining-requests", info.remainingRequests().toString())
+                    .putHeader("x-ratelimit-reset-requests", RateLimitInfo.format(info.resetRequests()));
+        }
+        if (info.limitTokens() != null) {
+            response.putHeader("x-ratelimit-limit-tokens", info.limitTokens().toString())
+                    .putHeader("x-ratelimit-remaining-tokens", info.remainingTokens().toString())
+                    .putHeader("x-ratelimit-reset-tokens", RateLimitInfo.format(info.resetTokens()));
+        }
     }
 
     private static String truncate(String s) {

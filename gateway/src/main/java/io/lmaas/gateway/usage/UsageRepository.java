@@ -1,43 +1,35 @@
 package io.lmaas.gateway.usage;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The usage ledger (SQL only). The request id is the primary key: a row is written at most once. */
+/** Reads of the usage ledger and its daily roll-ups (SQL only); writes go through {@link LedgerWriter}. */
 public final class UsageRepository {
-    private static final String WINDOW = " WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2)"
-            + " AND ($3::timestamptz IS NULL OR created_at < $3)";
-
     private final Pool pool;
 
     public UsageRepository(Pool pool) {
         this.pool = pool;
     }
 
-    public Future<Void> insert(UsageRow row) {
-        return pool.preparedQuery("INSERT INTO usage_ledger (request_id, tenant_id, key_id, model, endpoint, prompt_tokens,"
-                        + " completion_tokens, status, error_code, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                        + " ON CONFLICT (request_id) DO NOTHING")
-                .execute(Tuple.from(new Object[] {row.requestId(), row.tenantId(), row.keyId(), row.model(), row.endpoint(),
-                    row.promptTokens(), row.completionTokens(), row.status(), row.errorCode(), (int) row.latencyMs()}))
-                .mapEmpty();
-    }
-
-    /** The newest rows first. */
+    /** Ledger rows, newest first. */
     public Future<List<UsageRow>> list(String tenantId, OffsetDateTime start, OffsetDateTime end, int limit) {
-        return pool.preparedQuery("SELECT request_id, tenant_id, key_id, model, endpoint, prompt_tokens, completion_tokens,"
-                        + " status, error_code, latency_ms, created_at FROM usage_ledger" + WINDOW
-                        + " ORDER BY created_at DESC, request_id LIMIT $4")
+        return pool.preparedQuery("SELECT request_id, client_request_id, gateway_id, tenant_id, key_id, model, endpoint,"
+                        + " prompt_tokens, completion_tokens, status, error_code, latency_ms, created_at FROM usage_ledger"
+                        + " WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2)"
+                        + " AND ($3::timestamptz IS NULL OR created_at < $3) ORDER BY created_at DESC, request_id LIMIT $4")
                 .execute(Tuple.of(tenantId, start, end, limit))
                 .map(rows -> {
                     List<UsageRow> out = new ArrayList<>();
                     for (Row r : rows) {
-                        out.add(new UsageRow(r.getString("request_id"), r.getString("tenant_id"), r.getString("key_id"),
+                        out.add(new UsageRow(r.getString("request_id"), r.getString("client_request_id"),
+                                r.getString("gateway_id"), r.getString("tenant_id"), r.getString("key_id"),
                                 r.getString("model"), r.getString("endpoint"), r.getInteger("prompt_tokens"),
                                 r.getInteger("completion_tokens"), r.getInteger("status"), r.getString("error_code"),
                                 r.getInteger("latency_ms"), r.getOffsetDateTime("created_at")));
@@ -46,13 +38,44 @@ public final class UsageRepository {
                 });
     }
 
-    public Future<UsageTotals> totals(String tenantId, OffsetDateTime start, OffsetDateTime end) {
-        return pool.preparedQuery("SELECT count(*) AS requests, coalesce(sum(prompt_tokens), 0) AS prompt,"
-                        + " coalesce(sum(completion_tokens), 0) AS completion FROM usage_ledger" + WINDOW)
-                .execute(Tuple.of(tenantId, start, end))
+    /**
+     * Sums from the daily roll-ups over [{@code from}, {@code to}) UTC days, grouped by {@code groupBy}
+     * ({@code day}, {@code model}, {@code key} or null for one total row).
+     */
+    public Future<List<JsonObject>> summary(String tenantId, LocalDate from, LocalDate to, String groupBy) {
+        String column = groupBy == null ? null : switch (groupBy) {
+            case "day" -> "day";
+            case "model" -> "model";
+            case "key" -> "key_id";
+            default -> throw new IllegalArgumentException(groupBy);
+        };
+        String select = column == null ? "" : column + " AS grp, ";
+        String group = column == null ? "" : " GROUP BY " + column + " ORDER BY " + column;
+        return pool.preparedQuery("SELECT " + select + "coalesce(sum(requests), 0) AS requests, coalesce(sum(errors), 0) AS errors,"
+                        + " coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion"
+                        + " FROM usage_daily WHERE tenant_id = $1 AND ($2::date IS NULL OR day >= $2)"
+                        + " AND ($3::date IS NULL OR day < $3)" + group)
+                .execute(Tuple.of(tenantId, from, to))
                 .map(rows -> {
-                    Row r = rows.iterator().next();
-                    return new UsageTotals(r.getLong("requests"), r.getLong("prompt"), r.getLong("completion"));
+                    List<JsonObject> out = new ArrayList<>();
+                    for (Row r : rows) {
+                        JsonObject o = new JsonObject();
+                        if (column != null) {
+                            Object g = r.getValue("grp");
+                            String name = groupBy.equals("key") ? "key_id" : groupBy;
+                            o.put(name, g instanceof LocalDate d ? d.toString() : emptyToNull((String) g));
+                        }
+                        long prompt = r.getLong("prompt");
+                        long completion = r.getLong("completion");
+                        out.add(o.put("requests", r.getLong("requests")).put("errors", r.getLong("errors"))
+                                .put("prompt_tokens", prompt).put("completion_tokens", completion)
+                                .put("total_tokens", prompt + completion));
+                    }
+                    return out;
                 });
+    }
+
+    private static String emptyToNull(String s) {
+        return s == null || s.isEmpty() ? null : s;
     }
 }

@@ -3,13 +3,18 @@ package io.lmaas.gateway.usage;
 import io.vertx.core.json.JsonObject;
 import java.time.OffsetDateTime;
 
-/** One row of the usage ledger: one tenant request. */
-public record UsageRow(String requestId, String tenantId, String keyId, String model, String endpoint, int promptTokens,
-        int completionTokens, int status, String errorCode, long latencyMs, OffsetDateTime createdAt) {
+/**
+ * One row of the usage ledger: one tenant request. {@code requestId} is the gateway's own id (the ledger
+ * key); {@code clientRequestId} is the {@code x-request-id} the client sent, if any.
+ */
+public record UsageRow(String requestId, String clientRequestId, String gatewayId, String tenantId, String keyId, String model,
+        String endpoint, int promptTokens, int completionTokens, int status, String errorCode, long latencyMs,
+        OffsetDateTime createdAt) {
 
     public JsonObject toJson() {
         return new JsonObject()
                 .put("request_id", requestId)
+                .put("client_request_id", clientRequestId)
                 .put("key_id", keyId)
                 .put("model", model)
                 .put("endpoint", endpoint)

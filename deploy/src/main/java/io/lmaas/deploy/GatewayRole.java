@@ -1,0 +1,76 @@
+package io.lmaas.deploy;
+
+import io.lmaas.core.config.Settings;
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.db.Migrations;
+import io.lmaas.core.db.Pools;
+import io.lmaas.core.ids.Ids;
+import io.lmaas.gateway.GatewayConfig;
+import io.lmaas.gateway.GatewayVerticle;
+import io.lmaas.gateway.quota.QuotaService;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code lmaas gateway}: one gateway replica on a shared PostgreSQL (the Kubernetes shape; any number
+ * of them may run). Secrets come from the environment ({@code LMAAS_ADMIN_TOKEN},
+ * {@code LMAAS_KEY_HASH_SECRET}) or flags; SIGTERM stops it gracefully.
+ */
+final class GatewayRole {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayRole.class);
+
+    private GatewayRole() {
+    }
+
+    static GatewayConfig config(Settings s) {
+        QuotaService.Settings q = QuotaService.Settings.DEFAULT;
+        Duration ttl = s.millis("lease-ttl-ms", q.leaseTtl().toMillis());
+        return new GatewayConfig(
+                s.string("gateway-id", "gw-" + Ids.random(8)),
+                s.string("host", "0.0.0.0"),
+                s.integer("port", 8080, 0, 65535),
+                DatabaseUrl.parse(s.required("database-url")),
+                s.required("admin-token"),
+                s.required("key-hash-secret").getBytes(StandardCharsets.UTF_8),
+                s.millis("routing-refresh-ms", 500),
+                s.millis("key-cache-ttl-ms", 5000),
+                s.millis("worker-timeout-ms", 120_000),
+                s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
+                new QuotaService.Settings(ttl, ttl.dividedBy(3), q.idleRelease(), q.sliceDivisor()));
+    }
+
+    static void run(Settings s) throws Exception {
+        GatewayConfig config = config(s);
+        if (s.bool("migrate", false)) {
+            Migrations.migrate(config.database());
+        }
+        Vertx vertx = Vertx.vertx();
+        CountDownLatch stopped = new CountDownLatch(1);
+        try {
+            Pool pool = Pools.create(vertx, config.database(), s.integer("pool-size", 16, 1, 512));
+            GatewayVerticle gateway = new GatewayVerticle(config, pool);
+            String id = vertx.deployVerticle(gateway).await(60, TimeUnit.SECONDS);
+            System.out.println("LMaaS gateway " + config.gatewayId() + ": http://" + config.host() + ":" + gateway.port());
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    vertx.undeploy(id).await(30, TimeUnit.SECONDS);
+                    vertx.close().await(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("gateway shutdown: {}", e.toString());
+                } finally {
+                    stopped.countDown();
+                }
+            }, "gateway-shutdown"));
+        } catch (Exception e) {
+            vertx.close();
+            throw e;
+        }
+        stopped.await();
+    }
+}

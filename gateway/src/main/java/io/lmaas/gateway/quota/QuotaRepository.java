@@ -1,0 +1,137 @@
+package io.lmaas.gateway.quota;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Limits and budget leases in PostgreSQL (SQL only). Lease grants are serialised per budget with an
+ * advisory transaction lock and checked against the limit stored now, so budget is never double-granted
+ * whatever the replicas believe.
+ */
+public final class QuotaRepository {
+
+    /** The outcome of a lease request. {@code leaseId} is null when nothing was granted. */
+    public record Grant(Long leaseId, long amount, long availableAfter, boolean unlimited) {
+    }
+
+    private final Pool pool;
+
+    public QuotaRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    public Future<Limits> tenantLimits(String tenantId) {
+        return pool.preparedQuery("SELECT rpm, tpm, tokens_per_day, tokens_per_month, max_concurrent FROM tenant_limits"
+                        + " WHERE tenant_id = $1")
+                .execute(Tuple.of(tenantId))
+                .map(rows -> rows.size() == 0 ? Limits.UNLIMITED : toLimits(rows.iterator().next()));
+    }
+
+    /** Replaces the tenant's limits; returns the previous ones. */
+    public static Future<Limits> putTenantLimits(SqlClient conn, String tenantId, Limits l) {
+        return conn.preparedQuery("SELECT rpm, tpm, tokens_per_day, tokens_per_month, max_concurrent FROM tenant_limits"
+                        + " WHERE tenant_id = $1 FOR UPDATE")
+                .execute(Tuple.of(tenantId))
+                .compose(before -> conn.preparedQuery("INSERT INTO tenant_limits (tenant_id, rpm, tpm, tokens_per_day,"
+                                + " tokens_per_month, max_concurrent, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())"
+                                + " ON CONFLICT (tenant_id) DO UPDATE SET rpm = EXCLUDED.rpm, tpm = EXCLUDED.tpm,"
+                                + " tokens_per_day = EXCLUDED.tokens_per_day, tokens_per_month = EXCLUDED.tokens_per_month,"
+                                + " max_concurrent = EXCLUDED.max_concurrent, updated_at = now()")
+                        .execute(Tuple.from(new Object[] {tenantId, l.rpm(), l.tpm(), l.tokensPerDay(), l.tokensPerMonth(),
+                            l.maxConcurrent()}))
+                        .map(before.size() == 0 ? Limits.UNLIMITED : toLimits(before.iterator().next())));
+    }
+
+    /**
+     * Leases between {@code need} and {@code want} of the budget, as much as is available, or nothing if
+     * less than {@code need} is. Live leases count in full, closed ones (released or expired) count what
+     * they used; for gauges closed leases count nothing.
+     */
+    public Future<Grant> acquire(BudgetKey key, String gatewayId, long need, long want, Duration ttl) {
+        String limitSql = switch (key.scope()) {
+            case TENANT -> "SELECT " + key.spec().field() + " AS l FROM tenant_limits WHERE tenant_id = $1";
+            case KEY -> "SELECT (limits ->> '" + key.spec().field() + "')::bigint AS l FROM api_keys WHERE id = $1";
+        };
+        String consumedSql = key.spec().dimension().gauge()
+                ? "SELECT coalesce(sum(amount), 0) AS c FROM quota_leases WHERE budget = $1 AND released_at IS NULL"
+                        + " AND expires_at > now()"
+                : "SELECT coalesce(sum(CASE WHEN released_at IS NULL AND expires_at > now() THEN amount ELSE used END), 0)"
+                        + " AS c FROM quota_leases WHERE budget = $1";
+        String budget = key.id();
+        return pool.withTransaction(conn -> conn
+                .preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").execute(Tuple.of(budget))
+                .compose(r -> conn.preparedQuery(limitSql).execute(Tuple.of(key.scopeId())))
+                .compose(rows -> {
+                    Long limit = rows.size() == 0 ? null : rows.iterator().next().getLong("l");
+                    if (limit == null) {
+                        return Future.succeededFuture(new Grant(null, 0, 0, true));
+                    }
+                    return conn.preparedQuery(consumedSql).execute(Tuple.of(budget)).compose(c -> {
+                        long available = limit - c.iterator().next().getLong("c");
+                        long amount = Math.min(want, available);
+                        if (amount < need || amount <= 0) {
+                            return Future.succeededFuture(new Grant(null, 0, Math.max(0, available), false));
+                        }
+                        return conn.preparedQuery("INSERT INTO quota_leases (budget, gateway_id, amount, window_end, expires_at)"
+                                        + " VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING id")
+                                .execute(Tuple.of(budget, gatewayId, amount,
+                                        OffsetDateTime.ofInstant(key.windowEnd(), ZoneOffset.UTC), (double) ttl.toMillis() / 1000))
+                                .map(ins -> new Grant(ins.iterator().next().getLong("id"), amount, available - amount, false));
+                    });
+                }));
+    }
+
+    /** Extends the given leases if still live; returns the ids that are. */
+    public Future<Set<Long>> extend(List<Long> leaseIds, Duration ttl) {
+        return pool.preparedQuery("UPDATE quota_leases SET expires_at = now() + make_interval(secs => $2)"
+                        + " WHERE id = ANY($1) AND released_at IS NULL AND expires_at > now() RETURNING id")
+                .execute(Tuple.tuple().addArrayOfLong(leaseIds.toArray(new Long[0])).addDouble((double) ttl.toMillis() / 1000))
+                .map(rows -> {
+                    Set<Long> alive = new HashSet<>();
+                    rows.forEach(r -> alive.add(r.getLong("id")));
+                    return alive;
+                });
+    }
+
+    /** Gives leases back: what they did not use returns to the budget. */
+    public Future<Void> release(List<Long> leaseIds) {
+        if (leaseIds.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return pool.preparedQuery("UPDATE quota_leases SET released_at = now() WHERE id = ANY($1) AND released_at IS NULL")
+                .execute(Tuple.tuple().addArrayOfLong(leaseIds.toArray(new Long[0])))
+                .mapEmpty();
+    }
+
+    /** Deletes leases of windows that ended more than a day ago. */
+    public Future<Integer> deleteOldLeases() {
+        return pool.query("DELETE FROM quota_leases WHERE window_end < now() - interval '1 day'").execute()
+                .map(r -> r.rowCount());
+    }
+
+    /** Adds durable use to leases (in the caller's transaction: the ledger's). */
+    public static Future<Void> addUse(SqlClient conn, Long[] leaseIds, Long[] amounts) {
+        if (leaseIds.length == 0) {
+            return Future.succeededFuture();
+        }
+        return conn.preparedQuery("UPDATE quota_leases q SET used = q.used + d.amount"
+                        + " FROM (SELECT id, sum(amount) AS amount FROM unnest($1::bigint[], $2::bigint[]) AS u(id, amount)"
+                        + " GROUP BY id) d WHERE q.id = d.id")
+                .execute(Tuple.tuple().addArrayOfLong(leaseIds).addArrayOfLong(amounts))
+                .mapEmpty();
+    }
+
+    static Limits toLimits(Row r) {
+        return new Limits(r.getLong("rpm"), r.getLong("tpm"), r.getLong("tokens_per_day"), r.getLong("tokens_per_month"),
+                r.getLong("max_concurrent"));
+    }
+}

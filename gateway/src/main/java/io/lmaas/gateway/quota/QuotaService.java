@@ -1,0 +1,325 @@
+package io.lmaas.gateway.quota;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Admission against every budget that applies to a request (the tenant's and the key's), exactly
+ * across gateway replicas without a database round trip per request: each replica leases slices of a
+ * budget window from PostgreSQL and admits locally; a request reserves its estimate and settles to
+ * what it used. Leases are kept alive by heartbeat, given back when idle, and die with their replica.
+ */
+public final class QuotaService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QuotaService.class);
+
+    /** Tuning: how long leases live, when idle ones go back, how large a slice is. */
+    public record Settings(Duration leaseTtl, Duration heartbeat, Duration idleRelease, int sliceDivisor) {
+        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(10), Duration.ofSeconds(3),
+                Duration.ofSeconds(2), 16);
+    }
+
+    private final Vertx vertx;
+    private final QuotaRepository repository;
+    private final String gatewayId;
+    private final Clock clock;
+    private final Settings settings;
+    private final Map<String, Future<Limits>> tenantLimits = new ConcurrentHashMap<>();
+    private final Map<String, LocalBudget> budgets = new ConcurrentHashMap<>();
+    private final Map<Long, LocalBudget> leaseOwners = new ConcurrentHashMap<>();
+    private long timer = -1;
+    private Instant lastHeartbeat = Instant.EPOCH;
+    private Instant lastCleanup = Instant.EPOCH;
+
+    public QuotaService(Vertx vertx, QuotaRepository repository, String gatewayId, Clock clock, Settings settings) {
+        this.vertx = vertx;
+        this.repository = repository;
+        this.gatewayId = gatewayId;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    public void start() {
+        timer = vertx.setPeriodic(1000, id -> maintain());
+    }
+
+    /**
+     * Admits a request of at most {@code tokens} tokens for the tenant and key, or fails with the
+     * {@code ApiException} the client gets (429 per-minute and concurrency, 402 daily/monthly).
+     */
+    public Future<Admission> admit(String tenantId, String keyId, Limits keyLimits, long tokens) {
+        Future<Limits> tenant = tenantLimits(tenantId);
+        if (tenant.isComplete() && tenant.succeeded()) {
+            return admit(tenantId, tenant.result(), keyId, keyLimits, tokens);
+        }
+        return tenant.compose(l -> admit(tenantId, l, keyId, keyLimits, tokens));
+    }
+
+    private Future<Admission> admit(String tenantId, Limits tenant, String keyId, Limits key, long tokens) {
+        if (tenant.unlimited() && key.unlimited()) {
+            return Future.succeededFuture(Admission.UNLIMITED);
+        }
+        Instant now = clock.instant();
+        List<BudgetKey> keys = new ArrayList<>(6);
+        tenant.specs().forEach(s -> keys.add(BudgetKey.of(BudgetKey.Scope.TENANT, tenantId, s, now)));
+        key.specs().forEach(s -> keys.add(BudgetKey.of(BudgetKey.Scope.KEY, keyId, s, now)));
+        List<LocalBudget.Part> parts = new ArrayList<>(keys.size());
+        // Fast path: every budget admits from leases this replica already holds.
+        for (int i = 0; i < keys.size(); i++) {
+            LocalBudget b = budget(keys.get(i));
+            List<LocalBudget.Part> p = b.tryReserve(amount(b, tokens), now);
+            if (p == null) {
+                return reserveRest(keys, i, tokens, parts).map(all -> new Admission(all, rateLimits(keys, now)));
+            }
+            parts.addAll(p);
+        }
+        return Future.succeededFuture(new Admission(parts, rateLimits(keys, now)));
+    }
+
+    private Future<List<LocalBudget.Part>> reserveRest(List<BudgetKey> keys, int from, long tokens, List<LocalBudget.Part> parts) {
+        if (from == keys.size()) {
+            return Future.succeededFuture(parts);
+        }
+        LocalBudget b = budget(keys.get(from));
+        return reserve(b, amount(b, tokens), 0)
+                .compose(p -> {
+                    parts.addAll(p);
+                    return reserveRest(keys, from + 1, tokens, parts);
+                })
+                .recover(e -> {
+                    new Admission(parts, null).settle(0);
+                    return Future.failedFuture(e);
+                });
+    }
+
+    private static long amount(LocalBudget b, long tokens) {
+        return b.key.spec().dimension() == Dimension.TOKENS ? tokens : 1;
+    }
+
+    /** Reserves on the budget, leasing more from PostgreSQL when this replica's share is short. */
+    private Future<List<LocalBudget.Part>> reserve(LocalBudget b, long n, int attempt) {
+        Instant now = clock.instant();
+        List<LocalBudget.Part> p = b.tryReserve(n, now);
+        if (p != null) {
+            return Future.succeededFuture(p);
+        }
+        if (n > b.key.spec().limit() || attempt >= 4) {
+            return Future.failedFuture(QuotaExceeded.of(b.key, now));
+        }
+        Future<QuotaRepository.Grant> shared;
+        boolean mine = false;
+        synchronized (b) {
+            @SuppressWarnings("unchecked")
+            Future<QuotaRepository.Grant> inFlight = (Future<QuotaRepository.Grant>) b.acquiring;
+            if (inFlight != null) {
+                shared = inFlight;
+            } else {
+                long want = Math.max(n, ceilDiv(b.key.spec().limit(), settings.sliceDivisor()));
+                shared = acquire(b, n, want);
+                b.acquiring = shared;
+                mine = true;
+            }
+        }
+        boolean acquirer = mine;
+        return shared.transform(ar -> {
+            if (acquirer) {
+                synchronized (b) {
+                    b.acquiring = null;
+                }
+            }
+            if (ar.failed()) {
+                return Future.failedFuture(ar.cause());
+            }
+            QuotaRepository.Grant g = ar.result();
+            if (g.unlimited()) {
+                invalidate(b.key);
+                return Future.succeededFuture(List.of());
+            }
+            if (acquirer && g.leaseId() == null) {
+                return Future.failedFuture(QuotaExceeded.of(b.key, clock.instant()));
+            }
+            return reserve(b, n, attempt + 1);
+        });
+    }
+
+    private Future<QuotaRepository.Grant> acquire(LocalBudget b, long need, long want) {
+        Instant asked = clock.instant();
+        return repository.acquire(b.key, gatewayId, need, want, settings.leaseTtl()).onSuccess(g -> {
+            if (g.leaseId() != null) {
+                leaseOwners.put(g.leaseId(), b);
+                b.addLease(g.leaseId(), g.amount(), usableUntil(asked), clock.instant(), g.availableAfter());
+            } else {
+                b.centralAvailable(g.availableAfter());
+            }
+        });
+    }
+
+    /** A lease may be used until its TTL minus a safety margin, counted from when it was asked for. */
+    private Instant usableUntil(Instant asked) {
+        Duration margin = settings.leaseTtl().dividedBy(5);
+        return asked.plus(settings.leaseTtl()).minus(margin);
+    }
+
+    private LocalBudget budget(BudgetKey key) {
+        return budgets.computeIfAbsent(key.id(), k -> new LocalBudget(key));
+    }
+
+    private RateLimitInfo rateLimits(List<BudgetKey> keys, Instant now) {
+        BudgetKey requests = null;
+        BudgetKey tokens = null;
+        for (BudgetKey k : keys) {
+            if (k.spec().period() != Period.MINUTE) {
+                continue;
+            }
+            if (k.spec().dimension() == Dimension.REQUESTS && (requests == null || k.spec().limit() < requests.spec().limit())) {
+                requests = k;
+            } else if (k.spec().dimension() == Dimension.TOKENS && (tokens == null || k.spec().limit() < tokens.spec().limit())) {
+                tokens = k;
+            }
+        }
+        if (requests == null && tokens == null) {
+            return null;
+        }
+        return new RateLimitInfo(
+                requests == null ? null : requests.spec().limit(),
+                requests == null ? null : budget(requests).remainingEstimate(now),
+                requests == null ? null : Duration.between(now, requests.windowEnd()),
+                tokens == null ? null : tokens.spec().limit(),
+                tokens == null ? null : budget(tokens).remainingEstimate(now),
+                tokens == null ? null : Duration.between(now, tokens.windowEnd()));
+    }
+
+    private Future<Limits> tenantLimits(String tenantId) {
+        Future<Limits> f = tenantLimits.get(tenantId);
+        if (f != null && !(f.isComplete() && f.failed())) {
+            return f;
+        }
+        Future<Limits> loaded = repository.tenantLimits(tenantId);
+        tenantLimits.put(tenantId, loaded);
+        return loaded;
+    }
+
+    /** Called when a tenant's limits changed anywhere: forget them and give back that tenant's unused leases. */
+    public void tenantLimitsChanged(String tenantId) {
+        tenantLimits.remove(tenantId);
+        releaseScope(BudgetKey.Scope.TENANT, tenantId);
+    }
+
+    /** Called when a key changed anywhere (limits, revocation): give back that key's unused leases. */
+    public void keyChanged(String keyId) {
+        releaseScope(BudgetKey.Scope.KEY, keyId);
+    }
+
+    /** Forget everything cached (after the change feed reconnects, changes may have been missed). */
+    public void invalidateAll() {
+        tenantLimits.clear();
+        budgets.values().forEach(b -> release(b, true));
+    }
+
+    private void invalidate(BudgetKey key) {
+        if (key.scope() == BudgetKey.Scope.TENANT) {
+            tenantLimits.remove(key.scopeId());
+        }
+    }
+
+    private void releaseScope(BudgetKey.Scope scope, String id) {
+        budgets.values().stream().filter(b -> b.key.scope() == scope && b.key.scopeId().equals(id))
+                .forEach(b -> release(b, true));
+    }
+
+    /** The ledger made these uses durable (or, on a failed write, they will never be). */
+    public void flushed(List<LeaseUse> uses) {
+        if (uses.isEmpty()) {
+            return;
+        }
+        for (LeaseUse u : uses) {
+            LocalBudget b = leaseOwners.get(u.leaseId());
+            if (b != null) {
+                b.flushed(u.leaseId(), u.amount());
+            }
+        }
+    }
+
+    private void release(LocalBudget b, boolean everything) {
+        List<Long> ids = forget(b.takeReleasable(clock.instant().minus(settings.idleRelease()), everything));
+        if (!ids.isEmpty()) {
+            repository.release(ids).onFailure(e -> LOG.warn("lease release failed (they will expire): {}", e.toString()));
+        }
+    }
+
+    private void maintain() {
+        Instant now = clock.instant();
+        budgets.entrySet().removeIf(e -> {
+            LocalBudget b = e.getValue();
+            if (!b.key.windowEnd().isAfter(now)) {
+                forget(b.takeReleasable(now, true));
+                return b.empty();
+            }
+            release(b, false);
+            return b.empty() && b.acquiring == null;
+        });
+        if (Duration.between(lastHeartbeat, now).compareTo(settings.heartbeat()) >= 0) {
+            lastHeartbeat = now;
+            heartbeat(now);
+        }
+        if (Duration.between(lastCleanup, now).toMinutes() >= 10) {
+            lastCleanup = now;
+            repository.deleteOldLeases().onFailure(e -> LOG.debug("old lease cleanup failed: {}", e.toString()));
+        }
+    }
+
+    private void heartbeat(Instant asked) {
+        Map<LocalBudget, List<Long>> live = new java.util.HashMap<>();
+        List<Long> all = new ArrayList<>();
+        budgets.values().forEach(b -> {
+            List<Long> ids = b.liveLeases(asked);
+            if (!ids.isEmpty()) {
+                live.put(b, ids);
+                all.addAll(ids);
+            }
+        });
+        if (all.isEmpty()) {
+            return;
+        }
+        repository.extend(all, settings.leaseTtl()).onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.warn("lease heartbeat failed; leases stop admitting at their deadline: {}", ar.cause().toString());
+                return;
+            }
+            Instant until = usableUntil(asked);
+            live.forEach((b, ids) -> b.extended(new HashSet<>(ar.result()), ids, until));
+        });
+    }
+
+    /** Gives back every lease that nothing holds any more (graceful shutdown). */
+    public Future<Void> releaseAll() {
+        List<Long> ids = new ArrayList<>();
+        budgets.values().forEach(b -> ids.addAll(forget(b.takeReleasable(clock.instant(), true))));
+        return repository.release(ids);
+    }
+
+    private List<Long> forget(List<Long> leaseIds) {
+        leaseIds.forEach(leaseOwners::remove);
+        return leaseIds;
+    }
+
+    @Override
+    public void close() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}

@@ -1,0 +1,149 @@
+package io.lmaas.gateway.usage;
+
+import io.lmaas.gateway.quota.LeaseUse;
+import io.lmaas.gateway.quota.QuotaRepository;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Writes usage rows with group commit: rows that arrive while a transaction is in flight go together in
+ * the next one. Each transaction inserts the rows (at most once per request id), adds them to the daily
+ * roll-ups, and records the quota leases' durable use. {@link #append} completes when its row is durable.
+ * All state lives on one Vert.x context.
+ */
+public final class LedgerWriter {
+    private static final int MAX_BATCH = 1000;
+
+    private record Pending(UsageRow row, List<LeaseUse> uses, Promise<Void> done) {
+    }
+
+    private final Pool pool;
+    private final Context context;
+    private final Consumer<List<LeaseUse>> onUseSettled;
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private boolean flushing;
+    private Promise<Void> drained;
+
+    /** {@code onUseSettled} hears of lease uses once their transaction ended, committed or not. */
+    public LedgerWriter(Pool pool, Context context, Consumer<List<LeaseUse>> onUseSettled) {
+        this.pool = pool;
+        this.context = context;
+        this.onUseSettled = onUseSettled;
+    }
+
+    public Future<Void> append(UsageRow row, List<LeaseUse> uses) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            queue.add(new Pending(row, uses, done));
+            if (!flushing) {
+                flush();
+            }
+        });
+        return done.future();
+    }
+
+    /** Completes once everything appended so far is written (for shutdown). */
+    public Future<Void> drain() {
+        Promise<Void> p = Promise.promise();
+        context.runOnContext(v -> {
+            if (!flushing && queue.isEmpty()) {
+                p.complete();
+            } else {
+                drained = p;
+            }
+        });
+        return p.future();
+    }
+
+    private void flush() {
+        List<Pending> batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
+        while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+            batch.add(queue.poll());
+        }
+        flushing = true;
+        write(batch).onComplete(ar -> {
+            List<LeaseUse> uses = new ArrayList<>();
+            batch.forEach(p -> uses.addAll(p.uses()));
+            onUseSettled.accept(uses);
+            for (Pending p : batch) {
+                if (ar.succeeded()) {
+                    p.done().complete();
+                } else {
+                    p.done().fail(ar.cause());
+                }
+            }
+            flushing = false;
+            if (!queue.isEmpty()) {
+                flush();
+            } else if (drained != null) {
+                drained.complete();
+                drained = null;
+            }
+        });
+    }
+
+    private Future<Void> write(List<Pending> batch) {
+        int n = batch.size();
+        String[] requestId = new String[n];
+        String[] clientId = new String[n];
+        String[] gateway = new String[n];
+        String[] tenant = new String[n];
+        String[] key = new String[n];
+        String[] model = new String[n];
+        String[] endpoint = new String[n];
+        Integer[] prompt = new Integer[n];
+        Integer[] completion = new Integer[n];
+        Integer[] status = new Integer[n];
+        String[] error = new String[n];
+        Integer[] latency = new Integer[n];
+        List<Long> leaseIds = new ArrayList<>();
+        List<Long> amounts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            UsageRow r = batch.get(i).row();
+            requestId[i] = r.requestId();
+            clientId[i] = r.clientRequestId();
+            gateway[i] = r.gatewayId();
+            tenant[i] = r.tenantId();
+            key[i] = r.keyId();
+            model[i] = r.model();
+            endpoint[i] = r.endpoint();
+            prompt[i] = r.promptTokens();
+            completion[i] = r.completionTokens();
+            status[i] = r.status();
+            error[i] = r.errorCode();
+            latency[i] = (int) Math.min(Integer.MAX_VALUE, r.latencyMs());
+            for (LeaseUse u : batch.get(i).uses()) {
+                leaseIds.add(u.leaseId());
+                amounts.add(u.amount());
+            }
+        }
+        Tuple rows = Tuple.tuple().addArrayOfString(requestId).addArrayOfString(clientId).addArrayOfString(gateway)
+                .addArrayOfString(tenant).addArrayOfString(key).addArrayOfString(model).addArrayOfString(endpoint)
+                .addArrayOfInteger(prompt).addArrayOfInteger(completion).addArrayOfInteger(status).addArrayOfString(error)
+                .addArrayOfInteger(latency);
+        return pool.withTransaction(conn -> conn.preparedQuery(INSERT).execute(rows)
+                .compose(r -> QuotaRepository.addUse(conn, leaseIds.toArray(new Long[0]), amounts.toArray(new Long[0]))));
+    }
+
+    private static final String INSERT = "WITH ins AS ("
+            + " INSERT INTO usage_ledger (request_id, client_request_id, gateway_id, tenant_id, key_id, model, endpoint,"
+            + " prompt_tokens, completion_tokens, status, error_code, latency_ms)"
+            + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+            + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[])"
+            + " ON CONFLICT (request_id) DO NOTHING"
+            + " RETURNING tenant_id, key_id, model, prompt_tokens, completion_tokens, status, created_at)"
+            + " INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
+            + " SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, coalesce(key_id, ''), coalesce(model, ''), count(*),"
+            + " count(*) FILTER (WHERE status >= 400), sum(prompt_tokens), sum(completion_tokens) FROM ins GROUP BY 1, 2, 3, 4"
+            + " ON CONFLICT (tenant_id, day, key_id, model) DO UPDATE SET requests = usage_daily.requests + EXCLUDED.requests,"
+            + " errors = usage_daily.errors + EXCLUDED.errors,"
+            + " prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,"
+            + " completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens";
+}
