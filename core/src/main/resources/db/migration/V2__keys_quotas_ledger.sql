@@ -23,7 +23,7 @@ CREATE TABLE quota_leases (
     id           bigserial   PRIMARY KEY,
     budget       text        NOT NULL,
     gateway_id   text        NOT NULL,
-    amount       bigint      NOT NULL CHECK (amount > 0),
+    amount       bigint      NOT NULL CHECK (amount >= 0),
     used         bigint      NOT NULL DEFAULT 0,
     window_end   timestamptz NOT NULL,
     expires_at   timestamptz NOT NULL,

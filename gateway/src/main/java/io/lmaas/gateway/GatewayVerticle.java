@@ -81,6 +81,7 @@ public final class GatewayVerticle extends VerticleBase {
                     quota.keyChanged(keyId);
                 },
                 quota::tenantLimitsChanged,
+                quota::reclaim,
                 () -> {
                     authenticator.invalidateAll();
                     quota.invalidateAll();

@@ -10,14 +10,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL LISTEN/NOTIFY for the changes every gateway replica must apply at once: keys
- * ({@code lmaas_keys}: revoked, rotated, limits) and tenant limits ({@code lmaas_limits}). Reconnects on
+ * ({@code lmaas_keys}: revoked, rotated, limits), tenant limits ({@code lmaas_limits}), and requests to give
+ * back unreserved budget ({@code lmaas_quota_reclaim}). Reconnects on
  * its own; after a (re)connect everything cached is dropped, since notifications may have been missed.
  */
 public final class ChangeFeed implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChangeFeed.class);
 
     /** What to do on each kind of change. */
-    public record Listeners(Consumer<String> keyChanged, Consumer<String> limitsChanged, Runnable resync) {
+    public record Listeners(Consumer<String> keyChanged, Consumer<String> limitsChanged, Consumer<String> reclaim,
+            Runnable resync) {
     }
 
     private final PgSubscriber subscriber;
@@ -30,6 +32,7 @@ public final class ChangeFeed implements AutoCloseable {
                     listeners.resync().run();
                 });
         subscriber.channel("lmaas_limits").handler(listeners.limitsChanged()::accept);
+        subscriber.channel("lmaas_quota_reclaim").handler(listeners.reclaim()::accept);
         subscriber.closeHandler(v -> LOG.warn("change feed connection closed; reconnecting"));
     }
 

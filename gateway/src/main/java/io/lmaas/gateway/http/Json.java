@@ -3,6 +3,10 @@ package io.lmaas.gateway.http;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 
 /** Reading request bodies and writing JSON answers. */
 public final class Json {
@@ -11,8 +15,8 @@ public final class Json {
 
     /** The body as a JSON object, or a 400 saying why not. */
     public static JsonObject body(RoutingContext ctx) {
-        String raw = ctx.body().asString();
-        if (raw == null || raw.isBlank()) {
+        String raw = utf8(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+        if (raw.isBlank()) {
             throw ApiException.badRequest("invalid_json", null, "request body must be a JSON object");
         }
         try {
@@ -24,6 +28,18 @@ public final class Json {
             throw ApiException.badRequest("invalid_json", null, "request body is not valid JSON");
         }
         throw ApiException.badRequest("invalid_json", null, "request body must be a JSON object");
+    }
+
+    /** Strict UTF-8 decoding: malformed bytes are a 400, never silently replaced. */
+    static String utf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw ApiException.badRequest("invalid_encoding", null, "request body is not valid UTF-8");
+        }
     }
 
     public static void send(RoutingContext ctx, int status, JsonObject body) {

@@ -47,6 +47,17 @@ final class LocalBudget {
     private long centralAvailable;
     /** Single-flight: a lease acquisition in progress for this budget, or null. */
     Object acquiring;
+    /**
+     * After a refusal (budget exhausted even after reclaiming), requests needing more than
+     * {@code exhaustedAvailable} are refused locally until {@code exhaustedUntil}: a client hammering an
+     * exhausted budget costs no database work.
+     */
+    Instant exhaustedUntil = Instant.EPOCH;
+    long exhaustedAvailable;
+    /** A request for other replicas to give units back, in progress, or null. */
+    io.vertx.core.Future<Void> reclaiming;
+    /** Requests waiting on that acquisition (sizes the next lease so one round trip serves them all). */
+    int waiting;
 
     LocalBudget(BudgetKey key) {
         this.key = key;
@@ -175,6 +186,21 @@ final class LocalBudget {
             }
         }
         return ids;
+    }
+
+    /**
+     * Gives up every unreserved unit this replica holds (another replica ran short): returns the
+     * {@code (lease, amount)} to take off each lease in PostgreSQL.
+     */
+    synchronized List<LeaseUse> shrinkIdle() {
+        List<LeaseUse> out = new ArrayList<>();
+        for (Lease l : leases) {
+            if (!l.dead && l.remaining > 0) {
+                out.add(new LeaseUse(l.id, l.remaining));
+                l.remaining = 0;
+            }
+        }
+        return out;
     }
 
     synchronized boolean empty() {

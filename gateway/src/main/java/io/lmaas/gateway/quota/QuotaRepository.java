@@ -112,6 +112,24 @@ public final class QuotaRepository {
                 .mapEmpty();
     }
 
+    /** Asks every replica to give back the unreserved units it holds of the budget. */
+    public Future<Void> askReclaim(String budgetId) {
+        return pool.preparedQuery("SELECT pg_notify('lmaas_quota_reclaim', $1)").execute(Tuple.of(budgetId)).mapEmpty();
+    }
+
+    /** Takes unreserved units off live leases: they return to their budget at once. */
+    public Future<Void> shrink(List<LeaseUse> giveBack) {
+        if (giveBack.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        Long[] ids = giveBack.stream().map(LeaseUse::leaseId).toArray(Long[]::new);
+        Long[] amounts = giveBack.stream().map(LeaseUse::amount).toArray(Long[]::new);
+        return pool.preparedQuery("UPDATE quota_leases q SET amount = q.amount - d.amount"
+                        + " FROM unnest($1::bigint[], $2::bigint[]) AS d(id, amount) WHERE q.id = d.id")
+                .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(amounts))
+                .mapEmpty();
+    }
+
     /** Deletes leases of windows that ended more than a day ago. */
     public Future<Integer> deleteOldLeases() {
         return pool.query("DELETE FROM quota_leases WHERE window_end < now() - interval '1 day'").execute()

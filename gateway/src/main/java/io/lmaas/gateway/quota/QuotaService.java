@@ -1,6 +1,7 @@
 package io.lmaas.gateway.quota;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,10 +23,20 @@ import org.slf4j.LoggerFactory;
 public final class QuotaService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuotaService.class);
 
-    /** Tuning: how long leases live, when idle ones go back, how large a slice is. */
-    public record Settings(Duration leaseTtl, Duration heartbeat, Duration idleRelease, int sliceDivisor) {
+    /**
+     * Tuning: how long leases live, how often they are renewed, when idle ones go back, how large a slice
+     * is (limit / divisor), and how long a request that found the budget exhausted waits for other replicas
+     * to give back units they hold but do not need.
+     */
+    public record Settings(Duration leaseTtl, Duration heartbeat, Duration idleRelease, int sliceDivisor,
+            Duration reclaimWait) {
         public static final Settings DEFAULT = new Settings(Duration.ofSeconds(10), Duration.ofSeconds(3),
-                Duration.ofSeconds(2), 16);
+                Duration.ofSeconds(2), 16, Duration.ofMillis(100));
+
+        /** How long a refusal is remembered locally: requests meanwhile are refused without a database trip. */
+        Duration exhaustedHold() {
+            return idleRelease.dividedBy(2);
+        }
     }
 
     private final Vertx vertx;
@@ -90,7 +101,7 @@ public final class QuotaService implements AutoCloseable {
             return Future.succeededFuture(parts);
         }
         LocalBudget b = budget(keys.get(from));
-        return reserve(b, amount(b, tokens), 0)
+        return reserve(b, amount(b, tokens), 0, false)
                 .compose(p -> {
                     parts.addAll(p);
                     return reserveRest(keys, from + 1, tokens, parts);
@@ -105,33 +116,39 @@ public final class QuotaService implements AutoCloseable {
         return b.key.spec().dimension() == Dimension.TOKENS ? tokens : 1;
     }
 
-    /** Reserves on the budget, leasing more from PostgreSQL when this replica's share is short. */
-    private Future<List<LocalBudget.Part>> reserve(LocalBudget b, long n, int attempt) {
+    /**
+     * Reserves on the budget, leasing more from PostgreSQL when this replica's share is short. Only when
+     * the budget is exhausted centrally, and after other replicas were asked to give back what they hold
+     * unreserved, is the request refused: so replicas together admit exactly the limit.
+     */
+    private Future<List<LocalBudget.Part>> reserve(LocalBudget b, long n, int round, boolean reclaimed) {
         Instant now = clock.instant();
         List<LocalBudget.Part> p = b.tryReserve(n, now);
         if (p != null) {
             return Future.succeededFuture(p);
         }
-        if (n > b.key.spec().limit() || attempt >= 4) {
+        if (n > b.key.spec().limit() || round > 64 || (now.isBefore(b.exhaustedUntil) && n > b.exhaustedAvailable)) {
             return Future.failedFuture(QuotaExceeded.of(b.key, now));
         }
         Future<QuotaRepository.Grant> shared;
-        boolean mine = false;
+        boolean acquirer = false;
         synchronized (b) {
             @SuppressWarnings("unchecked")
             Future<QuotaRepository.Grant> inFlight = (Future<QuotaRepository.Grant>) b.acquiring;
             if (inFlight != null) {
                 shared = inFlight;
+                b.waiting++;
             } else {
-                long want = Math.max(n, ceilDiv(b.key.spec().limit(), settings.sliceDivisor()));
+                long want = Math.max(n * (1 + b.waiting), ceilDiv(b.key.spec().limit(), settings.sliceDivisor()));
+                b.waiting = 0;
                 shared = acquire(b, n, want);
                 b.acquiring = shared;
-                mine = true;
+                acquirer = true;
             }
         }
-        boolean acquirer = mine;
+        boolean mine = acquirer;
         return shared.transform(ar -> {
-            if (acquirer) {
+            if (mine) {
                 synchronized (b) {
                     b.acquiring = null;
                 }
@@ -144,11 +161,55 @@ public final class QuotaService implements AutoCloseable {
                 invalidate(b.key);
                 return Future.succeededFuture(List.of());
             }
-            if (acquirer && g.leaseId() == null) {
-                return Future.failedFuture(QuotaExceeded.of(b.key, clock.instant()));
+            if (g.leaseId() != null) {
+                return reserve(b, n, round + 1, reclaimed);
             }
-            return reserve(b, n, attempt + 1);
+            List<LocalBudget.Part> local = b.tryReserve(n, clock.instant());
+            if (local != null) {
+                return Future.succeededFuture(local);
+            }
+            if (reclaimed) {
+                Instant at = clock.instant();
+                synchronized (b) {
+                    Instant until = at.plus(settings.exhaustedHold());
+                    b.exhaustedUntil = until.isBefore(b.key.windowEnd()) ? until : b.key.windowEnd();
+                    b.exhaustedAvailable = g.availableAfter();
+                }
+                return Future.failedFuture(QuotaExceeded.of(b.key, at));
+            }
+            return reclaim(b).compose(v -> reserve(b, n, round + 1, true));
         });
+    }
+
+    /** Asks every replica to give back unreserved units of the budget, then waits a moment for them. */
+    private Future<Void> reclaim(LocalBudget b) {
+        synchronized (b) {
+            if (b.reclaiming != null) {
+                return b.reclaiming;
+            }
+            Promise<Void> done = Promise.promise();
+            b.reclaiming = done.future();
+            repository.askReclaim(b.key.id()).onComplete(ar -> vertx.setTimer(Math.max(1, settings.reclaimWait().toMillis()),
+                    t -> {
+                        synchronized (b) {
+                            b.reclaiming = null;
+                        }
+                        done.complete();
+                    }));
+            return done.future();
+        }
+    }
+
+    /** Another replica ran short of this budget: give back what this one holds unreserved. */
+    public void reclaim(String budgetId) {
+        LocalBudget b = budgets.get(budgetId);
+        if (b == null) {
+            return;
+        }
+        List<LeaseUse> giveBack = b.shrinkIdle();
+        if (!giveBack.isEmpty()) {
+            repository.shrink(giveBack).onFailure(e -> LOG.warn("lease shrink failed (units return at expiry): {}", e.toString()));
+        }
     }
 
     private Future<QuotaRepository.Grant> acquire(LocalBudget b, long need, long want) {

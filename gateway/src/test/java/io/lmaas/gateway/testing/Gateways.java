@@ -1,0 +1,143 @@
+package io.lmaas.gateway.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.db.Pools;
+import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.core.deployments.EndpointRepository;
+import io.lmaas.core.deployments.EndpointState;
+import io.lmaas.core.deployments.ObservedEndpoint;
+import io.lmaas.core.testing.TestDatabases;
+import io.lmaas.gateway.GatewayConfig;
+import io.lmaas.gateway.GatewayVerticle;
+import io.lmaas.gateway.quota.QuotaService;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.sqlclient.Pool;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * N gateway instances, each on its own Vert.x instance with its own pool, on one fresh PostgreSQL
+ * database, plus a client. Fixtures build tenants, keys, limits and models through the admin API.
+ */
+public final class Gateways implements AutoCloseable {
+    public static final String ADMIN = "admin-token-for-tests-0123456789";
+    public static final byte[] KEY_SECRET = "key-hash-secret-for-tests-0123456789".getBytes(StandardCharsets.UTF_8);
+
+    public final DatabaseUrl database;
+    private final List<Vertx> instances = new ArrayList<>();
+    private final List<Integer> ports = new ArrayList<>();
+    private final Vertx clientVertx = Vertx.vertx();
+    public final WebClient http = WebClient.create(clientVertx, new WebClientOptions().setKeepAlive(true),
+            new PoolOptions().setHttp1MaxSize(128));
+    public final Pool pool;
+
+    private Gateways(DatabaseUrl database) {
+        this.database = database;
+        this.pool = Pools.create(clientVertx, database, 4);
+    }
+
+    public static Gateways start(int count, QuotaService.Settings quota) throws Exception {
+        Gateways g = new Gateways(TestDatabases.fresh());
+        for (int i = 0; i < count; i++) {
+            g.add(quota);
+        }
+        return g;
+    }
+
+    public int add(QuotaService.Settings quota) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test-" + instances.size(), "127.0.0.1", 0, database,
+                ADMIN, KEY_SECRET, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, quota),
+                Pools.create(vertx, database, 8));
+        vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
+        instances.add(vertx);
+        ports.add(gateway.port());
+        return instances.size() - 1;
+    }
+
+    public int size() {
+        return ports.size();
+    }
+
+    public HttpResponse<Buffer> call(int instance, HttpMethod method, String path, String bearer, String body) throws Exception {
+        HttpRequest<Buffer> req = http.request(method, ports.get(instance), "127.0.0.1", path);
+        if (bearer != null) {
+            req.bearerTokenAuthentication(bearer);
+        }
+        return (body == null ? req.send() : req.sendBuffer(Buffer.buffer(body))).await(30, TimeUnit.SECONDS);
+    }
+
+    public HttpResponse<Buffer> admin(HttpMethod method, String path, JsonObject body) throws Exception {
+        return call(0, method, "/admin/v1" + path, ADMIN, body == null ? null : body.encode());
+    }
+
+    public String tenant(String name) throws Exception {
+        HttpResponse<Buffer> r = admin(HttpMethod.POST, "/tenants", new JsonObject().put("name", name));
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        return r.bodyAsJsonObject().getString("id");
+    }
+
+    public JsonObject key(String tenantId, JsonObject spec) throws Exception {
+        HttpResponse<Buffer> r = admin(HttpMethod.POST, "/tenants/" + tenantId + "/keys", spec.copy().put("name",
+                spec.getString("name", "k")));
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        return r.bodyAsJsonObject();
+    }
+
+    public String key(String tenantId) throws Exception {
+        return key(tenantId, new JsonObject()).getString("key");
+    }
+
+    public void limits(String tenantId, JsonObject limits) throws Exception {
+        HttpResponse<Buffer> r = admin(HttpMethod.PUT, "/tenants/" + tenantId + "/limits", limits);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    }
+
+    /** Registers a public model served by the given worker URLs, as the scheduler would publish it. */
+    public void model(String id, ModelTask task, String owner, String... urls) throws Exception {
+        new ModelCatalogRepository(pool).register(new ModelRecord(id, task, owner, null, null), "1", "file:///m/" + id)
+                .await(10, TimeUnit.SECONDS);
+        String dep = new DeploymentRepository(pool).ensure(id, "1", urls.length).await(10, TimeUnit.SECONDS);
+        List<ObservedEndpoint> all = new ArrayList<>(new EndpointRepository(pool).listAll().await(10, TimeUnit.SECONDS));
+        for (int i = 0; i < urls.length; i++) {
+            all.add(new ObservedEndpoint(dep, i, EndpointState.READY, urls[i], null, 0, null));
+        }
+        new EndpointRepository(pool).replaceAll(all).await(10, TimeUnit.SECONDS);
+    }
+
+    /** Waits until every instance routes to the model. */
+    public void awaitModel(String model, String key) {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            for (int i = 0; i < size(); i++) {
+                if (call(i, HttpMethod.GET, "/v1/models/" + model, key, null).statusCode() != 200) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Vertx v : instances) {
+            v.close().await(30, TimeUnit.SECONDS);
+        }
+        clientVertx.close().await(10, TimeUnit.SECONDS);
+    }
+}
