@@ -21,6 +21,14 @@ public final class Responder {
         this.beforeSend = beforeSend;
     }
 
+    /**
+     * Runs the before-send hook alone, for answers written piece by piece (streams): call it before the
+     * last piece, so the request's usage is durable before the response completes.
+     */
+    public Future<Void> settle(RoutingContext ctx, Outcome outcome) {
+        return beforeSend.apply(ctx, outcome);
+    }
+
     public void json(RoutingContext ctx, int status, JsonObject body) {
         beforeSend.apply(ctx, new Outcome(status, null)).onComplete(ar -> {
             if (ar.failed()) {

@@ -11,10 +11,12 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * {@code POST /v1/completions} body, OpenAI's shape: {@code model}, {@code prompt} (string or array of
  * strings: one choice each), {@code max_tokens} (default 16), {@code temperature} (0..2, default 1),
- * {@code seed}. Parameters OpenAI has but this gateway does not yet honour are refused with
+ * {@code seed}, {@code stream} with {@code stream_options.include_usage} (one prompt per stream).
+ * Parameters OpenAI has but this gateway does not yet honour are refused with
  * {@code unsupported_parameter} rather than silently ignored (pure parsing).
  */
-public record CompletionRequest(String model, List<String> prompts, int maxTokens, double temperature, long seed) {
+public record CompletionRequest(String model, List<String> prompts, int maxTokens, double temperature, long seed,
+        boolean stream, boolean includeUsage) {
     public static final int MAX_TOKENS = 4096;
     public static final int MAX_PROMPTS = 32;
     private static final Set<String> UNSUPPORTED = Set.of("suffix", "logprobs", "echo", "best_of", "logit_bias");
@@ -35,8 +37,25 @@ public record CompletionRequest(String model, List<String> prompts, int maxToken
         double temperature = Requests.number(body, "temperature", 1.0, 0, 2);
         long seed = body.getValue("seed") == null ? ThreadLocalRandom.current().nextLong()
                 : Requests.longValue(body, "seed");
-        if (Boolean.TRUE.equals(body.getValue("stream"))) {
-            throw unsupported("stream", "streaming is not supported yet; send stream: false");
+        Object streamRaw = body.getValue("stream");
+        if (streamRaw != null && !(streamRaw instanceof Boolean)) {
+            throw ApiException.invalidParam("stream", "'stream' must be true or false");
+        }
+        boolean stream = Boolean.TRUE.equals(streamRaw);
+        if (stream && prompts.size() > 1) {
+            throw unsupported("prompt", "a streamed completion takes one prompt");
+        }
+        boolean includeUsage = false;
+        Object options = body.getValue("stream_options");
+        if (options != null) {
+            if (!(options instanceof JsonObject o) || (o.getValue("include_usage") != null
+                    && !(o.getValue("include_usage") instanceof Boolean))) {
+                throw ApiException.invalidParam("stream_options", "'stream_options' must be {\"include_usage\": true|false}");
+            }
+            if (!stream) {
+                throw ApiException.invalidParam("stream_options", "'stream_options' is only allowed with stream: true");
+            }
+            includeUsage = Boolean.TRUE.equals(o.getValue("include_usage"));
         }
         if (body.getValue("stop") != null) {
             throw unsupported("stop", "stop sequences are not supported yet");
@@ -56,7 +75,7 @@ public record CompletionRequest(String model, List<String> prompts, int maxToken
                 throw unsupported(name, "'" + name + "' is not supported");
             }
         }
-        return new CompletionRequest(model, prompts, maxTokens, temperature, seed);
+        return new CompletionRequest(model, prompts, maxTokens, temperature, seed, stream, includeUsage);
     }
 
     private static List<String> prompts(Object prompt) {

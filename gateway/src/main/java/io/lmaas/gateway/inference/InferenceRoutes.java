@@ -87,6 +87,14 @@ public final class InferenceRoutes {
         Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         CompletionRequest request = CompletionRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request);
+        if (request.stream()) {
+            admit(ctx, request.tokenBound()).onSuccess(a -> {
+                CompletionStream stream = new CompletionStream(ctx, responder, "cmpl-" + Ids.random(24),
+                        Instant.now().getEpochSecond(), request.model(), request.includeUsage());
+                service.completeStream(model, request, stream).onSuccess(stream::attach).onFailure(stream::failedToStart);
+            }).onFailure(ctx::fail);
+            return;
+        }
         admit(ctx, request.tokenBound()).compose(a -> service.complete(model, request)).onSuccess(results -> {
             int prompt = results.stream().mapToInt(InferenceService.Completed::promptTokens).sum();
             int completion = results.stream().mapToInt(InferenceService.Completed::completionTokens).sum();

@@ -88,6 +88,14 @@ public final class InferenceService {
         });
     }
 
+    /** Starts a streamed completion of the request's one prompt; the handler hears the rest. */
+    public Future<WorkerClient.StreamCall> completeStream(ModelRecord model, CompletionRequest request,
+            WorkerClient.StreamHandler handler) {
+        JsonObject body = new JsonObject().put("prompt", request.prompts().get(0)).put("max_tokens", request.maxTokens())
+                .put("temperature", request.temperature()).put("seed", request.seed()).put("stream", true);
+        return workers.stream(model.id(), directory.candidates(model.id()), "/v1/generate", body, handler);
+    }
+
     private ModelRecord servable(TenantPrincipal principal, String modelId, ModelTask task, String endpoint) {
         ModelRecord model = model(principal, modelId);
         if (model.task() != task) {

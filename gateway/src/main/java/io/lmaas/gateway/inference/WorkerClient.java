@@ -4,7 +4,14 @@ import io.lmaas.core.deployments.ReadyEndpoint;
 import io.lmaas.gateway.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.parsetools.RecordParser;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -17,12 +24,123 @@ import java.util.List;
  */
 public final class WorkerClient implements AutoCloseable {
     private final WebClient client;
+    private final HttpClient streaming;
     private final Duration timeout;
 
     public WorkerClient(Vertx vertx, Duration timeout) {
         this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2000).setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(64));
+        this.streaming = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000).setKeepAlive(true)
+                .setIdleTimeout((int) Math.max(1, timeout.toSeconds())), new PoolOptions().setHttp1MaxSize(64));
         this.timeout = timeout;
+    }
+
+    /** Hears a streamed generation from a worker. Called on the gateway's event loop. */
+    public interface StreamHandler {
+        void started(int promptTokens);
+
+        void delta(String text, int tokens);
+
+        void finished(String finishReason, int promptTokens, int completionTokens);
+
+        /** The stream broke after it started (worker died, or reported an error mid-way). */
+        void broken(String code, String message);
+    }
+
+    /** A stream in progress; {@link #cancel()} stops the worker's generation (the client went away). */
+    public static final class StreamCall {
+        private volatile HttpClientRequest request;
+        private volatile boolean cancelled;
+
+        public void cancel() {
+            cancelled = true;
+            HttpClientRequest r = request;
+            if (r != null) {
+                r.reset();
+            }
+        }
+    }
+
+    /**
+     * Starts a streamed call on the first candidate that takes it (fail-over only before the stream
+     * begins). The future fails with the client's error if no replica could start the stream; once it
+     * succeeds the handler hears the rest.
+     */
+    Future<StreamCall> stream(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, StreamHandler handler) {
+        StreamCall call = new StreamCall();
+        return streamAttempt(modelId, candidates, 0, path, body, handler, call);
+    }
+
+    private Future<StreamCall> streamAttempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body,
+            StreamHandler handler, StreamCall call) {
+        if (i >= candidates.size()) {
+            return Future.failedFuture(notReady(modelId));
+        }
+        return streaming.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path))
+                .compose(req -> {
+                    call.request = req;
+                    if (call.cancelled) {
+                        req.reset();
+                    }
+                    return req.putHeader("content-type", "application/json").send(body.toBuffer());
+                })
+                .transform(ar -> {
+                    if (ar.failed()) {
+                        return call.cancelled ? Future.failedFuture(ar.cause())
+                                : streamAttempt(modelId, candidates, i + 1, path, body, handler, call);
+                    }
+                    HttpClientResponse resp = ar.result();
+                    if (resp.statusCode() != 200) {
+                        return resp.body().transform(b -> {
+                            JsonObject json = parse(b.succeeded() ? b.result().toString() : null);
+                            JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
+                            String code = error.getString("code");
+                            if (resp.statusCode() == 503 && "model_not_ready".equals(code)) {
+                                return streamAttempt(modelId, candidates, i + 1, path, body, handler, call);
+                            }
+                            return Future.failedFuture(map(modelId, resp.statusCode(), code,
+                                    error.getString("message", "worker answered " + resp.statusCode())));
+                        });
+                    }
+                    pipe(resp, handler);
+                    return Future.succeededFuture(call);
+                });
+    }
+
+    /** Reads NDJSON lines from the worker into the handler. */
+    private static void pipe(HttpClientResponse resp, StreamHandler handler) {
+        boolean[] ended = new boolean[1];
+        RecordParser lines = RecordParser.newDelimited("\n", line -> {
+            if (ended[0] || line.length() == 0) {
+                return;
+            }
+            JsonObject json = parse(line.toString());
+            if (json == null) {
+                ended[0] = true;
+                handler.broken("worker_error", "the model worker sent an unreadable stream");
+            } else if (json.containsKey("error")) {
+                ended[0] = true;
+                JsonObject e = json.getJsonObject("error");
+                handler.broken(e.getString("code", "worker_error"), e.getString("message", "generation failed"));
+            } else if (json.getBoolean("done", false)) {
+                ended[0] = true;
+                handler.finished(json.getString("finish_reason"), json.getInteger("prompt_tokens", 0),
+                        json.getInteger("completion_tokens", 0));
+            } else if (json.containsKey("text")) {
+                handler.delta(json.getString("text"), json.getInteger("tokens", 0));
+            } else if (json.containsKey("prompt_tokens")) {
+                handler.started(json.getInteger("prompt_tokens"));
+            }
+        });
+        resp.handler(lines);
+        Runnable cut = () -> {
+            if (!ended[0]) {
+                ended[0] = true;
+                handler.broken("worker_error", "the model worker stopped in the middle of the answer");
+            }
+        };
+        resp.exceptionHandler(e -> cut.run());
+        resp.endHandler(v -> cut.run());
     }
 
     /** POSTs {@code body} to {@code path} on the first candidate that takes it. */
@@ -32,8 +150,7 @@ public final class WorkerClient implements AutoCloseable {
 
     private Future<JsonObject> attempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body) {
         if (i >= candidates.size()) {
-            return Future.failedFuture(ApiException.unavailable("model_not_ready",
-                    "The model '" + modelId + "' has no ready replica yet; retry shortly.", 2));
+            return Future.failedFuture(notReady(modelId));
         }
         return client.postAbs(candidates.get(i).url() + path)
                 .timeout(timeout.toMillis())
@@ -53,16 +170,22 @@ public final class WorkerClient implements AutoCloseable {
                     if (status == 503 && "model_not_ready".equals(code)) {
                         return attempt(modelId, candidates, i + 1, path, body);
                     }
-                    if (status == 503 && "model_overloaded".equals(code)) {
-                        return Future.failedFuture(ApiException.unavailable("model_overloaded",
-                                "The model '" + modelId + "' is overloaded; retry shortly.", 1));
-                    }
-                    if (status == 400) {
-                        return Future.failedFuture(ApiException.badRequest("invalid_request", null, message));
-                    }
-                    return Future.failedFuture(new ApiException(502, "server_error", "worker_error", null,
-                            "the model worker failed to answer", null));
+                    return Future.failedFuture(map(modelId, status, code, message));
                 });
+    }
+
+    private static ApiException notReady(String modelId) {
+        return ApiException.unavailable("model_not_ready", "The model '" + modelId + "' has no ready replica yet; retry shortly.", 2);
+    }
+
+    private static ApiException map(String modelId, int status, String code, String message) {
+        if (status == 503 && "model_overloaded".equals(code)) {
+            return ApiException.unavailable("model_overloaded", "The model '" + modelId + "' is overloaded; retry shortly.", 1);
+        }
+        if (status == 400) {
+            return ApiException.badRequest("invalid_request", null, message);
+        }
+        return new ApiException(502, "server_error", "worker_error", null, "the model worker failed to answer", null);
     }
 
     private static JsonObject parse(String body) {
@@ -76,5 +199,6 @@ public final class WorkerClient implements AutoCloseable {
     @Override
     public void close() {
         client.close();
+        streaming.close();
     }
 }

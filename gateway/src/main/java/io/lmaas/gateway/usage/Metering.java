@@ -52,6 +52,10 @@ public final class Metering {
         public boolean finished() {
             return finished.get();
         }
+
+        public Admission admissionOrNull() {
+            return admission;
+        }
     }
 
     private final LedgerWriter ledger;
@@ -94,6 +98,13 @@ public final class Metering {
         return ledger.append(new UsageRow(RequestContext.requestId(ctx), RequestContext.clientRequestId(ctx), gatewayId,
                 principal.tenantId(), principal.keyId(), d.model, d.endpoint, d.promptTokens, d.completionTokens,
                 outcome.status(), outcome.errorCode(), RequestContext.elapsedMillis(ctx), null), uses);
+    }
+
+    /** Puts the admission's {@code x-ratelimit-*} headers on the response, if its head is not written yet. */
+    public static void rateLimitHeaders(HttpServerResponse response, Admission admission) {
+        if (admission != null) {
+            rateLimitHeaders(response, admission.rateLimits());
+        }
     }
 
     private static void rateLimitHeaders(HttpServerResponse response, RateLimitInfo info) {

@@ -44,7 +44,11 @@ class RequestParsingTest {
     @Test
     void completionDefaultsFollowOpenAi() {
         CompletionRequest r = CompletionRequest.parse(new JsonObject("{\"model\":\"m\",\"prompt\":\"hi\",\"seed\":3}"));
-        assertThat(r).isEqualTo(new CompletionRequest("m", List.of("hi"), 16, 1.0, 3));
+        assertThat(r).isEqualTo(new CompletionRequest("m", List.of("hi"), 16, 1.0, 3, false, false));
+        CompletionRequest streamed = CompletionRequest.parse(new JsonObject(
+                "{\"model\":\"m\",\"prompt\":\"hi\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}"));
+        assertThat(streamed.stream()).isTrue();
+        assertThat(streamed.includeUsage()).isTrue();
         CompletionRequest many = CompletionRequest.parse(new JsonObject(
                 "{\"model\":\"m\",\"prompt\":[\"a\",\"b\"],\"max_tokens\":5,\"temperature\":0,\"stream\":false,\"n\":1,"
                         + "\"top_p\":1,\"user\":\"u-1\",\"best_of\":1,\"echo\":false}"));
@@ -63,7 +67,9 @@ class RequestParsingTest {
         "{\"model\":\"m\",\"max_tokens\":\"10\"}               | max_tokens  | invalid_value",
         "{\"model\":\"m\",\"temperature\":3}                   | temperature | invalid_value",
         "{\"model\":\"m\",\"seed\":\"x\"}                      | seed        | invalid_value",
-        "{\"model\":\"m\",\"stream\":true}                     | stream      | unsupported_parameter",
+        "{\"model\":\"m\",\"stream\":\"yes\"}                | stream      | invalid_value",
+        "{\"model\":\"m\",\"stream\":true,\"prompt\":[\"a\",\"b\"]} | prompt | unsupported_parameter",
+        "{\"model\":\"m\",\"stream_options\":{\"include_usage\":true}} | stream_options | invalid_value",
         "{\"model\":\"m\",\"stop\":[\"\\n\"]}                  | stop        | unsupported_parameter",
         "{\"model\":\"m\",\"top_p\":0.5}                       | top_p       | unsupported_parameter",
         "{\"model\":\"m\",\"n\":2}                             | n           | unsupported_parameter",

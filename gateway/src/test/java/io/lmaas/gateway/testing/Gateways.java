@@ -75,6 +75,10 @@ public final class Gateways implements AutoCloseable {
         return ports.size();
     }
 
+    public int port(int instance) {
+        return ports.get(instance);
+    }
+
     public HttpResponse<Buffer> call(int instance, HttpMethod method, String path, String bearer, String body) throws Exception {
         HttpRequest<Buffer> req = http.request(method, ports.get(instance), "127.0.0.1", path);
         if (bearer != null) {

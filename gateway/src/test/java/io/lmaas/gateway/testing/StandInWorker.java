@@ -20,7 +20,10 @@ public final class StandInWorker implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final AtomicInteger calls = new AtomicInteger();
+    private final AtomicInteger cancelledStreams = new AtomicInteger();
+    private final AtomicInteger streamedTokens = new AtomicInteger();
     private volatile Duration delay = Duration.ZERO;
+    private volatile Duration tokenDelay = Duration.ofMillis(5);
 
     private StandInWorker(Vertx vertx, HttpServer server) {
         this.vertx = vertx;
@@ -36,6 +39,10 @@ public final class StandInWorker implements AutoCloseable {
             int now = w.inFlight.incrementAndGet();
             w.maxInFlight.accumulateAndGet(now, Math::max);
             JsonObject in = body.toJsonObject();
+            if (Boolean.TRUE.equals(in.getValue("stream"))) {
+                w.stream(req.response(), in);
+                return;
+            }
             JsonObject out;
             if (req.path().equals("/v1/classify")) {
                 JsonArray data = new JsonArray();
@@ -68,6 +75,50 @@ public final class StandInWorker implements AutoCloseable {
         })).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
         self[0] = new StandInWorker(vertx, server);
         return self[0];
+    }
+
+    /** NDJSON like the real worker: prompt tokens, one " tok" per token every {@code tokenDelay}, then done. */
+    private void stream(io.vertx.core.http.HttpServerResponse resp, JsonObject in) {
+        int n = in.getInteger("max_tokens", 16);
+        int prompt = in.getString("prompt", "").trim().isEmpty() ? 0 : in.getString("prompt").trim().split("\\s+").length;
+        resp.setChunked(true).putHeader("content-type", "application/x-ndjson");
+        resp.write(new JsonObject().put("prompt_tokens", prompt).encode() + "\n");
+        int[] sent = new int[1];
+        long period = Math.max(1, tokenDelay.toMillis());
+        boolean[] closed = new boolean[1];
+        resp.closeHandler(v -> {
+            closed[0] = true;
+            cancelledStreams.incrementAndGet();
+            inFlight.decrementAndGet();
+        });
+        vertx.setPeriodic(period, id -> {
+            if (closed[0]) {
+                vertx.cancelTimer(id);
+                return;
+            }
+            if (sent[0] < n) {
+                sent[0]++;
+                streamedTokens.incrementAndGet();
+                resp.write(new JsonObject().put("text", " tok").put("tokens", 1).encode() + "\n");
+                return;
+            }
+            vertx.cancelTimer(id);
+            inFlight.decrementAndGet();
+            resp.end(new JsonObject().put("done", true).put("finish_reason", "length").put("prompt_tokens", prompt)
+                    .put("completion_tokens", n).encode() + "\n");
+        });
+    }
+
+    public void tokenDelay(Duration d) {
+        this.tokenDelay = d;
+    }
+
+    public int cancelledStreams() {
+        return cancelledStreams.get();
+    }
+
+    public int streamedTokens() {
+        return streamedTokens.get();
     }
 
     public String url() {

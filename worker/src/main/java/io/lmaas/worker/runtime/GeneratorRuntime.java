@@ -12,6 +12,7 @@ import io.lmaas.worker.nn.DecoderLm;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 
 /**
  * Serves a {@link DecoderLm}: autoregressive decoding over a sliding context window, greedy at
@@ -48,8 +49,31 @@ public final class GeneratorRuntime implements ModelRuntime {
         return loaded.tokenizer().encode(text).length;
     }
 
+    /** Hears a generation as it happens (streaming). Called on the generating thread. */
+    public interface Listener {
+        Listener NONE = new Listener() {
+        };
+
+        /** The prompt is tokenised; generation starts. */
+        default void started(int promptTokens) {
+        }
+
+        /** New text, and how many generated tokens it covers (text is held back while it ends mid-character). */
+        default void delta(String text, int tokens) {
+        }
+    }
+
     public Generation generate(GenerationRequest request) {
+        return generate(request, Listener.NONE, () -> false);
+    }
+
+    /**
+     * Generates, telling {@code listener} of each piece of text as soon as it is complete UTF-8; stops at
+     * the next step once {@code cancelled} answers true (finish reason {@code cancelled}).
+     */
+    public Generation generate(GenerationRequest request, Listener listener, BooleanSupplier cancelled) {
         long[] prompt = loaded.tokenizer().encode(request.prompt());
+        listener.started(prompt.length);
         // An empty prompt starts from end-of-text, as a document boundary.
         long[] context = prompt.length == 0 ? new long[] {eosId} : prompt;
         int window = props.spec().maxLength();
@@ -58,7 +82,13 @@ public final class GeneratorRuntime implements ModelRuntime {
         SplittableRandom random = new SplittableRandom(request.seed());
         String finish = "length";
         int generated = 0;
+        int emittedChars = 0;
+        int pendingTokens = 0;
         while (generated < request.maxTokens()) {
+            if (cancelled.getAsBoolean()) {
+                finish = "cancelled";
+                break;
+            }
             int from = Math.max(0, length - window);
             float[] logits = lastLogits(Arrays.copyOfRange(tokens, from, length));
             long next = request.temperature() == 0 ? argmax(logits) : sample(logits, request.temperature(), random);
@@ -68,8 +98,18 @@ public final class GeneratorRuntime implements ModelRuntime {
             }
             tokens[length++] = next;
             generated++;
+            pendingTokens++;
+            String sofar = loaded.tokenizer().decode(Arrays.copyOfRange(tokens, context.length, length));
+            if (!sofar.endsWith("\uFFFD") && sofar.length() > emittedChars) {
+                listener.delta(sofar.substring(emittedChars), pendingTokens);
+                emittedChars = sofar.length();
+                pendingTokens = 0;
+            }
         }
         String text = loaded.tokenizer().decode(Arrays.copyOfRange(tokens, context.length, length));
+        if (text.length() > emittedChars || pendingTokens > 0) {
+            listener.delta(text.substring(Math.min(emittedChars, text.length())), pendingTokens);
+        }
         return new Generation(text, finish, prompt.length, generated);
     }
 

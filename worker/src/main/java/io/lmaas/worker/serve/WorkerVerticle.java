@@ -6,9 +6,11 @@ import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.ModelRuntime;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -166,6 +169,7 @@ public final class WorkerVerticle extends VerticleBase {
             return;
         }
         GenerationRequest request;
+        boolean streamed;
         try {
             JsonObject body = ctx.body().asJsonObject();
             if (body == null) {
@@ -174,6 +178,7 @@ public final class WorkerVerticle extends VerticleBase {
             }
             request = new GenerationRequest(body.getString("prompt", ""), body.getInteger("max_tokens", 16),
                     body.getDouble("temperature", 1.0), body.getLong("seed", System.nanoTime()));
+            streamed = Boolean.TRUE.equals(body.getValue("stream"));
         } catch (DecodeException | ClassCastException e) {
             error(ctx, 400, "invalid_json", "request body must be a JSON object with typed fields");
             return;
@@ -181,9 +186,67 @@ public final class WorkerVerticle extends VerticleBase {
             error(ctx, 400, "invalid_request", e.getMessage());
             return;
         }
+        if (streamed) {
+            stream(ctx, generator, request);
+            return;
+        }
         respond(ctx, pool.submit(() -> generator.generate(request)), (Generation g) -> new JsonObject()
                 .put("text", g.text()).put("finish_reason", g.finishReason())
                 .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()));
+    }
+
+    /**
+     * Streams a generation as NDJSON: {@code {"prompt_tokens":n}} first, then {@code {"text","tokens"}} per
+     * piece, then {@code {"done":true,"finish_reason","prompt_tokens","completion_tokens"}} (or
+     * {@code {"error":{...}}}). A client that goes away cancels the generation at its next step.
+     */
+    private void stream(RoutingContext ctx, GeneratorRuntime generator, GenerationRequest request) {
+        HttpServerResponse response = ctx.response().setChunked(true).putHeader("content-type", "application/x-ndjson");
+        AtomicBoolean gone = new AtomicBoolean();
+        response.closeHandler(v -> gone.set(true));
+        Context context = vertx.getOrCreateContext();
+        java.util.function.Consumer<JsonObject> send = line -> context.runOnContext(v -> {
+            if (!gone.get() && !response.ended()) {
+                response.write(line.encode() + "\n");
+            }
+        });
+        GeneratorRuntime.Listener listener = new GeneratorRuntime.Listener() {
+            @Override
+            public void started(int promptTokens) {
+                send.accept(new JsonObject().put("prompt_tokens", promptTokens));
+            }
+
+            @Override
+            public void delta(String text, int tokens) {
+                send.accept(new JsonObject().put("text", text).put("tokens", tokens));
+            }
+        };
+        CompletableFuture<Generation> work = pool.submit(() -> generator.generate(request, listener, gone::get));
+        Future.fromCompletionStage(work, context).onComplete(ar -> {
+            if (gone.get() || response.ended()) {
+                return;
+            }
+            if (ar.succeeded()) {
+                Generation g = ar.result();
+                response.end(new JsonObject().put("done", true).put("finish_reason", g.finishReason())
+                        .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()).encode() + "\n");
+            } else {
+                Throwable e = ar.cause() instanceof CompletionException && ar.cause().getCause() != null
+                        ? ar.cause().getCause() : ar.cause();
+                String code = e instanceof CapacityException ? "model_overloaded"
+                        : e instanceof IllegalArgumentException ? "invalid_request" : "inference_failed";
+                if (!(e instanceof CapacityException) && !(e instanceof IllegalArgumentException)) {
+                    LOG.error("streamed inference failed", e);
+                }
+                if (!response.headWritten() && e instanceof CapacityException) {
+                    response.setStatusCode(503).putHeader("retry-after", "1");
+                } else if (!response.headWritten() && e instanceof IllegalArgumentException) {
+                    response.setStatusCode(400);
+                }
+                response.end(new JsonObject().put("error", new JsonObject().put("code", code)
+                        .put("message", e.getMessage() == null ? code : e.getMessage())).encode() + "\n");
+            }
+        });
     }
 
     /** The runtime if ready; otherwise answers 503 and returns null. */
