@@ -75,6 +75,10 @@ public final class Gateways implements AutoCloseable {
         return ports.size();
     }
 
+    public Vertx clientVertx() {
+        return clientVertx;
+    }
+
     public int port(int instance) {
         return ports.get(instance);
     }
