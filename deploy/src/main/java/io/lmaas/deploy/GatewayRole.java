@@ -42,7 +42,8 @@ final class GatewayRole {
                 s.millis("key-cache-ttl-ms", 5000),
                 s.millis("worker-timeout-ms", 120_000),
                 s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
-                new QuotaService.Settings(ttl, ttl.dividedBy(3), q.idleRelease(), q.sliceDivisor(), q.reclaimWait()));
+                new QuotaService.Settings(ttl, ttl.dividedBy(3), q.idleRelease(), q.sliceDivisor(), q.reclaimWait()),
+                s.integer("event-loops", GatewayConfig.defaultEventLoops(), 1, 256));
     }
 
     static void run(Settings s) throws Exception {

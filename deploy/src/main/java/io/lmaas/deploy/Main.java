@@ -2,7 +2,10 @@ package io.lmaas.deploy;
 
 import io.lmaas.core.config.ConfigException;
 import io.lmaas.core.config.Settings;
+import io.lmaas.deploy.bench.AdmissionBenchmark;
+import io.lmaas.deploy.bench.GatewayOverheadBenchmark;
 import io.lmaas.deploy.bench.SkeletonBenchmark;
+import io.lmaas.deploy.bench.UsageBenchmark;
 import io.lmaas.deploy.local.LocalPlatform;
 import io.lmaas.deploy.local.PlatformConfig;
 import io.lmaas.worker.serve.WorkerConfig;
@@ -21,7 +24,7 @@ import java.util.concurrent.CountDownLatch;
  *   lmaas gateway --database-url URL [--port 8080] (LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET in the environment)
  *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1]
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
- *   lmaas bench [--requests 500]
+ *   lmaas bench [skeleton|gateway|admission|usage]
  * </pre>
  */
 public final class Main {
@@ -41,7 +44,10 @@ public final class Main {
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
                 case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
                         Path.of(settings.required("out")).toAbsolutePath(), settings.integer("seed", 42, 0, Integer.MAX_VALUE));
-                case "bench" -> SkeletonBenchmark.run(settings.integer("requests", 500, 10, 1_000_000));
+                case "bench", "bench skeleton" -> SkeletonBenchmark.run(settings.integer("requests", 500, 10, 1_000_000));
+                case "bench gateway" -> GatewayOverheadBenchmark.run(settings.integer("seconds", 15, 2, 3600));
+                case "bench admission" -> AdmissionBenchmark.run();
+                case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "", "help" -> usage(0);
                 default -> {
                     System.err.println("lmaas: unknown command '" + String.join(" ", args.words()) + "'");
@@ -90,7 +96,11 @@ public final class Main {
                                 (secrets: LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, or --admin-token/--key-hash-secret)
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
-                  lmaas bench [--requests 500]     cold/warm start and gateway-vs-worker latency (docs/benchmarks.md)
+                  lmaas bench [skeleton] [--requests 500]   cold/warm start, gateway vs worker latency
+                  lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
+                  lmaas bench admission                     JMH: one quota admission decision
+                  lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
+                  (figures and machines in docs/benchmarks.md)
                 """);
         System.exit(status);
     }

@@ -6,13 +6,17 @@ import java.time.Duration;
 
 /**
  * Gateway settings: identity and address, the database, the bootstrap admin token, the key-hashing
- * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning.
+ * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning, event loops.
  */
 public record GatewayConfig(String gatewayId, String host, int port, DatabaseUrl database, String adminToken,
         byte[] keyHashSecret, Duration routingRefresh, Duration keyCacheTtl, Duration workerTimeout, int bodyLimitBytes,
-        QuotaService.Settings quota) {
+        QuotaService.Settings quota, int eventLoops) {
 
     public static final int DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+    public static int defaultEventLoops() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
 
     @Override
     public String toString() {

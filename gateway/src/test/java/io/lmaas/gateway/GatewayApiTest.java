@@ -70,7 +70,7 @@ class GatewayApiTest {
         workerPort = worker.actualPort();
         GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test", "127.0.0.1", 0, url, ADMIN,
                 "key-hash-secret-for-tests-0123456789".getBytes(StandardCharsets.UTF_8), Duration.ofMillis(100),
-                Duration.ofSeconds(5), Duration.ofSeconds(10), 1024 * 1024, QuotaService.Settings.DEFAULT), pool);
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 1024 * 1024, QuotaService.Settings.DEFAULT, 2), pool);
         vertx.deployVerticle(gateway).await(20, TimeUnit.SECONDS);
         port = gateway.port();
     }

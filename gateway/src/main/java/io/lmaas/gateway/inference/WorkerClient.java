@@ -13,8 +13,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.parsetools.RecordParser;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Duration;
 import java.util.List;
 
@@ -23,12 +21,12 @@ import java.util.List;
  * skipped for the next candidate; when none answers, the model is not ready (503 with Retry-After).
  */
 public final class WorkerClient implements AutoCloseable {
-    private final WebClient client;
+    private final HttpClient http;
     private final HttpClient streaming;
     private final Duration timeout;
 
     public WorkerClient(Vertx vertx, Duration timeout) {
-        this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(2000).setKeepAlive(true),
+        this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000).setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(64));
         this.streaming = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000).setKeepAlive(true)
                 .setIdleTimeout((int) Math.max(1, timeout.toSeconds())), new PoolOptions().setHttp1MaxSize(64));
@@ -152,15 +150,16 @@ public final class WorkerClient implements AutoCloseable {
         if (i >= candidates.size()) {
             return Future.failedFuture(notReady(modelId));
         }
-        return client.postAbs(candidates.get(i).url() + path)
-                .timeout(timeout.toMillis())
-                .sendJsonObject(body)
+        return http.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
+                        .setTimeout(timeout.toMillis()))
+                .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
+                .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
                 .transform(ar -> {
                     if (ar.failed()) {
                         return attempt(modelId, candidates, i + 1, path, body);
                     }
-                    int status = ar.result().statusCode();
-                    JsonObject json = parse(ar.result().bodyAsString());
+                    int status = ar.result().status();
+                    JsonObject json = parse(ar.result().body().toString());
                     if (status == 200 && json != null) {
                         return Future.succeededFuture(json);
                     }
@@ -172,6 +171,9 @@ public final class WorkerClient implements AutoCloseable {
                     }
                     return Future.failedFuture(map(modelId, status, code, message));
                 });
+    }
+
+    private record Answer(int status, io.vertx.core.buffer.Buffer body) {
     }
 
     private static ApiException notReady(String modelId) {
@@ -198,7 +200,7 @@ public final class WorkerClient implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        http.close();
         streaming.close();
     }
 }

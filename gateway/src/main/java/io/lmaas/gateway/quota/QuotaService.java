@@ -45,7 +45,7 @@ public final class QuotaService implements AutoCloseable {
     private final Clock clock;
     private final Settings settings;
     private final Map<String, Future<Limits>> tenantLimits = new ConcurrentHashMap<>();
-    private final Map<String, LocalBudget> budgets = new ConcurrentHashMap<>();
+    private final Map<BudgetKey, LocalBudget> budgets = new ConcurrentHashMap<>();
     private final Map<Long, LocalBudget> leaseOwners = new ConcurrentHashMap<>();
     private long timer = -1;
     private Instant lastHeartbeat = Instant.EPOCH;
@@ -202,13 +202,15 @@ public final class QuotaService implements AutoCloseable {
 
     /** Another replica ran short of this budget: give back what this one holds unreserved. */
     public void reclaim(String budgetId) {
-        LocalBudget b = budgets.get(budgetId);
-        if (b == null) {
-            return;
-        }
-        List<LeaseUse> giveBack = b.shrinkIdle();
-        if (!giveBack.isEmpty()) {
-            repository.shrink(giveBack).onFailure(e -> LOG.warn("lease shrink failed (units return at expiry): {}", e.toString()));
+        for (LocalBudget b : budgets.values()) {
+            if (!b.key.id().equals(budgetId)) {
+                continue;
+            }
+            List<LeaseUse> giveBack = b.shrinkIdle();
+            if (!giveBack.isEmpty()) {
+                repository.shrink(giveBack).onFailure(e -> LOG.warn("lease shrink failed (units return at expiry): {}",
+                        e.toString()));
+            }
         }
     }
 
@@ -231,7 +233,8 @@ public final class QuotaService implements AutoCloseable {
     }
 
     private LocalBudget budget(BudgetKey key) {
-        return budgets.computeIfAbsent(key.id(), k -> new LocalBudget(key));
+        LocalBudget b = budgets.get(key);
+        return b != null ? b : budgets.computeIfAbsent(key, LocalBudget::new);
     }
 
     private RateLimitInfo rateLimits(List<BudgetKey> keys, Instant now) {

@@ -1,10 +1,10 @@
 package io.lmaas.gateway.usage;
 
 import io.lmaas.gateway.quota.LeaseUse;
-import io.lmaas.gateway.quota.QuotaRepository;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayDeque;
@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * Writes usage rows with group commit: rows that arrive while a transaction is in flight go together in
  * the next one. Each transaction inserts the rows (at most once per request id), adds them to the daily
  * roll-ups, and records the quota leases' durable use. {@link #append} completes when its row is durable.
- * All state lives on one Vert.x context.
+ * All state lives on one Vert.x context; any event loop may append.
  */
 public final class LedgerWriter {
     private static final int MAX_BATCH = 1000;
@@ -38,10 +38,23 @@ public final class LedgerWriter {
         this.onUseSettled = onUseSettled;
     }
 
+    /**
+     * Queues the row; the future completes, on the caller's context, once the row is durable. One writer
+     * serves every event loop of a replica, so concurrent requests share commits.
+     */
     public Future<Void> append(UsageRow row, List<LeaseUse> uses) {
+        Context caller = Vertx.currentContext();
+        Promise<Void> durable = Promise.promise();
         Promise<Void> done = Promise.promise();
+        durable.future().onComplete(ar -> {
+            if (caller == null || caller == Vertx.currentContext()) {
+                done.handle(ar);
+            } else {
+                caller.runOnContext(v -> done.handle(ar));
+            }
+        });
         context.runOnContext(v -> {
-            queue.add(new Pending(row, uses, done));
+            queue.add(new Pending(row, uses, durable));
             if (!flushing) {
                 flush();
             }
@@ -127,23 +140,28 @@ public final class LedgerWriter {
         Tuple rows = Tuple.tuple().addArrayOfString(requestId).addArrayOfString(clientId).addArrayOfString(gateway)
                 .addArrayOfString(tenant).addArrayOfString(key).addArrayOfString(model).addArrayOfString(endpoint)
                 .addArrayOfInteger(prompt).addArrayOfInteger(completion).addArrayOfInteger(status).addArrayOfString(error)
-                .addArrayOfInteger(latency);
-        return pool.withTransaction(conn -> conn.preparedQuery(INSERT).execute(rows)
-                .compose(r -> QuotaRepository.addUse(conn, leaseIds.toArray(new Long[0]), amounts.toArray(new Long[0]))));
+                .addArrayOfInteger(latency).addArrayOfLong(leaseIds.toArray(new Long[0]))
+                .addArrayOfLong(amounts.toArray(new Long[0]));
+        // One statement: atomic on its own, one round trip, one commit.
+        return pool.preparedQuery(WRITE).execute(rows).mapEmpty();
     }
 
-    private static final String INSERT = "WITH ins AS ("
+    private static final String WRITE = "WITH ins AS ("
             + " INSERT INTO usage_ledger (request_id, client_request_id, gateway_id, tenant_id, key_id, model, endpoint,"
             + " prompt_tokens, completion_tokens, status, error_code, latency_ms)"
             + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
             + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[])"
             + " ON CONFLICT (request_id) DO NOTHING"
-            + " RETURNING tenant_id, key_id, model, prompt_tokens, completion_tokens, status, created_at)"
-            + " INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
+            + " RETURNING tenant_id, key_id, model, prompt_tokens, completion_tokens, status, created_at),"
+            + " roll AS (INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
             + " SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, coalesce(key_id, ''), coalesce(model, ''), count(*),"
             + " count(*) FILTER (WHERE status >= 400), sum(prompt_tokens), sum(completion_tokens) FROM ins GROUP BY 1, 2, 3, 4"
             + " ON CONFLICT (tenant_id, day, key_id, model) DO UPDATE SET requests = usage_daily.requests + EXCLUDED.requests,"
             + " errors = usage_daily.errors + EXCLUDED.errors,"
             + " prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,"
-            + " completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens";
+            + " completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens),"
+            + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
+            + " FROM (SELECT id, sum(amount) AS amount FROM unnest($13::bigint[], $14::bigint[]) AS u(id, amount) GROUP BY id) d"
+            + " WHERE q.id = d.id)"
+            + " SELECT 1";
 }

@@ -1,0 +1,255 @@
+package io.lmaas.deploy.bench;
+
+import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.db.EmbeddedDatabase;
+import io.lmaas.core.db.Migrations;
+import io.lmaas.core.db.Pools;
+import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.core.deployments.EndpointRepository;
+import io.lmaas.core.deployments.EndpointState;
+import io.lmaas.core.deployments.ObservedEndpoint;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code lmaas bench gateway}: what the gateway costs in front of a trivial upstream, measured with wrk
+ * (Debian) against an nginx reverse proxy (Debian) to the same upstream. The upstream is an nginx server
+ * answering the worker's classification JSON; the gateway runs as its own process with auth, a tenant with
+ * limits on every budget (so every request goes through quota admission) and the usage ledger on.
+ * Reports throughput at saturation (64 connections) and latency at about 1,000 requests/s (10
+ * connections each pausing 10 ms between requests: wrk's {@code delay()}).
+ */
+public final class GatewayOverheadBenchmark {
+    private static final String ADMIN = "bench-admin-token-0123456789abcdef";
+    private static final String UPSTREAM_JSON = "{\"data\":[{\"label\":\"positive\",\"score\":0.9,"
+            + "\"scores\":{\"positive\":0.9,\"negative\":0.1},\"tokens\":4}]}";
+
+    private GatewayOverheadBenchmark() {
+    }
+
+    /** One wrk run's figures. */
+    record Wrk(double rps, double p50ms, double p99ms) {
+    }
+
+    public static void run(int seconds) throws Exception {
+        Path dir = Files.createTempDirectory("lmaas-gateway-bench-");
+        int upstream = freePort();
+        int proxy = freePort();
+        int gatewayPort = freePort();
+        EmbeddedDatabase database = EmbeddedDatabase.start(dir.resolve("pg"));
+        Vertx vertx = Vertx.vertx();
+        Process nginx = null;
+        Process gateway = null;
+        try {
+            DatabaseUrl url = database.url();
+            Migrations.migrate(url);
+            nginx = startNginx(dir, upstream, proxy);
+            Pool pool = Pools.create(vertx, url, 2);
+            new ModelCatalogRepository(pool).register(new ModelRecord("bench", ModelTask.TEXT_CLASSIFICATION, null, null, null),
+                    "1", "file:///bench").await(10, TimeUnit.SECONDS);
+            String dep = new DeploymentRepository(pool).ensure("bench", "1", 1).await(10, TimeUnit.SECONDS);
+            new EndpointRepository(pool).replaceAll(List.of(new ObservedEndpoint(dep, 0, EndpointState.READY,
+                    "http://127.0.0.1:" + upstream, null, 0, null))).await(10, TimeUnit.SECONDS);
+            gateway = startGateway(dir, url, gatewayPort);
+            String base = "http://127.0.0.1:" + gatewayPort;
+            String tenant = new JsonObject(post(base + "/admin/v1/tenants", ADMIN, new JsonObject().put("name", "bench")))
+                    .getString("id");
+            put(base + "/admin/v1/tenants/" + tenant + "/limits", ADMIN, new JsonObject().put("rpm", 1_000_000_000L)
+                    .put("tpm", 1_000_000_000_000L).put("tokens_per_day", 1_000_000_000_000L)
+                    .put("tokens_per_month", 1_000_000_000_000L).put("max_concurrent", 100_000));
+            String key = new JsonObject(post(base + "/admin/v1/tenants/" + tenant + "/keys", ADMIN,
+                    new JsonObject().put("name", "bench"))).getString("key");
+            Thread.sleep(1500);
+
+            String body = new JsonObject().put("model", "bench").put("input", "a good day").encode();
+            Path viaGateway = lua(dir, "gateway.lua", body, key, false);
+            Path viaGatewayPaced = lua(dir, "gateway-paced.lua", body, key, true);
+            String workerBody = new JsonObject().put("inputs", new io.vertx.core.json.JsonArray().add("a good day")).encode();
+            Path direct = lua(dir, "direct.lua", workerBody, null, false);
+            Path directPaced = lua(dir, "direct-paced.lua", workerBody, null, true);
+
+            wrk(base + "/v1/classifications", viaGateway, 2, 64, 10);   // warm-up (JIT, connections, leases)
+            Wrk nginxMax = wrk("http://127.0.0.1:" + proxy + "/v1/classify", direct, 2, 64, seconds);
+            Wrk gatewayMax = wrk(base + "/v1/classifications", viaGateway, 2, 64, seconds);
+            Wrk upstreamPaced = wrk("http://127.0.0.1:" + upstream + "/v1/classify", directPaced, 1, 10, seconds);
+            Wrk nginxPaced = wrk("http://127.0.0.1:" + proxy + "/v1/classify", directPaced, 1, 10, seconds);
+            Wrk gatewayPaced = wrk(base + "/v1/classifications", viaGatewayPaced, 1, 10, seconds);
+
+            System.out.println();
+            System.out.println("| gateway overhead (wrk, " + seconds + " s per run) | value |");
+            System.out.println("|---|---|");
+            System.out.printf(Locale.ROOT, "| nginx proxy throughput, 64 connections | %.0f req/s |%n", nginxMax.rps());
+            System.out.printf(Locale.ROOT, "| gateway throughput, 64 connections | %.0f req/s |%n", gatewayMax.rps());
+            System.out.printf(Locale.ROOT, "| gateway / nginx throughput | %.2f× |%n", gatewayMax.rps() / nginxMax.rps());
+            System.out.printf(Locale.ROOT, "| paced rate (upstream / nginx / gateway) | %.0f / %.0f / %.0f req/s |%n",
+                    upstreamPaced.rps(), nginxPaced.rps(), gatewayPaced.rps());
+            System.out.printf(Locale.ROOT, "| p50 upstream / nginx / gateway | %.2f / %.2f / %.2f ms |%n",
+                    upstreamPaced.p50ms(), nginxPaced.p50ms(), gatewayPaced.p50ms());
+            System.out.printf(Locale.ROOT, "| p99 upstream / nginx / gateway | %.2f / %.2f / %.2f ms |%n",
+                    upstreamPaced.p99ms(), nginxPaced.p99ms(), gatewayPaced.p99ms());
+            System.out.printf(Locale.ROOT, "| gateway added p50 / p99 over the upstream | %.2f / %.2f ms |%n",
+                    gatewayPaced.p50ms() - upstreamPaced.p50ms(), gatewayPaced.p99ms() - upstreamPaced.p99ms());
+            System.out.printf(Locale.ROOT, "| nginx added p50 / p99 over the upstream | %.2f / %.2f ms |%n",
+                    nginxPaced.p50ms() - upstreamPaced.p50ms(), nginxPaced.p99ms() - upstreamPaced.p99ms());
+        } finally {
+            if (gateway != null) {
+                gateway.destroy();
+                gateway.waitFor(30, TimeUnit.SECONDS);
+            }
+            if (nginx != null) {
+                nginx.destroy();
+                nginx.waitFor(10, TimeUnit.SECONDS);
+            }
+            vertx.close().await(10, TimeUnit.SECONDS);
+            database.close();
+        }
+    }
+
+    private static Process startNginx(Path dir, int upstream, int proxy) throws Exception {
+        Files.createDirectories(dir.resolve("nginx/logs"));
+        Path conf = dir.resolve("nginx/nginx.conf");
+        Files.writeString(conf, """
+                daemon off;
+                worker_processes 1;
+                error_log %1$s/nginx/logs/error.log warn;
+                pid %1$s/nginx/nginx.pid;
+                events { worker_connections 4096; }
+                http {
+                  access_log off;
+                  client_body_temp_path %1$s/nginx/body;
+                  proxy_temp_path %1$s/nginx/proxy;
+                  upstream worker { server 127.0.0.1:%2$d; keepalive 64; }
+                  server {
+                    listen 127.0.0.1:%2$d;
+                    location / { default_type application/json; return 200 '%4$s'; }
+                  }
+                  server {
+                    listen 127.0.0.1:%3$d;
+                    location / {
+                      proxy_pass http://worker;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                    }
+                  }
+                }
+                """.formatted(dir, upstream, proxy, UPSTREAM_JSON));
+        Process p = new ProcessBuilder("nginx", "-p", dir.resolve("nginx").toString(), "-c", conf.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("nginx/logs/out.log").toFile()).start();
+        awaitPort(proxy);
+        awaitPort(upstream);
+        return p;
+    }
+
+    private static Process startGateway(Path dir, DatabaseUrl url, int port) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), "io.lmaas.deploy.Main", "gateway",
+                "--database-url=postgresql://" + url.user() + "@" + url.host() + ":" + url.port() + "/" + url.database(),
+                "--host=127.0.0.1", "--port=" + port, "--pool-size=8")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile());
+        pb.environment().put("LMAAS_ADMIN_TOKEN", ADMIN);
+        pb.environment().put("LMAAS_KEY_HASH_SECRET", "bench-key-hash-secret-0123456789abcdef");
+        Process p = pb.start();
+        awaitPort(port);
+        return p;
+    }
+
+    private static Path lua(Path dir, String name, String body, String key, boolean paced) throws IOException {
+        StringBuilder s = new StringBuilder();
+        s.append("wrk.method = \"POST\"\n");
+        s.append("wrk.body = '").append(body).append("'\n");
+        s.append("wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+        if (key != null) {
+            s.append("wrk.headers[\"Authorization\"] = \"Bearer ").append(key).append("\"\n");
+        }
+        if (paced) {
+            s.append("function delay() return 10 end\n");
+        }
+        s.append("function done(summary, latency, requests)\n")
+                .append("  io.write(string.format(\"LMAAS %f %f %f %d\\n\", summary.requests / (summary.duration / 1e6),")
+                .append(" latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))\n")
+                .append("end\n");
+        Path file = dir.resolve(name);
+        Files.writeString(file, s.toString(), StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private static Wrk wrk(String url, Path script, int threads, int connections, int seconds) throws Exception {
+        Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "-s", script.toString(), url)
+                .redirectErrorStream(true).start();
+        List<String> out = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                out.add(line);
+            }
+        }
+        p.waitFor();
+        Pattern pattern = Pattern.compile("LMAAS ([0-9.]+) ([0-9.]+) ([0-9.]+) (\\d+)");
+        for (String line : out) {
+            Matcher m = pattern.matcher(line);
+            if (m.find()) {
+                if (Integer.parseInt(m.group(4)) > 0) {
+                    throw new IllegalStateException("non-2xx answers during the run against " + url + ": " + String.join("\n", out));
+                }
+                return new Wrk(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)));
+            }
+        }
+        throw new IllegalStateException("wrk printed no result: " + String.join("\n", out));
+    }
+
+    private static String post(String url, String bearer, JsonObject body) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body.encode())), bearer);
+    }
+
+    private static String put(String url, String bearer, JsonObject body) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(url)).PUT(HttpRequest.BodyPublishers.ofString(body.encode())), bearer);
+    }
+
+    private static String send(HttpRequest.Builder b, String bearer) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(b.header("Authorization", "Bearer " + bearer)
+                .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() >= 300) {
+            throw new IllegalStateException(r.statusCode() + " " + r.body());
+        }
+        return r.body();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitPort(int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IllegalStateException("nothing listens on port " + port);
+    }
+}

@@ -1,0 +1,97 @@
+package io.lmaas.deploy.bench;
+
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.db.EmbeddedDatabase;
+import io.lmaas.core.db.Migrations;
+import io.lmaas.core.db.Pools;
+import io.lmaas.core.ids.Ids;
+import io.lmaas.gateway.usage.LedgerWriter;
+import io.lmaas.gateway.usage.UsageRepository;
+import io.lmaas.gateway.usage.UsageRow;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code lmaas bench usage}: writes {@code rows} usage rows through the gateway's group-committed ledger
+ * writer (10 tenants, 5 keys each, 3 models), then times the usage reports (from the daily roll-ups)
+ * against the same figures computed from the raw ledger, and the newest-rows page.
+ */
+public final class UsageBenchmark {
+    private UsageBenchmark() {
+    }
+
+    public static void run(int rows) throws Exception {
+        EmbeddedDatabase database = EmbeddedDatabase.start(Files.createTempDirectory("lmaas-usage-bench-").resolve("pg"));
+        Vertx vertx = Vertx.vertx();
+        try {
+            DatabaseUrl url = database.url();
+            Migrations.migrate(url);
+            Pool pool = Pools.create(vertx, url, 8);
+            for (int t = 0; t < 10; t++) {
+                pool.preparedQuery("INSERT INTO tenants (id, name) VALUES ($1, $1)").execute(Tuple.of("t" + t))
+                        .await(10, TimeUnit.SECONDS);
+            }
+            LedgerWriter ledger = new LedgerWriter(pool, vertx.getOrCreateContext(), uses -> { });
+            Random random = new Random(1);
+            String[] models = {"starter-classifier", "starter-generator", "ft:custom"};
+            long t0 = System.nanoTime();
+            int window = 4000;
+            List<Future<Void>> pending = new ArrayList<>(window);
+            for (int i = 0; i < rows; i++) {
+                int tenant = random.nextInt(10);
+                pending.add(ledger.append(new UsageRow(Ids.request(), null, "bench", "t" + tenant, "k" + tenant + random.nextInt(5),
+                        models[random.nextInt(3)], "/v1/completions", 10 + random.nextInt(50), random.nextInt(200), 200, null,
+                        3, null), List.of()));
+                if (pending.size() == window) {
+                    Future.all(pending).await(60, TimeUnit.SECONDS);
+                    pending.clear();
+                }
+            }
+            Future.all(pending).await(60, TimeUnit.SECONDS);
+            double writeSeconds = (System.nanoTime() - t0) / 1e9;
+            pool.query("ANALYZE").execute().await(60, TimeUnit.SECONDS);
+
+            UsageRepository usage = new UsageRepository(pool);
+            double rollup = p50(20, () -> usage.summary("t3", null, null, "model").await(60, TimeUnit.SECONDS));
+            double rollupDay = p50(20, () -> usage.summary("t3", null, null, "day").await(60, TimeUnit.SECONDS));
+            double raw = p50(5, () -> pool.preparedQuery("SELECT model, count(*), sum(prompt_tokens), sum(completion_tokens)"
+                    + " FROM usage_ledger WHERE tenant_id = $1 GROUP BY model").execute(Tuple.of("t3")).await(60, TimeUnit.SECONDS));
+            double page = p50(20, () -> usage.list("t3", null, null, 100).await(60, TimeUnit.SECONDS));
+
+            System.out.println();
+            System.out.println("| usage (" + rows + " ledger rows, 10 tenants) | value |");
+            System.out.println("|---|---|");
+            System.out.printf(Locale.ROOT, "| ledger write throughput (group commit, one writer) | %.0f rows/s |%n", rows / writeSeconds);
+            System.out.printf(Locale.ROOT, "| usage by model, from roll-ups (p50) | %.2f ms |%n", rollup);
+            System.out.printf(Locale.ROOT, "| usage by day, from roll-ups (p50) | %.2f ms |%n", rollupDay);
+            System.out.printf(Locale.ROOT, "| same figures from the raw ledger (p50) | %.2f ms |%n", raw);
+            System.out.printf(Locale.ROOT, "| raw / roll-up | %.0f× |%n", raw / rollup);
+            System.out.printf(Locale.ROOT, "| newest 100 ledger rows (p50) | %.2f ms |%n", page);
+        } finally {
+            vertx.close().await(30, TimeUnit.SECONDS);
+            database.close();
+        }
+    }
+
+    /** Median wall time in milliseconds of {@code n} runs (after one warm-up). */
+    private static double p50(int n, Callable<?> query) throws Exception {
+        query.call();
+        double[] ms = new double[n];
+        for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            query.call();
+            ms[i] = (System.nanoTime() - t) / 1e6;
+        }
+        java.util.Arrays.sort(ms);
+        return ms[n / 2];
+    }
+}

@@ -1,0 +1,74 @@
+package io.lmaas.gateway;
+
+import io.lmaas.gateway.admin.AdminRoutes;
+import io.lmaas.gateway.auth.ScopeHandler;
+import io.lmaas.gateway.health.HealthRoutes;
+import io.lmaas.gateway.http.ErrorHandler;
+import io.lmaas.gateway.http.RequestIdHandler;
+import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.inference.InferenceRoutes;
+import io.lmaas.gateway.usage.Metering;
+import io.lmaas.gateway.usage.UsageRoutes;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One event loop of the gateway: its HTTP server (all instances share the port) and its router. Routes: tenant API under {@code /v1} (API key → scope →
+ * metering → quota → inference), admin API under {@code /admin/v1}, console, health; one failure handler.
+ */
+final class GatewayHttpVerticle extends VerticleBase {
+    private final GatewayServices services;
+    private HttpServer server;
+
+    GatewayHttpVerticle(GatewayServices services) {
+        this.services = services;
+    }
+
+    @Override
+    public Future<?> start() {
+        GatewayConfig config = services.config();
+        Metering metering = new Metering(services.ledger(), config.gatewayId());
+        Responder responder = new Responder(metering::finish);
+
+        Router root = Router.router(vertx);
+        root.route().handler(new RequestIdHandler());
+        root.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
+        root.route("/health/*").subRouter(new HealthRoutes(services.pool()).router(vertx));
+        root.route("/v1/*").handler(services.keys()).handler(metering.begin()).handler(new ScopeHandler());
+        Router v1 = Router.router(vertx);
+        new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
+        new UsageRoutes(services.usage(), responder).addTo(v1);
+        root.route("/v1/*").subRouter(v1);
+        root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(), responder,
+                services.admins()).router(vertx));
+        root.get("/console").handler(ctx -> {
+            if (ctx.request().path().endsWith("/")) {
+                ctx.next();
+            } else {
+                ctx.redirect("/console/");
+            }
+        });
+        root.route("/console/*").handler(StaticHandler.create("lmaas-console").setCachingEnabled(false));
+        ErrorHandler errors = new ErrorHandler(responder);
+        root.route().failureHandler(errors);
+        // Requests no route matched (404) or matched by path only (405) go through the same error mapping.
+        root.errorHandler(404, errors);
+        root.errorHandler(405, errors);
+        return vertx.createHttpServer().requestHandler(root).listen(config.port(), config.host()).onSuccess(s -> server = s);
+    }
+
+    int port() {
+        return server.actualPort();
+    }
+
+    /** Graceful: stop taking requests, let in-flight ones (streams too) finish and be metered. */
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.shutdown(20, TimeUnit.SECONDS);
+    }
+}

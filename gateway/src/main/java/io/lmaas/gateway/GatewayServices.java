@@ -1,0 +1,21 @@
+package io.lmaas.gateway;
+
+import io.lmaas.gateway.admin.AdminService;
+import io.lmaas.gateway.auth.AdminTokenAuthenticator;
+import io.lmaas.gateway.auth.ApiKeyAuthenticator;
+import io.lmaas.gateway.auth.KeyService;
+import io.lmaas.gateway.inference.InferenceService;
+import io.lmaas.gateway.quota.QuotaService;
+import io.lmaas.gateway.usage.LedgerWriter;
+import io.lmaas.gateway.usage.UsageService;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * What every event loop of one gateway replica shares: the database pool, key authentication and its
+ * cache, quota leases, the ledger writer (one group commit for all loops), routing, and the services
+ * behind the routes. Each event loop has its own HTTP server and router (see {@link GatewayHttpVerticle}).
+ */
+record GatewayServices(GatewayConfig config, Pool pool, ApiKeyAuthenticator keys, AdminTokenAuthenticator admins,
+        QuotaService quota, LedgerWriter ledger, InferenceService inference, UsageService usage, AdminService admin,
+        KeyService keyAdmin) {
+}
