@@ -236,6 +236,9 @@ class GatewayApiTest {
 
         assertThat(call(HttpMethod.GET, "/v1/models", other, null).bodyAsJsonObject().getJsonArray("data").stream()
                 .map(o -> ((JsonObject) o).getString("id"))).doesNotContain("private-" + owner).contains("writer");
+        HttpResponse<Buffer> hiddenModel = call(HttpMethod.GET, "/v1/models/private-" + owner, other, null);
+        assertThat(hiddenModel.statusCode()).isEqualTo(404);
+        assertThat(call(HttpMethod.GET, "/v1/models/private-" + owner, ownerKey, null).statusCode()).isEqualTo(200);
         HttpResponse<Buffer> hidden = call(HttpMethod.POST, "/v1/classifications", other,
                 "{\"model\":\"private-" + owner + "\",\"input\":\"x\"}");
         assertThat(hidden.statusCode()).isEqualTo(404);

@@ -41,7 +41,7 @@ public final class ErrorHandler implements Handler<RoutingContext> {
                     "method " + ctx.request().method() + " is not allowed on " + ctx.request().path(), null);
             case 413 -> new ApiException(413, "invalid_request_error", "request_too_large", null, "request body is too large", null);
             default -> {
-                LOG.error("[{}] unhandled failure on {} {}", RequestContext.requestId(ctx), ctx.request().method(),
+                LOG.error("[{}] unhandled failure on {} {}", RequestContext.logTag(ctx), ctx.request().method(),
                         ctx.request().path(), failure);
                 yield new ApiException(500, "server_error", "internal_error",
                         null, "internal error; quote request id " + RequestContext.requestId(ctx), null);

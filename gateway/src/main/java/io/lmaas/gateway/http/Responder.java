@@ -32,7 +32,7 @@ public final class Responder {
     public void json(RoutingContext ctx, int status, JsonObject body) {
         beforeSend.apply(ctx, new Outcome(status, null)).onComplete(ar -> {
             if (ar.failed()) {
-                LOG.error("[{}] usage not recorded: {}", RequestContext.requestId(ctx), ar.cause().toString());
+                LOG.error("[{}] usage not recorded: {}", RequestContext.logTag(ctx), ar.cause().toString());
                 write(ctx, ApiException.unavailable("usage_unavailable", "the usage ledger is unavailable; retry", 1));
                 return;
             }
@@ -45,7 +45,7 @@ public final class Responder {
     public void error(RoutingContext ctx, ApiException e) {
         beforeSend.apply(ctx, new Outcome(e.status(), e.code())).onComplete(ar -> {
             if (ar.failed()) {
-                LOG.error("[{}] usage not recorded: {}", RequestContext.requestId(ctx), ar.cause().toString());
+                LOG.error("[{}] usage not recorded: {}", RequestContext.logTag(ctx), ar.cause().toString());
             }
             write(ctx, e);
         });
