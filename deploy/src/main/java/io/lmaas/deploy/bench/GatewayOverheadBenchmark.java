@@ -162,11 +162,15 @@ public final class GatewayOverheadBenchmark {
     }
 
     private static Process startGateway(Path dir, DatabaseUrl url, int port) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-                "-cp", System.getProperty("java.class.path"), "io.lmaas.deploy.Main", "gateway",
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        String extra = System.getenv("LMAAS_GATEWAY_JAVA_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.lmaas.deploy.Main", "gateway",
                 "--database-url=postgresql://" + url.user() + "@" + url.host() + ":" + url.port() + "/" + url.database(),
-                "--host=127.0.0.1", "--port=" + port, "--pool-size=8")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile());
+                "--host=127.0.0.1", "--port=" + port, "--pool-size=8"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile());
         pb.environment().put("LMAAS_ADMIN_TOKEN", ADMIN);
         pb.environment().put("LMAAS_KEY_HASH_SECRET", "bench-key-hash-secret-0123456789abcdef");
         Process p = pb.start();
