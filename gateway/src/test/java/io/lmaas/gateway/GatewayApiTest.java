@@ -3,89 +3,54 @@ package io.lmaas.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lmaas.core.catalog.ModelCatalogRepository;
-import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
-import io.lmaas.core.db.DatabaseUrl;
-import io.lmaas.core.db.Pools;
-import io.lmaas.core.deployments.DeploymentRepository;
-import io.lmaas.core.deployments.EndpointRepository;
-import io.lmaas.core.deployments.EndpointState;
-import io.lmaas.core.deployments.ObservedEndpoint;
-import io.lmaas.core.testing.TestDatabases;
 import io.lmaas.gateway.quota.QuotaService;
-import io.vertx.core.Vertx;
+import io.lmaas.gateway.testing.Gateways;
+import io.lmaas.gateway.testing.StandInWorker;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The gateway over real HTTP against real PostgreSQL. The model worker behind it is a small HTTP stand-in
- * speaking the worker protocol (the real worker is covered by the worker and platform tests), so that
- * routing, fail-over and error mapping can be driven precisely.
+ * The gateway over real HTTP against real PostgreSQL. The model worker behind it is a stand-in speaking
+ * the worker protocol (the real worker is covered by the worker and platform tests), so that routing,
+ * fail-over and error mapping can be driven precisely.
  */
 class GatewayApiTest {
-    private static final String ADMIN = "admin-token-for-tests-0123456789";
-    private static Vertx vertx;
+    private static final String ADMIN = Gateways.ADMIN;
+    private static Gateways gateways;
+    private static StandInWorker worker;
     private static Pool pool;
-    private static WebClient http;
-    private static int port;
     private static int workerPort;
-    private static final AtomicInteger workerCalls = new AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
-        vertx = Vertx.vertx();
-        DatabaseUrl url = TestDatabases.fresh();
-        pool = Pools.create(vertx, url, 8);
-        http = WebClient.create(vertx);
-        HttpServer worker = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
-            workerCalls.incrementAndGet();
-            JsonArray data = new JsonArray();
-            for (Object in : body.toJsonObject().getJsonArray("inputs")) {
-                String label = ((String) in).contains("good") ? "positive" : "negative";
-                data.add(new JsonObject().put("label", label).put("score", 0.9)
-                        .put("scores", new JsonObject().put(label, 0.9).put(label.equals("positive") ? "negative" : "positive", 0.1))
-                        .put("tokens", ((String) in).split(" ").length));
-            }
-            req.response().putHeader("content-type", "application/json").end(new JsonObject().put("data", data).encode());
-        })).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-        workerPort = worker.actualPort();
-        GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test", "127.0.0.1", 0, url, ADMIN,
-                "key-hash-secret-for-tests-0123456789".getBytes(StandardCharsets.UTF_8), Duration.ofMillis(100),
-                Duration.ofSeconds(5), Duration.ofSeconds(10), 1024 * 1024, QuotaService.Settings.DEFAULT, 2), pool);
-        vertx.deployVerticle(gateway).await(20, TimeUnit.SECONDS);
-        port = gateway.port();
+        gateways = Gateways.start(1, QuotaService.Settings.DEFAULT);
+        pool = gateways.pool;
+        worker = StandInWorker.start();
+        workerPort = Integer.parseInt(worker.url().substring(worker.url().lastIndexOf(':') + 1));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        vertx.close().await(10, TimeUnit.SECONDS);
+        worker.close();
+        gateways.close();
     }
 
     private static HttpResponse<Buffer> call(HttpMethod method, String path, String bearer, String body) throws Exception {
-        HttpRequest<Buffer> req = http.request(method, port, "127.0.0.1", path);
-        if (bearer != null) {
-            req.bearerTokenAuthentication(bearer);
-        }
-        return (body == null ? req.send() : req.sendBuffer(Buffer.buffer(body))).await(20, TimeUnit.SECONDS);
+        return gateways.call(0, method, path, bearer, body);
     }
 
     private static JsonObject error(HttpResponse<Buffer> r) {
@@ -93,26 +58,15 @@ class GatewayApiTest {
     }
 
     private static String tenant(String name) throws Exception {
-        HttpResponse<Buffer> r = call(HttpMethod.POST, "/admin/v1/tenants", ADMIN, new JsonObject().put("name", name).encode());
-        assertThat(r.statusCode()).isEqualTo(201);
-        return r.bodyAsJsonObject().getString("id");
+        return gateways.tenant(name);
     }
 
     private static String key(String tenantId) throws Exception {
-        HttpResponse<Buffer> r = call(HttpMethod.POST, "/admin/v1/tenants/" + tenantId + "/keys", ADMIN, "{\"name\":\"k\"}");
-        assertThat(r.statusCode()).isEqualTo(201);
-        return r.bodyAsJsonObject().getString("key");
+        return gateways.key(tenantId);
     }
 
     private static void model(String id, ModelTask task, String owner, String... urls) throws Exception {
-        new ModelCatalogRepository(pool).register(new ModelRecord(id, task, owner, null, null), "1", "file:///m/" + id)
-                .await(10, TimeUnit.SECONDS);
-        String dep = new DeploymentRepository(pool).ensure(id, "1", urls.length).await(10, TimeUnit.SECONDS);
-        List<ObservedEndpoint> all = new ArrayList<>(new EndpointRepository(pool).listAll().await(10, TimeUnit.SECONDS));
-        for (int i = 0; i < urls.length; i++) {
-            all.add(new ObservedEndpoint(dep, i, EndpointState.READY, urls[i], null, 0, null));
-        }
-        new EndpointRepository(pool).replaceAll(all).await(10, TimeUnit.SECONDS);
+        gateways.model(id, task, owner, urls);
     }
 
     private static List<Row> usageRows(String tenantId) throws Exception {
@@ -164,7 +118,8 @@ class GatewayApiTest {
         assertThat(error(bad).getString("code")).isEqualTo("invalid_api_key");
         assertThat(bad.bodyAsString()).doesNotContain(wrongSecret);
 
-        HttpResponse<Buffer> ok = http.post(port, "127.0.0.1", "/v1/classifications").bearerTokenAuthentication(key)
+        HttpResponse<Buffer> ok = gateways.http.post(gateways.port(0), "127.0.0.1", "/v1/classifications")
+                .bearerTokenAuthentication(key)
                 .putHeader("x-request-id", "my-request-1")
                 .sendJsonObject(new JsonObject().put("model", "sentiment").put("input", new JsonArray().add("a good day").add("rain")))
                 .await(10, TimeUnit.SECONDS);
