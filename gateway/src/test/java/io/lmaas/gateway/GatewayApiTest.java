@@ -3,7 +3,6 @@ package io.lmaas.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.testing.Gateways;
