@@ -190,7 +190,10 @@ public final class LocalBackend implements ServingBackend {
         }
     }
 
-    /** Stops the process (SIGTERM, then SIGKILL after 5 s); the next step sees it dead and restarts it if desired. */
+    /**
+     * Stops the process: SIGTERM lets it drain its running work; SIGKILL if it has not exited a little after
+     * its drain timeout. The next step sees it dead and restarts it if desired.
+     */
     private static void stop(Replica r) {
         Process p = r.process;
         if (p == null) {
@@ -198,7 +201,7 @@ public final class LocalBackend implements ServingBackend {
         }
         p.destroy();
         try {
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            if (!p.waitFor(WorkerCommand.DRAIN_TIMEOUT_MS + 2000, TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {

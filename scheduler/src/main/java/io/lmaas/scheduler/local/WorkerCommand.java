@@ -6,6 +6,9 @@ import java.util.List;
 
 /** The command line of one worker process (pure). */
 public final class WorkerCommand {
+    /** How long a stopped worker may spend finishing its running work (the backend waits a little longer). */
+    public static final long DRAIN_TIMEOUT_MS = 8000;
+
     private WorkerCommand() {
     }
 
@@ -26,6 +29,7 @@ public final class WorkerCommand {
         cmd.add("--port-file=" + portFile);
         cmd.add("--parent-pid=" + parentPid);
         cmd.add("--threads=" + config.inferenceThreads());
+        cmd.add("--drain-timeout-ms=" + DRAIN_TIMEOUT_MS);
         return cmd;
     }
 }

@@ -7,8 +7,12 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -18,35 +22,87 @@ import java.util.TreeMap;
  * <pre>
  * task=text-classification | text-generation
  * engine=PyTorch
- * architecture=encoder-classifier | decoder-lm
+ * architecture=encoder-classifier | decoder-lm        (the built-in networks; also the I/O contract of a TorchScript file)
+ * format=djl | safetensors | torchscript              (how the weights are stored; default djl)
  * vocab_size, d_model, heads, layers, max_length
- * labels=a,b,c            (classifiers)
- * eos_token=&lt;|endoftext|&gt;  (generators)
- * weights=weights.params
+ * labels=a,b,c                                         (classifiers)
+ * eos_token=&lt;|endoftext|&gt;                        (generators)
+ * weights=weights.params | model.safetensors | model.pt
  * tokenizer=tokenizer.json
+ * batch.max_size=32, batch.max_delay_ms=5, batch.queue_capacity=1024, batch.threads=1
+ * chat.system, chat.user, chat.assistant ({content} placeholder), chat.generation_prompt
  * </pre>
  */
-public record ServingProperties(String task, String engine, String architecture, TransformerSpec spec, List<String> labels,
-        String eosToken, String padToken, String weightsFile, String tokenizerFile) {
+public record ServingProperties(String task, String engine, String architecture, String format, TransformerSpec spec,
+        List<String> labels, String eosToken, String padToken, String weightsFile, String tokenizerFile,
+        Map<String, String> options) {
 
     public static final String FILE = "serving.properties";
     public static final String CLASSIFICATION = "text-classification";
     public static final String GENERATION = "text-generation";
     public static final String ENCODER_CLASSIFIER = "encoder-classifier";
     public static final String DECODER_LM = "decoder-lm";
+    public static final List<String> FORMATS = List.of("djl", "safetensors", "torchscript");
+
+    /** Batching settings declared by the model version. */
+    public record Batching(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads) {
+    }
 
     public ServingProperties {
         labels = List.copyOf(labels);
+        options = Map.copyOf(options);
     }
 
     public static ServingProperties classifier(TransformerSpec spec, List<String> labels, String padToken) {
-        return new ServingProperties(CLASSIFICATION, "PyTorch", ENCODER_CLASSIFIER, spec, labels, null, padToken,
-                "weights.params", "tokenizer.json");
+        return new ServingProperties(CLASSIFICATION, "PyTorch", ENCODER_CLASSIFIER, "djl", spec, labels, null, padToken,
+                "weights.params", "tokenizer.json", Map.of("batch.max_size", "32", "batch.max_delay_ms", "5"));
     }
 
     public static ServingProperties generator(TransformerSpec spec, String eosToken) {
-        return new ServingProperties(GENERATION, "PyTorch", DECODER_LM, spec, List.of(), eosToken, null,
-                "weights.params", "tokenizer.json");
+        return new ServingProperties(GENERATION, "PyTorch", DECODER_LM, "djl", spec, List.of(), eosToken, null,
+                "weights.params", "tokenizer.json", Map.of("batch.max_size", "16",
+                        "chat.system", "{content}\n", "chat.user", "{content}\n", "chat.assistant", "{content}\n",
+                        "chat.generation_prompt", ""));
+    }
+
+    /** The same version stored in another weights format. */
+    public ServingProperties withFormat(String newFormat, String newWeightsFile) {
+        return new ServingProperties(task, engine, architecture, newFormat, spec, labels, eosToken, padToken, newWeightsFile,
+                tokenizerFile, options);
+    }
+
+    public Batching batching() {
+        boolean generator = GENERATION.equals(task);
+        return new Batching(
+                intOption("batch.max_size", generator ? 16 : 32, 1, 4096),
+                Duration.ofMillis(intOption("batch.max_delay_ms", 5, 0, 10_000)),
+                intOption("batch.queue_capacity", 1024, 1, 1_000_000),
+                intOption("batch.threads", 1, 1, 64));
+    }
+
+    /** The chat template, if the version declares one ({@code chat.user} at least). */
+    public Optional<ChatTemplate> chatTemplate() {
+        if (!options.containsKey("chat.user")) {
+            return Optional.empty();
+        }
+        return Optional.of(new ChatTemplate(options.getOrDefault("chat.system", "{content}\n"), options.get("chat.user"),
+                options.getOrDefault("chat.assistant", "{content}\n"), options.getOrDefault("chat.generation_prompt", "")));
+    }
+
+    private int intOption(String key, int defaultValue, int min, int max) {
+        String v = options.get(key);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            int i = Integer.parseInt(v.trim());
+            if (i >= min && i <= max) {
+                return i;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ModelDirectoryException(FILE + ": '" + key + "' must be an integer from " + min + " to " + max);
     }
 
     public static ServingProperties read(Path directory) {
@@ -57,7 +113,7 @@ public record ServingProperties(String task, String engine, String architecture,
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
             throw new ModelDirectoryException(file + ": unreadable: " + e.getMessage(), e);
         }
         String task = required(p, file, "task");
@@ -71,11 +127,26 @@ public record ServingProperties(String task, String engine, String architecture,
         }
         List<String> labels = p.getProperty("labels", "").isBlank() ? List.of()
                 : Arrays.stream(p.getProperty("labels").split(",")).map(String::trim).toList();
-        ServingProperties props = new ServingProperties(task, p.getProperty("engine", "PyTorch"), architecture, spec, labels,
-                p.getProperty("eos_token"), p.getProperty("pad_token"), p.getProperty("weights", "weights.params"),
-                p.getProperty("tokenizer", "tokenizer.json"));
+        String format = p.getProperty("format", "djl").trim();
+        Map<String, String> options = new LinkedHashMap<>();
+        for (String name : p.stringPropertyNames()) {
+            if (name.startsWith("batch.") || name.startsWith("chat.")) {
+                options.put(name, p.getProperty(name));
+            }
+        }
+        ServingProperties props = new ServingProperties(task, p.getProperty("engine", "PyTorch"), architecture, format, spec,
+                labels, p.getProperty("eos_token"), p.getProperty("pad_token"),
+                p.getProperty("weights", defaultWeights(format)), p.getProperty("tokenizer", "tokenizer.json"), options);
         props.validate(directory);
         return props;
+    }
+
+    private static String defaultWeights(String format) {
+        return switch (format) {
+            case "safetensors" -> "model.safetensors";
+            case "torchscript" -> "model.pt";
+            default -> "weights.params";
+        };
     }
 
     private void validate(Path directory) {
@@ -101,18 +172,24 @@ public record ServingProperties(String task, String engine, String architecture,
         if (!"PyTorch".equals(engine)) {
             throw new ModelDirectoryException(directory + ": unsupported engine '" + engine + "'");
         }
+        if (!FORMATS.contains(format)) {
+            throw new ModelDirectoryException(directory + ": unknown format '" + format + "'; known: " + FORMATS);
+        }
         for (String f : List.of(weightsFile, tokenizerFile)) {
             if (!Files.isRegularFile(directory.resolve(f))) {
                 throw new ModelDirectoryException(directory + ": missing " + f);
             }
         }
+        batching();
+        chatTemplate().ifPresent(t -> t.render(List.of(new ChatTemplate.Message("user", "x"))));
     }
 
     public void write(Path directory) throws IOException {
-        TreeMap<String, String> m = new TreeMap<>();
+        TreeMap<String, String> m = new TreeMap<>(options);
         m.put("task", task);
         m.put("engine", engine);
         m.put("architecture", architecture);
+        m.put("format", format);
         m.put("vocab_size", Integer.toString(spec.vocabSize()));
         m.put("d_model", Integer.toString(spec.dModel()));
         m.put("heads", Integer.toString(spec.heads()));
@@ -132,9 +209,13 @@ public record ServingProperties(String task, String engine, String architecture,
         try (Writer w = Files.newBufferedWriter(directory.resolve(FILE), StandardCharsets.UTF_8)) {
             w.write("# LMaaS model version\n");
             for (var e : m.entrySet()) {
-                w.write(e.getKey() + "=" + e.getValue().replace("\\", "\\\\") + "\n");
+                w.write(escape(e.getKey()) + "=" + escape(e.getValue()) + "\n");
             }
         }
+    }
+
+    private static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("=", "\\=").replace(":", "\\:");
     }
 
     private static String required(Properties p, Path file, String key) {

@@ -43,6 +43,21 @@ public final class DecoderLm extends AbstractBlock {
         return new NDList(Ops.linear(x, ps.getValue(headWeight, device, training), ps.getValue(headBias, device, training)));
     }
 
+    /**
+     * Cached inference (see {@link TransformerTrunk#forwardCached}): returns the logits (B, Tn, vocab)
+     * followed by the new keys and values per layer.
+     */
+    public NDList forwardCached(ParameterStore ps, NDArray ids, NDArray positions, NDArray mask, NDList pastK, NDList pastV) {
+        NDList r = trunk.forwardCached(ps, ids, positions, mask, pastK, pastV);
+        Device device = ids.getDevice();
+        r.set(0, Ops.linear(r.get(0), ps.getValue(headWeight, device, false), ps.getValue(headBias, device, false)));
+        return r;
+    }
+
+    public int layers() {
+        return trunk.layerCount();
+    }
+
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         long time = inputShapes[0].get(1);

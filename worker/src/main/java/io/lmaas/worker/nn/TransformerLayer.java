@@ -62,6 +62,33 @@ public final class TransformerLayer extends AbstractBlock {
         return new NDList(x);
     }
 
+    /**
+     * Inference with a key/value cache: {@code x} (B, Tn, d) are new positions, {@code pastK}/{@code pastV}
+     * (B, H, Tp, dh) the cached ones (or null), {@code mask} additive (B or 1, 1, Tn, Tp + Tn). Returns
+     * {@code (x', k, v)} where k, v (B, H, Tn, dh) are the new positions' keys and values to cache.
+     */
+    public NDList forwardCached(ParameterStore ps, NDArray x, NDArray mask, NDArray pastK, NDArray pastV) {
+        Device device = x.getDevice();
+        long batch = x.getShape().get(0);
+        long time = x.getShape().get(1);
+        int headSize = dModel / heads;
+        NDArray h = Ops.layerNorm(x, ps.getValue(ln1Gamma, device, false), ps.getValue(ln1Beta, device, false));
+        NDList parts = Ops.linear(h, ps.getValue(qkvWeight, device, false), ps.getValue(qkvBias, device, false)).split(3, 2);
+        NDArray q = parts.get(0).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray k = parts.get(1).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray v = parts.get(2).reshape(batch, time, heads, headSize).transpose(0, 2, 1, 3);
+        NDArray keys = pastK == null ? k : pastK.concat(k, 2);
+        NDArray values = pastV == null ? v : pastV.concat(v, 2);
+        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).mul(1f / (float) Math.sqrt(headSize)).add(mask);
+        NDArray context = scores.softmax(-1).matMul(values).transpose(0, 2, 1, 3).reshape(batch, time, dModel);
+        NDArray out = x.add(Ops.linear(context, ps.getValue(outWeight, device, false), ps.getValue(outBias, device, false)));
+        NDArray h2 = Ops.layerNorm(out, ps.getValue(ln2Gamma, device, false), ps.getValue(ln2Beta, device, false));
+        NDArray ffn = Activation.gelu(Ops.linear(h2, ps.getValue(ffnInWeight, device, false),
+                ps.getValue(ffnInBias, device, false)));
+        out = out.add(Ops.linear(ffn, ps.getValue(ffnOutWeight, device, false), ps.getValue(ffnOutBias, device, false)));
+        return new NDList(out, k, v);
+    }
+
     private NDArray attention(ParameterStore ps, NDArray h, NDArray mask, Device device, boolean training) {
         long batch = h.getShape().get(0);
         long time = h.getShape().get(1);

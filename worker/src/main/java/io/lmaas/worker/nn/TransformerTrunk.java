@@ -55,6 +55,32 @@ public final class TransformerTrunk extends AbstractBlock {
         return new NDList(Ops.layerNorm(x, ps.getValue(lnGamma, device, training), ps.getValue(lnBeta, device, training)));
     }
 
+    /**
+     * Cached inference: new tokens {@code ids} (B, Tn) at absolute {@code positions} (B, Tn) int64, past
+     * keys/values per layer (or null for a prefill). Returns the hidden states (B, Tn, d) followed by the
+     * new keys and values per layer: {@code [h, k0, v0, k1, v1, ...]}.
+     */
+    public NDList forwardCached(ParameterStore ps, NDArray ids, NDArray positions, NDArray mask, NDList pastK, NDList pastV) {
+        Device device = ids.getDevice();
+        NDArray x = Ops.embed(ids, ps.getValue(tokenEmbedding, device, false))
+                .add(Ops.embed(positions, ps.getValue(positionEmbedding, device, false)));
+        NDList out = new NDList(1 + 2 * layers.size());
+        out.add(null);
+        for (int i = 0; i < layers.size(); i++) {
+            NDList r = layers.get(i).forwardCached(ps, x, mask, pastK == null ? null : pastK.get(i),
+                    pastV == null ? null : pastV.get(i));
+            x = r.get(0);
+            out.add(r.get(1));
+            out.add(r.get(2));
+        }
+        out.set(0, Ops.layerNorm(x, ps.getValue(lnGamma, device, false), ps.getValue(lnBeta, device, false)));
+        return out;
+    }
+
+    public int layerCount() {
+        return layers.size();
+    }
+
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         Shape hidden = new Shape(inputShapes[0].get(0), inputShapes[0].get(1), spec.dModel());

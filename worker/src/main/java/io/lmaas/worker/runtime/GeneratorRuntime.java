@@ -1,22 +1,25 @@
 package io.lmaas.worker.runtime;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.nn.DecoderLm;
+import io.lmaas.worker.tokenizer.TextTokenizer;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.SplittableRandom;
-import java.util.function.BooleanSupplier;
+import java.util.List;
 
 /**
- * Serves a {@link DecoderLm}: autoregressive decoding over a sliding context window, greedy at
- * temperature 0, otherwise sampling from the temperature-scaled softmax with a seeded generator.
+ * A loaded {@link DecoderLm} and the two inference primitives continuous batching is built from:
+ * {@link #prefill} (a sequence's window into its key/value cache, logits of its last position) and
+ * {@link #step} (one new token for each of several sequences at once, on their caches). Scheduling lives
+ * in {@code generation.GenerationEngine}.
  */
 public final class GeneratorRuntime implements ModelRuntime {
     private final ServingProperties props;
@@ -49,108 +52,108 @@ public final class GeneratorRuntime implements ModelRuntime {
         return loaded.tokenizer().encode(text).length;
     }
 
-    /** Hears a generation as it happens (streaming). Called on the generating thread. */
-    public interface Listener {
-        Listener NONE = new Listener() {
-        };
-
-        /** The prompt is tokenised; generation starts. */
-        default void started(int promptTokens) {
-        }
-
-        /** New text, and how many generated tokens it covers (text is held back while it ends mid-character). */
-        default void delta(String text, int tokens) {
-        }
+    public TextTokenizer tokenizer() {
+        return loaded.tokenizer();
     }
 
-    public Generation generate(GenerationRequest request) {
-        return generate(request, Listener.NONE, () -> false);
+    public long eosId() {
+        return eosId;
+    }
+
+    /** The longest window the model attends over (its learned positions). */
+    public int maxLength() {
+        return props.spec().maxLength();
+    }
+
+    public KvCache newCache() {
+        return new KvCache(loaded.manager().newSubManager(), loaded.block().layers());
+    }
+
+    /** Fills {@code cache} with {@code window} (positions 0..n-1; replaces what it held); returns the last position's logits. */
+    public float[] prefill(KvCache cache, long[] window) {
+        int n = window.length;
+        if (n == 0 || n > maxLength()) {
+            throw new IllegalArgumentException("window of " + n + " tokens; the model takes 1 to " + maxLength());
+        }
+        try (NDManager m = loaded.manager().newSubManager()) {
+            NDArray ids = m.create(window, new Shape(1, n));
+            NDArray positions = m.arange(0, n, 1, DataType.INT64).reshape(1, n);
+            NDArray mask = m.arange(0, n, 1, DataType.INT64).reshape(1, n).gt(m.arange(0, n, 1, DataType.INT64).reshape(n, 1))
+                    .toType(DataType.FLOAT32, false).mul(-1e9f).reshape(1, 1, n, n);
+            NDList r = loaded.block().forwardCached(new ParameterStore(m, false), ids, positions, mask, null, null);
+            for (int i = 0; i < cache.keys.length; i++) {
+                cache.set(i, r.get(1 + 2 * i).squeeze(0), r.get(2 + 2 * i).squeeze(0));
+            }
+            cache.length = n;
+            return r.get(0).get(new NDIndex("0, -1, :")).toFloatArray();
+        }
     }
 
     /**
-     * Generates, telling {@code listener} of each piece of text as soon as it is complete UTF-8; stops at
-     * the next step once {@code cancelled} answers true (finish reason {@code cancelled}).
+     * Feeds one token to each sequence (at position {@code cache.length()}) and appends it to the cache.
+     * Caches of different lengths are left-padded and masked. Returns each sequence's next-token logits.
      */
-    public Generation generate(GenerationRequest request, Listener listener, BooleanSupplier cancelled) {
-        long[] prompt = loaded.tokenizer().encode(request.prompt());
-        listener.started(prompt.length);
-        // An empty prompt starts from end-of-text, as a document boundary.
-        long[] context = prompt.length == 0 ? new long[] {eosId} : prompt;
-        int window = props.spec().maxLength();
-        long[] tokens = Arrays.copyOf(context, context.length + request.maxTokens());
-        int length = context.length;
-        SplittableRandom random = new SplittableRandom(request.seed());
-        String finish = "length";
-        int generated = 0;
-        int emittedChars = 0;
-        int pendingTokens = 0;
-        while (generated < request.maxTokens()) {
-            if (cancelled.getAsBoolean()) {
-                finish = "cancelled";
-                break;
+    public float[][] step(List<KvCache> caches, long[] tokens) {
+        int batch = caches.size();
+        int longest = 0;
+        for (KvCache c : caches) {
+            if (c.length >= maxLength()) {
+                throw new IllegalStateException("cache is full; re-prefill the window first");
             }
-            int from = Math.max(0, length - window);
-            float[] logits = lastLogits(Arrays.copyOfRange(tokens, from, length));
-            long next = request.temperature() == 0 ? argmax(logits) : sample(logits, request.temperature(), random);
-            if (next == eosId) {
-                finish = "stop";
-                break;
-            }
-            tokens[length++] = next;
-            generated++;
-            pendingTokens++;
-            String sofar = loaded.tokenizer().decode(Arrays.copyOfRange(tokens, context.length, length));
-            if (!sofar.endsWith("\uFFFD") && sofar.length() > emittedChars) {
-                listener.delta(sofar.substring(emittedChars), pendingTokens);
-                emittedChars = sofar.length();
-                pendingTokens = 0;
-            }
+            longest = Math.max(longest, c.length);
         }
-        String text = loaded.tokenizer().decode(Arrays.copyOfRange(tokens, context.length, length));
-        if (text.length() > emittedChars || pendingTokens > 0) {
-            listener.delta(text.substring(Math.min(emittedChars, text.length())), pendingTokens);
-        }
-        return new Generation(text, finish, prompt.length, generated);
-    }
-
-    private float[] lastLogits(long[] window) {
-        try (NDManager request = loaded.manager().newSubManager()) {
-            NDArray ids = request.create(window, new Shape(1, window.length));
-            NDArray logits = loaded.block().forward(new ParameterStore(request, false), new NDList(ids), false)
-                    .singletonOrThrow();
-            return logits.get(new NDIndex("0, -1, :")).toFloatArray();
+        int layers = caches.get(0).keys.length;
+        try (NDManager m = loaded.manager().newSubManager()) {
+            long[] positions = new long[batch];
+            float[] mask = new float[batch * (longest + 1)];
+            for (int b = 0; b < batch; b++) {
+                int pad = longest - caches.get(b).length;
+                positions[b] = caches.get(b).length;
+                for (int j = 0; j < pad; j++) {
+                    mask[b * (longest + 1) + j] = -1e9f;
+                }
+            }
+            NDList pastK = new NDList(layers);
+            NDList pastV = new NDList(layers);
+            for (int l = 0; l < layers; l++) {
+                pastK.add(stackPadded(m, caches, l, longest, true));
+                pastV.add(stackPadded(m, caches, l, longest, false));
+            }
+            NDList r = loaded.block().forwardCached(new ParameterStore(m, false), m.create(tokens, new Shape(batch, 1)),
+                    m.create(positions, new Shape(batch, 1)), m.create(mask, new Shape(batch, 1, 1, longest + 1)), pastK, pastV);
+            for (int b = 0; b < batch; b++) {
+                KvCache c = caches.get(b);
+                for (int l = 0; l < layers; l++) {
+                    c.append(l, r.get(1 + 2 * l).get(b), r.get(2 + 2 * l).get(b));
+                }
+                c.length++;
+            }
+            float[] all = r.get(0).toFloatArray();
+            int vocab = all.length / batch;
+            float[][] out = new float[batch][];
+            for (int b = 0; b < batch; b++) {
+                out[b] = java.util.Arrays.copyOfRange(all, b * vocab, (b + 1) * vocab);
+            }
+            return out;
         }
     }
 
-    private static long argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
+    /** (batch, heads, longest, head size): each sequence's layer cache, zero-padded in front to {@code longest}. */
+    private static NDArray stackPadded(NDManager m, List<KvCache> caches, int layer, int longest, boolean keys) {
+        NDList rows = new NDList(caches.size());
+        for (KvCache c : caches) {
+            NDArray a = keys ? c.keys[layer] : c.values[layer];
+            int pad = longest - c.length;
+            if (pad == 0) {
+                rows.add(a);
+            } else {
+                Shape s = a.getShape();
+                rows.add(m.zeros(new Shape(s.get(0), pad, s.get(2))).concat(a, 1));
             }
         }
-        return best;
-    }
-
-    static long sample(float[] logits, double temperature, SplittableRandom random) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double[] weights = new double[logits.length];
-        double total = 0;
-        for (int i = 0; i < logits.length; i++) {
-            weights[i] = Math.exp((logits[i] - max) / temperature);
-            total += weights[i];
-        }
-        double r = random.nextDouble() * total;
-        for (int i = 0; i < weights.length; i++) {
-            r -= weights[i];
-            if (r <= 0) {
-                return i;
-            }
-        }
-        return weights.length - 1;
+        NDArray stacked = NDArrays.stack(rows);
+        stacked.attach(m);
+        return stacked;
     }
 
     @Override

@@ -1,18 +1,20 @@
 package io.lmaas.worker.serve;
 
 import io.lmaas.core.config.Settings;
+import io.lmaas.worker.wlm.ServedModel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
  * Configuration of {@code lmaas worker serve}: which model version directory to serve, where to listen,
- * how much inference to run at once and how much to queue.
+ * batching overrides (batch size, delay, queue, threads; else the version's own), how long a drain may take.
  *
  * @param portFile written with the bound port once listening (lets a supervisor use port 0)
  * @param parentPid the worker exits when this process exits (local backend: no orphans)
  */
-public record WorkerConfig(Path modelDir, String modelId, String host, int port, Path portFile, int threads,
-        int queueCapacity, Optional<Long> parentPid) {
+public record WorkerConfig(Path modelDir, String modelId, String host, int port, Path portFile,
+        ServedModel.Overrides batching, Duration drainTimeout, Optional<Long> parentPid) {
 
     public static WorkerConfig from(Settings s) {
         Path modelDir = Path.of(s.required("model-dir")).toAbsolutePath().normalize();
@@ -22,8 +24,13 @@ public record WorkerConfig(Path modelDir, String modelId, String host, int port,
                 s.string("host", "127.0.0.1"),
                 s.integer("port", 0, 0, 65535),
                 s.optional("port-file").map(p -> Path.of(p).toAbsolutePath()).orElse(null),
-                s.integer("threads", 1, 1, 64),
-                s.integer("queue-capacity", 256, 1, 1_000_000),
+                new ServedModel.Overrides(optionalInt(s, "batch-size", 1, 4096), optionalInt(s, "batch-delay-ms", 0, 10_000),
+                        optionalInt(s, "queue-capacity", 1, 1_000_000), optionalInt(s, "threads", 1, 64)),
+                s.millis("drain-timeout-ms", 30_000),
                 s.optional("parent-pid").map(Long::parseLong));
+    }
+
+    private static Integer optionalInt(Settings s, String key, int min, int max) {
+        return s.optional(key).isPresent() ? s.integer(key, 0, min, max) : null;
     }
 }

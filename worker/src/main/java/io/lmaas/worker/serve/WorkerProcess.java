@@ -18,7 +18,7 @@ public final class WorkerProcess {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                vertx.close().await(10, TimeUnit.SECONDS);
+                vertx.close().await(config.drainTimeout().toSeconds() + 10, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warn("worker shutdown: {}", e.getMessage());
             } finally {

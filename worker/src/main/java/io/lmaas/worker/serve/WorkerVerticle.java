@@ -1,11 +1,12 @@
 package io.lmaas.worker.serve;
 
-import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.modeldir.ChatTemplate;
 import io.lmaas.worker.runtime.Classification;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
-import io.lmaas.worker.runtime.GeneratorRuntime;
-import io.lmaas.worker.runtime.ModelRuntime;
+import io.lmaas.worker.wlm.CapacityException;
+import io.lmaas.worker.wlm.GenerationEngine;
+import io.lmaas.worker.wlm.ServedModel;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -26,41 +27,53 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's internal HTTP API (gateway → worker). Listens at once, loads the model in the
- * background, reports {@code loading → ready | failed} on {@code GET /health}.
+ * The worker's internal HTTP API (gateway → worker) over the serving core ({@link ServedModel}). Listens
+ * at once; loads the model and runs a warm-up inference before reporting {@code ready} on
+ * {@code GET /health}; drains on stop.
  *
  * <ul>
  *   <li>{@code POST /v1/classify {"inputs":[...]}} → {@code {"data":[{label,score,scores,tokens}]}}
- *   <li>{@code POST /v1/generate {"prompt","max_tokens","temperature","seed"}} →
- *       {@code {text, finish_reason, prompt_tokens, completion_tokens}}
+ *   <li>{@code POST /v1/generate {"prompt" | "messages", "max_tokens", "temperature", "top_p", "top_k",
+ *       "stop", "seed", "stream"}} → {@code {text, finish_reason, prompt_tokens, completion_tokens}}, or
+ *       NDJSON when streamed
+ *   <li>{@code GET /metrics}: Prometheus text
  * </ul>
- * Errors: {@code {"error":{"message","code"}}} with 400, 503 ({@code model_not_ready},
- * {@code model_overloaded}) or 500.
+ * Errors: {@code {"error":{"message","code"}}} with 400, 503 ({@code model_not_ready} while loading or
+ * draining, {@code model_overloaded} with {@code Retry-After} when the queue is full) or 500.
  */
 public final class WorkerVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
 
     private final WorkerConfig config;
-    private final InferencePool pool;
+    private final WorkerMetrics metrics;
     private volatile ModelState state = ModelState.LOADING;
     private volatile String failure;
-    private volatile ModelRuntime runtime;
+    private volatile ServedModel served;
     private HttpServer server;
 
     public WorkerVerticle(WorkerConfig config) {
         this.config = config;
-        this.pool = new InferencePool(config.threads(), config.queueCapacity());
+        this.metrics = new WorkerMetrics(config.modelId());
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
         router.get("/health").handler(this::health);
+        router.get("/metrics").handler(ctx -> {
+            ServedModel s = served;
+            if (s != null) {
+                metrics.queueDepth(s.queueDepth());
+            }
+            ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
+        });
         router.post().handler(BodyHandler.create().setBodyLimit(8 * 1024 * 1024));
         router.post("/v1/classify").handler(this::classify);
         router.post("/v1/generate").handler(this::generate);
@@ -76,7 +89,7 @@ public final class WorkerVerticle extends VerticleBase {
                         return null;
                     });
                 })
-                .onSuccess(v -> loadModel());
+                .onSuccess(v -> load());
     }
 
     public int port() {
@@ -87,12 +100,22 @@ public final class WorkerVerticle extends VerticleBase {
         return state;
     }
 
-    private void loadModel() {
-        vertx.executeBlocking(() -> ModelRuntime.load(config.modelDir()), false)
-                .onSuccess(r -> {
-                    runtime = r;
+    /** Loads the model and runs one warm-up inference; only then is the worker ready. */
+    private void load() {
+        vertx.executeBlocking(() -> {
+                    ServedModel s = ServedModel.load(config.modelDir(), config.batching(), metrics);
+                    try {
+                        s.warmUp();
+                    } catch (Exception e) {
+                        s.close();
+                        throw e;
+                    }
+                    return s;
+                }, false)
+                .onSuccess(s -> {
+                    served = s;
                     state = ModelState.READY;
-                    LOG.info("model {} ready ({})", config.modelId(), r.properties().task());
+                    LOG.info("model {} ready ({}, warmed up)", config.modelId(), s.runtime().properties().task());
                 })
                 .onFailure(e -> {
                     failure = e.getMessage();
@@ -111,11 +134,10 @@ public final class WorkerVerticle extends VerticleBase {
     }
 
     private void health(RoutingContext ctx) {
-        JsonObject body = new JsonObject().put("state", state.name().toLowerCase()).put("model", config.modelId())
-                .put("queue_depth", pool.queueDepth());
-        ModelRuntime r = runtime;
-        if (r != null) {
-            body.put("task", r.properties().task());
+        JsonObject body = new JsonObject().put("state", state.name().toLowerCase()).put("model", config.modelId());
+        ServedModel s = served;
+        if (s != null) {
+            body.put("task", s.runtime().properties().task()).put("queue_depth", s.queueDepth());
         }
         if (failure != null) {
             body.put("message", failure);
@@ -125,10 +147,7 @@ public final class WorkerVerticle extends VerticleBase {
     }
 
     private void classify(RoutingContext ctx) {
-        if (!(ready(ctx) instanceof ClassifierRuntime classifier)) {
-            if (runtime != null) {
-                error(ctx, 400, "wrong_task", "this worker serves " + runtime.properties().task());
-            }
+        if (!(ready(ctx, "text-classification") instanceof ServedModel.Classifier classifier)) {
             return;
         }
         List<String> inputs = new ArrayList<>();
@@ -145,11 +164,11 @@ public final class WorkerVerticle extends VerticleBase {
                 }
                 inputs.add(text);
             }
-        } catch (DecodeException | ClassCastException e) {
+        } catch (DecodeException | ClassCastException | NullPointerException e) {
             error(ctx, 400, "invalid_json", "request body must be a JSON object");
             return;
         }
-        respond(ctx, pool.submit(() -> classifier.classify(inputs)), results -> {
+        respond(ctx, classifier.batcher().submit(inputs), results -> {
             JsonArray data = new JsonArray();
             for (Classification c : results) {
                 JsonObject scores = new JsonObject();
@@ -162,24 +181,19 @@ public final class WorkerVerticle extends VerticleBase {
     }
 
     private void generate(RoutingContext ctx) {
-        if (!(ready(ctx) instanceof GeneratorRuntime generator)) {
-            if (runtime != null) {
-                error(ctx, 400, "wrong_task", "this worker serves " + runtime.properties().task());
-            }
+        if (!(ready(ctx, "text-generation") instanceof ServedModel.Generator generator)) {
             return;
         }
         GenerationRequest request;
         boolean streamed;
         try {
             JsonObject body = ctx.body().asJsonObject();
-            if (body == null) {
-                error(ctx, 400, "invalid_json", "request body must be a JSON object");
-                return;
-            }
-            request = new GenerationRequest(body.getString("prompt", ""), body.getInteger("max_tokens", 16),
-                    body.getDouble("temperature", 1.0), body.getLong("seed", System.nanoTime()));
+            String prompt = prompt(body, generator);
+            request = new GenerationRequest(prompt, body.getInteger("max_tokens", 16), body.getDouble("temperature", 1.0),
+                    body.getDouble("top_p", 1.0), body.getInteger("top_k", 0), strings(body.getValue("stop")),
+                    body.getLong("seed", ThreadLocalRandom.current().nextLong()));
             streamed = Boolean.TRUE.equals(body.getValue("stream"));
-        } catch (DecodeException | ClassCastException e) {
+        } catch (DecodeException | ClassCastException | NullPointerException e) {
             error(ctx, 400, "invalid_json", "request body must be a JSON object with typed fields");
             return;
         } catch (IllegalArgumentException e) {
@@ -187,12 +201,44 @@ public final class WorkerVerticle extends VerticleBase {
             return;
         }
         if (streamed) {
-            stream(ctx, generator, request);
+            stream(ctx, generator.engine(), request);
             return;
         }
-        respond(ctx, pool.submit(() -> generator.generate(request)), (Generation g) -> new JsonObject()
+        AtomicBoolean gone = new AtomicBoolean();
+        ctx.response().closeHandler(v -> gone.set(true));
+        respond(ctx, generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), (Generation g) -> new JsonObject()
                 .put("text", g.text()).put("finish_reason", g.finishReason())
                 .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()));
+    }
+
+    /** The prompt, or chat messages rendered with the version's chat template. */
+    private static String prompt(JsonObject body, ServedModel.Generator generator) {
+        JsonArray messages = body.getJsonArray("messages");
+        if (messages == null) {
+            return body.getString("prompt", "");
+        }
+        ChatTemplate template = generator.runtime().properties().chatTemplate()
+                .orElseThrow(() -> new IllegalArgumentException("this model declares no chat template"));
+        List<ChatTemplate.Message> list = new ArrayList<>();
+        for (Object o : messages) {
+            JsonObject m = (JsonObject) o;
+            list.add(new ChatTemplate.Message(m.getString("role"), m.getString("content", "")));
+        }
+        return template.render(list);
+    }
+
+    private static List<String> strings(Object raw) {
+        if (raw == null) {
+            return List.of();
+        }
+        if (raw instanceof String s) {
+            return List.of(s);
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : (JsonArray) raw) {
+            out.add((String) o);
+        }
+        return out;
     }
 
     /**
@@ -200,7 +246,7 @@ public final class WorkerVerticle extends VerticleBase {
      * piece, then {@code {"done":true,"finish_reason","prompt_tokens","completion_tokens"}} (or
      * {@code {"error":{...}}}). A client that goes away cancels the generation at its next step.
      */
-    private void stream(RoutingContext ctx, GeneratorRuntime generator, GenerationRequest request) {
+    private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request) {
         HttpServerResponse response = ctx.response().setChunked(true).putHeader("content-type", "application/x-ndjson");
         AtomicBoolean gone = new AtomicBoolean();
         response.closeHandler(v -> gone.set(true));
@@ -210,7 +256,7 @@ public final class WorkerVerticle extends VerticleBase {
                 response.write(line.encode() + "\n");
             }
         });
-        GeneratorRuntime.Listener listener = new GeneratorRuntime.Listener() {
+        GenerationEngine.Listener listener = new GenerationEngine.Listener() {
             @Override
             public void started(int promptTokens) {
                 send.accept(new JsonObject().put("prompt_tokens", promptTokens));
@@ -221,8 +267,7 @@ public final class WorkerVerticle extends VerticleBase {
                 send.accept(new JsonObject().put("text", text).put("tokens", tokens));
             }
         };
-        CompletableFuture<Generation> work = pool.submit(() -> generator.generate(request, listener, gone::get));
-        Future.fromCompletionStage(work, context).onComplete(ar -> {
+        Future.fromCompletionStage(engine.submit(request, listener, gone::get), context).onComplete(ar -> {
             if (gone.get() || response.ended()) {
                 return;
             }
@@ -230,66 +275,84 @@ public final class WorkerVerticle extends VerticleBase {
                 Generation g = ar.result();
                 response.end(new JsonObject().put("done", true).put("finish_reason", g.finishReason())
                         .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()).encode() + "\n");
-            } else {
-                Throwable e = ar.cause() instanceof CompletionException && ar.cause().getCause() != null
-                        ? ar.cause().getCause() : ar.cause();
-                String code = e instanceof CapacityException ? "model_overloaded"
-                        : e instanceof IllegalArgumentException ? "invalid_request" : "inference_failed";
-                if (!(e instanceof CapacityException) && !(e instanceof IllegalArgumentException)) {
-                    LOG.error("streamed inference failed", e);
-                }
-                if (!response.headWritten() && e instanceof CapacityException) {
-                    response.setStatusCode(503).putHeader("retry-after", "1");
-                } else if (!response.headWritten() && e instanceof IllegalArgumentException) {
-                    response.setStatusCode(400);
-                }
-                response.end(new JsonObject().put("error", new JsonObject().put("code", code)
-                        .put("message", e.getMessage() == null ? code : e.getMessage())).encode() + "\n");
+                return;
             }
+            Throwable e = unwrap(ar.cause());
+            if (!response.headWritten() && e instanceof CapacityException) {
+                response.setStatusCode(503).putHeader("retry-after", "1");
+            } else if (!response.headWritten() && e instanceof IllegalArgumentException) {
+                response.setStatusCode(400);
+            }
+            response.end(new JsonObject().put("error", new JsonObject().put("code", code(e))
+                    .put("message", e.getMessage() == null ? code(e) : e.getMessage())).encode() + "\n");
         });
     }
 
-    /** The runtime if ready; otherwise answers 503 and returns null. */
-    private ModelRuntime ready(RoutingContext ctx) {
-        if (state != ModelState.READY) {
+    /** The served model if ready for this task; otherwise answers (503 not ready, 400 wrong task) and returns null. */
+    private ServedModel ready(RoutingContext ctx, String task) {
+        ServedModel s = served;
+        if (state != ModelState.READY || s == null) {
             error(ctx, 503, "model_not_ready", "model " + config.modelId() + " is " + state.name().toLowerCase());
             return null;
         }
-        return runtime;
+        if (!s.runtime().properties().task().equals(task)) {
+            error(ctx, 400, "wrong_task", "this worker serves " + s.runtime().properties().task());
+            return null;
+        }
+        return s;
     }
 
-    private <T> void respond(RoutingContext ctx, CompletableFuture<T> work, java.util.function.Function<T, JsonObject> render) {
+    private <T> void respond(RoutingContext ctx, CompletableFuture<T> work, Function<T, JsonObject> render) {
         Future.fromCompletionStage(work, vertx.getOrCreateContext()).onComplete(ar -> {
             if (ar.succeeded()) {
                 ctx.response().putHeader("content-type", "application/json").end(render.apply(ar.result()).encode());
                 return;
             }
-            Throwable e = ar.cause() instanceof CompletionException && ar.cause().getCause() != null
-                    ? ar.cause().getCause() : ar.cause();
+            Throwable e = unwrap(ar.cause());
             if (e instanceof CapacityException) {
                 ctx.response().putHeader("retry-after", "1");
-                error(ctx, 503, "model_overloaded", e.getMessage());
+                error(ctx, 503, code(e), e.getMessage());
             } else if (e instanceof IllegalArgumentException) {
                 error(ctx, 400, "invalid_request", e.getMessage());
             } else {
-                LOG.error("inference failed", e);
+                LOG.error("[{}] inference failed", ctx.request().getHeader("x-request-id"), e);
                 error(ctx, 500, "inference_failed", "inference failed: " + e.getClass().getSimpleName());
             }
         });
     }
 
+    private String code(Throwable e) {
+        if (e instanceof CapacityException) {
+            return state == ModelState.DRAINING ? "model_not_ready" : "model_overloaded";
+        }
+        return e instanceof IllegalArgumentException ? "invalid_request" : "inference_failed";
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
     private static void error(RoutingContext ctx, int status, String code, String message) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
         ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
                 .end(new JsonObject().put("error", new JsonObject().put("message", message).put("code", code)).encode());
     }
 
+    /** Drain: report draining (the scheduler stops routing here), finish running work (bounded), then close. */
     @Override
     public Future<?> stop() {
-        pool.close();
-        ModelRuntime r = runtime;
-        if (r != null) {
-            r.close();
+        ServedModel s = served;
+        state = ModelState.DRAINING;
+        if (s == null) {
+            return Future.succeededFuture();
         }
-        return Future.succeededFuture();
+        return vertx.executeBlocking(() -> {
+            boolean drained = s.drain(config.drainTimeout());
+            LOG.info("model {} {} drained", config.modelId(), drained ? "fully" : "partly (timeout)");
+            s.close();
+            return null;
+        });
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.lmaas.worker.testing.TrainedStarters;
+import io.lmaas.worker.wlm.ServedModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,8 +38,8 @@ class WorkerVerticleTest {
     }
 
     private int start(Path modelDir, Path portFile) throws Exception {
-        WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(modelDir, "m", "127.0.0.1", 0, portFile, 2, 16,
-                Optional.empty()));
+        WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(modelDir, "m", "127.0.0.1", 0, portFile,
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty()));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(30)).until(() -> worker.state() != ModelState.LOADING);
         return worker.port();

@@ -1,4 +1,4 @@
-package io.lmaas.worker.serve;
+package io.lmaas.worker.wlm;
 
 /** The worker's inference queue is full: rejected at once rather than left to time out. */
 public final class CapacityException extends RuntimeException {

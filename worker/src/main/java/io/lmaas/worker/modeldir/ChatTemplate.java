@@ -1,0 +1,28 @@
+package io.lmaas.worker.modeldir;
+
+import java.util.List;
+
+/**
+ * How a model version turns chat messages into its prompt: one format per role with a {@code {content}}
+ * placeholder, then the text that cues the assistant's turn (pure).
+ */
+public record ChatTemplate(String system, String user, String assistant, String generationPrompt) {
+
+    /** One chat message. */
+    public record Message(String role, String content) {
+    }
+
+    public String render(List<Message> messages) {
+        StringBuilder sb = new StringBuilder();
+        for (Message m : messages) {
+            String format = switch (m.role()) {
+                case "system", "developer" -> system;
+                case "user" -> user;
+                case "assistant" -> assistant;
+                default -> throw new IllegalArgumentException("unknown chat role '" + m.role() + "'");
+            };
+            sb.append(format.replace("{content}", m.content()));
+        }
+        return sb.append(generationPrompt).toString();
+    }
+}

@@ -1,0 +1,219 @@
+package io.lmaas.worker.wlm;
+
+import io.lmaas.worker.runtime.Generation;
+import io.lmaas.worker.runtime.GenerationRequest;
+import io.lmaas.worker.runtime.GeneratorRuntime;
+import io.lmaas.worker.runtime.KvCache;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Continuous batching for a generator: one decode loop runs every active sequence one token per step;
+ * new sequences join between steps (after their prefill) and finished ones leave, up to
+ * {@code maxBatch} at once. A bounded queue in front rejects at once with {@link CapacityException}.
+ * No HTTP in here: {@link #submit} returns a future and streams through a {@link Listener}.
+ */
+public final class GenerationEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationEngine.class);
+
+    /** Hears a generation as it happens (on the engine's thread). */
+    public interface Listener {
+        Listener NONE = new Listener() {
+        };
+
+        /** The prompt is tokenised; generation starts. */
+        default void started(int promptTokens) {
+        }
+
+        /** New text, and how many generated tokens it covers (text is held back while incomplete). */
+        default void delta(String text, int tokens) {
+        }
+    }
+
+    private final GeneratorRuntime runtime;
+    private final int maxBatch;
+    private final int queueCapacity;
+    private final ServingObserver observer;
+    private final LinkedBlockingQueue<Sequence> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final List<Sequence> active = new ArrayList<>();
+    private final Thread loop;
+    private volatile boolean accepting = true;
+    private volatile boolean running = true;
+    private volatile int activeCount;
+
+    public GenerationEngine(GeneratorRuntime runtime, int maxBatch, int queueCapacity, ServingObserver observer) {
+        this.runtime = runtime;
+        this.maxBatch = maxBatch;
+        this.queueCapacity = queueCapacity;
+        this.observer = observer;
+        this.loop = new Thread(this::run, "generation-" + runtime.properties().task());
+        this.loop.setDaemon(true);
+        this.loop.start();
+    }
+
+    public CompletableFuture<Generation> submit(GenerationRequest request) {
+        return submit(request, Listener.NONE, () -> false);
+    }
+
+    /** Queues a generation; fails at once with {@link CapacityException} when the queue is full or draining. */
+    public CompletableFuture<Generation> submit(GenerationRequest request, Listener listener, BooleanSupplier cancelled) {
+        Sequence s = new Sequence(request, listener, cancelled);
+        if (!accepting) {
+            observer.rejected();
+            s.result.completeExceptionally(new CapacityException("the worker is draining"));
+            return s.result;
+        }
+        if (waiting.incrementAndGet() > queueCapacity) {
+            waiting.decrementAndGet();
+            observer.rejected();
+            s.result.completeExceptionally(new CapacityException("generation queue is full (" + queueCapacity + " waiting)"));
+            return s.result;
+        }
+        queue.add(s);
+        observer.queued(waiting.get());
+        return s.result;
+    }
+
+    public int queueDepth() {
+        return waiting.get();
+    }
+
+    public int activeSequences() {
+        return activeCount;
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                if (active.isEmpty()) {
+                    Sequence s = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (s != null) {
+                        admit(s);
+                    }
+                }
+                Sequence s;
+                while (active.size() < maxBatch && (s = queue.poll()) != null) {
+                    admit(s);
+                }
+                if (!active.isEmpty()) {
+                    step();
+                }
+                activeCount = active.size();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                LOG.error("decode step failed; failing its sequences", e);
+                active.forEach(x -> x.fail(e));
+                active.clear();
+            }
+        }
+        active.forEach(x -> x.fail(new CapacityException("the worker stopped")));
+        active.clear();
+        Sequence s;
+        while ((s = queue.poll()) != null) {
+            s.fail(new CapacityException("the worker stopped"));
+        }
+    }
+
+    private void admit(Sequence s) {
+        waiting.decrementAndGet();
+        if (s.cancelled.getAsBoolean()) {
+            s.fail(new CapacityException("cancelled before it started"));
+            return;
+        }
+        try {
+            boolean going = s.start(runtime);
+            observer.tokens(1);
+            if (going) {
+                active.add(s);
+            } else {
+                done(s);
+            }
+        } catch (RuntimeException e) {
+            s.fail(e);
+        }
+    }
+
+    private void step() {
+        for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.cancelled.getAsBoolean()) {
+                s.finish("cancelled", -1);
+                done(s);
+                it.remove();
+            } else {
+                s.makeRoom();
+            }
+        }
+        if (active.isEmpty()) {
+            return;
+        }
+        List<KvCache> caches = new ArrayList<>(active.size());
+        long[] tokens = new long[active.size()];
+        for (int i = 0; i < active.size(); i++) {
+            caches.add(active.get(i).cache);
+            tokens[i] = active.get(i).pending;
+        }
+        observer.batch(active.size());
+        float[][] logits = runtime.step(caches, tokens);
+        observer.tokens(active.size());
+        List<Sequence> still = new ArrayList<>(active.size());
+        for (int i = 0; i < active.size(); i++) {
+            Sequence s = active.get(i);
+            s.fed();
+            if (s.accept(logits[i])) {
+                still.add(s);
+            } else {
+                done(s);
+            }
+        }
+        active.clear();
+        active.addAll(still);
+    }
+
+    private void done(Sequence s) {
+        long now = System.nanoTime();
+        observer.finished(now - s.submittedNanos, s.firstTokenNanos == 0 ? now - s.submittedNanos
+                : s.firstTokenNanos - s.submittedNanos);
+    }
+
+    /** Stops taking work and waits (bounded) for queued and running sequences to finish. */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        accepting = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (queue.isEmpty() && waiting.get() == 0 && activeIsEmpty()) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    private boolean activeIsEmpty() {
+        return activeCount == 0;
+    }
+
+    @Override
+    public void close() {
+        accepting = false;
+        running = false;
+        loop.interrupt();
+        try {
+            loop.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.lmaas.worker.wlm;
+
+import io.lmaas.worker.modeldir.ServingProperties;
+import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.runtime.GenerationRequest;
+import io.lmaas.worker.runtime.GeneratorRuntime;
+import io.lmaas.worker.runtime.ModelRuntime;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A model version being served: its runtime and the batching in front of it (dynamic batching for
+ * classifiers, continuous batching for generators). {@link #warmUp()} runs one real inference before the
+ * worker reports ready; {@link #drain} stops taking work and lets running work finish.
+ */
+public sealed interface ServedModel extends AutoCloseable {
+
+    ModelRuntime runtime();
+
+    int queueDepth();
+
+    void warmUp() throws Exception;
+
+    boolean drain(Duration timeout) throws InterruptedException;
+
+    @Override
+    void close();
+
+    /** Settings a worker may override over the version's {@code batch.*} options (null = keep). */
+    record Overrides(Integer maxBatchSize, Integer maxBatchDelayMs, Integer queueCapacity, Integer threads) {
+        public static final Overrides NONE = new Overrides(null, null, null, null);
+    }
+
+    static ServedModel load(Path directory, Overrides overrides, ServingObserver observer) {
+        ModelRuntime runtime = ModelRuntime.load(directory);
+        ServingProperties.Batching b = runtime.properties().batching();
+        int batch = overrides.maxBatchSize() != null ? overrides.maxBatchSize() : b.maxBatchSize();
+        int capacity = overrides.queueCapacity() != null ? overrides.queueCapacity() : b.queueCapacity();
+        if (runtime instanceof ClassifierRuntime c) {
+            return new Classifier(c, new ClassificationBatcher(c, new ClassificationBatcher.Settings(batch,
+                    overrides.maxBatchDelayMs() != null ? Duration.ofMillis(overrides.maxBatchDelayMs()) : b.maxBatchDelay(),
+                    capacity, overrides.threads() != null ? overrides.threads() : b.threads()), observer));
+        }
+        GeneratorRuntime g = (GeneratorRuntime) runtime;
+        return new Generator(g, new GenerationEngine(g, batch, capacity, observer));
+    }
+
+    /** A classifier behind dynamic batching. */
+    record Classifier(ClassifierRuntime runtime, ClassificationBatcher batcher) implements ServedModel {
+        @Override
+        public int queueDepth() {
+            return batcher.queueDepth();
+        }
+
+        @Override
+        public void warmUp() throws Exception {
+            batcher.submit(List.of("warm up")).get(60, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public boolean drain(Duration timeout) throws InterruptedException {
+            return batcher.drain(timeout);
+        }
+
+        @Override
+        public void close() {
+            batcher.close();
+            runtime.close();
+        }
+    }
+
+    /** A generator behind continuous batching. */
+    record Generator(GeneratorRuntime runtime, GenerationEngine engine) implements ServedModel {
+        @Override
+        public int queueDepth() {
+            return engine.queueDepth();
+        }
+
+        @Override
+        public void warmUp() throws Exception {
+            engine.submit(new GenerationRequest("warm up", 4, 0, 0)).get(60, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public boolean drain(Duration timeout) throws InterruptedException {
+            return engine.drain(timeout);
+        }
+
+        @Override
+        public void close() {
+            engine.close();
+            runtime.close();
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.lmaas.worker.wlm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lmaas.worker.runtime.Classification;
+import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.runtime.Generation;
+import io.lmaas.worker.runtime.GenerationRequest;
+import io.lmaas.worker.runtime.GeneratorRuntime;
+import io.lmaas.worker.runtime.ModelRuntime;
+import io.lmaas.worker.testing.TrainedStarters;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The batching cores with the real starter models: batches form, queues reject early, cancels stop work. */
+class ServingCoreTest {
+    private static ClassifierRuntime classifier;
+    private static GeneratorRuntime generator;
+
+    @BeforeAll
+    static void load() {
+        classifier = (ClassifierRuntime) ModelRuntime.load(TrainedStarters.classifier());
+        generator = (GeneratorRuntime) ModelRuntime.load(TrainedStarters.generator());
+    }
+
+    @AfterAll
+    static void close() {
+        classifier.close();
+        generator.close();
+    }
+
+    /** Records batch sizes. */
+    private static final class Batches implements ServingObserver {
+        final List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final AtomicInteger rejected = new AtomicInteger();
+
+        @Override
+        public void batch(int size) {
+            sizes.add(size);
+        }
+
+        @Override
+        public void rejected() {
+            rejected.incrementAndGet();
+        }
+    }
+
+    @Test
+    void concurrentClassificationsShareBatchesAndGetTheirOwnAnswers() throws Exception {
+        Batches seen = new Batches();
+        try (ClassificationBatcher batcher = new ClassificationBatcher(classifier,
+                new ClassificationBatcher.Settings(16, Duration.ofMillis(20), 1000, 1), seen)) {
+            List<CompletableFuture<List<Classification>>> all = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                all.add(batcher.submit(List.of(i % 2 == 0 ? "the striker scored a late goal" : "heavy rain flooded the harbor")));
+            }
+            for (int i = 0; i < 32; i++) {
+                assertThat(all.get(i).get().get(0).label()).isEqualTo(i % 2 == 0 ? "sports" : "weather");
+            }
+            assertThat(seen.sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(32);
+            assertThat(seen.sizes.stream().mapToInt(Integer::intValue).max().orElse(0)).isGreaterThan(1);
+            assertThat(seen.sizes).allMatch(s -> s <= 16);
+        }
+    }
+
+    @Test
+    void aFullClassificationQueueRejectsAtOnce() {
+        Batches seen = new Batches();
+        try (ClassificationBatcher batcher = new ClassificationBatcher(classifier,
+                new ClassificationBatcher.Settings(4, Duration.ofMillis(1), 8, 1), seen)) {
+            List<String> twenty = java.util.Collections.nCopies(20, "the storm hit the islands");
+            CompletableFuture<List<Classification>> tooMany = batcher.submit(twenty);
+            assertThat(tooMany).isCompletedExceptionally();
+            assertThatThrownBy(tooMany::get).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(CapacityException.class);
+            assertThat(seen.rejected.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void newSequencesJoinARunningBatch() throws Exception {
+        Batches seen = new Batches();
+        try (GenerationEngine engine = new GenerationEngine(generator, 8, 64, seen)) {
+            List<CompletableFuture<Generation>> all = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                all.add(engine.submit(new GenerationRequest("the striker", 40, 0.9, 1.0, 0, List.of(), i)));
+            }
+            for (CompletableFuture<Generation> f : all) {
+                assertThat(f.get().completionTokens()).isPositive();
+            }
+            assertThat(seen.sizes.stream().mapToInt(Integer::intValue).max().orElse(0)).isGreaterThan(1);
+        }
+    }
+
+    @Test
+    void aCancelledSequenceStopsAtTheNextStep() throws Exception {
+        try (GenerationEngine engine = new GenerationEngine(generator, 4, 16, ServingObserver.NONE)) {
+            AtomicBoolean cancelled = new AtomicBoolean();
+            AtomicInteger tokens = new AtomicInteger();
+            CompletableFuture<Generation> f = engine.submit(new GenerationRequest("the coach", 4000, 1.0, 1.0, 0, List.of(), 1),
+                    new GenerationEngine.Listener() {
+                        @Override
+                        public void delta(String text, int n) {
+                            if (tokens.addAndGet(n) >= 3) {
+                                cancelled.set(true);
+                            }
+                        }
+                    }, cancelled::get);
+            Generation g = f.get();
+            assertThat(g.finishReason()).isIn("cancelled", "stop");
+            assertThat(g.completionTokens()).isLessThan(4000);
+        }
+    }
+
+    @Test
+    void drainingRefusesNewWorkAndFinishesRunningWork() throws Exception {
+        try (GenerationEngine engine = new GenerationEngine(generator, 4, 16, ServingObserver.NONE)) {
+            CompletableFuture<Generation> running = engine.submit(new GenerationRequest("investors", 30, 0, 0));
+            assertThat(engine.drain(Duration.ofSeconds(30))).isTrue();
+            assertThat(running).isCompleted();
+            assertThat(running.get().completionTokens()).isPositive();
+            assertThatThrownBy(() -> engine.submit(new GenerationRequest("x", 3, 0, 0)).get())
+                    .hasCauseInstanceOf(CapacityException.class);
+        }
+    }
+}
