@@ -43,7 +43,8 @@ final class GatewayRole {
                 s.millis("worker-timeout-ms", 120_000),
                 s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
                 new QuotaService.Settings(ttl, ttl.dividedBy(3), q.idleRelease(), q.sliceDivisor(), q.reclaimWait()),
-                s.integer("event-loops", GatewayConfig.defaultEventLoops(), 1, 256));
+                s.integer("event-loops", GatewayConfig.defaultEventLoops(), 1, 256),
+                s.millis("ready-wait-ms", GatewayConfig.DEFAULT_READY_WAIT.toMillis()));
     }
 
     static void run(Settings s) throws Exception {

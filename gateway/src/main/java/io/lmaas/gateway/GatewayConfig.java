@@ -6,13 +6,15 @@ import java.time.Duration;
 
 /**
  * Gateway settings: identity and address, the database, the bootstrap admin token, the key-hashing
- * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning, event loops.
+ * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning, event loops, and how long a
+ * request waits for a model with no ready replica before 503 {@code model_not_ready}.
  */
 public record GatewayConfig(String gatewayId, String host, int port, DatabaseUrl database, String adminToken,
         byte[] keyHashSecret, Duration routingRefresh, Duration keyCacheTtl, Duration workerTimeout, int bodyLimitBytes,
-        QuotaService.Settings quota, int eventLoops) {
+        QuotaService.Settings quota, int eventLoops, Duration readyWait) {
 
     public static final int DEFAULT_BODY_LIMIT = 1024 * 1024;
+    public static final Duration DEFAULT_READY_WAIT = Duration.ofSeconds(10);
 
     public static int defaultEventLoops() {
         return Math.max(1, Runtime.getRuntime().availableProcessors());

@@ -62,7 +62,7 @@ public final class GatewayVerticle extends VerticleBase {
         workers = new WorkerClient(vertx, config.workerTimeout());
         ledger = new LedgerWriter(pool, context, quota::flushed);
         GatewayServices services = new GatewayServices(config, pool, authenticator,
-                new AdminTokenAuthenticator(config.adminToken()), quota, ledger, new InferenceService(directory, workers),
+                new AdminTokenAuthenticator(config.adminToken()), quota, ledger, new InferenceService(directory, workers, config.readyWait()),
                 new UsageService(new UsageRepository(pool)), new AdminService(pool, quotaRepository), new KeyService(pool, hasher));
         changes = new ChangeFeed(vertx, Pools.connectOptions(config.database()), new ChangeFeed.Listeners(
                 keyId -> {

@@ -83,7 +83,8 @@ public final class LocalPlatform implements AutoCloseable {
 
         GatewayConfig gatewayConfig = new GatewayConfig("gw-" + Ids.random(8), config.host(), config.port(), url, adminToken,
                 keyHashSecret, Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), config.maxBodyBytes(),
-                QuotaService.Settings.DEFAULT, GatewayConfig.defaultEventLoops());
+                QuotaService.Settings.DEFAULT, GatewayConfig.defaultEventLoops(),
+                GatewayConfig.DEFAULT_READY_WAIT);
         gateway = new GatewayVerticle(gatewayConfig, pool);
         deployments.push(await(vertx.deployVerticle(gateway)));
 

@@ -49,6 +49,27 @@ public final class EndpointDirectory implements AutoCloseable {
         return table;
     }
 
+    /**
+     * The model's ready endpoints; while it has none, waits (checking every 100 ms) up to {@code wait} for
+     * one to appear — a deployment that is starting answers soon rather than 503 at once.
+     */
+    Future<List<ReadyEndpoint>> awaitCandidates(String modelId, Duration wait) {
+        List<ReadyEndpoint> now = candidates(modelId);
+        if (!now.isEmpty() || wait.isZero() || wait.isNegative()) {
+            return Future.succeededFuture(now);
+        }
+        io.vertx.core.Promise<List<ReadyEndpoint>> found = io.vertx.core.Promise.promise();
+        long deadline = System.nanoTime() + wait.toNanos();
+        vertx.setPeriodic(100, id -> {
+            List<ReadyEndpoint> c = candidates(modelId);
+            if (!c.isEmpty() || System.nanoTime() >= deadline) {
+                vertx.cancelTimer(id);
+                found.tryComplete(c);
+            }
+        });
+        return found.future();
+    }
+
     /** The model's ready endpoints, rotated so that successive requests start at different replicas. */
     List<ReadyEndpoint> candidates(String modelId) {
         List<ReadyEndpoint> ready = table.ready(modelId);

@@ -1,6 +1,7 @@
 package io.lmaas.gateway.inference;
 
 import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Json;
@@ -15,11 +16,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * The tenant inference API, OpenAI-compatible where OpenAI has the endpoint: {@code GET /v1/models},
- * {@code GET /v1/models/{id}}, {@code POST /v1/classifications}, {@code POST /v1/completions}.
- * Handlers parse, call {@link InferenceService}, record usage on the request's draft, render.
+ * {@code GET /v1/models/{id}}, {@code POST /v1/classifications}, {@code POST /v1/completions},
+ * {@code POST /v1/chat/completions}. Handlers parse, admit against quotas, call {@link InferenceService},
+ * record usage on the request's draft, render (or stream).
  */
 public final class InferenceRoutes {
     private final InferenceService service;
@@ -45,6 +49,7 @@ public final class InferenceRoutes {
         r.get("/models/:id").handler(this::getModel);
         r.post("/classifications").handler(this::classify);
         r.post("/completions").handler(this::complete);
+        r.post("/chat/completions").handler(this::chat);
     }
 
     private void listModels(RoutingContext ctx) {
@@ -62,55 +67,95 @@ public final class InferenceRoutes {
         JsonObject body = Json.body(ctx);
         Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         ClassificationRequest request = ClassificationRequest.parse(body);
-        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request);
-        admit(ctx, request.tokenBound()).compose(a -> service.classify(model, request)).onSuccess(results -> {
-            int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
-            Metering.draft(ctx).tokens(tokens, 0);
-            JsonArray data = new JsonArray();
-            for (int i = 0; i < results.size(); i++) {
-                InferenceService.Classified c = results.get(i);
-                JsonObject scores = new JsonObject();
-                c.scores().forEach(scores::put);
-                data.add(new JsonObject().put("index", i).put("label", c.label()).put("score", c.score()).put("scores", scores));
-            }
-            responder.json(ctx, 200, new JsonObject()
-                    .put("id", "clf-" + RequestContext.requestId(ctx))
-                    .put("object", "list")
-                    .put("model", request.model())
-                    .put("data", data)
-                    .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens)));
-        }).onFailure(ctx::fail);
+        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_CLASSIFICATION,
+                "/v1/classifications");
+        admit(ctx, request.tokenBound())
+                .compose(a -> service.classify(model, request, RequestContext.requestId(ctx)))
+                .onSuccess(results -> {
+                    int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
+                    Metering.draft(ctx).tokens(tokens, 0);
+                    JsonArray data = new JsonArray();
+                    for (int i = 0; i < results.size(); i++) {
+                        InferenceService.Classified c = results.get(i);
+                        JsonObject scores = new JsonObject();
+                        c.scores().forEach(scores::put);
+                        data.add(new JsonObject().put("index", i).put("label", c.label()).put("score", c.score())
+                                .put("scores", scores));
+                    }
+                    responder.json(ctx, 200, new JsonObject()
+                            .put("id", "clf-" + RequestContext.requestId(ctx))
+                            .put("object", "list")
+                            .put("model", request.model())
+                            .put("data", data)
+                            .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens)));
+                })
+                .onFailure(ctx::fail);
     }
 
     private void complete(RoutingContext ctx) {
         JsonObject body = Json.body(ctx);
         Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         CompletionRequest request = CompletionRequest.parse(body);
-        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request);
-        if (request.stream()) {
-            admit(ctx, request.tokenBound()).onSuccess(a -> {
-                CompletionStream stream = new CompletionStream(ctx, responder, "cmpl-" + Ids.random(24),
-                        Instant.now().getEpochSecond(), request.model(), request.includeUsage());
-                service.completeStream(model, request, stream).onSuccess(stream::attach).onFailure(stream::failedToStart);
+        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_GENERATION,
+                "/v1/completions");
+        List<JsonObject> bodies = request.prompts().stream()
+                .map(p -> request.sampling().toWorker(new JsonObject().put("prompt", p))).toList();
+        generate(ctx, model, request.model(), request.sampling(), request.tokenBound(), bodies, GenerationStream.Shape.TEXT,
+                "cmpl-", results -> {
+                    JsonArray choices = new JsonArray();
+                    for (int i = 0; i < results.size(); i++) {
+                        InferenceService.Completed c = results.get(i);
+                        choices.add(new JsonObject().put("text", c.text()).put("index", i).putNull("logprobs")
+                                .put("finish_reason", c.finishReason()));
+                    }
+                    return new JsonObject().put("object", "text_completion").put("choices", choices);
+                });
+    }
+
+    private void chat(RoutingContext ctx) {
+        JsonObject body = Json.body(ctx);
+        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
+        ChatRequest request = ChatRequest.parse(body);
+        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_GENERATION,
+                "/v1/chat/completions");
+        List<JsonObject> bodies = List.of(request.sampling().toWorker(new JsonObject().put("messages", request.messages())));
+        generate(ctx, model, request.model(), request.sampling(), request.tokenBound(), bodies, GenerationStream.Shape.CHAT,
+                "chatcmpl-", results -> {
+                    InferenceService.Completed c = results.get(0);
+                    JsonObject message = new JsonObject().put("role", "assistant").put("content", c.text()).putNull("refusal");
+                    return new JsonObject().put("object", "chat.completion").put("choices", new JsonArray()
+                            .add(new JsonObject().put("index", 0).put("message", message).putNull("logprobs")
+                                    .put("finish_reason", c.finishReason())));
+                });
+    }
+
+    /** Admits, then streams or answers once with {@code render}'s choices plus id, created, model and usage. */
+    private void generate(RoutingContext ctx, ModelRecord model, String modelName, Sampling sampling, long tokenBound,
+            List<JsonObject> bodies, GenerationStream.Shape shape, String idPrefix,
+            Function<List<InferenceService.Completed>, JsonObject> render) {
+        String id = idPrefix + Ids.random(24);
+        long created = Instant.now().getEpochSecond();
+        String requestId = RequestContext.requestId(ctx);
+        if (sampling.stream()) {
+            admit(ctx, tokenBound).onSuccess(a -> {
+                GenerationStream stream = new GenerationStream(shape, ctx, responder, id, created, modelName,
+                        sampling.includeUsage());
+                service.generateStream(model, bodies.get(0), requestId, stream).onSuccess(stream::attach)
+                        .onFailure(stream::failedToStart);
             }).onFailure(ctx::fail);
             return;
         }
-        admit(ctx, request.tokenBound()).compose(a -> service.complete(model, request)).onSuccess(results -> {
+        admit(ctx, tokenBound).compose(a -> service.generate(model, bodies, requestId)).onSuccess(results -> {
             int prompt = results.stream().mapToInt(InferenceService.Completed::promptTokens).sum();
             int completion = results.stream().mapToInt(InferenceService.Completed::completionTokens).sum();
             Metering.draft(ctx).tokens(prompt, completion);
-            JsonArray choices = new JsonArray();
-            for (int i = 0; i < results.size(); i++) {
-                InferenceService.Completed c = results.get(i);
-                choices.add(new JsonObject().put("text", c.text()).put("index", i).putNull("logprobs")
-                        .put("finish_reason", c.finishReason()));
-            }
+            JsonObject answer = render.apply(results);
             responder.json(ctx, 200, new JsonObject()
-                    .put("id", "cmpl-" + Ids.random(24))
-                    .put("object", "text_completion")
-                    .put("created", Instant.now().getEpochSecond())
-                    .put("model", request.model())
-                    .put("choices", choices)
+                    .put("id", id)
+                    .put("object", answer.getString("object"))
+                    .put("created", created)
+                    .put("model", modelName)
+                    .put("choices", answer.getJsonArray("choices"))
                     .put("usage", new JsonObject().put("prompt_tokens", prompt).put("completion_tokens", completion)
                             .put("total_tokens", prompt + completion)));
         }).onFailure(ctx::fail);

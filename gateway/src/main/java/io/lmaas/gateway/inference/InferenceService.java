@@ -2,17 +2,22 @@ package io.lmaas.gateway.inference;
 
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.deployments.ReadyEndpoint;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Tenant inference: resolve the model the tenant may use, check its task, call a ready worker. */
+/**
+ * Tenant inference: resolve the model the tenant may use, check its task, wait (bounded) for a ready
+ * replica if its deployment is starting, call a worker.
+ */
 public final class InferenceService {
 
     /** One classified input. */
@@ -25,10 +30,12 @@ public final class InferenceService {
 
     private final EndpointDirectory directory;
     private final WorkerClient workers;
+    private final Duration readyWait;
 
-    public InferenceService(EndpointDirectory directory, WorkerClient workers) {
+    public InferenceService(EndpointDirectory directory, WorkerClient workers, Duration readyWait) {
         this.directory = directory;
         this.workers = workers;
+        this.readyWait = readyWait;
     }
 
     /** The models the tenant may use and the key is scoped to. */
@@ -48,17 +55,18 @@ public final class InferenceService {
     }
 
     /** Checks the request may go to the model; throws the 404/403/400 the client gets otherwise. */
-    public ModelRecord servable(TenantPrincipal principal, ClassificationRequest request) {
-        return servable(principal, request.model(), ModelTask.TEXT_CLASSIFICATION, "/v1/classifications");
+    public ModelRecord servable(TenantPrincipal principal, String modelId, ModelTask task, String endpoint) {
+        ModelRecord model = model(principal, modelId);
+        if (model.task() != task) {
+            throw ApiException.badRequest("unsupported_model_task", "model", "The model '" + modelId + "' is a "
+                    + model.task().wireName() + " model; " + endpoint + " needs a " + task.wireName() + " model.");
+        }
+        return model;
     }
 
-    public ModelRecord servable(TenantPrincipal principal, CompletionRequest request) {
-        return servable(principal, request.model(), ModelTask.TEXT_GENERATION, "/v1/completions");
-    }
-
-    public Future<List<Classified>> classify(ModelRecord model, ClassificationRequest request) {
+    public Future<List<Classified>> classify(ModelRecord model, ClassificationRequest request, String requestId) {
         JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())));
-        return workers.call(model.id(), directory.candidates(model.id()), "/v1/classify", body).map(json -> {
+        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/classify", body, requestId)).map(json -> {
             List<Classified> out = new ArrayList<>();
             for (Object o : json.getJsonArray("data")) {
                 JsonObject item = (JsonObject) o;
@@ -70,38 +78,32 @@ public final class InferenceService {
         });
     }
 
-    public Future<List<Completed>> complete(ModelRecord model, CompletionRequest request) {
-        List<Future<Completed>> choices = new ArrayList<>();
-        for (String prompt : request.prompts()) {
-            JsonObject body = new JsonObject().put("prompt", prompt).put("max_tokens", request.maxTokens())
-                    .put("temperature", request.temperature()).put("seed", request.seed());
-            choices.add(workers.call(model.id(), directory.candidates(model.id()), "/v1/generate", body)
-                    .map(json -> new Completed(json.getString("text"), json.getString("finish_reason"),
-                            json.getInteger("prompt_tokens"), json.getInteger("completion_tokens"))));
-        }
-        return Future.all(choices).map(all -> {
-            List<Completed> out = new ArrayList<>();
-            for (int i = 0; i < choices.size(); i++) {
-                out.add(all.resultAt(i));
+    /** One generation per body (prompt or chat messages), in order. */
+    public Future<List<Completed>> generate(ModelRecord model, List<JsonObject> bodies, String requestId) {
+        return candidates(model).compose(c -> {
+            List<Future<Completed>> choices = new ArrayList<>();
+            for (JsonObject body : bodies) {
+                choices.add(workers.call(model.id(), c, "/v1/generate", body, requestId)
+                        .map(json -> new Completed(json.getString("text"), json.getString("finish_reason"),
+                                json.getInteger("prompt_tokens"), json.getInteger("completion_tokens"))));
             }
-            return out;
+            return Future.all(choices).map(all -> {
+                List<Completed> out = new ArrayList<>();
+                for (int i = 0; i < choices.size(); i++) {
+                    out.add(all.resultAt(i));
+                }
+                return out;
+            });
         });
     }
 
-    /** Starts a streamed completion of the request's one prompt; the handler hears the rest. */
-    public Future<WorkerClient.StreamCall> completeStream(ModelRecord model, CompletionRequest request,
+    /** Starts a streamed generation; the handler hears the rest. */
+    public Future<WorkerClient.StreamCall> generateStream(ModelRecord model, JsonObject body, String requestId,
             WorkerClient.StreamHandler handler) {
-        JsonObject body = new JsonObject().put("prompt", request.prompts().get(0)).put("max_tokens", request.maxTokens())
-                .put("temperature", request.temperature()).put("seed", request.seed()).put("stream", true);
-        return workers.stream(model.id(), directory.candidates(model.id()), "/v1/generate", body, handler);
+        return candidates(model).compose(c -> workers.stream(model.id(), c, "/v1/generate", body, requestId, handler));
     }
 
-    private ModelRecord servable(TenantPrincipal principal, String modelId, ModelTask task, String endpoint) {
-        ModelRecord model = model(principal, modelId);
-        if (model.task() != task) {
-            throw ApiException.badRequest("unsupported_model_task", "model", "The model '" + modelId + "' is a "
-                    + model.task().wireName() + " model; " + endpoint + " needs a " + task.wireName() + " model.");
-        }
-        return model;
+    private Future<List<ReadyEndpoint>> candidates(ModelRecord model) {
+        return directory.awaitCandidates(model.id(), readyWait);
     }
 }

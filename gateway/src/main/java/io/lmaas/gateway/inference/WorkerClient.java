@@ -64,17 +64,19 @@ public final class WorkerClient implements AutoCloseable {
      * begins). The future fails with the client's error if no replica could start the stream; once it
      * succeeds the handler hears the rest.
      */
-    Future<StreamCall> stream(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, StreamHandler handler) {
+    Future<StreamCall> stream(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, String requestId,
+            StreamHandler handler) {
         StreamCall call = new StreamCall();
-        return streamAttempt(modelId, candidates, 0, path, body, handler, call);
+        return streamAttempt(modelId, candidates, 0, path, body, requestId, handler, call);
     }
 
     private Future<StreamCall> streamAttempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body,
-            StreamHandler handler, StreamCall call) {
+            String requestId, StreamHandler handler, StreamCall call) {
         if (i >= candidates.size()) {
             return Future.failedFuture(notReady(modelId));
         }
-        return streaming.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path))
+        return streaming.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
+                        .putHeader("x-request-id", requestId))
                 .compose(req -> {
                     call.request = req;
                     if (call.cancelled) {
@@ -85,7 +87,7 @@ public final class WorkerClient implements AutoCloseable {
                 .transform(ar -> {
                     if (ar.failed()) {
                         return call.cancelled ? Future.failedFuture(ar.cause())
-                                : streamAttempt(modelId, candidates, i + 1, path, body, handler, call);
+                                : streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call);
                     }
                     HttpClientResponse resp = ar.result();
                     if (resp.statusCode() != 200) {
@@ -94,7 +96,7 @@ public final class WorkerClient implements AutoCloseable {
                             JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
                             String code = error.getString("code");
                             if (resp.statusCode() == 503 && "model_not_ready".equals(code)) {
-                                return streamAttempt(modelId, candidates, i + 1, path, body, handler, call);
+                                return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call);
                             }
                             return Future.failedFuture(map(modelId, resp.statusCode(), code,
                                     error.getString("message", "worker answered " + resp.statusCode())));
@@ -142,21 +144,22 @@ public final class WorkerClient implements AutoCloseable {
     }
 
     /** POSTs {@code body} to {@code path} on the first candidate that takes it. */
-    Future<JsonObject> call(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body) {
-        return attempt(modelId, candidates, 0, path, body);
+    Future<JsonObject> call(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, String requestId) {
+        return attempt(modelId, candidates, 0, path, body, requestId);
     }
 
-    private Future<JsonObject> attempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body) {
+    private Future<JsonObject> attempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body,
+            String requestId) {
         if (i >= candidates.size()) {
             return Future.failedFuture(notReady(modelId));
         }
         return http.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
-                        .setTimeout(timeout.toMillis()))
+                        .setTimeout(timeout.toMillis()).putHeader("x-request-id", requestId))
                 .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
                 .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
                 .transform(ar -> {
                     if (ar.failed()) {
-                        return attempt(modelId, candidates, i + 1, path, body);
+                        return attempt(modelId, candidates, i + 1, path, body, requestId);
                     }
                     int status = ar.result().status();
                     JsonObject json = parse(ar.result().body().toString());
@@ -167,7 +170,7 @@ public final class WorkerClient implements AutoCloseable {
                     String message = json == null ? "worker answered " + status
                             : json.getJsonObject("error", new JsonObject()).getString("message", "worker answered " + status);
                     if (status == 503 && "model_not_ready".equals(code)) {
-                        return attempt(modelId, candidates, i + 1, path, body);
+                        return attempt(modelId, candidates, i + 1, path, body, requestId);
                     }
                     return Future.failedFuture(map(modelId, status, code, message));
                 });

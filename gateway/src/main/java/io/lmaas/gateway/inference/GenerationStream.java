@@ -10,13 +10,28 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * One streamed completion, relayed from the worker to the client as OpenAI's Server-Sent Events:
- * {@code data: {chunk}} per piece, a last chunk with {@code finish_reason}, a usage chunk when asked
- * ({@code stream_options.include_usage}), then {@code data: [DONE]}. The usage row is made durable before
- * the final events, and is written once whatever ends the stream: its end, a worker failure, or the
- * client going away (billed for the tokens produced until then).
+ * One streamed generation, relayed from the worker to the client as OpenAI's Server-Sent Events — text
+ * completion chunks or chat completion chunks ({@code delta}s): {@code data: {chunk}} per piece, a last
+ * chunk with {@code finish_reason}, a usage chunk when asked ({@code stream_options.include_usage}), then
+ * {@code data: [DONE]}. The usage row is made durable before the final events, and is written once
+ * whatever ends the stream: its end, a worker failure, or the client going away (billed for the tokens
+ * produced until then).
  */
-final class CompletionStream implements WorkerClient.StreamHandler {
+final class GenerationStream implements WorkerClient.StreamHandler {
+
+    /** Which OpenAI chunk shape to speak. */
+    enum Shape {
+        TEXT("text_completion"),
+        CHAT("chat.completion.chunk");
+
+        final String object;
+
+        Shape(String object) {
+            this.object = object;
+        }
+    }
+
+    private final Shape shape;
     private final RoutingContext ctx;
     private final Responder responder;
     private final String id;
@@ -30,7 +45,9 @@ final class CompletionStream implements WorkerClient.StreamHandler {
     private boolean begun;
     private boolean over;
 
-    CompletionStream(RoutingContext ctx, Responder responder, String id, long created, String model, boolean includeUsage) {
+    GenerationStream(Shape shape, RoutingContext ctx, Responder responder, String id, long created, String model,
+            boolean includeUsage) {
+        this.shape = shape;
         this.ctx = ctx;
         this.responder = responder;
         this.id = id;
@@ -130,6 +147,11 @@ final class CompletionStream implements WorkerClient.StreamHandler {
         HttpServerResponse r = ctx.response();
         Metering.rateLimitHeaders(r, draft.admissionOrNull());
         r.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+        if (shape == Shape.CHAT) {
+            event(base().put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+                    .put("delta", new JsonObject().put("role", "assistant").put("content", "")).putNull("logprobs")
+                    .putNull("finish_reason"))));
+        }
     }
 
     private void endWithError(String code, String message) {
@@ -141,12 +163,14 @@ final class CompletionStream implements WorkerClient.StreamHandler {
     }
 
     private JsonObject base() {
-        return new JsonObject().put("id", id).put("object", "text_completion").put("created", created).put("model", model);
+        return new JsonObject().put("id", id).put("object", shape.object).put("created", created).put("model", model);
     }
 
     private JsonObject chunk(String text, String finishReason) {
-        return base().put("choices", new JsonArray().add(new JsonObject().put("text", text).put("index", 0)
-                .putNull("logprobs").put("finish_reason", finishReason)));
+        JsonObject choice = shape == Shape.TEXT ? new JsonObject().put("text", text)
+                : new JsonObject().put("delta", finishReason == null ? new JsonObject().put("content", text) : new JsonObject());
+        return base().put("choices", new JsonArray().add(choice.put("index", 0).putNull("logprobs")
+                .put("finish_reason", finishReason)));
     }
 
     private JsonObject usage() {
