@@ -1,6 +1,8 @@
 package io.lmaas.worker.modeldir;
 
 import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -11,6 +13,8 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -51,6 +55,73 @@ public final class Weights {
                 throw mismatch(file, p.getKey() + " has shape " + actual + ", expected " + declared.get(p.getKey()), null);
             }
             p.getValue().freeze(true);
+        }
+    }
+
+    /**
+     * The block's parameters by their dotted path, e.g. {@code trunk.layer0.qkv_weight} (DJL's own keys
+     * carry child indices, {@code 01trunk_01layer0_...}, which other tools should not need to know).
+     */
+    public static Map<String, Parameter> named(Block block) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect(block, "", out);
+        return out;
+    }
+
+    private static void collect(Block block, String prefix, Map<String, Parameter> out) {
+        for (Pair<String, Parameter> p : block.getDirectParameters()) {
+            out.put(prefix + p.getKey(), p.getValue());
+        }
+        for (Pair<String, Block> child : block.getChildren()) {
+            collect(child.getValue(), prefix + child.getKey().replaceFirst("^\\d+", "") + ".", out);
+        }
+    }
+
+    /**
+     * Writes the parameters as safetensors, one tensor per parameter named by its dotted path
+     * ({@link #named}); linear weights are stored (in, out), as {@code x @ W} uses them.
+     */
+    public static void saveSafetensors(Block block, Path file) throws IOException {
+        NDList tensors = new NDList();
+        for (Map.Entry<String, Parameter> p : named(block).entrySet()) {
+            NDArray a = p.getValue().getArray();
+            a.setName(p.getKey());
+            tensors.add(a);
+        }
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
+            tensors.encode(out, NDList.Encoding.SAFETENSORS);
+        }
+    }
+
+    /**
+     * Loads safetensors weights by name into the block, checking every declared parameter is present with
+     * its declared shape and that the file holds no others.
+     */
+    public static void loadSafetensors(Block block, NDManager manager, Path file) {
+        NDList tensors;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            tensors = NDList.decode(manager, in);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelDirectoryException(file + ": not a readable safetensors file (" + e.getMessage() + ")", e);
+        }
+        Map<String, NDArray> byName = new LinkedHashMap<>();
+        tensors.forEach(t -> byName.put(t.getName(), t));
+        for (Map.Entry<String, Parameter> p : named(block).entrySet()) {
+            NDArray a = byName.remove(p.getKey());
+            if (a == null) {
+                throw mismatch(file, "missing tensor '" + p.getKey() + "'", null);
+            }
+            Shape declared = p.getValue().getShape();
+            if (!a.getShape().equals(declared)) {
+                throw mismatch(file, p.getKey() + " has shape " + a.getShape() + ", expected " + declared, null);
+            }
+            // DJL refuses an array for a parameter whose shape was declared: the shape was checked above.
+            p.getValue().setShape(null);
+            p.getValue().setArray(a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
+            p.getValue().freeze(true);
+        }
+        if (!byName.isEmpty()) {
+            throw mismatch(file, "unexpected tensors " + byName.keySet(), null);
         }
     }
 

@@ -1,10 +1,10 @@
 package io.lmaas.worker.runtime;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.nn.EncoderClassifier;
 import java.nio.file.Path;
@@ -16,10 +16,10 @@ import java.util.Map;
 /** Serves an {@link EncoderClassifier}: tokenise, pad to the longest input, one forward pass per call. */
 public final class ClassifierRuntime implements ModelRuntime {
     private final ServingProperties props;
-    private final LoadedBlock<EncoderClassifier> loaded;
+    private final LoadedBlock loaded;
     private final long padId;
 
-    private ClassifierRuntime(ServingProperties props, LoadedBlock<EncoderClassifier> loaded) {
+    private ClassifierRuntime(ServingProperties props, LoadedBlock loaded) {
         this.props = props;
         this.loaded = loaded;
         long[] pad = props.padToken() == null ? new long[0] : loaded.tokenizer().encode(props.padToken());
@@ -28,7 +28,47 @@ public final class ClassifierRuntime implements ModelRuntime {
 
     static ClassifierRuntime load(Path directory, ServingProperties props) {
         EncoderClassifier block = new EncoderClassifier(props.spec(), props.labels().size());
-        return new ClassifierRuntime(props, LoadedBlock.load(directory, props, block));
+        ClassifierRuntime runtime = new ClassifierRuntime(props, LoadedBlock.load(directory, props, block));
+        try {
+            float[][] probe = runtime.logits(new long[][] {{0}});
+            if (probe[0].length != props.labels().size()) {
+                throw new ModelDirectoryException(directory + ": the network gives " + probe[0].length + " scores but "
+                        + props.labels().size() + " labels are declared");
+            }
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e instanceof ModelDirectoryException ? e
+                    : new ModelDirectoryException(directory + ": the network does not run: " + e.getMessage(), e);
+        }
+        return runtime;
+    }
+
+    /** Raw logits (one row per input) for already tokenised inputs, padded to the longest. */
+    public float[][] logits(long[][] inputs) {
+        int longest = 1;
+        for (long[] ids : inputs) {
+            longest = Math.max(longest, ids.length);
+        }
+        long[] ids = new long[inputs.length * longest];
+        float[] keep = new float[inputs.length * longest];
+        for (int b = 0; b < inputs.length; b++) {
+            for (int t = 0; t < longest; t++) {
+                boolean token = t < inputs[b].length;
+                ids[b * longest + t] = token ? inputs[b][t] : padId;
+                keep[b * longest + t] = token ? 1f : 0f;
+            }
+        }
+        try (NDManager request = loaded.manager().newSubManager()) {
+            Shape shape = new Shape(inputs.length, longest);
+            float[] flat = loaded.block().forward(new ParameterStore(request, false),
+                    new NDList(request.create(ids, shape), request.create(keep, shape)), false).singletonOrThrow().toFloatArray();
+            int classes = flat.length / inputs.length;
+            float[][] out = new float[inputs.length][];
+            for (int b = 0; b < inputs.length; b++) {
+                out[b] = java.util.Arrays.copyOfRange(flat, b * classes, (b + 1) * classes);
+            }
+            return out;
+        }
     }
 
     @Override
@@ -44,46 +84,39 @@ public final class ClassifierRuntime implements ModelRuntime {
     /** Classifies a batch; inputs longer than the model's context are truncated to it. */
     public List<Classification> classify(List<String> texts) {
         int maxLength = props.spec().maxLength();
-        List<long[]> encoded = new ArrayList<>(texts.size());
-        int longest = 1;
-        for (String text : texts) {
-            long[] ids = loaded.tokenizer().encode(text);
+        long[][] encoded = new long[texts.size()][];
+        int[] tokens = new int[texts.size()];
+        for (int i = 0; i < texts.size(); i++) {
+            long[] ids = loaded.tokenizer().encode(texts.get(i));
             if (ids.length == 0) {
                 throw new IllegalArgumentException("input must not be empty");
             }
-            encoded.add(ids);
-            longest = Math.max(longest, Math.min(ids.length, maxLength));
+            tokens[i] = ids.length;
+            encoded[i] = ids.length > maxLength ? java.util.Arrays.copyOf(ids, maxLength) : ids;
         }
-        long[] ids = new long[texts.size() * longest];
-        float[] keep = new float[texts.size() * longest];
-        for (int b = 0; b < encoded.size(); b++) {
-            long[] e = encoded.get(b);
-            for (int t = 0; t < longest; t++) {
-                boolean token = t < e.length;
-                ids[b * longest + t] = token ? e[t] : padId;
-                keep[b * longest + t] = token ? 1f : 0f;
-            }
-        }
-        float[] probabilities;
-        try (NDManager request = loaded.manager().newSubManager()) {
-            Shape shape = new Shape(texts.size(), longest);
-            NDArray logits = loaded.block().forward(new ParameterStore(request, false),
-                    new NDList(request.create(ids, shape), request.create(keep, shape)), false).singletonOrThrow();
-            probabilities = logits.softmax(-1).toFloatArray();
-        }
+        float[][] logits = logits(encoded);
         List<String> labels = props.labels();
         List<Classification> out = new ArrayList<>(texts.size());
         for (int b = 0; b < texts.size(); b++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (float l : logits[b]) {
+                max = Math.max(max, l);
+            }
+            double[] p = new double[labels.size()];
+            double total = 0;
+            for (int c = 0; c < p.length; c++) {
+                p[c] = Math.exp(logits[b][c] - max);
+                total += p[c];
+            }
             Map<String, Double> scores = new LinkedHashMap<>();
             int best = 0;
-            for (int c = 0; c < labels.size(); c++) {
-                float p = probabilities[b * labels.size() + c];
-                scores.put(labels.get(c), (double) p);
-                if (p > probabilities[b * labels.size() + best]) {
+            for (int c = 0; c < p.length; c++) {
+                scores.put(labels.get(c), p[c] / total);
+                if (p[c] > p[best]) {
                     best = c;
                 }
             }
-            out.add(new Classification(labels.get(best), scores.get(labels.get(best)), scores, encoded.get(b).length));
+            out.add(new Classification(labels.get(best), p[best] / total, scores, tokens[b]));
         }
         return out;
     }

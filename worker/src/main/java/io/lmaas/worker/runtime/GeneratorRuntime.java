@@ -16,30 +16,56 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A loaded {@link DecoderLm} and the two inference primitives continuous batching is built from:
+ * A loaded generator — the built-in {@link DecoderLm}, or a TorchScript module with the same contract
+ * (ids (B, T) → logits (B, T, vocab)) — and the two inference primitives continuous batching is built from:
  * {@link #prefill} (a sequence's window into its key/value cache, logits of its last position) and
  * {@link #step} (one new token for each of several sequences at once, on their caches). Scheduling lives
- * in {@code generation.GenerationEngine}.
+ * in {@code wlm.GenerationEngine}. The built-in network keeps a key/value cache per sequence; a TorchScript
+ * module is recomputed over the window at each step.
  */
 public final class GeneratorRuntime implements ModelRuntime {
     private final ServingProperties props;
-    private final LoadedBlock<DecoderLm> loaded;
+    private final LoadedBlock loaded;
+    /** The built-in network (with a key/value cache), or null for a TorchScript module (recomputed each step). */
+    private final DecoderLm cached;
     private final long eosId;
 
-    private GeneratorRuntime(ServingProperties props, LoadedBlock<DecoderLm> loaded, long eosId) {
+    private GeneratorRuntime(ServingProperties props, LoadedBlock loaded, long eosId) {
         this.props = props;
         this.loaded = loaded;
+        this.cached = loaded.block() instanceof DecoderLm d ? d : null;
         this.eosId = eosId;
     }
 
     static GeneratorRuntime load(Path directory, ServingProperties props) {
-        LoadedBlock<DecoderLm> loaded = LoadedBlock.load(directory, props, new DecoderLm(props.spec()));
+        LoadedBlock loaded = LoadedBlock.load(directory, props, new DecoderLm(props.spec()));
         long[] eos = loaded.tokenizer().encode(props.eosToken());
         if (eos.length != 1) {
             loaded.close();
             throw new ModelDirectoryException(directory + ": eos_token '" + props.eosToken() + "' is not one token of the tokenizer");
         }
-        return new GeneratorRuntime(props, loaded, eos[0]);
+        GeneratorRuntime runtime = new GeneratorRuntime(props, loaded, eos[0]);
+        try {
+            float[] probe = runtime.logits(new long[] {eos[0]});
+            if (probe.length != props.spec().vocabSize()) {
+                throw new ModelDirectoryException(directory + ": the network scores " + probe.length + " tokens but vocab_size is "
+                        + props.spec().vocabSize());
+            }
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e instanceof ModelDirectoryException ? e
+                    : new ModelDirectoryException(directory + ": the network does not run: " + e.getMessage(), e);
+        }
+        return runtime;
+    }
+
+    /** Next-token logits after {@code window} by a full forward pass (no cache): the reference path. */
+    public float[] logits(long[] window) {
+        try (NDManager m = loaded.manager().newSubManager()) {
+            NDArray out = loaded.block().forward(new ParameterStore(m, false),
+                    new NDList(m.create(window, new Shape(1, window.length))), false).singletonOrThrow();
+            return out.get(new NDIndex("0, -1, :")).toFloatArray();
+        }
     }
 
     @Override
@@ -66,7 +92,7 @@ public final class GeneratorRuntime implements ModelRuntime {
     }
 
     public KvCache newCache() {
-        return new KvCache(loaded.manager().newSubManager(), loaded.block().layers());
+        return new KvCache(loaded.manager().newSubManager(), cached == null ? 0 : cached.layers());
     }
 
     /** Fills {@code cache} with {@code window} (positions 0..n-1; replaces what it held); returns the last position's logits. */
@@ -75,12 +101,17 @@ public final class GeneratorRuntime implements ModelRuntime {
         if (n == 0 || n > maxLength()) {
             throw new IllegalArgumentException("window of " + n + " tokens; the model takes 1 to " + maxLength());
         }
+        if (cached == null) {
+            cache.tokens = window.clone();
+            cache.length = n;
+            return logits(window);
+        }
         try (NDManager m = loaded.manager().newSubManager()) {
             NDArray ids = m.create(window, new Shape(1, n));
             NDArray positions = m.arange(0, n, 1, DataType.INT64).reshape(1, n);
             NDArray mask = m.arange(0, n, 1, DataType.INT64).reshape(1, n).gt(m.arange(0, n, 1, DataType.INT64).reshape(n, 1))
                     .toType(DataType.FLOAT32, false).mul(-1e9f).reshape(1, 1, n, n);
-            NDList r = loaded.block().forwardCached(new ParameterStore(m, false), ids, positions, mask, null, null);
+            NDList r = cached.forwardCached(new ParameterStore(m, false), ids, positions, mask, null, null);
             for (int i = 0; i < cache.keys.length; i++) {
                 cache.set(i, r.get(1 + 2 * i).squeeze(0), r.get(2 + 2 * i).squeeze(0));
             }
@@ -102,6 +133,16 @@ public final class GeneratorRuntime implements ModelRuntime {
             }
             longest = Math.max(longest, c.length);
         }
+        if (cached == null) {
+            float[][] out = new float[batch][];
+            for (int b = 0; b < batch; b++) {
+                KvCache c = caches.get(b);
+                c.tokens = java.util.Arrays.copyOf(c.tokens, c.length + 1);
+                c.tokens[c.length++] = tokens[b];
+                out[b] = logits(c.tokens);
+            }
+            return out;
+        }
         int layers = caches.get(0).keys.length;
         try (NDManager m = loaded.manager().newSubManager()) {
             long[] positions = new long[batch];
@@ -119,7 +160,7 @@ public final class GeneratorRuntime implements ModelRuntime {
                 pastK.add(stackPadded(m, caches, l, longest, true));
                 pastV.add(stackPadded(m, caches, l, longest, false));
             }
-            NDList r = loaded.block().forwardCached(new ParameterStore(m, false), m.create(tokens, new Shape(batch, 1)),
+            NDList r = cached.forwardCached(new ParameterStore(m, false), m.create(tokens, new Shape(batch, 1)),
                     m.create(positions, new Shape(batch, 1)), m.create(mask, new Shape(batch, 1, 1, longest + 1)), pastK, pastV);
             for (int b = 0; b < batch; b++) {
                 KvCache c = caches.get(b);

@@ -12,6 +12,8 @@ public final class KvCache implements AutoCloseable {
     final NDManager manager;
     final NDArray[] keys;
     final NDArray[] values;
+    /** The window's tokens, for networks without a cache (recomputed each step). */
+    long[] tokens;
     int length;
 
     KvCache(NDManager manager, int layers) {
