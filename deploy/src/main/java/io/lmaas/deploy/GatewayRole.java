@@ -1,5 +1,6 @@
 package io.lmaas.deploy;
 
+import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.config.Settings;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Migrations;
@@ -11,6 +12,7 @@ import io.lmaas.gateway.quota.QuotaService;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +46,8 @@ final class GatewayRole {
                 s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
                 new QuotaService.Settings(ttl, ttl.dividedBy(3), q.idleRelease(), q.sliceDivisor(), q.reclaimWait()),
                 s.integer("event-loops", GatewayConfig.defaultEventLoops(), 1, 256),
-                s.millis("ready-wait-ms", GatewayConfig.DEFAULT_READY_WAIT.toMillis()));
+                s.millis("ready-wait-ms", GatewayConfig.DEFAULT_READY_WAIT.toMillis()),
+                s.optional("artifacts").map(p -> new ArtifactStore(java.nio.file.Path.of(p))));
     }
 
     static void run(Settings s) throws Exception {
@@ -56,7 +59,8 @@ final class GatewayRole {
         CountDownLatch stopped = new CountDownLatch(1);
         try {
             Pool pool = Pools.create(vertx, config.database(), s.integer("pool-size", 16, 1, 512));
-            GatewayVerticle gateway = new GatewayVerticle(config, pool);
+            GatewayVerticle gateway = new GatewayVerticle(config, pool, new ProcessModelValidator(vertx,
+                    Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path")));
             String id = vertx.deployVerticle(gateway).await(60, TimeUnit.SECONDS);
             System.out.println("LMaaS gateway " + config.gatewayId() + ": http://" + config.host() + ":" + gateway.port());
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -42,6 +42,8 @@ public final class Main {
                 case "up" -> up(settings);
                 case "gateway" -> GatewayRole.run(settings);
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
+                case "worker validate" -> System.exit(ProcessModelValidator.run(Path.of(settings.required("model-dir"))
+                        .toAbsolutePath(), settings.optional("task").orElse(null)));
                 case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
                         Path.of(settings.required("out")).toAbsolutePath(), settings.integer("seed", 42, 0, Integer.MAX_VALUE));
                 case "bench", "bench skeleton" -> SkeletonBenchmark.run(settings.integer("requests", 500, 10, 1_000_000));
@@ -96,6 +98,7 @@ public final class Main {
                                 (secrets: LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, or --admin-token/--key-hash-secret)
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
+                  lmaas worker validate --model-dir DIR [--task text-classification|text-generation]
                   lmaas bench [skeleton] [--requests 500]   cold/warm start, gateway vs worker latency
                   lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
                   lmaas bench admission                     JMH: one quota admission decision

@@ -1,17 +1,20 @@
 package io.lmaas.gateway;
 
+import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.gateway.quota.QuotaService;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Gateway settings: identity and address, the database, the bootstrap admin token, the key-hashing
  * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning, event loops, and how long a
- * request waits for a model with no ready replica before 503 {@code model_not_ready}.
+ * request waits for a model with no ready replica before 503 {@code model_not_ready}, and the artifact store
+ * registered model versions are copied into (empty: registered in place).
  */
 public record GatewayConfig(String gatewayId, String host, int port, DatabaseUrl database, String adminToken,
         byte[] keyHashSecret, Duration routingRefresh, Duration keyCacheTtl, Duration workerTimeout, int bodyLimitBytes,
-        QuotaService.Settings quota, int eventLoops, Duration readyWait) {
+        QuotaService.Settings quota, int eventLoops, Duration readyWait, Optional<ArtifactStore> artifacts) {
 
     public static final int DEFAULT_BODY_LIMIT = 1024 * 1024;
     public static final Duration DEFAULT_READY_WAIT = Duration.ofSeconds(10);

@@ -44,8 +44,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
         new UsageRoutes(services.usage(), responder).addTo(v1);
         root.route("/v1/*").subRouter(v1);
-        root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(), responder,
-                services.admins()).router(vertx));
+        root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
+                services.models(), responder, services.admins()).router(vertx));
         root.get("/console").handler(ctx -> {
             if (ctx.request().path().endsWith("/")) {
                 ctx.next();

@@ -5,6 +5,7 @@ import io.lmaas.gateway.auth.AdminTokenAuthenticator;
 import io.lmaas.gateway.auth.ApiKeyAuthenticator;
 import io.lmaas.gateway.auth.KeyService;
 import io.lmaas.gateway.inference.InferenceService;
+import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.usage.LedgerWriter;
 import io.lmaas.gateway.usage.UsageService;
@@ -17,5 +18,5 @@ import io.vertx.sqlclient.Pool;
  */
 record GatewayServices(GatewayConfig config, Pool pool, ApiKeyAuthenticator keys, AdminTokenAuthenticator admins,
         QuotaService quota, LedgerWriter ledger, InferenceService inference, UsageService usage, AdminService admin,
-        KeyService keyAdmin) {
+        KeyService keyAdmin, ModelAdminService models) {
 }

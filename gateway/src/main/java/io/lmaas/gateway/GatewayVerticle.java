@@ -13,6 +13,8 @@ import io.lmaas.gateway.changes.ChangeFeed;
 import io.lmaas.gateway.inference.EndpointDirectory;
 import io.lmaas.gateway.inference.InferenceService;
 import io.lmaas.gateway.inference.WorkerClient;
+import io.lmaas.gateway.models.ModelAdminService;
+import io.lmaas.gateway.models.ModelValidator;
 import io.lmaas.gateway.quota.QuotaRepository;
 import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.usage.LedgerWriter;
@@ -38,6 +40,7 @@ public final class GatewayVerticle extends VerticleBase {
 
     private final GatewayConfig config;
     private final Pool pool;
+    private final ModelValidator validator;
     private final List<GatewayHttpVerticle> loops = new ArrayList<>();
     private EndpointDirectory directory;
     private WorkerClient workers;
@@ -47,8 +50,13 @@ public final class GatewayVerticle extends VerticleBase {
     private String httpDeployment;
 
     public GatewayVerticle(GatewayConfig config, Pool pool) {
+        this(config, pool, ModelValidator.UNAVAILABLE);
+    }
+
+    public GatewayVerticle(GatewayConfig config, Pool pool, ModelValidator validator) {
         this.config = config;
         this.pool = pool;
+        this.validator = validator;
     }
 
     @Override
@@ -63,7 +71,8 @@ public final class GatewayVerticle extends VerticleBase {
         ledger = new LedgerWriter(pool, context, quota::flushed);
         GatewayServices services = new GatewayServices(config, pool, authenticator,
                 new AdminTokenAuthenticator(config.adminToken()), quota, ledger, new InferenceService(directory, workers, config.readyWait()),
-                new UsageService(new UsageRepository(pool)), new AdminService(pool, quotaRepository), new KeyService(pool, hasher));
+                new UsageService(new UsageRepository(pool)), new AdminService(pool, quotaRepository), new KeyService(pool, hasher),
+                new ModelAdminService(vertx, pool, validator, config.artifacts()));
         changes = new ChangeFeed(vertx, Pools.connectOptions(config.database()), new ChangeFeed.Listeners(
                 keyId -> {
                     authenticator.invalidate(keyId);

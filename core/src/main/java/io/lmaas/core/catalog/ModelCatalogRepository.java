@@ -3,6 +3,7 @@ package io.lmaas.core.catalog;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,38 @@ public final class ModelCatalogRepository {
                                 + " ON CONFLICT (model_id, version) DO NOTHING")
                         .execute(Tuple.of(model.id(), version, artifactUri)))
                 .mapEmpty());
+    }
+
+    /** Creates a model without versions; false if the id is taken. */
+    public static Future<Boolean> create(SqlClient conn, ModelRecord model) {
+        return conn.preparedQuery("INSERT INTO models (id, task, owner_tenant_id, description) VALUES ($1, $2, $3, $4)"
+                        + " ON CONFLICT (id) DO NOTHING")
+                .execute(Tuple.of(model.id(), model.task().wireName(), model.ownerTenantId(), model.description()))
+                .map(r -> r.rowCount() == 1);
+    }
+
+    /** Adds a version; false if the model already has one of that name. */
+    public static Future<Boolean> addVersion(SqlClient conn, String modelId, String version, String artifactUri) {
+        return conn.preparedQuery("INSERT INTO model_versions (model_id, version, artifact_uri) VALUES ($1, $2, $3)"
+                        + " ON CONFLICT (model_id, version) DO NOTHING")
+                .execute(Tuple.of(modelId, version, artifactUri))
+                .map(r -> r.rowCount() == 1);
+    }
+
+    /** Every model (with or without versions) and its version names, in id order. */
+    public Future<List<ModelWithVersions>> listAll() {
+        return pool.query(SELECT_MODEL.replace("FROM models m ", ", coalesce((SELECT array_agg(v.version ORDER BY v.created_at)"
+                        + " FROM model_versions v WHERE v.model_id = m.id), '{}') AS versions FROM models m ") + "ORDER BY m.id")
+                .execute()
+                .map(rows -> {
+                    List<ModelWithVersions> out = new ArrayList<>();
+                    rows.forEach(row -> out.add(new ModelWithVersions(toModel(row), List.of(row.getArrayOfStrings("versions")))));
+                    return out;
+                });
+    }
+
+    /** A model and the names of its versions. */
+    public record ModelWithVersions(ModelRecord model, List<String> versions) {
     }
 
     /** Every model that has at least one version, in id order. */

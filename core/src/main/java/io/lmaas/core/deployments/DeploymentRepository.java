@@ -36,10 +36,25 @@ public final class DeploymentRepository {
                 }));
     }
 
-    public Future<Void> scale(String deploymentId, int replicas) {
+    /** Scales a deployment; false if there is none with that id. */
+    public Future<Boolean> scale(String deploymentId, int replicas) {
         return pool.preparedQuery("UPDATE deployments SET replicas = $2, updated_at = now() WHERE id = $1")
                 .execute(Tuple.of(deploymentId, replicas))
-                .mapEmpty();
+                .map(r -> r.rowCount() == 1);
+    }
+
+    /** A new deployment of the model version; returns its id. */
+    public Future<String> create(String modelId, String version, int replicas) {
+        String id = Ids.deployment();
+        return pool.preparedQuery("INSERT INTO deployments (id, model_id, version, replicas) VALUES ($1, $2, $3, $4)")
+                .execute(Tuple.of(id, modelId, version, replicas))
+                .map(id);
+    }
+
+    /** Deletes a deployment (its endpoints go with it); false if there is none with that id. */
+    public Future<Boolean> delete(String deploymentId) {
+        return pool.preparedQuery("DELETE FROM deployments WHERE id = $1").execute(Tuple.of(deploymentId))
+                .map(r -> r.rowCount() == 1);
     }
 
     public Future<List<DesiredDeployment>> listDesired() {

@@ -9,6 +9,7 @@ import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.ids.Ids;
+import io.lmaas.deploy.ProcessModelValidator;
 import io.lmaas.gateway.GatewayConfig;
 import io.lmaas.gateway.GatewayVerticle;
 import io.lmaas.gateway.quota.QuotaService;
@@ -25,6 +26,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,8 +86,9 @@ public final class LocalPlatform implements AutoCloseable {
         GatewayConfig gatewayConfig = new GatewayConfig("gw-" + Ids.random(8), config.host(), config.port(), url, adminToken,
                 keyHashSecret, Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), config.maxBodyBytes(),
                 QuotaService.Settings.DEFAULT, GatewayConfig.defaultEventLoops(),
-                GatewayConfig.DEFAULT_READY_WAIT);
-        gateway = new GatewayVerticle(gatewayConfig, pool);
+                GatewayConfig.DEFAULT_READY_WAIT, Optional.of(new ArtifactStore(config.artifacts())));
+        gateway = new GatewayVerticle(gatewayConfig, pool, new ProcessModelValidator(vertx, config.javaBinary(),
+                config.classpath()));
         deployments.push(await(vertx.deployVerticle(gateway)));
 
         LocalBackendConfig workers = new LocalBackendConfig(config.javaBinary(), config.classpath(), MAIN_CLASS,

@@ -156,6 +156,103 @@ class LocalPlatformEndToEndTest {
 
     @Test
     @Order(2)
+    void chatStreamingAndStopStringsWithTheRealWorker() throws Exception {
+        JsonObject chat = platform.send("POST", "/v1/chat/completions", key, new JsonObject().put("model", "starter-generator")
+                .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "the striker")))
+                .put("max_tokens", 12).put("temperature", 0)).json();
+        assertThat(chat.getString("object")).isEqualTo("chat.completion");
+        assertThat(chat.getString("id")).startsWith("chatcmpl-");
+        JsonObject message = chat.getJsonArray("choices").getJsonObject(0).getJsonObject("message");
+        assertThat(message.getString("role")).isEqualTo("assistant");
+        assertThat(message.getString("content")).isNotBlank();
+
+        Platform.Response streamed = platform.send("POST", "/v1/completions", key, new JsonObject().put("model", "starter-generator")
+                .put("prompt", "the storm").put("max_tokens", 20).put("temperature", 0).put("stream", true)
+                .put("stream_options", new JsonObject().put("include_usage", true)));
+        List<String> events = streamed.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+        assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+        StringBuilder text = new StringBuilder();
+        events.subList(0, events.size() - 1).stream().map(JsonObject::new).filter(c -> !c.getJsonArray("choices").isEmpty())
+                .forEach(c -> text.append(c.getJsonArray("choices").getJsonObject(0).getString("text")));
+        String whole = platform.send("POST", "/v1/completions", key, new JsonObject().put("model", "starter-generator")
+                .put("prompt", "the storm").put("max_tokens", 20).put("temperature", 0)).json()
+                .getJsonArray("choices").getJsonObject(0).getString("text");
+        assertThat(text.toString()).isEqualTo(whole);
+
+        JsonObject stopped = platform.send("POST", "/v1/completions", key, new JsonObject().put("model", "starter-generator")
+                .put("prompt", "the storm").put("max_tokens", 40).put("temperature", 0).put("stop", ".")).json();
+        JsonObject choice = stopped.getJsonArray("choices").getJsonObject(0);
+        assertThat(choice.getString("text")).doesNotContain(".");
+        assertThat(choice.getString("finish_reason")).isEqualTo("stop");
+
+        String worker = workerUrl("starter-generator");
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(worker + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("lmaas_worker_batch_size", "lmaas_worker_tokens_total", "lmaas_worker_queue_depth",
+                "model=\"starter-generator\"");
+    }
+
+    @Test
+    @Order(3)
+    void aRegisteredVersionIsValidatedThenDeployedAndServed() throws Exception {
+        String admin = platform.adminToken();
+        Path original = platform.dataDir.resolve("artifacts/models/starter-classifier/1");
+        Path generatorDir = platform.dataDir.resolve("artifacts/models/starter-generator/1");
+        assertThat(platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "imported-topics")
+                .put("task", "text-classification").put("description", "a copy of the starter classifier")).status()).isEqualTo(201);
+
+        Path noWeights = copy(original, "no-weights");
+        Files.delete(noWeights.resolve("weights.params"));
+        Path wrongTokenizer = copy(generatorDir, "wrong-tokenizer");
+        Files.copy(original.resolve("tokenizer.json"), wrongTokenizer.resolve("tokenizer.json"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path wrongShapes = copy(original, "wrong-shapes");
+        Files.copy(generatorDir.resolve("weights.params"), wrongShapes.resolve("weights.params"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (var bad : List.of(java.util.Map.entry(noWeights, "missing weights.params"),
+                java.util.Map.entry(wrongTokenizer, "mismatched tokenizer"),
+                java.util.Map.entry(wrongShapes, "weights do not match"))) {
+            Platform.Response r = platform.send("POST", "/admin/v1/models/imported-topics/versions", admin,
+                    new JsonObject().put("version", "bad").put("path", bad.getKey().toString()));
+            assertThat(r.status()).as(r.body()).isEqualTo(400);
+            assertThat(r.json().getJsonObject("error").getString("code")).isEqualTo("invalid_model_version");
+            assertThat(r.json().getJsonObject("error").getString("message")).contains(bad.getValue());
+        }
+
+        Platform.Response version = platform.send("POST", "/admin/v1/models/imported-topics/versions", admin,
+                new JsonObject().put("version", "v1").put("path", copy(original, "good").toString()));
+        assertThat(version.status()).as(version.body()).isEqualTo(201);
+        Platform.Response deployed = platform.send("POST", "/admin/v1/deployments", admin, new JsonObject()
+                .put("model", "imported-topics").put("version", "v1").put("replicas", 1));
+        assertThat(deployed.status()).as(deployed.body()).isEqualTo(201);
+        // The gateway holds the request while the new deployment's worker starts, then answers.
+        await().atMost(Duration.ofMinutes(1)).until(() -> platform.send("POST", "/v1/classifications", key, new JsonObject()
+                .put("model", "imported-topics").put("input", "the central bank cut interest rates")).status() == 200);
+        assertThat(platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", "imported-topics")
+                .put("input", "the central bank cut interest rates")).json().getJsonArray("data").getJsonObject(0)
+                .getString("label")).isEqualTo("finance");
+        String deployment = deployed.json().getString("id");
+        assertThat(platform.send("DELETE", "/admin/v1/deployments/" + deployment, admin, null).status()).isEqualTo(200);
+    }
+
+    private static Path copy(Path from, String name) throws java.io.IOException {
+        Path to = Files.createDirectories(platform.dataDir.resolve("candidates").resolve(name));
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return to;
+    }
+
+    private static String workerUrl(String modelId) throws Exception {
+        return platform.send("GET", "/admin/v1/deployments", platform.adminToken(), null).json().getJsonArray("data").stream()
+                .map(JsonObject.class::cast).filter(d -> d.getString("model").equals(modelId)).findFirst().orElseThrow()
+                .getJsonArray("endpoints").getJsonObject(0).getString("url");
+    }
+
+    @Test
+    @Order(4)
     void aKilledWorkerIsRestartedAndItsEndpointComesBack() throws Exception {
         ProcessHandle worker = workerProcess("starter-classifier");
         worker.destroyForcibly();
@@ -184,7 +281,7 @@ class LocalPlatformEndToEndTest {
     }
 
     @Test
-    @Order(3)
+    @Order(5)
     void aRestartReusesTheDatabaseAndTheTrainedModels() throws Exception {
         Path dataDir = platform.dataDir;
         long trainedAt = Files.getLastModifiedTime(dataDir.resolve("artifacts/models/starter-classifier/1/weights.params"))
@@ -197,7 +294,8 @@ class LocalPlatformEndToEndTest {
         assertThat(Files.getLastModifiedTime(dataDir.resolve("artifacts/models/starter-classifier/1/weights.params"))
                 .toMillis()).isEqualTo(trainedAt);
         Platform.Response models = platform.send("GET", "/v1/models", key, null);
-        assertThat(models.json().getJsonArray("data")).hasSize(2);
+        assertThat(models.json().getJsonArray("data").stream().map(o -> ((JsonObject) o).getString("id")))
+                .contains("starter-classifier", "starter-generator", "imported-topics");
     }
 
     /** The model's worker process, found through the admin API's view of deployments. */

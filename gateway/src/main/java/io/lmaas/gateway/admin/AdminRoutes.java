@@ -1,6 +1,8 @@
 package io.lmaas.gateway.admin;
 
 import io.lmaas.core.audit.AuditRepository;
+import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
 import io.lmaas.gateway.auth.KeyScopes;
 import io.lmaas.gateway.auth.KeyService;
@@ -9,6 +11,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.quota.Limits;
 import io.lmaas.gateway.usage.UsageService;
 import io.vertx.core.Future;
@@ -28,17 +31,22 @@ import java.util.function.Function;
  * Every route is behind the admin authenticator; a key of another tenant is 404.
  */
 public final class AdminRoutes {
+    private static final java.util.regex.Pattern MODEL_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
     private final AdminService admin;
     private final KeyService keys;
     private final UsageService usage;
+    private final ModelAdminService models;
     private final Responder responder;
     private final AdminTokenAuthenticator authenticator;
 
-    public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, Responder responder,
+    public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, ModelAdminService models, Responder responder,
             AdminTokenAuthenticator authenticator) {
         this.admin = admin;
         this.keys = keys;
         this.usage = usage;
+        this.models = models;
         this.responder = responder;
         this.authenticator = authenticator;
     }
@@ -78,6 +86,45 @@ public final class AdminRoutes {
 
         r.get("/tenants/:id/usage").handler(this::usage);
         r.get("/deployments").handler(ctx -> answer(ctx, 200, admin.deployments(), AdminRoutes::deploymentsJson));
+        r.post("/deployments").handler(ctx -> {
+            JsonObject body = Json.body(ctx);
+            answer(ctx, 201, models.deploy(actor, pattern(body, "model", MODEL_ID), pattern(body, "version", VERSION),
+                    replicas(body)), id -> new JsonObject().put("id", id).put("object", "deployment"));
+        });
+        r.patch("/deployments/:id").handler(ctx -> answer(ctx, 200,
+                models.scale(actor, ctx.pathParam("id"), replicas(Json.body(ctx))),
+                v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment")));
+        r.delete("/deployments/:id").handler(ctx -> answer(ctx, 200, models.delete(actor, ctx.pathParam("id")),
+                v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment").put("deleted", true)));
+        r.post("/models").handler(ctx -> {
+            JsonObject body = Json.body(ctx);
+            ModelTask task = ModelTask.fromWire(body.getValue("task") instanceof String t ? t : "")
+                    .orElseThrow(() -> ApiException.invalidParam("task", "'task' must be text-classification or text-generation"));
+            Object owner = body.getValue("owner_tenant_id");
+            if (owner != null && !(owner instanceof String)) {
+                throw ApiException.invalidParam("owner_tenant_id", "'owner_tenant_id' must be a tenant id");
+            }
+            Object description = body.getValue("description");
+            answer(ctx, 201, models.createModel(actor, new ModelRecord(pattern(body, "id", MODEL_ID), task, (String) owner,
+                    description instanceof String d ? d : null, null)), ModelAdminService::modelJson);
+        });
+        r.get("/models").handler(ctx -> answer(ctx, 200, models.models(), list -> {
+            JsonArray data = new JsonArray();
+            list.forEach(m -> data.add(ModelAdminService.modelJson(m.model())
+                    .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions())))));
+            return new JsonObject().put("object", "list").put("data", data);
+        }));
+        r.post("/models/:id/versions").handler(ctx -> {
+            JsonObject body = Json.body(ctx);
+            Object path = body.getValue("path");
+            if (!(path instanceof String p) || !java.nio.file.Path.of(p).isAbsolute()) {
+                throw ApiException.invalidParam("path", "'path' must be the absolute path of a model version directory");
+            }
+            String version = pattern(body, "version", VERSION);
+            answer(ctx, 201, models.addVersion(actor, ctx.pathParam("id"), version, java.nio.file.Path.of((String) path)),
+                    uri -> new JsonObject().put("object", "model_version").put("model", ctx.pathParam("id"))
+                            .put("version", version).put("artifact_uri", uri));
+        });
         r.get("/audit").handler(this::audit);
         return r;
     }
@@ -117,6 +164,25 @@ public final class AdminRoutes {
         answer(ctx, 200, admin.audit(ctx.queryParams().get("tenant_id"), beforeId, limit), (List<AuditRepository.Entry> list) ->
                 page(list.stream().map(AuditRepository.Entry::toJson).toList(), limit,
                         list.isEmpty() ? null : Long.toString(list.get(list.size() - 1).id())));
+    }
+
+    private static String pattern(JsonObject body, String field, java.util.regex.Pattern pattern) {
+        Object v = body.getValue(field);
+        if (v == null) {
+            throw ApiException.missingParam(field);
+        }
+        if (!(v instanceof String s) || !pattern.matcher(s).matches()) {
+            throw ApiException.invalidParam(field, "'" + field + "' must match " + pattern.pattern());
+        }
+        return s;
+    }
+
+    private static int replicas(JsonObject body) {
+        Object v = body.getValue("replicas");
+        if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.intValue() < 0 || n.intValue() > 64) {
+            throw ApiException.invalidParam("replicas", "'replicas' must be an integer from 0 to 64");
+        }
+        return n.intValue();
     }
 
     private static JsonObject page(List<JsonObject> items, int limit, String lastId) {

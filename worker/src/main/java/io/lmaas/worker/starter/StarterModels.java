@@ -37,16 +37,36 @@ public final class StarterModels {
     private StarterModels() {
     }
 
-    /** Trains the named starter model into {@code out} unless a complete version is already there. */
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StarterModels.class);
+    private static final int ATTEMPTS = 3;
+
+    /**
+     * Trains the named starter model into {@code out} unless a complete version is already there. A run that
+     * does not converge (CPU kernels are not bit-reproducible, and a rare run diverges) is discarded and
+     * retried with the next seed.
+     */
     public static void ensure(String name, Path out, long seed) throws IOException {
         if (Files.isRegularFile(out.resolve(ServingProperties.FILE))) {
             return;
         }
-        switch (name) {
-            case CLASSIFIER -> trainClassifier(out, seed);
-            case GENERATOR -> trainGenerator(out, seed);
-            default -> throw new IllegalArgumentException("unknown starter model '" + name + "' (expected "
-                    + CLASSIFIER + " or " + GENERATOR + ")");
+        if (!name.equals(CLASSIFIER) && !name.equals(GENERATOR)) {
+            throw new IllegalArgumentException("unknown starter model '" + name + "' (expected " + CLASSIFIER + " or "
+                    + GENERATOR + ")");
+        }
+        for (int attempt = 0; ; attempt++) {
+            try {
+                if (name.equals(CLASSIFIER)) {
+                    trainClassifier(out, seed + attempt);
+                } else {
+                    trainGenerator(out, seed + attempt);
+                }
+                return;
+            } catch (IllegalStateException e) {
+                if (attempt + 1 >= ATTEMPTS) {
+                    throw e;
+                }
+                LOG.warn("{}: {}; retrying with seed {}", name, e.getMessage(), seed + attempt + 1);
+            }
         }
     }
 
@@ -64,6 +84,10 @@ public final class StarterModels {
                 TrainingReport report = ClassifierTrainer.train(block,
                         samples(tokenizer, train, spec.maxLength()), samples(tokenizer, validation, spec.maxLength()),
                         tokenizer.encode(PAD)[0], new TrainingOptions(4, 32, 1e-3f, seed), dir.resolve(props.weightsFile()));
+                if (!(report.validationAccuracy() >= 0.9)) {
+                    throw new IllegalStateException("the classifier did not converge (validation accuracy "
+                            + report.validationAccuracy() + ")");
+                }
                 props.write(dir);
                 return report;
             }
@@ -81,6 +105,10 @@ public final class StarterModels {
             try (TextTokenizer tokenizer = TextTokenizer.load(dir.resolve("tokenizer.json"))) {
                 TrainingReport report = LanguageModelTrainer.train(new DecoderLm(spec), tokenizer.encode(corpus),
                         new TrainingOptions(12, 16, 2e-3f, seed), dir.resolve(props.weightsFile()));
+                double last = report.epochLoss().get(report.epochLoss().size() - 1);
+                if (!(last < 2.0)) {
+                    throw new IllegalStateException("the generator did not converge (last epoch loss " + last + ")");
+                }
                 props.write(dir);
                 return report;
             }

@@ -52,20 +52,20 @@ public final class ClassifierTrainer {
             List<Sample> order = new ArrayList<>(train);
             for (int epoch = 0; epoch < options.epochs(); epoch++) {
                 Collections.shuffle(order, new Random(options.seed() + epoch));
-                double sum = 0;
+                Trainers.EpochLoss loss = new Trainers.EpochLoss();
                 int batches = 0;
                 for (int from = 0; from < order.size(); from += options.batchSize()) {
                     List<Sample> batch = order.subList(from, Math.min(order.size(), from + options.batchSize()));
-                    sum += session.step(m -> {
+                    loss.add(session.step(m -> {
                         NDList inputs = inputs(m, batch, padId);
                         int[] y = batch.stream().mapToInt(Sample::label).toArray();
                         return new NDList[] {inputs, new NDList(m.create(y))};
-                    });
+                    }), epoch, batches);
                     batches++;
                     steps++;
                 }
-                epochLoss.add(sum / batches);
-                LOG.info("classifier epoch {}: loss {}", epoch + 1, String.format("%.4f", sum / batches));
+                epochLoss.add(loss.mean());
+                LOG.info("classifier epoch {}: loss {}", epoch + 1, String.format("%.4f", loss.mean()));
             }
             double accuracy = accuracy(block, validation, padId);
             LOG.info("classifier validation accuracy {}", String.format("%.4f", accuracy));

@@ -37,7 +37,7 @@ public final class LanguageModelTrainer {
         int steps = 0;
         try (Trainers.Session session = Trainers.open("language-model", block, options, new Shape(batch, window))) {
             for (int epoch = 0; epoch < options.epochs(); epoch++) {
-                double sum = 0;
+                Trainers.EpochLoss loss = new Trainers.EpochLoss();
                 for (int s = 0; s < stepsPerEpoch; s++) {
                     long[] x = new long[batch * window];
                     long[] y = new long[batch * window];
@@ -46,13 +46,13 @@ public final class LanguageModelTrainer {
                         System.arraycopy(tokens, offset, x, b * window, window);
                         System.arraycopy(tokens, offset + 1, y, b * window, window);
                     }
-                    sum += session.step(m -> new NDList[] {
+                    loss.add(session.step(m -> new NDList[] {
                         new NDList(m.create(x, new Shape(batch, window))),
-                        new NDList(m.create(y, new Shape(batch, window)))});
+                        new NDList(m.create(y, new Shape(batch, window)))}), epoch, s);
                     steps++;
                 }
-                epochLoss.add(sum / stepsPerEpoch);
-                LOG.info("language model epoch {}: loss {}", epoch + 1, String.format("%.4f", sum / stepsPerEpoch));
+                epochLoss.add(loss.mean());
+                LOG.info("language model epoch {}: loss {}", epoch + 1, String.format("%.4f", loss.mean()));
             }
             Weights.save(block, weightsFile);
             return new TrainingReport(epochLoss, Double.NaN, steps, System.currentTimeMillis() - start);

@@ -34,6 +34,10 @@ final class Trainers {
                     NDArray flat = logits.reshape(-1, classes);
                     NDArray value = trainer.getLoss().evaluate(new NDList(io[1].singletonOrThrow().reshape(-1)), new NDList(flat));
                     loss = value.getFloat();
+                    if (!Float.isFinite(loss)) {
+                        // Never let one bad batch poison the weights: no update from it.
+                        return loss;
+                    }
                     gc.backward(value);
                 }
                 trainer.step();
@@ -45,6 +49,33 @@ final class Trainers {
         public void close() {
             trainer.close();
             model.close();
+        }
+    }
+
+    /** Averages an epoch's losses, leaving out (and reporting) non-finite ones, whose batches made no update. */
+    static final class EpochLoss {
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EpochLoss.class);
+        private double sum;
+        private int finite;
+        private int skipped;
+
+        void add(float loss, int epoch, int step) {
+            if (Float.isFinite(loss)) {
+                sum += loss;
+                finite++;
+            } else {
+                skipped++;
+                LOG.warn("non-finite loss at epoch {} step {}: batch skipped", epoch + 1, step);
+            }
+        }
+
+        /** The mean finite loss; fails the run if too many batches were skipped to trust it. */
+        double mean() {
+            if (finite == 0 || skipped > Math.max(2, (finite + skipped) / 10)) {
+                throw new IllegalStateException("training diverged: " + skipped + " of " + (finite + skipped)
+                        + " batches gave a non-finite loss");
+            }
+            return sum / finite;
         }
     }
 

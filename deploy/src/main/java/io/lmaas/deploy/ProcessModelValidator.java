@@ -1,0 +1,74 @@
+package io.lmaas.deploy;
+
+import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.gateway.models.ModelValidator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Validates a model version by loading it in a separate {@code lmaas worker validate} process of this
+ * distribution (libtorch stays out of the gateway, and a model that crashes the loader crashes only that
+ * process). The process prints one JSON line: {@code {"ok":true}} or {@code {"ok":false,"error":"..."}}.
+ */
+public final class ProcessModelValidator implements ModelValidator {
+    private final Vertx vertx;
+    private final Path javaBinary;
+    private final String classpath;
+
+    public ProcessModelValidator(Vertx vertx, Path javaBinary, String classpath) {
+        this.vertx = vertx;
+        this.javaBinary = javaBinary;
+        this.classpath = classpath;
+    }
+
+    @Override
+    public Future<Void> validate(Path directory, ModelTask task) {
+        return vertx.executeBlocking(() -> {
+            ProcessBuilder pb = new ProcessBuilder(List.of(javaBinary.toString(), "-Xmx512m", "-XX:+UseSerialGC",
+                    "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker",
+                    "validate", "--model-dir=" + directory, "--task=" + task.wireName()));
+            pb.environment().put("DJL_OFFLINE", "true");
+            pb.environment().put("OPT_OUT_TRACKING", "true");
+            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+            Process p = pb.start();
+            String out;
+            try {
+                out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                    throw new IOException("validation did not finish in 120 s");
+                }
+            } finally {
+                p.destroyForcibly();
+            }
+            JsonObject verdict = out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).map(JsonObject::new)
+                    .orElseThrow(() -> new IOException("the validator gave no verdict (exit " + p.exitValue() + ")"));
+            if (!verdict.getBoolean("ok", false)) {
+                throw new IllegalArgumentException(verdict.getString("error", "the model version is not valid"));
+            }
+            return null;
+        }, false);
+    }
+
+    /** {@code lmaas worker validate}: load the version (and run it once); print the verdict. */
+    static int run(Path directory, String task) {
+        try (io.lmaas.worker.runtime.ModelRuntime runtime = io.lmaas.worker.runtime.ModelRuntime.load(directory)) {
+            String actual = runtime.properties().task();
+            if (task != null && !task.equals(actual)) {
+                System.out.println(new JsonObject().put("ok", false).put("error",
+                        directory + ": it is a " + actual + " model, the model it is registered under is " + task).encode());
+                return 3;
+            }
+            System.out.println(new JsonObject().put("ok", true).put("task", actual).encode());
+            return 0;
+        } catch (RuntimeException e) {
+            System.out.println(new JsonObject().put("ok", false).put("error", String.valueOf(e.getMessage())).encode());
+            return 3;
+        }
+    }
+}

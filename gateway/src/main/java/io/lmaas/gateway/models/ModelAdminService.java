@@ -1,0 +1,143 @@
+package io.lmaas.gateway.models;
+
+import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.audit.AuditRepository;
+import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.gateway.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Models, their versions and deployments, for platform admins. A version is validated (it must load and
+ * run) before it is registered, then copied into the artifact store so later edits of the source cannot
+ * change what is served. Every mutation writes an audit row.
+ */
+public final class ModelAdminService {
+    private final Vertx vertx;
+    private final Pool pool;
+    private final ModelValidator validator;
+    private final Optional<ArtifactStore> store;
+    private final ModelCatalogRepository catalog;
+    private final DeploymentRepository deployments;
+
+    public ModelAdminService(Vertx vertx, Pool pool, ModelValidator validator, Optional<ArtifactStore> store) {
+        this.vertx = vertx;
+        this.pool = pool;
+        this.validator = validator;
+        this.store = store;
+        this.catalog = new ModelCatalogRepository(pool);
+        this.deployments = new DeploymentRepository(pool);
+    }
+
+    public Future<ModelRecord> createModel(String actor, ModelRecord model) {
+        return pool.withTransaction(conn -> (model.ownerTenantId() == null ? Future.<Void>succeededFuture()
+                        : conn.preparedQuery("SELECT 1 FROM tenants WHERE id = $1").execute(Tuple.of(model.ownerTenantId()))
+                                .compose(r -> r.size() == 0 ? Future.failedFuture(ApiException.invalidParam("owner_tenant_id",
+                                        "no tenant '" + model.ownerTenantId() + "'")) : Future.<Void>succeededFuture()))
+                .compose(v -> ModelCatalogRepository.create(conn, model))
+                .compose(created -> created ? Future.succeededFuture()
+                        : Future.failedFuture(ApiException.conflict("model_exists", "a model '" + model.id() + "' already exists")))
+                .compose(v -> AuditRepository.record(conn, actor, "model.create", "model", model.id(), model.ownerTenantId(),
+                        null, modelJson(model))))
+                .compose(v -> catalog.find(model.id()).map(Optional::orElseThrow));
+    }
+
+    public Future<List<ModelCatalogRepository.ModelWithVersions>> models() {
+        return catalog.listAll();
+    }
+
+    /** Validates the directory, copies it into the artifact store, registers it as a version of the model. */
+    public Future<String> addVersion(String actor, String modelId, String version, Path source) {
+        return catalog.find(modelId)
+                .compose(m -> m.isPresent() ? Future.succeededFuture(m.get())
+                        : Future.failedFuture(ApiException.notFound("model_not_found", "no model '" + modelId + "'")))
+                .compose(model -> validator.validate(source, model.task())
+                        .recover(e -> Future.failedFuture(e instanceof ApiException ? e
+                                : ApiException.badRequest("invalid_model_version", "path", e.getMessage())))
+                        .compose(v -> vertx.executeBlocking(() -> copy(modelId, version, source)))
+                        .compose(uri -> pool.withTransaction(conn -> ModelCatalogRepository.addVersion(conn, modelId, version, uri)
+                                .compose(added -> added ? Future.succeededFuture()
+                                        : Future.failedFuture(ApiException.conflict("version_exists",
+                                                "model '" + modelId + "' already has a version '" + version + "'")))
+                                .compose(v -> AuditRepository.record(conn, actor, "model_version.create", "model", modelId,
+                                        model.ownerTenantId(), null, new JsonObject().put("version", version).put("artifact_uri", uri)))
+                                .map(uri))));
+    }
+
+    public Future<String> deploy(String actor, String modelId, String version, int replicas) {
+        return pool.preparedQuery("SELECT 1 FROM model_versions WHERE model_id = $1 AND version = $2")
+                .execute(Tuple.of(modelId, version))
+                .compose(r -> r.size() == 0 ? Future.failedFuture(ApiException.notFound("model_version_not_found",
+                        "model '" + modelId + "' has no version '" + version + "'")) : deployments.create(modelId, version, replicas))
+                .compose(id -> AuditRepository.record(pool, actor, "deployment.create", "deployment", id, null, null,
+                        new JsonObject().put("model", modelId).put("version", version).put("replicas", replicas)).map(id));
+    }
+
+    public Future<Void> scale(String actor, String deploymentId, int replicas) {
+        return deployments.scale(deploymentId, replicas)
+                .compose(found -> found ? AuditRepository.record(pool, actor, "deployment.scale", "deployment", deploymentId, null,
+                        null, new JsonObject().put("replicas", replicas)) : Future.failedFuture(deploymentNotFound(deploymentId)));
+    }
+
+    public Future<Void> delete(String actor, String deploymentId) {
+        return deployments.delete(deploymentId)
+                .compose(found -> found ? AuditRepository.record(pool, actor, "deployment.delete", "deployment", deploymentId,
+                        null, null, null) : Future.failedFuture(deploymentNotFound(deploymentId)));
+    }
+
+    private String copy(String modelId, String version, Path source) throws IOException {
+        if (store.isEmpty()) {
+            return ArtifactStore.uri(source);
+        }
+        Path target = store.get().modelVersion(modelId, version);
+        if (Files.exists(target)) {
+            throw ApiException.conflict("version_exists", "model '" + modelId + "' already has a version '" + version + "'");
+        }
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempDirectory(target.getParent(), version + ".partial-");
+        try (Stream<Path> files = Files.walk(source)) {
+            for (Path f : files.toList()) {
+                Path to = tmp.resolve(source.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            if (Files.exists(tmp)) {
+                try (Stream<Path> left = Files.walk(tmp)) {
+                    for (Path p : left.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        }
+        return ArtifactStore.uri(target);
+    }
+
+    public static JsonObject modelJson(ModelRecord m) {
+        return new JsonObject().put("id", m.id()).put("object", "model").put("task", m.task().wireName())
+                .put("owner_tenant_id", m.ownerTenantId()).put("description", m.description())
+                .put("created_at", m.createdAt() == null ? null : m.createdAt().toEpochSecond());
+    }
+
+    private static ApiException deploymentNotFound(String id) {
+        return ApiException.notFound("deployment_not_found", "no deployment '" + id + "'");
+    }
+
+}
