@@ -231,7 +231,7 @@ public final class GatewayOverheadBenchmark {
     }
 
     private static String send(HttpRequest.Builder b, String bearer) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(b.header("Authorization", "Bearer " + bearer)
+        HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(b.header("Authorization", "Bearer " + bearer)
                 .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 300) {
             throw new IllegalStateException(r.statusCode() + " " + r.body());

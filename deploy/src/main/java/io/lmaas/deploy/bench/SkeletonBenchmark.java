@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * Each platform is a real {@code lmaas up} process of this distribution.
  */
 public final class SkeletonBenchmark {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
     private static final String SENTENCE = "the central bank raised interest rates after the earnings call";
 
     private SkeletonBenchmark() {

@@ -186,7 +186,8 @@ class LocalPlatformEndToEndTest {
         assertThat(choice.getString("finish_reason")).isEqualTo("stop");
 
         String worker = workerUrl("starter-generator");
-        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        String metrics = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build()
+                .send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create(worker + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("lmaas_worker_batch_size", "lmaas_worker_tokens_total", "lmaas_worker_queue_depth",
                 "model=\"starter-generator\"");

@@ -16,7 +16,7 @@ import java.util.Optional;
 
 /** A platform in local mode started for a test, and a plain JDK HTTP client to talk to it as users do. */
 final class Platform implements AutoCloseable {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     final Path dataDir;
     final LocalPlatform platform;
 

@@ -51,7 +51,8 @@ public final class LocalBackend implements ServingBackend {
         this.vertx = vertx;
         this.config = config;
         this.clock = clock;
-        this.http = HttpClient.newBuilder().connectTimeout(config.healthTimeout()).build();
+        // HTTP/1.1: the JDK client would otherwise try an h2c upgrade on every probe.
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(config.healthTimeout()).build();
     }
 
     @Override
