@@ -193,6 +193,35 @@ class LocalPlatformEndToEndTest {
                 "model=\"starter-generator\"");
     }
 
+    /**
+     * The official OpenAI SDK (npm {@code openai}, installed by {@code .ci/run} into src/test/node),
+     * unmodified: models, completions, chat, streamed chat with usage, and its typed errors.
+     */
+    @Test
+    @Order(2)
+    void theOfficialOpenAiSdkWorksUnmodified() throws Exception {
+        Path script = Path.of("src/test/node/sdk-check.mjs").toAbsolutePath();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(script.resolveSibling("node_modules/openai")),
+                "the OpenAI SDK is not installed: run `npm install` in deploy/src/test/node (.ci/run does)");
+        Process p = new ProcessBuilder("node", script.toString(), platform.platform.url() + "/v1", key, "starter-generator")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        JsonObject r = new JsonObject(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+        assertThat(r.getJsonArray("models").getList()).contains("starter-classifier", "starter-generator");
+        assertThat(r.getJsonObject("completion").getString("text")).isNotBlank();
+        assertThat(r.getJsonObject("completion").getJsonObject("usage").getInteger("completion_tokens")).isPositive();
+        assertThat(r.getJsonObject("chat").getString("role")).isEqualTo("assistant");
+        assertThat(r.getJsonObject("chat").getString("content")).isNotBlank();
+        assertThat(r.getJsonObject("stream").getString("content")).isEqualTo(r.getJsonObject("chat").getString("content"));
+        assertThat(r.getJsonObject("stream").getJsonObject("usage").getInteger("completion_tokens"))
+                .isEqualTo(r.getJsonObject("chat").getJsonObject("usage").getInteger("completion_tokens"));
+        assertThat(r.getJsonObject("badKey").getString("type")).isEqualTo("AuthenticationError");
+        assertThat(r.getJsonObject("badKey").getInteger("status")).isEqualTo(401);
+        assertThat(r.getJsonObject("missingModel").getString("type")).isEqualTo("NotFoundError");
+        assertThat(r.getJsonObject("missingModel").getString("code")).isEqualTo("model_not_found");
+    }
+
     @Test
     @Order(3)
     void aRegisteredVersionIsValidatedThenDeployedAndServed() throws Exception {
