@@ -6,6 +6,7 @@ import io.lmaas.deploy.bench.AdmissionBenchmark;
 import io.lmaas.deploy.bench.GatewayOverheadBenchmark;
 import io.lmaas.deploy.bench.SkeletonBenchmark;
 import io.lmaas.deploy.bench.UsageBenchmark;
+import io.lmaas.deploy.bench.WorkerBenchmark;
 import io.lmaas.deploy.local.LocalPlatform;
 import io.lmaas.deploy.local.PlatformConfig;
 import io.lmaas.worker.serve.WorkerConfig;
@@ -50,6 +51,8 @@ public final class Main {
                 case "bench gateway" -> GatewayOverheadBenchmark.run(settings.integer("seconds", 15, 2, 3600));
                 case "bench admission" -> AdmissionBenchmark.run();
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
+                case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
+                        settings.integer("seconds", 5, 1, 600));
                 case "", "help" -> usage(0);
                 default -> {
                     System.err.println("lmaas: unknown command '" + String.join(" ", args.words()) + "'");
@@ -103,6 +106,7 @@ public final class Main {
                   lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
                   lmaas bench admission                     JMH: one quota admission decision
                   lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
+                  lmaas bench worker [--seconds 5]          batching, generation, efficiency, PyTorch eager
                   (figures and machines in docs/benchmarks.md)
                 """);
         System.exit(status);

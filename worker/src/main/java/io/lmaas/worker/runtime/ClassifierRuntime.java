@@ -76,6 +76,11 @@ public final class ClassifierRuntime implements ModelRuntime {
         return props;
     }
 
+    /** The tokenizer's ids for {@code text} (no truncation). */
+    public long[] tokenizerEncode(String text) {
+        return loaded.tokenizer().encode(text);
+    }
+
     @Override
     public int countTokens(String text) {
         return loaded.tokenizer().encode(text).length;

@@ -38,16 +38,6 @@ public final class KvCache implements AutoCloseable {
         values[i] = v;
     }
 
-    /** Appends one position to layer {@code i} (k, v: heads, 1, head size). */
-    void append(int i, NDArray k, NDArray v) {
-        NDArray nk = keys[i].concat(k, 1);
-        NDArray nv = values[i].concat(v, 1);
-        keys[i].close();
-        values[i].close();
-        keys[i] = nk;
-        values[i] = nv;
-    }
-
     NDList keys() {
         return new NDList(keys);
     }

@@ -174,6 +174,11 @@ public final class ByteLevelBpeTrainer {
         return sb.toString();
     }
 
+    /** GPT-2's reversible map from bytes to printable unicode characters (a copy). */
+    public static char[] byteToCharTable() {
+        return BYTE_TO_CHAR.clone();
+    }
+
     /** GPT-2's reversible map from bytes to printable unicode characters. */
     private static char[] byteToChar() {
         char[] map = new char[256];

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Dynamic batching for a classifier: inputs of concurrent requests are gathered into batches of up to
- * {@code maxBatchSize}, waiting at most {@code maxBatchDelay} for a batch to fill, and run by
+ * {@code maxBatchSize}, waiting at most {@code maxBatchDelay} for a batch to fill (only while requests are
+ * arriving together: a lone request is not held back), and run by
  * {@code threads} inference threads sharing the model (each forward in its own NDManager). A bounded
  * queue rejects at once with {@link CapacityException}. No HTTP in here.
  */
@@ -40,6 +41,8 @@ public final class ClassificationBatcher implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean accepting = true;
     private volatile boolean stopped;
+    /** Size of the latest batch: waiting for a batch to fill only pays when requests are arriving together. */
+    private volatile int lastBatch;
 
     public ClassificationBatcher(ClassifierRuntime runtime, Settings settings, ServingObserver observer) {
         this.runtime = runtime;
@@ -105,12 +108,15 @@ public final class ClassificationBatcher implements AutoCloseable {
                     Item next = queue.poll();
                     if (next == null) {
                         long left = deadline - System.nanoTime();
-                        if (left <= 0 || (next = queue.poll(left, TimeUnit.NANOSECONDS)) == null) {
+                        // A lone request (nothing queued, the last batch a single input) is not held back.
+                        if (left <= 0 || (batch.size() == 1 && lastBatch <= 1)
+                                || (next = queue.poll(left, TimeUnit.NANOSECONDS)) == null) {
                             break;
                         }
                     }
                     batch.add(next);
                 }
+                lastBatch = batch.size();
                 queued.addAndGet(-batch.size());
                 runBatch(batch);
             } catch (InterruptedException e) {

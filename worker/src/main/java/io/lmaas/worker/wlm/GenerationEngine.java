@@ -2,11 +2,12 @@ package io.lmaas.worker.wlm;
 
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
+import io.lmaas.worker.runtime.DecodeBatch;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.KvCache;
+import io.lmaas.worker.tokenizer.StreamDecoder;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -45,7 +46,10 @@ public final class GenerationEngine implements AutoCloseable {
     private final ServingObserver observer;
     private final LinkedBlockingQueue<Sequence> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger waiting = new AtomicInteger();
+    /** The running sequences, row i of {@link #batch} being sequence i. */
     private final List<Sequence> active = new ArrayList<>();
+    private final DecodeBatch batch;
+    private final StreamDecoder decoder;
     private final Thread loop;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
@@ -56,6 +60,8 @@ public final class GenerationEngine implements AutoCloseable {
         this.maxBatch = maxBatch;
         this.queueCapacity = queueCapacity;
         this.observer = observer;
+        this.batch = runtime.newBatch();
+        this.decoder = runtime.streamDecoder();
         this.loop = new Thread(this::run, "generation-" + runtime.properties().task());
         this.loop.setDaemon(true);
         this.loop.start();
@@ -116,10 +122,12 @@ public final class GenerationEngine implements AutoCloseable {
                 LOG.error("decode step failed; failing its sequences", e);
                 active.forEach(x -> x.fail(e));
                 active.clear();
+                runtime.retain(batch, new int[0]);
             }
         }
         active.forEach(x -> x.fail(new CapacityException("the worker stopped")));
         active.clear();
+        batch.close();
         Sequence s;
         while ((s = queue.poll()) != null) {
             s.fail(new CapacityException("the worker stopped"));
@@ -133,53 +141,73 @@ public final class GenerationEngine implements AutoCloseable {
             return;
         }
         try {
-            boolean going = s.start(runtime);
+            KvCache cache = s.start(runtime, decoder);
             observer.tokens(1);
-            if (going) {
-                active.add(s);
-            } else {
+            if (cache == null) {
                 done(s);
+                return;
             }
+            runtime.join(batch, cache);
+            active.add(s);
         } catch (RuntimeException e) {
             s.fail(e);
         }
     }
 
+    /** One decode step for every running sequence; sequences that ended leave the batch. */
     private void step() {
-        for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
-            Sequence s = it.next();
+        List<Integer> keep = new ArrayList<>(active.size());
+        List<Sequence> full = new ArrayList<>();
+        for (int i = 0; i < active.size(); i++) {
+            Sequence s = active.get(i);
             if (s.cancelled.getAsBoolean()) {
                 s.finish("cancelled", -1);
                 done(s);
-                it.remove();
+            } else if (batch.rowLength(i) >= runtime.maxLength()) {
+                full.add(s);
             } else {
-                s.makeRoom();
+                keep.add(i);
+            }
+        }
+        if (keep.size() != active.size()) {
+            reorder(keep);
+            for (Sequence s : full) {
+                runtime.join(batch, s.rewindow());
+                active.add(s);
             }
         }
         if (active.isEmpty()) {
             return;
         }
-        List<KvCache> caches = new ArrayList<>(active.size());
         long[] tokens = new long[active.size()];
         for (int i = 0; i < active.size(); i++) {
-            caches.add(active.get(i).cache);
             tokens[i] = active.get(i).pending;
         }
         observer.batch(active.size());
-        float[][] logits = runtime.step(caches, tokens);
+        float[][] logits = runtime.step(batch, tokens);
         observer.tokens(active.size());
-        List<Sequence> still = new ArrayList<>(active.size());
+        List<Integer> alive = new ArrayList<>(active.size());
         for (int i = 0; i < active.size(); i++) {
             Sequence s = active.get(i);
             s.fed();
             if (s.accept(logits[i])) {
-                still.add(s);
+                alive.add(i);
             } else {
                 done(s);
             }
         }
+        if (alive.size() != active.size()) {
+            reorder(alive);
+        }
+    }
+
+    /** Keeps the given rows (and their sequences), in order. */
+    private void reorder(List<Integer> rows) {
+        List<Sequence> kept = new ArrayList<>(rows.size());
+        rows.forEach(i -> kept.add(active.get(i)));
+        runtime.retain(batch, rows.stream().mapToInt(Integer::intValue).toArray());
         active.clear();
-        active.addAll(still);
+        active.addAll(kept);
     }
 
     private void done(Sequence s) {

@@ -4,6 +4,7 @@ import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.KvCache;
+import io.lmaas.worker.tokenizer.StreamDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
-/** One generation in the engine: its window and cache, the tokens it produced, what it has streamed. */
+/** One generation in the engine: its window, the tokens it produced, the text it has streamed. */
 final class Sequence {
     final GenerationRequest request;
     final GenerationEngine.Listener listener;
@@ -21,9 +22,8 @@ final class Sequence {
     private final SplittableRandom random;
     private final StopMatcher stops;
     private GeneratorRuntime runtime;
-    KvCache cache;
+    private StreamDecoder.Stream text;
     private List<Long> window;
-    private long[] generated = new long[16];
     private int count;
     private int promptTokens;
     private int emitted;
@@ -39,9 +39,13 @@ final class Sequence {
         this.stops = new StopMatcher(request.stop());
     }
 
-    /** Tokenises the prompt and prefills the cache; returns false if the sequence already ended. */
-    boolean start(GeneratorRuntime rt) {
+    /**
+     * Tokenises the prompt, prefills a cache with its window and takes the first token. Returns the cache
+     * to join the batch with, or null if the sequence already ended.
+     */
+    KvCache start(GeneratorRuntime rt, StreamDecoder decoder) {
         this.runtime = rt;
+        this.text = decoder.start();
         long[] prompt = rt.tokenizer().encode(request.prompt());
         promptTokens = prompt.length;
         listener.started(promptTokens);
@@ -51,18 +55,20 @@ final class Sequence {
         for (long t : first) {
             window.add(t);
         }
-        cache = rt.newCache();
-        return accept(rt.prefill(cache, first));
+        KvCache cache = rt.newCache();
+        if (accept(rt.prefill(cache, first))) {
+            return cache;
+        }
+        cache.close();
+        return null;
     }
 
-    /** Before a step: a full cache keeps the newest half of its window (learned positions end at the model's length). */
-    void makeRoom() {
-        if (cache.length() < runtime.maxLength()) {
-            return;
-        }
-        List<Long> keep = window.subList(window.size() - runtime.maxLength() / 2, window.size());
-        window = new ArrayList<>(keep);
+    /** The window is full (learned positions end at the model's length): a new cache with its newest half. */
+    KvCache rewindow() {
+        window = new ArrayList<>(window.subList(window.size() - runtime.maxLength() / 2, window.size()));
+        KvCache cache = runtime.newCache();
         runtime.prefill(cache, window.stream().mapToLong(Long::longValue).toArray());
+        return cache;
     }
 
     /** After a step fed {@link #pending}: it is part of the window now. */
@@ -79,22 +85,19 @@ final class Sequence {
         if (token == runtime.eosId()) {
             return finish("stop", -1);
         }
-        if (count == generated.length) {
-            generated = Arrays.copyOf(generated, count * 2);
-        }
-        generated[count++] = token;
+        count++;
         unreported++;
-        String text = text();
-        int stop = stops.find(text, Math.max(0, emitted - stops.longest()));
+        String sofar = text.add(token);
+        int stop = stops.find(sofar, Math.max(0, emitted - stops.longest()));
         if (stop >= 0) {
             return finish("stop", stop);
         }
         if (count >= request.maxTokens()) {
             return finish("length", -1);
         }
-        int safe = stops.safeLength(text);
-        if (safe > emitted && !text.endsWith("\uFFFD")) {
-            listener.delta(text.substring(emitted, safe), unreported);
+        int safe = stops.safeLength(sofar);
+        if (safe > emitted) {
+            listener.delta(sofar.substring(emitted, safe), unreported);
             emitted = safe;
             unreported = 0;
         }
@@ -103,35 +106,18 @@ final class Sequence {
     }
 
     boolean finish(String reason, int cut) {
-        String text = text();
+        String all = text.finish();
         if (cut >= 0) {
-            text = text.substring(0, cut);
+            all = all.substring(0, cut);
         }
-        if (text.length() > emitted || unreported > 0) {
-            listener.delta(text.substring(Math.min(emitted, text.length())), unreported);
+        if (all.length() > emitted || unreported > 0) {
+            listener.delta(all.substring(Math.min(emitted, all.length())), unreported);
         }
-        close();
-        result.complete(new Generation(text, reason, promptTokens, count));
+        result.complete(new Generation(all, reason, promptTokens, count));
         return false;
     }
 
     void fail(Throwable e) {
-        close();
         result.completeExceptionally(e);
-    }
-
-    int generatedCount() {
-        return count;
-    }
-
-    private String text() {
-        return count == 0 ? "" : runtime.tokenizer().decode(Arrays.copyOf(generated, count));
-    }
-
-    private void close() {
-        if (cache != null) {
-            cache.close();
-            cache = null;
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.lmaas.worker.fidelity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.runtime.DecodeBatch;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.KvCache;
 import io.lmaas.worker.runtime.ModelRuntime;
@@ -59,14 +60,46 @@ class FidelityTest {
                 // Full forward pass: the last position.
                 assertClose(new float[][] {runtime.logits(window)}, new float[][] {expected[window.length - 1]});
                 // Prefill the first token, then one step per token: every position, through the cache.
-                try (KvCache cache = runtime.newCache()) {
+                try (DecodeBatch batch = runtime.newBatch()) {
+                    KvCache cache = runtime.newCache();
                     assertClose(new float[][] {runtime.prefill(cache, new long[] {window[0]})}, new float[][] {expected[0]});
+                    runtime.join(batch, cache);
                     for (int t = 1; t < window.length; t++) {
-                        float[][] step = runtime.step(List.of(cache), new long[] {window[t]});
+                        float[][] step = runtime.step(batch, new long[] {window[t]});
                         assertClose(step, new float[][] {expected[t]});
                     }
                 }
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-generator", "torchscript-generator"})
+    void rowsOfDifferentLengthsInOneBatchEachMatchPyTorch(String version) {
+        JsonObject ref = reference.getJsonObject("generator");
+        long[][] inputs = ids(ref.getJsonArray("inputs"));
+        long[] a = inputs[2];
+        long[] b = inputs[1];
+        float[][] expectA = rows(ref.getJsonArray("logits").getJsonArray(2));
+        float[][] expectB = rows(ref.getJsonArray("logits").getJsonArray(1));
+        try (GeneratorRuntime runtime = (GeneratorRuntime) ModelRuntime.load(fixtures.resolve(version));
+                DecodeBatch batch = runtime.newBatch()) {
+            // Row 0 is 10 positions ahead of row 1: row 1 is left-padded and masked.
+            KvCache first = runtime.newCache();
+            runtime.prefill(first, java.util.Arrays.copyOf(a, 10));
+            runtime.join(batch, first);
+            KvCache second = runtime.newCache();
+            assertClose(new float[][] {runtime.prefill(second, new long[] {b[0]})}, new float[][] {expectB[0]});
+            runtime.join(batch, second);
+            for (int t = 1; t < b.length; t++) {
+                float[][] step = runtime.step(batch, new long[] {a[9 + t], b[t]});
+                assertClose(new float[][] {step[0]}, new float[][] {expectA[9 + t]});
+                assertClose(new float[][] {step[1]}, new float[][] {expectB[t]});
+            }
+            // Row 0 leaves; row 1 goes on alone, its padding dropped.
+            runtime.retain(batch, new int[] {1});
+            assertThat(batch.rows()).isEqualTo(1);
+            assertThat(batch.rowLength(0)).isEqualTo(b.length);
         }
     }
 
