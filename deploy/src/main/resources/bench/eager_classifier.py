@@ -2,7 +2,8 @@
 """The starter classifier in PyTorch eager, as a user would run it instead of LMaaS (lmaas bench worker).
 
 usage: eager_classifier.py <dir with model.safetensors and inputs.json> <heads> <layers> <seconds>
-Prints sentences_per_second=<n> for batch 32, single-threaded like the worker (OMP_NUM_THREADS).
+Prints matmul_gflops=<n> (this PyTorch build's fp32 1024^3 matmul rate) and then sentences_per_second=<n> for
+batch 32, single-threaded like the worker (OMP_NUM_THREADS).
 """
 import json
 import os
@@ -64,6 +65,15 @@ def main():
         keep = torch.tensor([[1.0] * len(s) + [0.0] * (longest - len(s)) for s in chunk])
         batches.append((ids, keep))
     with torch.no_grad():
+        a, b = torch.rand(1024, 1024), torch.rand(1024, 1024)
+        for _ in range(3):
+            a @ b
+        n = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < min(seconds, 3.0):
+            a @ b
+            n += 1
+        print("matmul_gflops=%f" % (n * 2 * 1024 ** 3 / (time.perf_counter() - start) / 1e9))
         for ids, keep in batches:
             classify(w, ids, keep, heads, layers)
         n = 0

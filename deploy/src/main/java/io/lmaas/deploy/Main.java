@@ -52,7 +52,7 @@ public final class Main {
                 case "bench admission" -> AdmissionBenchmark.run();
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
-                        settings.integer("seconds", 5, 1, 600));
+                        settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
                 case "", "help" -> usage(0);
                 default -> {
                     System.err.println("lmaas: unknown command '" + String.join(" ", args.words()) + "'");

@@ -2,11 +2,14 @@ package io.lmaas.deploy.bench;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.lmaas.worker.modeldir.ServingProperties;
+import ai.djl.training.ParameterStore;
 import io.lmaas.worker.modeldir.Weights;
 import io.lmaas.worker.nn.EncoderClassifier;
+import io.lmaas.worker.nn.TransformerSpec;
 import io.lmaas.worker.runtime.ClassifierRuntime;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
@@ -45,7 +48,7 @@ public final class WorkerBenchmark {
     private WorkerBenchmark() {
     }
 
-    public static void run(Path models, int seconds) throws Exception {
+    public static void run(Path models, int seconds, String part) throws Exception {
         Files.createDirectories(models);
         Path classifierDir = models.resolve(StarterModels.CLASSIFIER);
         Path generatorDir = models.resolve(StarterModels.GENERATOR);
@@ -56,6 +59,15 @@ public final class WorkerBenchmark {
         System.out.printf(Locale.ROOT, "machine: %d cores; OMP_NUM_THREADS=%s; %d s per measurement%n",
                 Runtime.getRuntime().availableProcessors(), System.getenv("OMP_NUM_THREADS"), seconds);
 
+        if (!part.equals("generation")) {
+            classification(classifierDir, sentences, d, seconds);
+        }
+        if (!part.equals("classification")) {
+            generation(generatorDir, d);
+        }
+    }
+
+    private static void classification(Path classifierDir, List<String> sentences, Duration d, int seconds) throws Exception {
         try (ClassifierRuntime classifier = (ClassifierRuntime) ModelRuntime.load(classifierDir)) {
             long[][] tokenized = sentences.stream().map(s -> classifier.tokenizerEncode(s)).toArray(long[][]::new);
             double avgTokens = Arrays.stream(tokenized).mapToInt(t -> t.length).average().orElse(0);
@@ -88,19 +100,24 @@ public final class WorkerBenchmark {
             row("served (64 clients) / raw forward at batch 1", ratio(best / raw[1]));
 
             double peak = matmulPeak(d);
-            double flops = classifierFlops(classifier.properties(), avgTokens);
+            double flops = classifierFlops(classifier.properties().spec(), classifier.properties().labels().size(), avgTokens);
             row("fp32 matmul peak (1024³, DJL/libtorch)", String.format(Locale.ROOT, "%.2f GFLOP/s", peak / 1e9));
             row("model FLOP/s at batch 32 (raw forward)", String.format(Locale.ROOT, "%.2f GFLOP/s (%.0f kFLOP per sentence)",
                     flops * raw[32] / 1e9, flops / 1e3));
             row("efficiency at batch 32", String.format(Locale.ROOT, "%.3f of peak", flops * raw[32] / peak));
 
-            Double python = pythonEager(classifierDir, classifier, tokenized, seconds);
+            Eager python = pythonEager(classifierDir, classifier, tokenized, seconds);
             if (python != null) {
-                row("PyTorch eager (Python), batch 32", fmt(python) + " sentences/s");
-                row("worker raw forward / PyTorch eager, batch 32", ratio(raw[32] / python));
+                row("PyTorch eager (Python), batch 32", fmt(python.rate()) + " sentences/s (its fp32 matmul peak "
+                        + String.format(Locale.ROOT, "%.2f GFLOP/s", python.matmulPeak() / 1e9) + ")");
+                row("worker raw forward / PyTorch eager, batch 32", ratio(raw[32] / python.rate()));
             }
+            efficiencyAtSize(peak, d, seconds);
         }
 
+    }
+
+    private static void generation(Path generatorDir, Duration d) throws Exception {
         try (GeneratorRuntime generator = (GeneratorRuntime) ModelRuntime.load(generatorDir)) {
             System.out.println();
             System.out.println("| generation (starter generator, continuous batching up to 16) | value |");
@@ -123,6 +140,10 @@ public final class WorkerBenchmark {
     }
 
     private record Served(double rate, double p50, double p99, double meanBatch) {
+    }
+
+    /** PyTorch eager's throughput and the fp32 matmul peak of that same PyTorch build. */
+    private record Eager(double rate, double matmulPeak) {
     }
 
     private record Generated(double tokensPerSecond, double ttftP50, double ttftP99) {
@@ -251,27 +272,84 @@ public final class WorkerBenchmark {
     }
 
     /** Forward FLOPs of one sentence of {@code tokens} tokens (multiply-adds x 2; layer norms and softmax left out). */
-    static double classifierFlops(ServingProperties p, double tokens) {
-        double d = p.spec().dModel();
+    static double classifierFlops(TransformerSpec spec, int classes, double tokens) {
+        double d = spec.dModel();
         double perLayer = tokens * (2 * d * 3 * d + 2 * d * d + 2 * 2 * d * 4 * d) + 2 * 2 * tokens * tokens * d;
-        return p.spec().layers() * perLayer + 2 * d * p.labels().size();
+        return spec.layers() * perLayer + 2 * d * classes;
     }
 
-    /** The same classifier in PyTorch eager via Debian's python3-torch, or null if it is not installed. */
-    private static Double pythonEager(Path classifierDir, ClassifierRuntime runtime, long[][] tokenized, int seconds)
+    /**
+     * Efficiency where compute, not per-call overhead, dominates: an encoder of MiniLM-L6's size (random
+     * weights; FLOPs do not depend on them) at batch 32 x 64 tokens, against the matmul peak and PyTorch eager.
+     */
+    private static void efficiencyAtSize(double peak, Duration d, int seconds) throws Exception {
+        TransformerSpec spec = new TransformerSpec(30522, 384, 12, 6, 128);
+        int batch = 32;
+        int tokens = 64;
+        EncoderClassifier block = new EncoderClassifier(spec, 4);
+        try (NDManager model = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            block.initialize(model, DataType.FLOAT32, new Shape(batch, tokens), new Shape(batch, tokens));
+            java.util.Random random = new java.util.Random(1);
+            long[][] inputs = new long[batch * 8][];
+            for (int i = 0; i < inputs.length; i++) {
+                inputs[i] = random.longs(tokens, 0, spec.vocabSize()).toArray();
+            }
+            long n = 0;
+            long start = 0;
+            for (int i = -2; start == 0 || System.nanoTime() - start < d.toNanos(); i++) {
+                if (i == 0) {
+                    start = System.nanoTime();
+                }
+                try (NDManager request = model.newSubManager()) {
+                    long[] ids = new long[batch * tokens];
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(inputs[(Math.max(i, 0) * batch + b) % inputs.length], 0, ids, b * tokens, tokens);
+                    }
+                    NDArray keep = request.ones(new Shape(batch, tokens));
+                    block.forward(new ParameterStore(request, false), new NDList(request.create(ids, new Shape(batch, tokens)), keep),
+                            false).singletonOrThrow().toFloatArray();
+                }
+                if (i >= 0) {
+                    n += batch;
+                }
+            }
+            double rate = n / ((System.nanoTime() - start) / 1e9);
+            double flops = classifierFlops(spec, 4, tokens);
+            System.out.println();
+            System.out.println("| efficiency: encoder of MiniLM-L6 size (d 384, 6 layers, 12 heads), batch 32 x 64 tokens | value |");
+            System.out.println("|---|---|");
+            row("raw DJL forward, batch 32", fmt(rate) + " sentences/s");
+            row("model FLOP/s", String.format(Locale.ROOT, "%.2f GFLOP/s (%.1f MFLOP per sentence)", flops * rate / 1e9, flops / 1e6));
+            row("efficiency at batch 32", String.format(Locale.ROOT, "%.3f of peak", flops * rate / peak));
+            Eager python = pythonEager(block, inputs, seconds);
+            if (python != null) {
+                row("PyTorch eager (Python), batch 32", String.format(Locale.ROOT, "%.1f sentences/s, %.3f of its own matmul peak",
+                        python.rate(), flops * python.rate() / python.matmulPeak()));
+                row("worker raw forward / PyTorch eager, batch 32", ratio(rate / python.rate()));
+            }
+        }
+    }
+
+    /** The starter classifier in PyTorch eager via Debian's python3-torch, or null if it is not installed. */
+    private static Eager pythonEager(Path classifierDir, ClassifierRuntime runtime, long[][] tokenized, int seconds)
             throws Exception {
+        EncoderClassifier block = new EncoderClassifier(runtime.properties().spec(), runtime.properties().labels().size());
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Weights.load(block, m, classifierDir.resolve(runtime.properties().weightsFile()));
+            return pythonEager(block, tokenized, seconds);
+        }
+    }
+
+    /** {@code block} (parameters loaded) in PyTorch eager on batches of 32 of {@code tokenized}, or null without python3-torch. */
+    private static Eager pythonEager(EncoderClassifier block, long[][] tokenized, int seconds) throws Exception {
         Path python = Path.of("/usr/bin/python3");
         if (!Files.isExecutable(python)) {
             return null;
         }
         Path work = Files.createTempDirectory("lmaas-eager-");
-        EncoderClassifier block = new EncoderClassifier(runtime.properties().spec(), runtime.properties().labels().size());
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            Weights.load(block, m, classifierDir.resolve(runtime.properties().weightsFile()));
-            Weights.saveSafetensors(block, work.resolve("model.safetensors"));
-        }
+        Weights.saveSafetensors(block, work.resolve("model.safetensors"));
         StringBuilder ids = new StringBuilder("[");
-        for (int i = 0; i < 32 * 8; i++) {
+        for (int i = 0; i < Math.min(32 * 8, tokenized.length); i++) {
             ids.append(i == 0 ? "" : ",").append(Arrays.toString(tokenized[i]));
         }
         Files.writeString(work.resolve("inputs.json"), ids.append("]").toString());
@@ -280,22 +358,26 @@ public final class WorkerBenchmark {
             Files.copy(in, script);
         }
         ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), work.toString(),
-                Integer.toString(runtime.properties().spec().heads()), Integer.toString(runtime.properties().spec().layers()),
+                Integer.toString(block.spec().heads()), Integer.toString(block.spec().layers()),
                 Integer.toString(seconds)).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
         Process p = pb.start();
         String last = null;
+        double pythonPeak = 0;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 last = line;
+                if (line.startsWith("matmul_gflops=")) {
+                    pythonPeak = Double.parseDouble(line.substring("matmul_gflops=".length()));
+                }
             }
         }
         if (p.waitFor() != 0 || last == null || !last.startsWith("sentences_per_second=")) {
             System.out.println("(PyTorch eager comparison failed: " + last + ")");
             return null;
         }
-        return Double.parseDouble(last.substring("sentences_per_second=".length()));
+        return new Eager(Double.parseDouble(last.substring("sentences_per_second=".length())), pythonPeak * 1e9);
     }
 
     private static double pct(long[] sorted, double p) {

@@ -54,6 +54,14 @@ public final class DecoderLm extends AbstractBlock {
         return r;
     }
 
+    /** One decode step on preallocated caches: logits (B, 1, vocab). */
+    public NDArray forwardStep(ParameterStore ps, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values,
+            int length) {
+        NDArray x = trunk.forwardStep(ps, ids, positions, mask, keys, values, length);
+        Device device = ids.getDevice();
+        return Ops.linear(x, ps.getValue(headWeight, device, false), ps.getValue(headBias, device, false));
+    }
+
     public int layers() {
         return trunk.layerCount();
     }

@@ -17,11 +17,9 @@ final class Ops {
     private Ops() {
     }
 
+    /** LayerNorm over the last axis (eps 1e-5, biased variance, as PyTorch's): one native call. */
     static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta) {
-        NDArray mean = x.mean(new int[] {-1}, true);
-        NDArray centered = x.sub(mean);
-        NDArray var = centered.square().mean(new int[] {-1}, true);
-        return centered.div(var.add(1e-5f).sqrt()).mul(gamma).add(beta);
+        return x.getNDArrayInternal().layerNorm(x, gamma.getShape(), gamma, beta, 1e-5f).singletonOrThrow();
     }
 
     static NDArray linear(NDArray x, NDArray weight, NDArray bias) {

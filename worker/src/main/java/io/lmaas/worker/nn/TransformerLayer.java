@@ -3,6 +3,7 @@ package io.lmaas.worker.nn;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
@@ -87,6 +88,32 @@ public final class TransformerLayer extends AbstractBlock {
                 ps.getValue(ffnInBias, device, false)));
         out = out.add(Ops.linear(ffn, ps.getValue(ffnOutWeight, device, false), ps.getValue(ffnOutBias, device, false)));
         return new NDList(out, k, v);
+    }
+
+    /**
+     * One decode step on preallocated caches: {@code x} (B, 1, d) is each row's new position; its key and
+     * value are written in place at column {@code length} of {@code keys}/{@code values} (B, H, capacity,
+     * dh), and attention runs over columns 0..length (a view, no copy) with the additive {@code mask}
+     * (B, 1, 1, length + 1).
+     */
+    public NDArray forwardStep(ParameterStore ps, NDArray x, NDArray mask, NDArray keys, NDArray values, int length) {
+        Device device = x.getDevice();
+        long batch = x.getShape().get(0);
+        int headSize = dModel / heads;
+        NDArray h = Ops.layerNorm(x, ps.getValue(ln1Gamma, device, false), ps.getValue(ln1Beta, device, false));
+        NDList parts = Ops.linear(h, ps.getValue(qkvWeight, device, false), ps.getValue(qkvBias, device, false)).split(3, 2);
+        NDArray q = parts.get(0).reshape(batch, 1, heads, headSize).transpose(0, 2, 1, 3);
+        String column = ":, :, " + length + ":" + (length + 1) + ", :";
+        keys.set(new NDIndex(column), parts.get(1).reshape(batch, 1, heads, headSize).transpose(0, 2, 1, 3));
+        values.set(new NDIndex(column), parts.get(2).reshape(batch, 1, heads, headSize).transpose(0, 2, 1, 3));
+        NDIndex upTo = new NDIndex(":, :, :" + (length + 1) + ", :");
+        NDArray scores = q.matMul(keys.get(upTo).transpose(0, 1, 3, 2)).mul(1f / (float) Math.sqrt(headSize)).add(mask);
+        NDArray context = scores.softmax(-1).matMul(values.get(upTo)).transpose(0, 2, 1, 3).reshape(batch, 1, dModel);
+        NDArray out = x.add(Ops.linear(context, ps.getValue(outWeight, device, false), ps.getValue(outBias, device, false)));
+        NDArray h2 = Ops.layerNorm(out, ps.getValue(ln2Gamma, device, false), ps.getValue(ln2Beta, device, false));
+        NDArray ffn = Activation.gelu(Ops.linear(h2, ps.getValue(ffnInWeight, device, false),
+                ps.getValue(ffnInBias, device, false)));
+        return out.add(Ops.linear(ffn, ps.getValue(ffnOutWeight, device, false), ps.getValue(ffnOutBias, device, false)));
     }
 
     private NDArray attention(ParameterStore ps, NDArray h, NDArray mask, Device device, boolean training) {

@@ -77,6 +77,18 @@ public final class TransformerTrunk extends AbstractBlock {
         return out;
     }
 
+    /** One decode step on preallocated caches (see {@link TransformerLayer#forwardStep}); returns hidden states. */
+    public NDArray forwardStep(ParameterStore ps, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values,
+            int length) {
+        Device device = ids.getDevice();
+        NDArray x = Ops.embed(ids, ps.getValue(tokenEmbedding, device, false))
+                .add(Ops.embed(positions, ps.getValue(positionEmbedding, device, false)));
+        for (int i = 0; i < layers.size(); i++) {
+            x = layers.get(i).forwardStep(ps, x, mask, keys.get(i), values.get(i), length);
+        }
+        return Ops.layerNorm(x, ps.getValue(lnGamma, device, false), ps.getValue(lnBeta, device, false));
+    }
+
     public int layerCount() {
         return layers.size();
     }

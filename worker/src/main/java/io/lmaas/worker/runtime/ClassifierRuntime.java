@@ -86,23 +86,37 @@ public final class ClassifierRuntime implements ModelRuntime {
         return loaded.tokenizer().encode(text).length;
     }
 
+    /** One input tokenised for {@link #classifyEncoded}: ids truncated to the model's context, and how many it had. */
+    public record Encoded(long[] ids, int tokens) {
+    }
+
+    /** Tokenises one input (truncated to the model's context); an input with no tokens is refused. */
+    public Encoded encode(String text) {
+        long[] ids = loaded.tokenizer().encode(text);
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("input must not be empty");
+        }
+        int maxLength = props.spec().maxLength();
+        return new Encoded(ids.length > maxLength ? java.util.Arrays.copyOf(ids, maxLength) : ids, ids.length);
+    }
+
     /** Classifies a batch; inputs longer than the model's context are truncated to it. */
     public List<Classification> classify(List<String> texts) {
-        int maxLength = props.spec().maxLength();
-        long[][] encoded = new long[texts.size()][];
-        int[] tokens = new int[texts.size()];
-        for (int i = 0; i < texts.size(); i++) {
-            long[] ids = loaded.tokenizer().encode(texts.get(i));
-            if (ids.length == 0) {
-                throw new IllegalArgumentException("input must not be empty");
-            }
-            tokens[i] = ids.length;
-            encoded[i] = ids.length > maxLength ? java.util.Arrays.copyOf(ids, maxLength) : ids;
+        return classifyEncoded(texts.stream().map(this::encode).toList());
+    }
+
+    /** Classifies a batch of inputs already tokenised by {@link #encode} (done off the inference thread). */
+    public List<Classification> classifyEncoded(List<Encoded> inputs) {
+        long[][] encoded = new long[inputs.size()][];
+        int[] tokens = new int[inputs.size()];
+        for (int i = 0; i < inputs.size(); i++) {
+            encoded[i] = inputs.get(i).ids();
+            tokens[i] = inputs.get(i).tokens();
         }
         float[][] logits = logits(encoded);
         List<String> labels = props.labels();
-        List<Classification> out = new ArrayList<>(texts.size());
-        for (int b = 0; b < texts.size(); b++) {
+        List<Classification> out = new ArrayList<>(inputs.size());
+        for (int b = 0; b < inputs.size(); b++) {
             double max = Double.NEGATIVE_INFINITY;
             for (float l : logits[b]) {
                 max = Math.max(max, l);

@@ -129,96 +129,63 @@ public final class GeneratorRuntime implements ModelRuntime {
     }
 
     public DecodeBatch newBatch() {
-        return new DecodeBatch(loaded.manager().newSubManager());
+        return new DecodeBatch(loaded.manager().newSubManager(), maxLength());
     }
 
     /** Moves a prefilled sequence into the batch as its last row (the cache is emptied). */
     public void join(DecodeBatch batch, KvCache cache) {
-        int rows = batch.rows();
-        int[] pad = java.util.Arrays.copyOf(batch.pad, rows + 1);
-        if (cached == null) {
-            batch.windows = java.util.Arrays.copyOf(batch.windows, rows + 1);
-            batch.windows[rows] = java.util.Arrays.copyOf(cache.tokens, cache.length);
-            batch.pad = pad;
-            cache.close();
-            return;
-        }
-        int layers = cache.keys.length;
-        if (batch.keys == null || rows == 0) {
-            batch.keys = new NDArray[layers];
-            batch.values = new NDArray[layers];
-            for (int l = 0; l < layers; l++) {
-                batch.replace(batch.keys, l, own(batch.manager, cache.keys[l].expandDims(0)));
-                batch.replace(batch.values, l, own(batch.manager, cache.values[l].expandDims(0)));
+        try (cache) {
+            if (cached == null) {
+                int rows = batch.rows();
+                batch.windows = java.util.Arrays.copyOf(batch.windows, rows + 1);
+                batch.windows[rows] = java.util.Arrays.copyOf(cache.tokens, cache.length);
+                batch.pad = new int[rows + 1];
+            } else {
+                batch.append(cache);
             }
-            batch.length = cache.length;
-            batch.pad = new int[] {0};
-            cache.close();
-            return;
         }
-        int longest = Math.max(batch.length, cache.length);
-        for (int l = 0; l < layers; l++) {
-            NDArray k = leftPad(batch.manager, batch.keys[l], longest - batch.length);
-            NDArray v = leftPad(batch.manager, batch.values[l], longest - batch.length);
-            NDArray nk = leftPad(batch.manager, cache.keys[l].expandDims(0), longest - cache.length);
-            NDArray nv = leftPad(batch.manager, cache.values[l].expandDims(0), longest - cache.length);
-            batch.replace(batch.keys, l, own(batch.manager, k.concat(nk, 0)));
-            batch.replace(batch.values, l, own(batch.manager, v.concat(nv, 0)));
-        }
-        for (int i = 0; i < rows; i++) {
-            pad[i] += longest - batch.length;
-        }
-        pad[rows] = longest - cache.length;
-        batch.pad = pad;
-        batch.length = longest;
-        cache.close();
     }
 
-    /** Keeps only the given rows, in that order, and drops padding no row needs any more. */
+    /**
+     * Keeps only the given rows: new row i is old row {@code rows[i]} (ascending, or holes filled from the
+     * tail as {@link #fillFromTail} orders them: the fewest copies).
+     */
     public void retain(DecodeBatch batch, int[] rows) {
-        int[] pad = new int[rows.length];
-        for (int i = 0; i < rows.length; i++) {
-            pad[i] = batch.pad[rows[i]];
-        }
         if (cached == null) {
             long[][] windows = new long[rows.length][];
             for (int i = 0; i < rows.length; i++) {
                 windows[i] = batch.windows[rows[i]];
             }
             batch.windows = windows;
-            batch.pad = pad;
-            return;
+            batch.pad = new int[rows.length];
+        } else {
+            batch.keep(rows);
         }
-        if (rows.length == 0) {
-            for (int l = 0; l < batch.keys.length; l++) {
-                batch.replace(batch.keys, l, null);
-                batch.replace(batch.values, l, null);
-            }
-            batch.pad = pad;
-            batch.length = 0;
-            return;
-        }
-        int drop = java.util.Arrays.stream(pad).min().orElse(0);
-        long[] index = java.util.Arrays.stream(rows).asLongStream().toArray();
-        try (NDManager m = batch.manager.newSubManager()) {
-            NDArray idx = m.create(index);
-            for (int l = 0; l < batch.keys.length; l++) {
-                NDArray k = batch.keys[l].get(new NDIndex("{}, :, " + drop + ":, :", idx));
-                NDArray v = batch.values[l].get(new NDIndex("{}, :, " + drop + ":, :", idx));
-                batch.replace(batch.keys, l, own(batch.manager, k));
-                batch.replace(batch.values, l, own(batch.manager, v));
+    }
+
+    /** The order {@link #retain} moves least for: kept rows stay put, holes take kept rows from beyond the new size. */
+    public static int[] fillFromTail(int[] keepAscending) {
+        int size = keepAscending.length;
+        int[] order = new int[size];
+        boolean[] kept = new boolean[size];
+        int tail = 0;
+        for (int r : keepAscending) {
+            if (r < size) {
+                kept[r] = true;
+            } else {
+                tail++;
             }
         }
-        for (int i = 0; i < pad.length; i++) {
-            pad[i] -= drop;
+        int next = size - tail;
+        for (int p = 0; p < size; p++) {
+            order[p] = kept[p] ? p : keepAscending[next++];
         }
-        batch.pad = pad;
-        batch.length -= drop;
+        return order;
     }
 
     /**
-     * Feeds one token to each row (at its own next position) and appends it to the cache. Returns each
-     * row's next-token logits.
+     * Feeds one token to each row (at its own next position), writing its key and value in place at
+     * column {@code length}. Returns each row's next-token logits.
      */
     public float[][] step(DecodeBatch batch, long[] tokens) {
         int rows = batch.rows();
@@ -232,28 +199,21 @@ public final class GeneratorRuntime implements ModelRuntime {
             }
             return out;
         }
-        int layers = batch.keys.length;
+        batch.ensureColumn();
         try (NDManager m = batch.manager.newSubManager()) {
             long[] positions = new long[rows];
             float[] mask = new float[rows * (batch.length + 1)];
             for (int b = 0; b < rows; b++) {
                 positions[b] = batch.length - batch.pad[b];
-                if (positions[b] >= maxLength()) {
-                    throw new IllegalStateException("row " + b + " is full; re-prefill its window first");
-                }
                 for (int j = 0; j < batch.pad[b]; j++) {
                     mask[b * (batch.length + 1) + j] = -1e9f;
                 }
             }
-            NDList r = cached.forwardCached(new ParameterStore(m, false), m.create(tokens, new Shape(rows, 1)),
+            NDArray logits = cached.forwardStep(new ParameterStore(m, false), m.create(tokens, new Shape(rows, 1)),
                     m.create(positions, new Shape(rows, 1)), m.create(mask, new Shape(rows, 1, 1, batch.length + 1)),
-                    new NDList(batch.keys), new NDList(batch.values));
-            for (int l = 0; l < layers; l++) {
-                batch.replace(batch.keys, l, own(batch.manager, batch.keys[l].concat(r.get(1 + 2 * l), 2)));
-                batch.replace(batch.values, l, own(batch.manager, batch.values[l].concat(r.get(2 + 2 * l), 2)));
-            }
+                    batch.keys(m), batch.values(m), batch.length);
             batch.length++;
-            float[] all = r.get(0).toFloatArray();
+            float[] all = logits.toFloatArray();
             int vocab = all.length / rows;
             float[][] out = new float[rows][];
             for (int b = 0; b < rows; b++) {
@@ -261,20 +221,6 @@ public final class GeneratorRuntime implements ModelRuntime {
             }
             return out;
         }
-    }
-
-    /** {@code a} with {@code n} zero positions in front (axis 2); {@code a} itself when n is 0. */
-    private static NDArray leftPad(NDManager m, NDArray a, int n) {
-        if (n == 0) {
-            return a;
-        }
-        Shape s = a.getShape();
-        return m.zeros(new Shape(s.get(0), s.get(1), n, s.get(3))).concat(a, 2);
-    }
-
-    private static NDArray own(NDManager m, NDArray a) {
-        a.attach(m);
-        return a;
     }
 
     @Override

@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,7 +31,7 @@ public final class ClassificationBatcher implements AutoCloseable {
     }
 
     /** One input of one request. */
-    private record Item(String text, CompletableFuture<Classification> result, long enqueuedNanos) {
+    private record Item(ClassifierRuntime.Encoded input, CompletableFuture<Classification> result, long enqueuedNanos) {
     }
 
     private final ClassifierRuntime runtime;
@@ -39,6 +41,12 @@ public final class ClassificationBatcher implements AutoCloseable {
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
     private final List<Thread> threads = new ArrayList<>();
+    /** Completes results (waking the callers) so the inference threads go straight on to the next batch. */
+    private final ExecutorService delivery = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "classify-delivery");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean accepting = true;
     private volatile boolean stopped;
     /** Size of the latest batch: waiting for a batch to fill only pays when requests are arriving together. */
@@ -71,12 +79,16 @@ public final class ClassificationBatcher implements AutoCloseable {
         long now = System.nanoTime();
         List<CompletableFuture<Classification>> parts = new ArrayList<>(inputs.size());
         for (String text : inputs) {
-            if (text.isEmpty()) {
+            ClassifierRuntime.Encoded encoded;
+            try {
+                // Tokenised on the caller's thread: the inference threads only pad and run the network.
+                encoded = runtime.encode(text);
+            } catch (RuntimeException e) {
                 queued.addAndGet(-1);
-                parts.add(CompletableFuture.failedFuture(new IllegalArgumentException("input must not be empty")));
+                parts.add(CompletableFuture.failedFuture(e));
                 continue;
             }
-            Item item = new Item(text, new CompletableFuture<>(), now);
+            Item item = new Item(encoded, new CompletableFuture<>(), now);
             parts.add(item.result());
             queue.add(item);
         }
@@ -134,10 +146,13 @@ public final class ClassificationBatcher implements AutoCloseable {
     private void runBatch(List<Item> batch) {
         observer.batch(batch.size());
         try {
-            List<Classification> results = runtime.classify(batch.stream().map(Item::text).toList());
-            for (int i = 0; i < batch.size(); i++) {
-                batch.get(i).result().complete(results.get(i));
-            }
+            List<Classification> results = runtime.classifyEncoded(batch.stream().map(Item::input).toList());
+            List<CompletableFuture<Classification>> waiting = batch.stream().map(Item::result).toList();
+            delivery.execute(() -> {
+                for (int i = 0; i < waiting.size(); i++) {
+                    waiting.get(i).complete(results.get(i));
+                }
+            });
             observer.tokens(results.stream().mapToInt(Classification::tokens).sum());
         } catch (RuntimeException e) {
             batch.forEach(item -> item.result().completeExceptionally(e));
@@ -162,6 +177,7 @@ public final class ClassificationBatcher implements AutoCloseable {
         accepting = false;
         stopped = true;
         threads.forEach(Thread::interrupt);
+        delivery.shutdown();
         Item item;
         while ((item = queue.poll()) != null) {
             item.result().completeExceptionally(new CapacityException("the worker stopped"));

@@ -201,11 +201,14 @@ public final class GenerationEngine implements AutoCloseable {
         }
     }
 
-    /** Keeps the given rows (and their sequences), in order. */
+    /** Keeps the given rows (ascending) and their sequences; holes are filled from the tail (fewest copies). */
     private void reorder(List<Integer> rows) {
-        List<Sequence> kept = new ArrayList<>(rows.size());
-        rows.forEach(i -> kept.add(active.get(i)));
-        runtime.retain(batch, rows.stream().mapToInt(Integer::intValue).toArray());
+        int[] order = GeneratorRuntime.fillFromTail(rows.stream().mapToInt(Integer::intValue).toArray());
+        List<Sequence> kept = new ArrayList<>(order.length);
+        for (int i : order) {
+            kept.add(active.get(i));
+        }
+        runtime.retain(batch, order);
         active.clear();
         active.addAll(kept);
     }
