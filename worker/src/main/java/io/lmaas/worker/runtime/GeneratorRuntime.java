@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
@@ -116,9 +115,15 @@ public final class GeneratorRuntime implements ModelRuntime {
         }
         try (NDManager m = loaded.manager().newSubManager()) {
             NDArray ids = m.create(window, new Shape(1, n));
-            NDArray positions = m.arange(0, n, 1, DataType.INT64).reshape(1, n);
-            NDArray mask = m.arange(0, n, 1, DataType.INT64).reshape(1, n).gt(m.arange(0, n, 1, DataType.INT64).reshape(n, 1))
-                    .toType(DataType.FLOAT32, false).mul(-1e9f).reshape(1, 1, n, n);
+            long[] at = new long[n];
+            float[] causal = new float[n * n];
+            for (int i = 0; i < n; i++) {
+                at[i] = i;
+                java.util.Arrays.fill(causal, i * n + i + 1, (i + 1) * n, -1e9f);
+            }
+            // Built in Java and copied once: fewer native calls than composing them from aranges.
+            NDArray positions = m.create(at, new Shape(1, n));
+            NDArray mask = m.create(causal, new Shape(1, 1, n, n));
             NDList r = cached.forwardCached(new ParameterStore(m, false), ids, positions, mask, null, null);
             for (int i = 0; i < cache.keys.length; i++) {
                 cache.set(i, r.get(1 + 2 * i).squeeze(0), r.get(2 + 2 * i).squeeze(0));
