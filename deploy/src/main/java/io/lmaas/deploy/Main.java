@@ -106,7 +106,8 @@ public final class Main {
                   lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
                   lmaas bench admission                     JMH: one quota admission decision
                   lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
-                  lmaas bench worker [--seconds 5]          batching, generation, efficiency, PyTorch eager
+                  lmaas bench worker [--seconds 5] [--part classification|generation]
+                                                            batching, generation, efficiency, PyTorch eager
                   (figures and machines in docs/benchmarks.md)
                 """);
         System.exit(status);
