@@ -36,6 +36,11 @@ public final class Main {
         // DJL must never reach the network (telemetry, downloads): every JVM of the distribution runs offline.
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
+        String logFormat = System.getenv("LMAAS_LOG_FORMAT");
+        if (logFormat != null && !logFormat.equals("TEXT") && !logFormat.equals("JSON")) {
+            System.err.println("lmaas: LMAAS_LOG_FORMAT must be TEXT or JSON, not '" + logFormat + "'");
+            System.exit(2);
+        }
         Args args = Args.parse(argv);
         Settings settings = Settings.of(withEnvironment(args.flags(), System.getenv()));
         try {

@@ -118,11 +118,34 @@ class GatewayApiTest {
         assertThat(error(bad).getString("code")).isEqualTo("invalid_api_key");
         assertThat(bad.bodyAsString()).doesNotContain(wrongSecret);
 
-        HttpResponse<Buffer> ok = gateways.http.post(gateways.port(0), "127.0.0.1", "/v1/classifications")
-                .bearerTokenAuthentication(key)
-                .putHeader("x-request-id", "my-request-1")
-                .sendJsonObject(new JsonObject().put("model", "sentiment").put("input", new JsonArray().add("a good day").add("rain")))
-                .await(10, TimeUnit.SECONDS);
+        ch.qos.logback.classic.Logger requestLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(io.lmaas.core.logging.RequestLog.LOGGER);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        requestLog.addAppender(logged);
+        ch.qos.logback.classic.Level level = requestLog.getLevel();
+        requestLog.setLevel(ch.qos.logback.classic.Level.INFO);
+        HttpResponse<Buffer> ok;
+        try {
+            ok = gateways.http.post(gateways.port(0), "127.0.0.1", "/v1/classifications")
+                    .bearerTokenAuthentication(key)
+                    .putHeader("x-request-id", "my-request-1")
+                    .sendJsonObject(new JsonObject().put("model", "sentiment").put("input", new JsonArray().add("a good day").add("rain")))
+                    .await(10, TimeUnit.SECONDS);
+            // One structured line for the request: the gateway's id, the client's, who, which model, tokens.
+            await().atMost(Duration.ofSeconds(5)).until(() -> logged.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().startsWith("POST /v1/classifications 200")));
+        } finally {
+            requestLog.detachAppender(logged);
+            requestLog.setLevel(level);
+        }
+        java.util.Map<String, Object> line = new java.util.HashMap<>();
+        logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("POST /v1/classifications 200")).findFirst()
+                .orElseThrow().getKeyValuePairs().forEach(kv -> line.put(kv.key, kv.value));
+        assertThat(line).containsEntry("client_request_id", "my-request-1").containsEntry("tenant_id", tenant)
+                .containsEntry("model", "sentiment").containsEntry("prompt_tokens", 4).containsEntry("status", 200);
+        assertThat((String) line.get("request_id")).startsWith("req-");
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(ok.getHeader("x-request-id")).isEqualTo("my-request-1");
         JsonObject body = ok.bodyAsJsonObject();

@@ -43,6 +43,7 @@ public final class Responder {
     }
 
     public void error(RoutingContext ctx, ApiException e) {
+        RequestContext.logField(ctx, "error_code", e.code());
         beforeSend.apply(ctx, new Outcome(e.status(), e.code())).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.error("[{}] usage not recorded: {}", RequestContext.logTag(ctx), ar.cause().toString());

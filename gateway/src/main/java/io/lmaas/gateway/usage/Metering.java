@@ -89,6 +89,11 @@ public final class Metering {
         if (d == null || principal == null || !d.finished.compareAndSet(false, true)) {
             return Future.succeededFuture();
         }
+        RequestContext.logField(ctx, "tenant_id", principal.tenantId());
+        RequestContext.logField(ctx, "key_id", principal.keyId());
+        RequestContext.logField(ctx, "model", d.model);
+        RequestContext.logField(ctx, "prompt_tokens", d.promptTokens);
+        RequestContext.logField(ctx, "completion_tokens", d.completionTokens);
         List<LeaseUse> uses = List.of();
         Admission admission = d.admission;
         if (admission != null) {

@@ -1,5 +1,6 @@
 package io.lmaas.worker.serve;
 
+import io.lmaas.core.logging.RequestLog;
 import io.lmaas.worker.modeldir.ChatTemplate;
 import io.lmaas.worker.runtime.Classification;
 import io.lmaas.worker.runtime.Generation;
@@ -24,7 +25,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -74,6 +77,7 @@ public final class WorkerVerticle extends VerticleBase {
             }
             ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
         });
+        router.route("/v1/*").handler(this::logWhenDone);
         router.post().handler(BodyHandler.create().setBodyLimit(8 * 1024 * 1024));
         router.post("/v1/classify").handler(this::classify);
         router.post("/v1/generate").handler(this::generate);
@@ -170,6 +174,8 @@ public final class WorkerVerticle extends VerticleBase {
         }
         respond(ctx, classifier.batcher().submit(inputs), results -> {
             JsonArray data = new JsonArray();
+            logFields(ctx).put("inputs", results.size());
+            logFields(ctx).put("tokens", results.stream().mapToInt(Classification::tokens).sum());
             for (Classification c : results) {
                 JsonObject scores = new JsonObject();
                 c.scores().forEach(scores::put);
@@ -206,9 +212,11 @@ public final class WorkerVerticle extends VerticleBase {
         }
         AtomicBoolean gone = new AtomicBoolean();
         ctx.response().closeHandler(v -> gone.set(true));
-        respond(ctx, generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), (Generation g) -> new JsonObject()
-                .put("text", g.text()).put("finish_reason", g.finishReason())
-                .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()));
+        respond(ctx, generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), (Generation g) -> {
+            logGeneration(ctx, g);
+            return new JsonObject().put("text", g.text()).put("finish_reason", g.finishReason())
+                    .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens());
+        });
     }
 
     /** The prompt, or chat messages rendered with the version's chat template. */
@@ -273,6 +281,7 @@ public final class WorkerVerticle extends VerticleBase {
             }
             if (ar.succeeded()) {
                 Generation g = ar.result();
+                logGeneration(ctx, g);
                 response.end(new JsonObject().put("done", true).put("finish_reason", g.finishReason())
                         .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()).encode() + "\n");
                 return;
@@ -286,6 +295,36 @@ public final class WorkerVerticle extends VerticleBase {
             response.end(new JsonObject().put("error", new JsonObject().put("code", code(e))
                     .put("message", e.getMessage() == null ? code(e) : e.getMessage())).encode() + "\n");
         });
+    }
+
+    /** Writes one structured request line (docs: {@link RequestLog}) when the response has ended. */
+    private void logWhenDone(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ctx.addEndHandler(v -> {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("model", config.modelId());
+            fields.putAll(logFields(ctx));
+            String id = ctx.request().getHeader("x-request-id");
+            RequestLog.finished(id == null ? "-" : id, ctx.request().method().name(), ctx.request().path(),
+                    ctx.response().getStatusCode(), System.nanoTime() - start, fields);
+        });
+        ctx.next();
+    }
+
+    private static Map<String, Object> logFields(RoutingContext ctx) {
+        Map<String, Object> fields = ctx.get("log.fields");
+        if (fields == null) {
+            fields = new LinkedHashMap<>();
+            ctx.put("log.fields", fields);
+        }
+        return fields;
+    }
+
+    private static void logGeneration(RoutingContext ctx, Generation g) {
+        Map<String, Object> fields = logFields(ctx);
+        fields.put("prompt_tokens", g.promptTokens());
+        fields.put("completion_tokens", g.completionTokens());
+        fields.put("finish_reason", g.finishReason());
     }
 
     /** The served model if ready for this task; otherwise answers (503 not ready, 400 wrong task) and returns null. */

@@ -3,6 +3,11 @@ package io.lmaas.worker.serve;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.lmaas.core.logging.RequestLog;
 import io.lmaas.worker.testing.TrainedStarters;
 import io.lmaas.worker.wlm.ServedModel;
 import io.vertx.core.Vertx;
@@ -66,6 +71,39 @@ class WorkerVerticleTest {
         JsonArray data = r.bodyAsJsonObject().getJsonArray("data");
         assertThat(data.getJsonObject(0).getString("label")).isEqualTo("finance");
         assertThat(data.getJsonObject(1).getString("label")).isEqualTo("weather");
+    }
+
+    @Test
+    void everyRequestIsLoggedAsOneStructuredLineWithItsRequestId() throws Exception {
+        ch.qos.logback.classic.Logger requests = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RequestLog.LOGGER);
+        ListAppender<ILoggingEvent> seen = new ListAppender<>();
+        seen.start();
+        requests.addAppender(seen);
+        Level before = requests.getLevel();
+        requests.setLevel(Level.INFO);
+        try {
+            int port = start(TrainedStarters.classifier(), null);
+            HttpResponse<Buffer> r = client.post(port, "127.0.0.1", "/v1/classify").putHeader("x-request-id", "req-log-1")
+                    .sendBuffer(Buffer.buffer("{\"inputs\":[\"the storm hit the islands\"]}")).await(30, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(5)).until(() -> !seen.list.isEmpty());
+            ILoggingEvent event = seen.list.get(0);
+            assertThat(event.getFormattedMessage()).startsWith("POST /v1/classify 200 ");
+            java.util.Map<String, Object> fields = new java.util.HashMap<>();
+            event.getKeyValuePairs().forEach(kv -> fields.put(kv.key, kv.value));
+            assertThat(fields).containsEntry("request_id", "req-log-1").containsEntry("model", "m")
+                    .containsEntry("status", 200).containsEntry("inputs", 1).containsKey("duration_ms").containsKey("tokens");
+            // The JSON format (LMAAS_LOG_FORMAT=JSON) carries the same fields, machine-readable.
+            JsonEncoder json = new JsonEncoder();
+            json.setContext(requests.getLoggerContext());
+            json.start();
+            JsonObject line = new JsonObject(new String(json.encode(event), java.nio.charset.StandardCharsets.UTF_8).trim());
+            assertThat(line.getString("level")).isEqualTo("INFO");
+            assertThat(line.getJsonArray("kvpList").encode()).contains("\"request_id\":\"req-log-1\"");
+        } finally {
+            requests.detachAppender(seen);
+            requests.setLevel(before);
+        }
     }
 
     @Test
