@@ -1,0 +1,207 @@
+package io.lmaas.scheduler.k8s;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TolerationBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.lmaas.scheduler.admission.Flavor;
+import io.lmaas.scheduler.k8s.crd.GpuRequest;
+import io.lmaas.scheduler.k8s.crd.ModelDeployment;
+import io.lmaas.scheduler.k8s.crd.ModelDeploymentSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Kubernetes objects a {@link ModelDeployment} stands for (pure: no client, no I/O): a Deployment of
+ * worker pods and a ClusterIP Service in front of them, both named {@code lmaas-w-<name>}, labelled for
+ * the model and tenant, owned by the ModelDeployment (deleting it cascades), and annotated with the hash
+ * of what they were generated from so the reconciler replaces them only when that changes.
+ */
+public final class DesiredObjects {
+    public static final String PREFIX = "lmaas-w-";
+    public static final String GPU_RESOURCE = "nvidia.com/gpu";
+
+    private DesiredObjects() {
+    }
+
+    public static String workerName(String deployment) {
+        return PREFIX + deployment;
+    }
+
+    /** In-cluster URL of a deployment's Service. */
+    public static String endpoint(String deployment, String namespace) {
+        return "http://" + workerName(deployment) + "." + namespace + ".svc:" + KubernetesConfig.WORKER_PORT;
+    }
+
+    /** Thrown when a spec cannot be realised as written (unknown GPU flavor): reported in status, not retried. */
+    public static final class InvalidSpec extends RuntimeException {
+        private final String reason;
+
+        public InvalidSpec(String reason, String message) {
+            super(message);
+            this.reason = reason;
+        }
+
+        public String reason() {
+            return reason;
+        }
+    }
+
+    public static Deployment deployment(ModelDeployment md, KubernetesConfig config) {
+        ModelDeploymentSpec spec = md.getSpec();
+        String name = md.getMetadata().getName();
+        Map<String, String> labels = Labels.worker(name, spec.getModel(), spec.getTenant());
+        GpuRequest gpu = spec.getGpu();
+        Flavor flavor = null;
+        if (gpu != null) {
+            flavor = config.flavor(gpu.getFlavor()).orElseThrow(() -> new InvalidSpec("UnknownGpuFlavor",
+                    "GPU flavor '" + gpu.getFlavor() + "' is not configured; known: " + config.flavors().keySet()));
+        }
+        Map<String, Quantity> requests = new LinkedHashMap<>();
+        requests.put("cpu", new Quantity(config.workerCpu()));
+        requests.put("memory", new Quantity(config.workerMemory()));
+        Map<String, Quantity> limits = new LinkedHashMap<>();
+        limits.put("memory", new Quantity(config.workerMemory()));
+        if (gpu != null && gpu.getCount() != null && gpu.getCount() > 0) {
+            requests.put(GPU_RESOURCE, new Quantity(Integer.toString(gpu.getCount())));
+            limits.put(GPU_RESOURCE, new Quantity(Integer.toString(gpu.getCount())));
+        }
+        Container worker = new ContainerBuilder()
+                .withName("worker")
+                .withImage(config.image())
+                .withImagePullPolicy(config.imagePullPolicy())
+                .withArgs(workerArgs(spec, config))
+                .addNewEnv().withName("DJL_OFFLINE").withValue("true").endEnv()
+                .addNewEnv().withName("OPT_OUT_TRACKING").withValue("true").endEnv()
+                .addNewPort().withName("http").withContainerPort(KubernetesConfig.WORKER_PORT).endPort()
+                .withNewReadinessProbe()
+                    .withNewHttpGet().withPath("/health").withPort(new IntOrString("http")).endHttpGet()
+                    .withPeriodSeconds(2).withFailureThreshold(1)
+                .endReadinessProbe()
+                .withNewStartupProbe()
+                    .withNewHttpGet().withPath("/metrics").withPort(new IntOrString("http")).endHttpGet()
+                    .withPeriodSeconds(2).withFailureThreshold(150)
+                .endStartupProbe()
+                .withNewResources().withRequests(requests).withLimits(limits).endResources()
+                .addNewVolumeMount().withName("artifacts").withMountPath(config.artifactsMountPath()).withReadOnly(true)
+                    .endVolumeMount()
+                .build();
+        Deployment d = new DeploymentBuilder()
+                .withNewMetadata()
+                    .withName(workerName(name))
+                    .withNamespace(md.getMetadata().getNamespace())
+                    .withLabels(labels)
+                    .withOwnerReferences(owner(md))
+                .endMetadata()
+                .withNewSpec()
+                    .withReplicas(spec.getReplicas() == null ? 1 : spec.getReplicas())
+                    .withNewSelector().withMatchLabels(Labels.selector(name)).endSelector()
+                    .withNewTemplate()
+                        .withNewMetadata().withLabels(labels).endMetadata()
+                        .withNewSpec()
+                            .withContainers(worker)
+                            .withNodeSelector(flavor == null ? null : flavor.nodeSelector())
+                            .withTolerations(flavor == null ? List.of() : tolerations(flavor))
+                            .withTerminationGracePeriodSeconds(config.drainTimeoutMs() / 1000 + 5)
+                            .addNewVolume().withName("artifacts")
+                                .withNewPersistentVolumeClaim().withClaimName(config.artifactsClaim()).withReadOnly(true)
+                                .endPersistentVolumeClaim()
+                            .endVolume()
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build();
+        return withHash(d);
+    }
+
+    public static Service service(ModelDeployment md) {
+        String name = md.getMetadata().getName();
+        ModelDeploymentSpec spec = md.getSpec();
+        Service s = new ServiceBuilder()
+                .withNewMetadata()
+                    .withName(workerName(name))
+                    .withNamespace(md.getMetadata().getNamespace())
+                    .withLabels(Labels.worker(name, spec.getModel(), spec.getTenant()))
+                    .withOwnerReferences(owner(md))
+                .endMetadata()
+                .withNewSpec()
+                    .withType("ClusterIP")
+                    .withSelector(Labels.selector(name))
+                    .addNewPort().withName("http").withPort(KubernetesConfig.WORKER_PORT)
+                        .withTargetPort(new IntOrString("http")).endPort()
+                .endSpec()
+                .build();
+        return withHash(s);
+    }
+
+    static List<String> workerArgs(ModelDeploymentSpec spec, KubernetesConfig config) {
+        List<String> args = new ArrayList<>(List.of("worker", "serve",
+                "--model-dir=" + config.modelDir(spec.getModel(), spec.getVersion()),
+                "--model-id=" + spec.getModel(),
+                "--host=0.0.0.0",
+                "--port=" + KubernetesConfig.WORKER_PORT,
+                "--drain-timeout-ms=" + config.drainTimeoutMs()));
+        if (spec.getBatching() != null) {
+            if (spec.getBatching().getMaxBatchSize() != null) {
+                args.add("--batch-size=" + spec.getBatching().getMaxBatchSize());
+            }
+            if (spec.getBatching().getMaxBatchDelayMs() != null) {
+                args.add("--batch-delay-ms=" + spec.getBatching().getMaxBatchDelayMs());
+            }
+        }
+        return args;
+    }
+
+    static OwnerReference owner(ModelDeployment md) {
+        return new OwnerReferenceBuilder()
+                .withApiVersion(md.getApiVersion())
+                .withKind(md.getKind())
+                .withName(md.getMetadata().getName())
+                .withUid(md.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build();
+    }
+
+    private static List<Toleration> tolerations(Flavor flavor) {
+        return flavor.tolerations().stream().map(t -> new TolerationBuilder().withKey(t.key()).withOperator(t.operator())
+                .withValue(t.value()).withEffect(t.effect()).build()).toList();
+    }
+
+    /** The object with {@link Labels#SPEC_HASH} set to a hash of everything else in it. */
+    static <T extends HasMetadata> T withHash(T object) {
+        object.getMetadata().setAnnotations(Map.of(Labels.SPEC_HASH, hash(object)));
+        return object;
+    }
+
+    /** The spec hash an object carries, or null. */
+    public static String hashOf(HasMetadata object) {
+        Map<String, String> annotations = object.getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(Labels.SPEC_HASH);
+    }
+
+    private static String hash(HasMetadata object) {
+        try {
+            String json = io.fabric8.kubernetes.client.utils.Serialization.asJson(object);
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(json.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

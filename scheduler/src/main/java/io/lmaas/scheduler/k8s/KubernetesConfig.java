@@ -1,0 +1,29 @@
+package io.lmaas.scheduler.k8s;
+
+import io.lmaas.scheduler.admission.Flavor;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How the scheduler runs workers on Kubernetes: the namespace it owns, the one LMaaS image, the shared
+ * artifact volume (a PersistentVolumeClaim mounted at the same path in gateway, scheduler and workers, so
+ * artifact paths in PostgreSQL are valid everywhere), GPU flavors, and the worker's CPU/memory requests.
+ */
+public record KubernetesConfig(String namespace, String image, String imagePullPolicy, String artifactsClaim,
+        String artifactsMountPath, Map<String, Flavor> flavors, String workerCpu, String workerMemory,
+        long drainTimeoutMs) {
+    public static final int WORKER_PORT = 8080;
+
+    public KubernetesConfig {
+        flavors = Map.copyOf(flavors);
+    }
+
+    public Optional<Flavor> flavor(String name) {
+        return Optional.ofNullable(flavors.get(name));
+    }
+
+    /** Where a model version lies inside the worker's container (ArtifactStore's layout under the mount). */
+    public String modelDir(String model, String version) {
+        return artifactsMountPath + "/models/" + model + "/" + version;
+    }
+}
