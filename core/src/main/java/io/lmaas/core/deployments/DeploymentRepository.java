@@ -57,6 +57,36 @@ public final class DeploymentRepository {
                 .map(r -> r.rowCount() == 1);
     }
 
+    /** Why a deployment defined elsewhere (a Kubernetes ModelDeployment) cannot be recorded, or OK. */
+    public enum Recorded { OK, UNKNOWN_MODEL_VERSION, UNKNOWN_TENANT }
+
+    /**
+     * Records a deployment whose desired state lives elsewhere (Kubernetes) under its own id: inserted, or
+     * updated when it differs. Refused (and nothing written) when its model version or tenant is unknown.
+     */
+    public Future<Recorded> record(String id, String modelId, String version, int replicas, String tenantId) {
+        return pool.withTransaction(conn -> conn
+                .preparedQuery("SELECT (SELECT count(*) FROM model_versions WHERE model_id = $1 AND version = $2) AS versions,"
+                        + " (SELECT count(*) FROM tenants WHERE id = $3) AS tenants")
+                .execute(Tuple.of(modelId, version, tenantId))
+                .compose(rows -> {
+                    Row r = rows.iterator().next();
+                    if (r.getLong("versions") == 0) {
+                        return Future.succeededFuture(Recorded.UNKNOWN_MODEL_VERSION);
+                    }
+                    if (tenantId != null && r.getLong("tenants") == 0) {
+                        return Future.succeededFuture(Recorded.UNKNOWN_TENANT);
+                    }
+                    return conn.preparedQuery("INSERT INTO deployments (id, model_id, version, replicas, tenant_id)"
+                                    + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET model_id = $2, version = $3,"
+                                    + " replicas = $4, tenant_id = $5, updated_at = now()"
+                                    + " WHERE (deployments.model_id, deployments.version, deployments.replicas, deployments.tenant_id)"
+                                    + " IS DISTINCT FROM ($2, $3, $4, $5)")
+                            .execute(Tuple.of(id, modelId, version, replicas, tenantId))
+                            .map(Recorded.OK);
+                }));
+    }
+
     public Future<List<DesiredDeployment>> listDesired() {
         return pool.query("SELECT d.id, d.model_id, d.version, d.replicas, m.task, v.artifact_uri"
                         + " FROM deployments d"
