@@ -3,6 +3,7 @@ package io.lmaas.deploy;
 import io.lmaas.core.config.ConfigException;
 import io.lmaas.core.config.Settings;
 import io.lmaas.deploy.bench.AdmissionBenchmark;
+import io.lmaas.deploy.bench.GpuAdmissionBenchmark;
 import io.lmaas.deploy.bench.GatewayOverheadBenchmark;
 import io.lmaas.deploy.bench.SkeletonBenchmark;
 import io.lmaas.deploy.bench.UsageBenchmark;
@@ -55,6 +56,7 @@ public final class Main {
                 case "bench", "bench skeleton" -> SkeletonBenchmark.run(settings.integer("requests", 500, 10, 1_000_000));
                 case "bench gateway" -> GatewayOverheadBenchmark.run(settings.integer("seconds", 15, 2, 3600));
                 case "bench admission" -> AdmissionBenchmark.run();
+                case "bench scheduler" -> GpuAdmissionBenchmark.run();
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
@@ -110,6 +112,7 @@ public final class Main {
                   lmaas bench [skeleton] [--requests 500]   cold/warm start, gateway vs worker latency
                   lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
                   lmaas bench admission                     JMH: one quota admission decision
+                  lmaas bench scheduler                     GPU admission: 10,000 jobs, 100 tenants, 1,000 nodes
                   lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager

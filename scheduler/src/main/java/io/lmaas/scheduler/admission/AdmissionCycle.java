@@ -22,7 +22,10 @@ import java.util.Set;
  *       that would borrow, then by weighted share (GPUs borrowed / weight, lowest first): guaranteed quota
  *       is never lent away in the same cycle, and idle quota is lent in proportion to the weights.</li>
  *   <li>Admit: on the first accepted flavor where it fits — within the tenant's nominal quota, or
- *       borrowing idle cohort quota up to the tenant's borrowing limit — and the cluster has the GPUs.</li>
+ *       borrowing idle cohort quota up to the tenant's borrowing limit — and the cluster has the GPUs. A
+ *       borrower that has to wait for room blocks the borrowers after it on that flavor (no overtaking
+ *       by tenants with larger shares: large workloads are not starved by small ones); work within
+ *       nominal quota is never blocked.</li>
  *   <li>Preempt: else, if the tenant is entitled to the GPUs (within nominal quota) and cohort members
  *       are borrowing, reclaim from them — lowest priority first, then most recently admitted, then id —
  *       or make room among the tenant's own lower-priority workloads; only if that makes it fit.</li>
@@ -41,6 +44,8 @@ public final class AdmissionCycle {
     private final List<Decisions.Preemption> preemptions = new ArrayList<>();
     private final Map<String, Decisions.Reason> pending = new LinkedHashMap<>();
     private final List<Workload> waiting = new ArrayList<>();
+    /** Flavors on which a borrowing workload had to wait: later (larger-share) borrowers may not overtake it. */
+    private final Set<String> borrowingBlocked = new HashSet<>();
 
     private AdmissionCycle(Snapshot snapshot) {
         this.snapshot = snapshot;
@@ -127,7 +132,8 @@ public final class AdmissionCycle {
             return false;
         }
         for (String f : w.flavors()) {
-            if (fits(w, q, f, List.of())) {
+            boolean borrows = tenantUse(w.tenant(), f) + w.gpus() > q.nominal(f);
+            if ((!borrows || !borrowingBlocked.contains(f)) && fits(w, q, f, List.of())) {
                 admit(w, q, f);
                 return false;
             }
@@ -151,6 +157,12 @@ public final class AdmissionCycle {
             }
         }
         waiting.add(w);
+        for (String f : w.flavors()) {
+            if (tenantUse(w.tenant(), f) + w.gpus() > q.nominal(f) && tenantUse(w.tenant(), f) + w.gpus() <= q.ceiling(f)) {
+                // It waits for room, not for its own quota: hold the room it needs against borrowers after it.
+                borrowingBlocked.add(f);
+            }
+        }
         return false;
     }
 

@@ -158,6 +158,19 @@ class AdmissionCycleTest {
     }
 
     @Test
+    void aBorrowerWaitingForRoomIsNotOvertakenBySmallerWorkOfTenantsWithLargerShares() {
+        Decisions d = new Case().capacity("h100", 8).queue("pool", 1, "lab", "h100", 8)
+                .queue("acme", 1, "lab", "h100", 0).queue("beta", 1, "lab", "h100", 0)
+                .running("a1", "acme", "h100", 2, 0).running("b1", "beta", "h100", 4, 0)
+                .waiting("a-big", "acme", "h100", 4, 0).waiting("b-small", "beta", "h100", 1, 0).run();
+        // acme has the lower share and waits for 4 GPUs; beta's 1-GPU job may not take the 2 that are free.
+        assertThat(admitted(d)).isEmpty();
+        assertThat(d.pending().get("a-big")).hasToString(
+                "InsufficientQuota: tenant acme uses 2/0 h100; cohort lab uses 6/8 h100, needs 4 more");
+        assertThat(d.pending()).containsKey("b-small");
+    }
+
+    @Test
     void theFirstAcceptedFlavorWithRoomIsUsed() {
         Decisions d = new Case().capacity("l4", 2).capacity("h100", 8)
                 .queue(new TenantQueue("acme", 1, null, Map.of("l4", 2, "h100", 4), Map.of()))
