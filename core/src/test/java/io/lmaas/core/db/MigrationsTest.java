@@ -24,7 +24,7 @@ class MigrationsTest {
             }
         }
         assertThat(tables).contains("tenants", "api_keys", "usage_ledger", "models", "model_versions", "deployments",
-                "endpoints", "files", "jobs", "job_events", "audit_log");
+                "endpoints", "files", "jobs", "job_events", "audit_log", "gpu_queues");
         assertThat(Migrations.migrate(url)).isZero();
     }
 }

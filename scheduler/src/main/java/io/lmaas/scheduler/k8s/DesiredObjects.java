@@ -63,6 +63,11 @@ public final class DesiredObjects {
     }
 
     public static Deployment deployment(ModelDeployment md, KubernetesConfig config) {
+        return deployment(md, config, md.getSpec().getReplicas() == null ? 1 : md.getSpec().getReplicas());
+    }
+
+    /** As above with {@code replicas} pods (fewer than the spec's while GPU admission holds some back). */
+    public static Deployment deployment(ModelDeployment md, KubernetesConfig config, int replicas) {
         ModelDeploymentSpec spec = md.getSpec();
         String name = md.getMetadata().getName();
         Map<String, String> labels = Labels.worker(name, spec.getModel(), spec.getTenant());
@@ -109,7 +114,7 @@ public final class DesiredObjects {
                     .withOwnerReferences(owner(md))
                 .endMetadata()
                 .withNewSpec()
-                    .withReplicas(spec.getReplicas() == null ? 1 : spec.getReplicas())
+                    .withReplicas(replicas)
                     .withNewSelector().withMatchLabels(Labels.selector(name)).endSelector()
                     .withNewTemplate()
                         .withNewMetadata().withLabels(labels).endMetadata()

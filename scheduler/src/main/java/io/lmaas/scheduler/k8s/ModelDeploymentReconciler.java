@@ -40,6 +40,7 @@ public final class ModelDeploymentReconciler implements AutoCloseable {
     private final KubernetesConfig config;
     private final DeploymentMirror mirror;
     private final Clock clock;
+    private final boolean gpuAdmission;
     private final WorkQueue queue = new WorkQueue();
     private final Map<String, List<ObservedEndpoint>> endpoints = new TreeMap<>();
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
@@ -51,11 +52,17 @@ public final class ModelDeploymentReconciler implements AutoCloseable {
     private Thread loop;
     private volatile boolean running;
 
-    public ModelDeploymentReconciler(KubernetesClient client, KubernetesConfig config, DeploymentMirror mirror, Clock clock) {
+    /**
+     * @param gpuAdmission whether GPU deployments wait for {@link AdmissionController} (true in production;
+     *     false runs every replica the spec asks for)
+     */
+    public ModelDeploymentReconciler(KubernetesClient client, KubernetesConfig config, DeploymentMirror mirror, Clock clock,
+            boolean gpuAdmission) {
         this.client = client;
         this.config = config;
         this.mirror = mirror;
         this.clock = clock;
+        this.gpuAdmission = gpuAdmission;
     }
 
     private MixedOperation<ModelDeployment, ?, Resource<ModelDeployment>> modelDeployments() {
@@ -149,16 +156,28 @@ public final class ModelDeploymentReconciler implements AutoCloseable {
             return;
         }
         Optional<ObservedStatus.Problem> problem = mirror.register(name, md.getSpec());
+        int desired = md.getSpec().getReplicas() == null ? 1 : md.getSpec().getReplicas();
+        int allowed = desired;
+        String waiting = null;
+        if (gpuAdmission && md.getSpec().getGpu() != null && md.getSpec().getGpu().getCount() != null
+                && md.getSpec().getGpu().getCount() > 0) {
+            // GPU workers run only as far as admission gave them GPUs (AdmissionController's annotations).
+            allowed = Math.min(desired, AdmissionController.admittedGpus(md) / md.getSpec().getGpu().getCount());
+            if (allowed < desired) {
+                String reason = AdmissionController.annotation(md, AdmissionController.ADMISSION);
+                waiting = (desired - allowed) + " replica(s) wait for GPUs" + (reason == null ? "" : ": " + reason);
+            }
+        }
         if (problem.isEmpty()) {
             try {
-                apply(DesiredObjects.deployment(md, config), workers, client.apps().deployments().inNamespace(ns));
+                apply(DesiredObjects.deployment(md, config, allowed), workers, client.apps().deployments().inNamespace(ns));
                 apply(DesiredObjects.service(md), services, client.services().inNamespace(ns));
             } catch (DesiredObjects.InvalidSpec e) {
                 problem = Optional.of(new ObservedStatus.Problem(e.reason(), e.getMessage()));
             }
         }
         List<Pod> own = pods.getStore().list().stream().filter(p -> name.equals(owner(p))).toList();
-        ModelDeploymentStatus status = ObservedStatus.status(md, own, problem.orElse(null), clock.instant());
+        ModelDeploymentStatus status = ObservedStatus.status(md, own, problem.orElse(null), waiting, clock.instant());
         if (ObservedStatus.changed(md.getStatus(), status)) {
             ModelDeployment update = new ModelDeployment();
             update.setMetadata(md.getMetadata());

@@ -34,6 +34,12 @@ public final class ObservedStatus {
     }
 
     public static ModelDeploymentStatus status(ModelDeployment md, List<Pod> pods, Problem problem, Instant now) {
+        return status(md, pods, problem, null, now);
+    }
+
+    /** As above; {@code waitingForGpus} (an admission reason, or null) explains replicas held back by GPU admission. */
+    public static ModelDeploymentStatus status(ModelDeployment md, List<Pod> pods, Problem problem, String waitingForGpus,
+            Instant now) {
         int desired = md.getSpec().getReplicas() == null ? 1 : md.getSpec().getReplicas();
         List<Pod> live = pods.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
         int ready = (int) live.stream().filter(ObservedStatus::isReady).count();
@@ -51,6 +57,8 @@ public final class ObservedStatus {
         }
         if (problem != null) {
             conditions.add(condition(PROGRESSING, false, problem.reason(), problem.message(), generation));
+        } else if (waitingForGpus != null) {
+            conditions.add(condition(PROGRESSING, true, "WaitingForGpus", waitingForGpus, generation));
         } else if (ready < desired) {
             conditions.add(condition(PROGRESSING, true, "ReplicasStarting", "waiting for " + (desired - ready)
                     + " replica(s) to become ready", generation));

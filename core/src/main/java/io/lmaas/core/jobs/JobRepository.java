@@ -1,0 +1,117 @@
+package io.lmaas.core.jobs;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Jobs and their events (SQL only). Every state change the scheduler makes is conditional on the state it
+ * read (so a stale scheduler cannot undo a newer decision) and writes its event in the same transaction.
+ */
+public final class JobRepository {
+    private static final String COLUMNS = "id, tenant_id, kind, status, reason, priority, gpu_flavors, gpus, admitted_flavor,"
+            + " admitted_at, attempt, created_at, spec";
+
+    private final Pool pool;
+
+    public JobRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Creates a queued job; returns it. */
+    public Future<JobRecord> create(String id, String tenantId, String kind, int priority, List<String> gpuFlavors, int gpus,
+            JsonObject spec) {
+        return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO jobs (id, tenant_id, kind, status, priority,"
+                        + " gpu_flavors, gpus, spec) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7) RETURNING " + COLUMNS)
+                .execute(Tuple.of(id, tenantId, kind, priority, gpuFlavors.toArray(new String[0]), gpus, spec))
+                .compose(rows -> event(conn, id, "info", "queued", "job queued", null).map(rows.iterator().next()))
+                .map(JobRepository::job));
+    }
+
+    public Future<JobRecord> find(String id) {
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE id = $1").execute(Tuple.of(id))
+                .map(rows -> rows.size() == 0 ? null : job(rows.iterator().next()));
+    }
+
+    /** Jobs the scheduler looks after: queued and running. */
+    public Future<List<JobRecord>> listActive() {
+        return pool.query("SELECT " + COLUMNS + " FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id")
+                .execute().map(rows -> {
+                    List<JobRecord> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(job(r)));
+                    return out;
+                });
+    }
+
+    /** Admission gave the job GPUs of {@code flavor}: true if it was still queued and unadmitted. */
+    public Future<Boolean> admit(String id, String flavor, OffsetDateTime at, String message) {
+        return change(id, "UPDATE jobs SET admitted_flavor = $2, admitted_at = $3, reason = NULL, updated_at = now()"
+                + " WHERE id = $1 AND status = 'queued' AND admitted_flavor IS NULL", Tuple.of(id, flavor, at), "info", "admitted", message);
+    }
+
+    /** Why the job waits; an event only when the reason changed. */
+    public Future<Boolean> waiting(String id, String reason) {
+        return pool.withTransaction(conn -> conn.preparedQuery("UPDATE jobs SET reason = $2, updated_at = now()"
+                        + " WHERE id = $1 AND status = 'queued' AND admitted_flavor IS NULL AND reason IS DISTINCT FROM $2")
+                .execute(Tuple.of(id, reason))
+                .compose(r -> r.rowCount() == 0 ? Future.succeededFuture(false)
+                        : event(conn, id, "info", "waiting", reason, null).map(true)));
+    }
+
+    /** Takes an admitted job's GPUs back: queued again, under a new attempt. */
+    public Future<Boolean> preempt(String id, int attempt, String reason) {
+        return change(id, "UPDATE jobs SET status = 'queued', admitted_flavor = NULL, admitted_at = NULL, attempt = attempt + 1,"
+                + " reason = $3, updated_at = now() WHERE id = $1 AND attempt = $2 AND status IN ('queued', 'running')",
+                Tuple.of(id, attempt, reason), "warn", "preempted", reason);
+    }
+
+    /** The job's pod started. */
+    public Future<Boolean> running(String id, int attempt, String message) {
+        return change(id, "UPDATE jobs SET status = 'running', updated_at = now() WHERE id = $1 AND attempt = $2"
+                + " AND status = 'queued' AND admitted_flavor IS NOT NULL", Tuple.of(id, attempt), "info", "running", message);
+    }
+
+    /** The job ended ({@code succeeded} or {@code failed}). */
+    public Future<Boolean> finished(String id, int attempt, String status, String message) {
+        return change(id, "UPDATE jobs SET status = $3, reason = CASE WHEN $3 = 'failed' THEN $4 ELSE NULL END,"
+                        + " finished_at = now(), updated_at = now() WHERE id = $1 AND attempt = $2 AND status IN ('queued', 'running')",
+                Tuple.of(id, attempt, status, message), JobRecord.FAILED.equals(status) ? "error" : "info", status, message);
+    }
+
+    /** Events of a job, oldest first. */
+    public Future<List<JobEvent>> events(String id) {
+        return pool.preparedQuery("SELECT id, at, level, type, message FROM job_events WHERE job_id = $1 ORDER BY id")
+                .execute(Tuple.of(id)).map(rows -> {
+                    List<JobEvent> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(new JobEvent(r.getLong("id"), r.getOffsetDateTime("at"), r.getString("level"),
+                            r.getString("type"), r.getString("message"))));
+                    return out;
+                });
+    }
+
+    private Future<Boolean> change(String id, String sql, Tuple args, String level, String type, String message) {
+        return pool.withTransaction(conn -> conn.preparedQuery(sql).execute(args)
+                .compose(r -> r.rowCount() == 0 ? Future.succeededFuture(false)
+                        : event(conn, id, level, type, message, null).map(true)));
+    }
+
+    private static Future<Void> event(SqlConnection conn, String jobId, String level, String type, String message, JsonObject data) {
+        return conn.preparedQuery("INSERT INTO job_events (job_id, level, type, message, data) VALUES ($1, $2, $3, $4, $5)")
+                .execute(Tuple.of(jobId, level, type, message, data)).mapEmpty();
+    }
+
+    private static JobRecord job(Row r) {
+        String[] flavors = r.getArrayOfStrings("gpu_flavors");
+        return new JobRecord(r.getString("id"), r.getString("tenant_id"), r.getString("kind"), r.getString("status"),
+                r.getString("reason"), r.getInteger("priority"), flavors == null ? List.of() : Arrays.asList(flavors),
+                r.getInteger("gpus"), r.getString("admitted_flavor"), r.getOffsetDateTime("admitted_at"), r.getInteger("attempt"),
+                r.getOffsetDateTime("created_at"), r.getJsonObject("spec"));
+    }
+}
