@@ -72,7 +72,11 @@ public final class SchedulerVerticle extends VerticleBase {
                         return Future.succeededFuture();
                     }
                     return endpoints.replaceAll(observed).onSuccess(v -> published = observed);
-                });
+                })
+                // Deployments deleted through the admin API go once none of their replicas is observed any more.
+                .compose(v -> deployments.purgeDeleting(published == null ? List.of()
+                        : published.stream().map(ObservedEndpoint::deploymentId).distinct().toList()))
+                .mapEmpty();
     }
 
     @Override

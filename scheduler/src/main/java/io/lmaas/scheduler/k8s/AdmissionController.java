@@ -63,8 +63,8 @@ public final class AdmissionController implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private SharedIndexInformer<Node> nodes;
-    private SharedIndexInformer<ModelDeployment> deployments;
+    private volatile SharedIndexInformer<Node> nodes;
+    private volatile SharedIndexInformer<ModelDeployment> deployments;
     private volatile boolean queued;
 
     public AdmissionController(KubernetesClient client, KubernetesConfig config, JobRepository jobs, GpuQueueRepository queues,
@@ -123,6 +123,9 @@ public final class AdmissionController implements AutoCloseable {
 
     /** One admission cycle: snapshot, decide, write back. */
     void tick() {
+        if (nodes == null || deployments == null) {
+            return; // still starting: the informers' first events arrive before both exist
+        }
         Instant now = clock.instant();
         Map<String, Integer> capacity = NodeCapacity.of(nodes.getStore().list(), config.flavors());
         Map<String, TenantQueue> tenantQueues = new HashMap<>();

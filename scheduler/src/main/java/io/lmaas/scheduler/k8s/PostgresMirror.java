@@ -30,7 +30,9 @@ public final class PostgresMirror implements DeploymentMirror {
     @Override
     public Optional<ObservedStatus.Problem> register(String name, ModelDeploymentSpec spec) {
         int replicas = spec.getReplicas() == null ? 1 : spec.getReplicas();
-        return switch (await(deployments.record(name, spec.getModel(), spec.getVersion(), replicas, spec.getTenant()))) {
+        Integer gpus = spec.getGpu() == null ? null : spec.getGpu().getCount();
+        String flavor = spec.getGpu() == null ? null : spec.getGpu().getFlavor();
+        return switch (await(deployments.record(name, spec.getModel(), spec.getVersion(), replicas, spec.getTenant(), gpus, flavor))) {
             case OK -> Optional.empty();
             case UNKNOWN_MODEL_VERSION -> Optional.of(new ObservedStatus.Problem("UnknownModelVersion", "model '"
                     + spec.getModel() + "' has no registered version '" + spec.getVersion() + "'"));
@@ -40,7 +42,7 @@ public final class PostgresMirror implements DeploymentMirror {
 
     @Override
     public void unregister(String name) {
-        await(deployments.delete(name));
+        await(deployments.remove(name));
     }
 
     @Override
