@@ -48,6 +48,7 @@ public final class Main {
             switch (String.join(" ", args.words())) {
                 case "up" -> up(settings);
                 case "gateway" -> GatewayRole.run(settings);
+                case "scheduler" -> SchedulerRole.run(settings);
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
                 case "worker validate" -> System.exit(ProcessModelValidator.run(Path.of(settings.required("model-dir"))
                         .toAbsolutePath(), settings.optional("task").orElse(null)));
@@ -104,6 +105,9 @@ public final class Main {
                 usage:
                   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
                            [--starters=false]
+                  lmaas scheduler --database-url URL --image IMAGE [--namespace lmaas] [--gpu-flavors JSON|@file]
+                                [--artifacts-claim lmaas-artifacts] [--artifacts-mount /var/lib/lmaas/artifacts] [--migrate]
+                                (on Kubernetes; replicas elect a leader through a Lease)
                   lmaas gateway --database-url URL [--port 8080] [--host 0.0.0.0] [--migrate]
                                 (secrets: LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, or --admin-token/--key-hash-secret)
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
