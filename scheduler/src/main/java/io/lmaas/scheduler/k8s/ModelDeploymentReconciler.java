@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -195,19 +194,9 @@ public final class ModelDeploymentReconciler implements AutoCloseable {
         String key = desired.getMetadata().getNamespace() + "/" + desired.getMetadata().getName();
         T existing = cache.getIndexer().getByKey(key);
         if (existing == null) {
-            try {
-                api.resource(desired).create();
-                return;
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                // Created before (a restart, or the cache is behind): compare with what is there.
-                existing = api.withName(desired.getMetadata().getName()).get();
-                if (existing == null) {
-                    throw e;
-                }
-            }
+            // A 409 here means the cache is behind (it is filled before the first reconcile): the retry finds it.
+            api.resource(desired).create();
+            return;
         }
         if (!java.util.Objects.equals(DesiredObjects.hashOf(existing), DesiredObjects.hashOf(desired))) {
             desired.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
