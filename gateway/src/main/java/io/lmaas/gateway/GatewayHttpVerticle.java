@@ -6,6 +6,8 @@ import io.lmaas.gateway.health.HealthRoutes;
 import io.lmaas.gateway.http.ErrorHandler;
 import io.lmaas.gateway.http.RequestIdHandler;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.gateway.finetuning.FineTuningRoutes;
 import io.lmaas.gateway.inference.InferenceRoutes;
 import io.lmaas.gateway.usage.Metering;
 import io.lmaas.gateway.usage.UsageRoutes;
@@ -43,6 +45,7 @@ final class GatewayHttpVerticle extends VerticleBase {
         Router v1 = Router.router(vertx);
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
         new UsageRoutes(services.usage(), responder).addTo(v1);
+        new FineTuningRoutes(new JobRepository(services.pool()), responder).addTo(v1);
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
                 services.models(), responder, services.admins()).router(vertx));

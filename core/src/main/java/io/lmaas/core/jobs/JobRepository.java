@@ -40,6 +40,17 @@ public final class JobRepository {
                 .map(rows -> rows.size() == 0 ? null : job(rows.iterator().next()));
     }
 
+    /** A tenant's jobs of a kind, newest first. */
+    public Future<List<JobRecord>> listForTenant(String tenantId, String kind, int limit) {
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE tenant_id = $1 AND kind = $2"
+                        + " ORDER BY created_at DESC, id DESC LIMIT $3")
+                .execute(Tuple.of(tenantId, kind, limit)).map(rows -> {
+                    List<JobRecord> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(job(r)));
+                    return out;
+                });
+    }
+
     /** Jobs the scheduler looks after: queued and running. */
     public Future<List<JobRecord>> listActive() {
         return pool.query("SELECT " + COLUMNS + " FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id")

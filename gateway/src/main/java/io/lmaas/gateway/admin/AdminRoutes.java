@@ -7,6 +7,7 @@ import io.lmaas.gateway.auth.AdminTokenAuthenticator;
 import io.lmaas.gateway.auth.KeyScopes;
 import io.lmaas.gateway.auth.KeyService;
 import io.lmaas.gateway.auth.StoredKey;
+import io.lmaas.gateway.gpu.GpuQueues;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
@@ -65,6 +66,9 @@ public final class AdminRoutes {
                 admin.putLimits(actor, ctx.pathParam("id"), Limits.parse(Json.body(ctx), "limits")),
                 l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id"))));
 
+        r.get("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.gpuQueue(ctx.pathParam("id")), GpuQueues::toJson));
+        r.put("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.putGpuQueue(actor, ctx.pathParam("id"),
+                GpuQueues.parse(ctx.pathParam("id"), Json.body(ctx))), GpuQueues::toJson));
         r.post("/tenants/:id/keys").handler(ctx -> {
             JsonObject body = Json.body(ctx);
             answer(ctx, 201, keys.create(actor, ctx.pathParam("id"), Params.name(body, "name"),
@@ -89,7 +93,7 @@ public final class AdminRoutes {
         r.post("/deployments").handler(ctx -> {
             JsonObject body = Json.body(ctx);
             answer(ctx, 201, models.deploy(actor, pattern(body, "model", MODEL_ID), pattern(body, "version", VERSION),
-                    replicas(body)), id -> new JsonObject().put("id", id).put("object", "deployment"));
+                    replicas(body), gpu(body)), id -> new JsonObject().put("id", id).put("object", "deployment"));
         });
         r.patch("/deployments/:id").handler(ctx -> answer(ctx, 200,
                 models.scale(actor, ctx.pathParam("id"), replicas(Json.body(ctx))),
@@ -175,6 +179,19 @@ public final class AdminRoutes {
             throw ApiException.invalidParam(field, "'" + field + "' must match " + pattern.pattern());
         }
         return s;
+    }
+
+    /** Optional {@code "gpu": {"count": 1..16, "flavor": "h100"}}. */
+    private static ModelAdminService.Gpu gpu(JsonObject body) {
+        Object raw = body.getValue("gpu");
+        if (raw == null) {
+            return null;
+        }
+        if (!(raw instanceof JsonObject g) || !(g.getValue("count", 1) instanceof Integer count) || count < 1 || count > 16
+                || !(g.getValue("flavor") instanceof String flavor) || !flavor.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+            throw ApiException.invalidParam("gpu", "'gpu' must be {\"count\": 1 to 16, \"flavor\": a GPU flavor name}");
+        }
+        return new ModelAdminService.Gpu(count, flavor);
     }
 
     private static int replicas(JsonObject body) {

@@ -6,6 +6,9 @@ import io.lmaas.core.deployments.DesiredDeployment;
 import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.core.ids.Ids;
+import io.lmaas.core.jobs.GpuQueueRecord;
+import io.lmaas.core.jobs.GpuQueueRepository;
+import io.lmaas.gateway.gpu.GpuQueues;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.quota.Limits;
 import io.lmaas.gateway.quota.QuotaRepository;
@@ -28,12 +31,14 @@ public final class AdminService {
     private final Pool pool;
     private final QuotaRepository quotas;
     private final DeploymentRepository deployments;
+    private final GpuQueueRepository gpuQueues;
     private final EndpointRepository endpoints;
 
     public AdminService(Pool pool, QuotaRepository quotas) {
         this.pool = pool;
         this.quotas = quotas;
         this.deployments = new DeploymentRepository(pool);
+        this.gpuQueues = new GpuQueueRepository(pool);
         this.endpoints = new EndpointRepository(pool);
     }
 
@@ -66,6 +71,19 @@ public final class AdminService {
                 .compose(before -> AuditRepository.record(conn, actor, "tenant.limits", "tenant", tenantId, tenantId,
                         before.toJson(), limits.toJson()))
                 .map(limits));
+    }
+
+    public Future<GpuQueueRecord> gpuQueue(String tenantId) {
+        return tenant(tenantId).compose(t -> gpuQueues.find(tenantId)).map(q -> q != null ? q
+                : new GpuQueueRecord(tenantId, 1, null, java.util.Map.of(), java.util.Map.of()));
+    }
+
+    /** Replaces the tenant's GPU queue (quota per flavor, cohort, weight); the scheduler's next cycle applies it. */
+    public Future<GpuQueueRecord> putGpuQueue(String actor, String tenantId, GpuQueueRecord queue) {
+        return tenant(tenantId).compose(t -> gpuQueue(tenantId))
+                .compose(before -> gpuQueues.put(queue).compose(v -> pool.withTransaction(conn -> AuditRepository.record(conn,
+                        actor, "tenant.gpu_queue", "tenant", tenantId, tenantId, GpuQueues.toJson(before), GpuQueues.toJson(queue)))))
+                .map(queue);
     }
 
     public Future<List<DeploymentStatus>> deployments() {

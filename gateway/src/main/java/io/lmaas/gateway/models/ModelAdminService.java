@@ -77,13 +77,24 @@ public final class ModelAdminService {
                                 .map(uri))));
     }
 
+    /** GPUs per replica of a deployment, of one flavor (on Kubernetes; the local backend runs on what it has). */
+    public record Gpu(int count, String flavor) {
+    }
+
     public Future<String> deploy(String actor, String modelId, String version, int replicas) {
+        return deploy(actor, modelId, version, replicas, null);
+    }
+
+    public Future<String> deploy(String actor, String modelId, String version, int replicas, Gpu gpu) {
         return pool.preparedQuery("SELECT 1 FROM model_versions WHERE model_id = $1 AND version = $2")
                 .execute(Tuple.of(modelId, version))
                 .compose(r -> r.size() == 0 ? Future.failedFuture(ApiException.notFound("model_version_not_found",
-                        "model '" + modelId + "' has no version '" + version + "'")) : deployments.create(modelId, version, replicas))
+                        "model '" + modelId + "' has no version '" + version + "'"))
+                        : deployments.create(modelId, version, replicas, gpu == null ? null : gpu.count(), gpu == null ? null : gpu.flavor()))
                 .compose(id -> AuditRepository.record(pool, actor, "deployment.create", "deployment", id, null, null,
-                        new JsonObject().put("model", modelId).put("version", version).put("replicas", replicas)).map(id));
+                        new JsonObject().put("model", modelId).put("version", version).put("replicas", replicas)
+                                .put("gpu", gpu == null ? null : new JsonObject().put("count", gpu.count()).put("flavor", gpu.flavor())))
+                        .map(id));
     }
 
     public Future<Void> scale(String actor, String deploymentId, int replicas) {
