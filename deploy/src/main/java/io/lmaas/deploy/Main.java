@@ -4,6 +4,7 @@ import io.lmaas.core.config.ConfigException;
 import io.lmaas.core.config.Settings;
 import io.lmaas.deploy.bench.AdmissionBenchmark;
 import io.lmaas.deploy.bench.GpuAdmissionBenchmark;
+import io.lmaas.deploy.bench.ReconcileBenchmark;
 import io.lmaas.deploy.bench.GatewayOverheadBenchmark;
 import io.lmaas.deploy.bench.SkeletonBenchmark;
 import io.lmaas.deploy.bench.UsageBenchmark;
@@ -58,6 +59,8 @@ public final class Main {
                 case "bench gateway" -> GatewayOverheadBenchmark.run(settings.integer("seconds", 15, 2, 3600));
                 case "bench admission" -> AdmissionBenchmark.run();
                 case "bench scheduler" -> GpuAdmissionBenchmark.run();
+                case "bench reconcile" -> ReconcileBenchmark.run(settings.integer("count", 300, 10, 100_000),
+                        settings.integer("burst", 100, 1, 10_000));
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
@@ -117,6 +120,7 @@ public final class Main {
                   lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
                   lmaas bench admission                     JMH: one quota admission decision
                   lmaas bench scheduler                     GPU admission: 10,000 jobs, 100 tenants, 1,000 nodes
+                  lmaas bench reconcile [--count 300]       ModelDeployment applied → Deployment created (mock API server)
                   lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager
