@@ -96,6 +96,17 @@ public final class JobRepository {
                 Tuple.of(id, attempt, status, message), JobRecord.FAILED.equals(status) ? "error" : "info", status, message);
     }
 
+    /**
+     * What the job's pod shows (e.g. why it cannot be scheduled), as a {@code pod} event — written only when
+     * it differs from the job's latest event, so a pod watched for an hour is not an hour of events.
+     */
+    public Future<Boolean> podEvent(String id, String level, String message) {
+        return pool.preparedQuery("INSERT INTO job_events (job_id, level, type, message) SELECT $1, $2, 'pod', $3"
+                        + " WHERE (SELECT message FROM job_events WHERE job_id = $1 ORDER BY id DESC LIMIT 1) IS DISTINCT FROM $3"
+                        + " AND EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND status IN ('queued', 'running'))")
+                .execute(Tuple.of(id, level, message)).map(r -> r.rowCount() == 1);
+    }
+
     /** Events of a job, oldest first. */
     public Future<List<JobEvent>> events(String id) {
         return pool.preparedQuery("SELECT id, at, level, type, message FROM job_events WHERE job_id = $1 ORDER BY id")

@@ -122,7 +122,7 @@ public final class ObservedStatus {
     }
 
     /** The first problem a pod shows: not schedulable, image not pulled, crash-looping. */
-    static Optional<Problem> podProblem(List<Pod> pods) {
+    public static Optional<Problem> podProblem(List<Pod> pods) {
         for (Pod p : pods) {
             if (p.getStatus() == null) {
                 continue;

@@ -144,6 +144,20 @@ class GpuAdmissionOnKubernetesTest {
         assertThat(events).extracting(JobEvent::type).containsExactly("queued", "waiting");
         assertThat(events.get(1).message()).startsWith("InsufficientQuota");
 
+        // The Job's pod cannot be scheduled (as the kube-scheduler would report it): the job's events say so, once.
+        for (int i = 0; i < 2; i++) {
+            client.pods().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+                    .withNewMetadata().withName("lmaas-job-job-1-0-abcde").withLabels(k.getSpec().getTemplate().getMetadata().getLabels())
+                    .endMetadata().withNewStatus().withPhase("Pending").addNewCondition().withType("PodScheduled").withStatus("False")
+                    .withReason("Unschedulable").withMessage("0/1 nodes are available: 1 Insufficient nvidia.com/gpu").endCondition()
+                    .endStatus().build()).createOr(op -> op.update());
+        }
+        await().atMost(WAIT).until(() -> jobs.events("job-1").await(5, TimeUnit.SECONDS).stream().anyMatch(e -> e.type().equals("pod")
+                && e.message().equals("Unschedulable: lmaas-job-job-1-0-abcde: 0/1 nodes are available: 1 Insufficient nvidia.com/gpu")));
+        await().pollDelay(Duration.ofMillis(600)).atMost(WAIT).until(() -> true);
+        assertThat(jobs.events("job-1").await(5, TimeUnit.SECONDS).stream().filter(e -> e.type().equals("pod"))).hasSize(1);
+        client.pods().inNamespace(NS).withName("lmaas-job-job-1-0-abcde").delete();
+
         // The Job's pod starts, then the Job completes: PostgreSQL follows, and job-2 gets the GPUs.
         setJobStatus("lmaas-job-job-1-0", j -> j.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder()
                 .withActive(1).build()));
@@ -153,7 +167,7 @@ class GpuAdmissionOnKubernetesTest {
         await().atMost(WAIT).until(() -> JobRecord.SUCCEEDED.equals(job("job-1").status()));
         await().atMost(WAIT).until(() -> k8sJob("lmaas-job-job-2-0") != null);
         assertThat(jobs.events("job-1").await(5, TimeUnit.SECONDS)).extracting(JobEvent::type)
-                .containsExactly("queued", "admitted", "running", "succeeded");
+                .containsExactly("queued", "admitted", "pod", "running", "succeeded");
 
         // A serving deployment of the same tenant (priority 1000) takes the quota back from job-2 (priority 0).
         ModelDeployment md = TestResources.modelDeployment("chat-acme", "chat", "1", 2, new GpuRequest(1, "h100"));

@@ -41,6 +41,7 @@ public final class JobController implements AutoCloseable {
         return t;
     });
     private SharedIndexInformer<Job> informer;
+    private SharedIndexInformer<io.fabric8.kubernetes.api.model.Pod> pods;
     private volatile boolean queued;
 
     public JobController(KubernetesClient client, KubernetesConfig config, JobRepository jobs) {
@@ -65,6 +66,22 @@ public final class JobController implements AutoCloseable {
                     @Override
                     public void onDelete(Job obj, boolean deletedFinalStateUnknown) {
                         trigger();
+                    }
+                }, 60_000);
+        pods = client.pods().inNamespace(config.namespace()).withLabel(Labels.MANAGED_BY, Labels.MANAGER)
+                .inform(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(io.fabric8.kubernetes.api.model.Pod obj) {
+                        trigger();
+                    }
+
+                    @Override
+                    public void onUpdate(io.fabric8.kubernetes.api.model.Pod oldObj, io.fabric8.kubernetes.api.model.Pod newObj) {
+                        trigger();
+                    }
+
+                    @Override
+                    public void onDelete(io.fabric8.kubernetes.api.model.Pod obj, boolean deletedFinalStateUnknown) {
                     }
                 }, 60_000);
         loop.scheduleWithFixedDelay(this::safeReconcile, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
@@ -106,6 +123,7 @@ public final class JobController implements AutoCloseable {
                 continue;
             }
             mirror(j, k);
+            podTrouble(j);
         }
         for (Job k : byName.values()) {
             if (owned.contains(k.getMetadata().getName()) || k.getMetadata().getDeletionTimestamp() != null || finished(k)) {
@@ -156,6 +174,15 @@ public final class JobController implements AutoCloseable {
         }
     }
 
+    /** A job pod that cannot start (unschedulable, image not pulled, crash-looping) becomes a job event. */
+    private void podTrouble(JobRecord j) {
+        List<io.fabric8.kubernetes.api.model.Pod> own = pods.getStore().list().stream().filter(p -> p.getMetadata().getLabels() != null
+                && j.id().equals(p.getMetadata().getLabels().get(Labels.JOB))
+                && Integer.toString(j.attempt()).equals(p.getMetadata().getLabels().get(JobSpecs.ATTEMPT))).toList();
+        io.lmaas.scheduler.k8s.ObservedStatus.podProblem(own).ifPresent(problem ->
+                await(jobs.podEvent(j.id(), "warn", problem.reason() + ": " + problem.message())));
+    }
+
     private static JobCondition condition(Job k, String type) {
         if (k.getStatus().getConditions() == null) {
             return null;
@@ -180,6 +207,9 @@ public final class JobController implements AutoCloseable {
         loop.shutdownNow();
         if (informer != null) {
             informer.close();
+        }
+        if (pods != null) {
+            pods.close();
         }
     }
 }
