@@ -2,7 +2,6 @@ package io.lmaas.scheduler.k8s;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.lmaas.core.jobs.GpuQueueRecord;
 import io.lmaas.core.jobs.GpuQueueRepository;
@@ -14,7 +13,6 @@ import io.lmaas.scheduler.admission.Snapshot;
 import io.lmaas.scheduler.admission.TenantQueue;
 import io.lmaas.scheduler.admission.Workload;
 import io.lmaas.scheduler.k8s.crd.ModelDeployment;
-import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,30 +76,10 @@ public final class AdmissionController implements AutoCloseable {
     }
 
     public void start(Duration interval) {
-        ResourceEventHandler<Object> poke = new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Object obj) {
-                trigger();
-            }
-
-            @Override
-            public void onUpdate(Object oldObj, Object newObj) {
-                trigger();
-            }
-
-            @Override
-            public void onDelete(Object obj, boolean deletedFinalStateUnknown) {
-                trigger();
-            }
-        };
-        nodes = client.nodes().inform(cast(poke), 60_000);
-        deployments = client.resources(ModelDeployment.class).inNamespace(config.namespace()).inform(cast(poke), 60_000);
+        nodes = client.nodes().inform(Blocking.onChange(this::trigger, true), 60_000);
+        deployments = client.resources(ModelDeployment.class).inNamespace(config.namespace())
+                .inform(Blocking.onChange(this::trigger, true), 60_000);
         loop.scheduleWithFixedDelay(this::safeTick, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> ResourceEventHandler<T> cast(ResourceEventHandler<Object> h) {
-        return (ResourceEventHandler<T>) (ResourceEventHandler<?>) h;
     }
 
     /** Asks for a cycle soon (coalesced). */
@@ -129,7 +107,7 @@ public final class AdmissionController implements AutoCloseable {
         Instant now = clock.instant();
         Map<String, Integer> capacity = NodeCapacity.of(nodes.getStore().list(), config.flavors());
         Map<String, TenantQueue> tenantQueues = new HashMap<>();
-        for (GpuQueueRecord q : await(queues.listAll())) {
+        for (GpuQueueRecord q : Blocking.await(queues.listAll())) {
             tenantQueues.put(q.tenantId(), new TenantQueue(q.tenantId(), q.weight(), q.cohort(), q.nominal(), q.borrowingLimit()));
         }
         tenantQueues.put(PLATFORM, new TenantQueue(PLATFORM, 1, null, capacity, Map.of()));
@@ -137,7 +115,7 @@ public final class AdmissionController implements AutoCloseable {
         List<Snapshot.Admitted> admitted = new ArrayList<>();
         List<Workload> pending = new ArrayList<>();
         Map<String, JobRecord> jobById = new HashMap<>();
-        for (JobRecord j : await(jobs.listActive())) {
+        for (JobRecord j : Blocking.await(jobs.listActive())) {
             jobById.put(j.id(), j);
             Workload w = new Workload(j.id(), j.tenantId(), Workload.Kind.JOB, j.gpuFlavors(), j.gpus(), j.priority(),
                     j.createdAt().toInstant());
@@ -187,7 +165,7 @@ public final class AdmissionController implements AutoCloseable {
                 setAdmission(mdByWorkload.get(id), 0, p.victim().flavor(), p.reason().toString());
             } else {
                 JobRecord j = jobById.get(id);
-                await(jobs.preempt(id, j.attempt(), p.reason().toString()));
+                Blocking.await(jobs.preempt(id, j.attempt(), p.reason().toString()));
                 LOG.info("job {} preempted: {}", id, p.reason());
             }
         }
@@ -197,7 +175,7 @@ public final class AdmissionController implements AutoCloseable {
                 ModelDeployment md = mdByWorkload.get(id);
                 setAdmission(md, admittedGpus(md) + a.workload().gpus(), a.flavor(), null);
             } else {
-                await(jobs.admit(id, a.flavor() == null ? CPU : a.flavor(), at, a.flavor() == null ? "admitted (no GPUs)"
+                Blocking.await(jobs.admit(id, a.flavor() == null ? CPU : a.flavor(), at, a.flavor() == null ? "admitted (no GPUs)"
                         : "admitted: " + a.workload().gpus() + " " + a.flavor() + " GPU(s)"
                                 + (a.borrowing() ? " on quota borrowed from the cohort" : "")));
             }
@@ -209,7 +187,7 @@ public final class AdmissionController implements AutoCloseable {
                     setAdmission(md, admittedGpus(md), md.getSpec().getGpu().getFlavor(), reason.toString());
                 }
             } else {
-                await(jobs.waiting(id, reason.toString()));
+                Blocking.await(jobs.waiting(id, reason.toString()));
             }
         });
         afterCycle.run();
@@ -265,17 +243,6 @@ public final class AdmissionController implements AutoCloseable {
 
     static String annotation(ModelDeployment md, String key) {
         return md.getMetadata().getAnnotations() == null ? null : md.getMetadata().getAnnotations().get(key);
-    }
-
-    private static <T> T await(Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (Exception e) {
-            throw new IllegalStateException("PostgreSQL: " + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
-        }
     }
 
     @Override

@@ -7,8 +7,6 @@ import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.scheduler.k8s.crd.GpuRequest;
 import io.lmaas.scheduler.k8s.crd.ModelDeployment;
 import io.lmaas.scheduler.k8s.crd.ModelDeploymentSpec;
-import io.vertx.core.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Writes what the admin API (and so the console) asked for into ModelDeployment resources, so API and
@@ -31,7 +29,7 @@ public final class DeploymentSync {
     /** One pass over the rows with unsynced changes; returns how many it wrote. */
     public int syncOnce() {
         int written = 0;
-        for (DeploymentRepository.SyncRow row : await(deployments.pendingSync())) {
+        for (DeploymentRepository.SyncRow row : Blocking.await(deployments.pendingSync())) {
             Resource<ModelDeployment> resource = client.resources(ModelDeployment.class).inNamespace(config.namespace())
                     .withName(row.id());
             ModelDeployment existing = resource.get();
@@ -39,20 +37,20 @@ public final class DeploymentSync {
                 if (existing != null) {
                     resource.delete();
                 }
-                await(deployments.remove(row.id()));
+                Blocking.await(deployments.remove(row.id()));
             } else if (existing == null) {
                 ModelDeployment md = new ModelDeployment();
                 md.setMetadata(new ObjectMetaBuilder().withName(row.id()).withNamespace(config.namespace())
                         .addToLabels(Labels.MANAGED_BY, "lmaas-api").build());
                 md.setSpec(spec(row, new ModelDeploymentSpec()));
                 client.resource(md).create();
-                await(deployments.markSynced(row.id(), row.desiredRevision()));
+                Blocking.await(deployments.markSynced(row.id(), row.desiredRevision()));
             } else {
                 resource.edit(md -> {
                     md.setSpec(spec(row, md.getSpec() == null ? new ModelDeploymentSpec() : md.getSpec()));
                     return md;
                 });
-                await(deployments.markSynced(row.id(), row.desiredRevision()));
+                Blocking.await(deployments.markSynced(row.id(), row.desiredRevision()));
             }
             written++;
         }
@@ -68,14 +66,4 @@ public final class DeploymentSync {
         return spec;
     }
 
-    private static <T> T await(Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (Exception e) {
-            throw new IllegalStateException("PostgreSQL: " + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
-        }
-    }
 }

@@ -4,13 +4,12 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.scheduler.k8s.Blocking;
 import io.lmaas.scheduler.k8s.KubernetesConfig;
 import io.lmaas.scheduler.k8s.Labels;
-import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -52,38 +51,9 @@ public final class JobController implements AutoCloseable {
 
     public void start(Duration interval) {
         informer = client.batch().v1().jobs().inNamespace(config.namespace()).withLabel(Labels.MANAGED_BY, Labels.MANAGER)
-                .inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(Job obj) {
-                        trigger();
-                    }
-
-                    @Override
-                    public void onUpdate(Job oldObj, Job newObj) {
-                        trigger();
-                    }
-
-                    @Override
-                    public void onDelete(Job obj, boolean deletedFinalStateUnknown) {
-                        trigger();
-                    }
-                }, 60_000);
+                .inform(Blocking.onChange(this::trigger, true), 60_000);
         pods = client.pods().inNamespace(config.namespace()).withLabel(Labels.MANAGED_BY, Labels.MANAGER)
-                .inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(io.fabric8.kubernetes.api.model.Pod obj) {
-                        trigger();
-                    }
-
-                    @Override
-                    public void onUpdate(io.fabric8.kubernetes.api.model.Pod oldObj, io.fabric8.kubernetes.api.model.Pod newObj) {
-                        trigger();
-                    }
-
-                    @Override
-                    public void onDelete(io.fabric8.kubernetes.api.model.Pod obj, boolean deletedFinalStateUnknown) {
-                    }
-                }, 60_000);
+                .inform(Blocking.onChange(this::trigger, false), 60_000);
         loop.scheduleWithFixedDelay(this::safeReconcile, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -105,7 +75,7 @@ public final class JobController implements AutoCloseable {
     }
 
     void reconcile() {
-        List<JobRecord> active = await(jobs.listActive());
+        List<JobRecord> active = Blocking.await(jobs.listActive());
         Map<String, Job> byName = new HashMap<>();
         for (Job k : informer.getStore().list()) {
             byName.put(k.getMetadata().getName(), k);
@@ -141,7 +111,7 @@ public final class JobController implements AutoCloseable {
         if (id == null) {
             return false;
         }
-        JobRecord j = await(jobs.find(id));
+        JobRecord j = Blocking.await(jobs.find(id));
         return j != null && (JobRecord.SUCCEEDED.equals(j.status()) || JobRecord.FAILED.equals(j.status()))
                 && Integer.toString(j.attempt()).equals(labels.get(JobSpecs.ATTEMPT));
     }
@@ -163,14 +133,14 @@ public final class JobController implements AutoCloseable {
         JobCondition done = condition(k, "Complete");
         JobCondition failed = condition(k, "Failed");
         if (done != null) {
-            await(jobs.finished(j.id(), j.attempt(), JobRecord.SUCCEEDED, "the job completed"));
+            Blocking.await(jobs.finished(j.id(), j.attempt(), JobRecord.SUCCEEDED, "the job completed"));
         } else if (failed != null) {
             String why = failed.getReason() == null ? "Failed" : failed.getReason();
-            await(jobs.finished(j.id(), j.attempt(), JobRecord.FAILED, why + (failed.getMessage() == null ? ""
+            Blocking.await(jobs.finished(j.id(), j.attempt(), JobRecord.FAILED, why + (failed.getMessage() == null ? ""
                     : ": " + failed.getMessage())));
         } else if (JobRecord.QUEUED.equals(j.status()) && ((k.getStatus().getActive() != null && k.getStatus().getActive() > 0)
                 || (k.getStatus().getReady() != null && k.getStatus().getReady() > 0))) {
-            await(jobs.running(j.id(), j.attempt(), "running as Kubernetes Job " + k.getMetadata().getName()));
+            Blocking.await(jobs.running(j.id(), j.attempt(), "running as Kubernetes Job " + k.getMetadata().getName()));
         }
     }
 
@@ -180,7 +150,7 @@ public final class JobController implements AutoCloseable {
                 && j.id().equals(p.getMetadata().getLabels().get(Labels.JOB))
                 && Integer.toString(j.attempt()).equals(p.getMetadata().getLabels().get(JobSpecs.ATTEMPT))).toList();
         io.lmaas.scheduler.k8s.ObservedStatus.podProblem(own).ifPresent(problem ->
-                await(jobs.podEvent(j.id(), "warn", problem.reason() + ": " + problem.message())));
+                Blocking.await(jobs.podEvent(j.id(), "warn", problem.reason() + ": " + problem.message())));
     }
 
     private static JobCondition condition(Job k, String type) {
@@ -189,17 +159,6 @@ public final class JobController implements AutoCloseable {
         }
         return k.getStatus().getConditions().stream().filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
                 .findFirst().orElse(null);
-    }
-
-    private static <T> T await(Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (Exception e) {
-            throw new IllegalStateException("PostgreSQL: " + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
-        }
     }
 
     @Override
