@@ -17,6 +17,21 @@ public record ArtifactStore(Path root) {
         return root.resolve("models").resolve(modelId).resolve(version);
     }
 
+    /** A tenant's file ({@code files/<tenant>/<file id>.jsonl}). */
+    public Path file(String tenantId, String fileId) {
+        return root.resolve("files").resolve(tenantId).resolve(fileId + ".jsonl");
+    }
+
+    /** A job's working directory: checkpoints, logs. */
+    public Path job(String jobId) {
+        return root.resolve("jobs").resolve(jobId);
+    }
+
+    /** Where uploads are written while they arrive, before validation moves them into place. */
+    public Path uploads() {
+        return root.resolve("uploads");
+    }
+
     public static String uri(Path path) {
         return path.toAbsolutePath().normalize().toUri().toString();
     }

@@ -36,4 +36,16 @@ public final class Ids {
     public static String deployment() {
         return "dep-" + random(12);
     }
+
+    public static String file() {
+        return "file-" + random(16);
+    }
+
+    public static String fineTuningJob() {
+        return "ftjob-" + random(16);
+    }
+
+    public static String batch() {
+        return "batch_" + random(16);
+    }
 }
