@@ -47,7 +47,8 @@ final class GatewayRole {
                 new QuotaService.Settings(ttl, ttl.dividedBy(3), q.idleRelease(), q.sliceDivisor(), q.reclaimWait()),
                 s.integer("event-loops", GatewayConfig.defaultEventLoops(), 1, 256),
                 s.millis("ready-wait-ms", GatewayConfig.DEFAULT_READY_WAIT.toMillis()),
-                s.optional("artifacts").map(p -> new ArtifactStore(java.nio.file.Path.of(p))));
+                s.optional("artifacts").map(p -> new ArtifactStore(java.nio.file.Path.of(p))),
+                s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L);
     }
 
     static void run(Settings s) throws Exception {

@@ -10,13 +10,16 @@ import java.util.Optional;
  * Gateway settings: identity and address, the database, the bootstrap admin token, the key-hashing
  * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning, event loops, and how long a
  * request waits for a model with no ready replica before 503 {@code model_not_ready}, and the artifact store
- * registered model versions are copied into (empty: registered in place).
+ * registered model versions are copied into and files are stored in (empty: registered in place; no files API),
+ * and the largest file an upload may be.
  */
 public record GatewayConfig(String gatewayId, String host, int port, DatabaseUrl database, String adminToken,
         byte[] keyHashSecret, Duration routingRefresh, Duration keyCacheTtl, Duration workerTimeout, int bodyLimitBytes,
-        QuotaService.Settings quota, int eventLoops, Duration readyWait, Optional<ArtifactStore> artifacts) {
+        QuotaService.Settings quota, int eventLoops, Duration readyWait, Optional<ArtifactStore> artifacts, long fileLimitBytes) {
 
     public static final int DEFAULT_BODY_LIMIT = 1024 * 1024;
+    /** Largest file {@code POST /v1/files} accepts (streamed to disk, never held in memory). */
+    public static final long DEFAULT_FILE_LIMIT = 512L * 1024 * 1024;
     public static final Duration DEFAULT_READY_WAIT = Duration.ofSeconds(10);
 
     public static int defaultEventLoops() {

@@ -7,6 +7,9 @@ import io.lmaas.gateway.http.ErrorHandler;
 import io.lmaas.gateway.http.RequestIdHandler;
 import io.lmaas.gateway.http.Responder;
 import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.core.files.FileRepository;
+import io.lmaas.gateway.files.FilesRoutes;
+import io.lmaas.gateway.files.FilesService;
 import io.lmaas.gateway.finetuning.FineTuningRoutes;
 import io.lmaas.gateway.inference.InferenceRoutes;
 import io.lmaas.gateway.usage.Metering;
@@ -39,13 +42,25 @@ final class GatewayHttpVerticle extends VerticleBase {
 
         Router root = Router.router(vertx);
         root.route().handler(new RequestIdHandler());
-        root.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
+        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes());
+        // File uploads stream to disk under their own (larger) limit; every other body is read into memory.
+        root.route().handler(ctx -> {
+            if (isUpload(ctx)) {
+                ctx.next();
+            } else {
+                bodies.handle(ctx);
+            }
+        });
+        config.artifacts().ifPresent(store -> root.post("/v1/files").handler(BodyHandler.create(store.uploads().toString())
+                .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true)));
         root.route("/health/*").subRouter(new HealthRoutes(services.pool()).router(vertx));
         root.route("/v1/*").handler(services.keys()).handler(metering.begin()).handler(new ScopeHandler());
         Router v1 = Router.router(vertx);
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
         new UsageRoutes(services.usage(), responder).addTo(v1);
         new FineTuningRoutes(new JobRepository(services.pool()), responder).addTo(v1);
+        config.artifacts().ifPresent(store -> new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store),
+                responder).addTo(v1));
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
                 services.models(), responder, services.admins()).router(vertx));
@@ -73,5 +88,9 @@ final class GatewayHttpVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         return server == null ? Future.succeededFuture() : server.shutdown(20, TimeUnit.SECONDS);
+    }
+
+    private static boolean isUpload(io.vertx.ext.web.RoutingContext ctx) {
+        return ctx.request().method() == io.vertx.core.http.HttpMethod.POST && "/v1/files".equals(ctx.request().path());
     }
 }

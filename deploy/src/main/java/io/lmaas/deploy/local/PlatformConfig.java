@@ -11,7 +11,7 @@ import java.util.Optional;
  * a URL is given), whether to prepare the starter models, how worker processes are started.
  */
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
-        int maxBodyBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
+        int maxBodyBytes, long maxFileBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
 
     public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
         return new PlatformConfig(
@@ -21,6 +21,7 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 s.optional("database-url"),
                 s.bool("starters", true),
                 s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
+                s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L,
                 classpath,
                 javaBinary,
                 List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),

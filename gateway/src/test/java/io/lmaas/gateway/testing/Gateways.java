@@ -46,9 +46,16 @@ public final class Gateways implements AutoCloseable {
     public final WebClient http = WebClient.create(clientVertx, new WebClientOptions().setKeepAlive(true),
             new PoolOptions().setHttp1MaxSize(128));
     public final Pool pool;
+    /** The artifact store every instance shares (files, registered versions). */
+    public final java.nio.file.Path artifacts;
 
     private Gateways(DatabaseUrl database) {
         this.database = database;
+        try {
+            this.artifacts = java.nio.file.Files.createTempDirectory("lmaas-gw-artifacts-");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         this.pool = Pools.create(clientVertx, database, 4);
     }
 
@@ -64,7 +71,7 @@ public final class Gateways implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test-" + instances.size(), "127.0.0.1", 0, database,
                 ADMIN, KEY_SECRET, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, quota, 2,
-                Duration.ofMillis(300), java.util.Optional.empty()),
+                Duration.ofMillis(300), java.util.Optional.of(new io.lmaas.core.artifacts.ArtifactStore(artifacts)), 4L * 1024 * 1024),
                 Pools.create(vertx, database, 8));
         vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
         instances.add(vertx);

@@ -1,0 +1,77 @@
+package io.lmaas.gateway.files;
+
+import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.files.FileRecord;
+import io.lmaas.gateway.auth.TenantPrincipal;
+import io.lmaas.gateway.http.ApiException;
+import io.lmaas.gateway.http.Params;
+import io.lmaas.gateway.http.Responder;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code /v1/files}: upload (multipart: {@code purpose}, {@code file}), list ({@code purpose}, {@code after},
+ * {@code limit}), get, content, delete — OpenAI's shapes. The multipart body was streamed to disk before
+ * these handlers run (see {@code GatewayHttpVerticle}).
+ */
+public final class FilesRoutes {
+    private final FilesService files;
+    private final Responder responder;
+
+    public FilesRoutes(FilesService files, Responder responder) {
+        this.files = files;
+        this.responder = responder;
+    }
+
+    public void addTo(Router r) {
+        r.post("/files").handler(this::upload);
+        r.get("/files").handler(ctx -> {
+            String purpose = ctx.queryParams().get("purpose");
+            int limit = Params.queryInt(ctx, "limit", 100, 1, 10_000);
+            files.list(tenant(ctx), purpose, ctx.queryParams().get("after"), limit)
+                    .onSuccess(list -> responder.json(ctx, 200, page(list, limit)))
+                    .onFailure(ctx::fail);
+        });
+        r.get("/files/:id").handler(ctx -> files.get(tenant(ctx), ctx.pathParam("id"))
+                .onSuccess(f -> responder.json(ctx, 200, FilesService.toJson(f)))
+                .onFailure(ctx::fail));
+        r.get("/files/:id/content").handler(ctx -> files.get(tenant(ctx), ctx.pathParam("id"))
+                .compose(f -> responder.settle(ctx, new io.lmaas.gateway.http.Outcome(200, null)).map(f))
+                .onSuccess(f -> ctx.response().putHeader("content-type", "application/jsonl")
+                        .sendFile(ArtifactStore.path(f.artifactUri()).toString()))
+                .onFailure(ctx::fail));
+        r.delete("/files/:id").handler(ctx -> files.delete(tenant(ctx), ctx.pathParam("id"))
+                .onSuccess(v -> responder.json(ctx, 200, new JsonObject().put("id", ctx.pathParam("id")).put("object", "file")
+                        .put("deleted", true)))
+                .onFailure(ctx::fail));
+    }
+
+    private void upload(RoutingContext ctx) {
+        List<FileUpload> uploads = ctx.fileUploads();
+        if (uploads.size() != 1 || !"file".equals(uploads.get(0).name())) {
+            ctx.fail(ApiException.badRequest("invalid_request", "file", "send exactly one multipart file field named 'file'"));
+            return;
+        }
+        FileUpload u = uploads.get(0);
+        files.upload(tenant(ctx), ctx.request().getFormAttribute("purpose"), u.fileName(), Path.of(u.uploadedFileName()), u.size())
+                .onSuccess(f -> responder.json(ctx, 200, FilesService.toJson(f)))
+                .onFailure(ctx::fail);
+    }
+
+    private static String tenant(RoutingContext ctx) {
+        return TenantPrincipal.of(ctx).tenantId();
+    }
+
+    private static JsonObject page(List<FileRecord> list, int limit) {
+        JsonArray data = new JsonArray();
+        list.forEach(f -> data.add(FilesService.toJson(f)));
+        return new JsonObject().put("object", "list").put("data", data).put("has_more", list.size() == limit)
+                .put("first_id", list.isEmpty() ? null : list.get(0).id())
+                .put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).id());
+    }
+}
