@@ -6,11 +6,11 @@ import io.lmaas.gateway.health.HealthRoutes;
 import io.lmaas.gateway.http.ErrorHandler;
 import io.lmaas.gateway.http.RequestIdHandler;
 import io.lmaas.gateway.http.Responder;
-import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.core.files.FileRepository;
 import io.lmaas.gateway.files.FilesRoutes;
 import io.lmaas.gateway.files.FilesService;
 import io.lmaas.gateway.finetuning.FineTuningRoutes;
+import io.lmaas.gateway.finetuning.FineTuningService;
 import io.lmaas.gateway.inference.InferenceRoutes;
 import io.lmaas.gateway.usage.Metering;
 import io.lmaas.gateway.usage.UsageRoutes;
@@ -58,7 +58,7 @@ final class GatewayHttpVerticle extends VerticleBase {
         Router v1 = Router.router(vertx);
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
         new UsageRoutes(services.usage(), responder).addTo(v1);
-        new FineTuningRoutes(new JobRepository(services.pool()), responder).addTo(v1);
+        new FineTuningRoutes(new FineTuningService(vertx, services.pool()), responder).addTo(v1);
         config.artifacts().ifPresent(store -> new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store),
                 responder).addTo(v1));
         root.route("/v1/*").subRouter(v1);

@@ -83,6 +83,19 @@ public final class ModelCatalogRepository {
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(toModel(rows.iterator().next())));
     }
 
+    /** A model version and where its files are. */
+    public record Version(String modelId, String version, String artifactUri) {
+    }
+
+    /** The model's newest version, or empty if it has none. */
+    public Future<Optional<Version>> latestVersion(String modelId) {
+        return pool.preparedQuery("SELECT model_id, version, artifact_uri FROM model_versions WHERE model_id = $1"
+                        + " ORDER BY created_at DESC, version DESC LIMIT 1")
+                .execute(Tuple.of(modelId))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(new Version(rows.iterator().next().getString("model_id"),
+                        rows.iterator().next().getString("version"), rows.iterator().next().getString("artifact_uri"))));
+    }
+
     private static ModelRecord toModel(Row row) {
         return new ModelRecord(
                 row.getString("id"),

@@ -11,7 +11,9 @@ import java.util.List;
  */
 public record JobRecord(String id, String tenantId, String kind, String status, String reason, int priority,
         List<String> gpuFlavors, int gpus, String admittedFlavor, OffsetDateTime admittedAt, int attempt,
-        OffsetDateTime createdAt, JsonObject spec) {
+        OffsetDateTime createdAt, JsonObject spec, JsonObject result, OffsetDateTime finishedAt) {
+
+    public static final String VALIDATING_FILES = "validating_files";
 
     public static final String QUEUED = "queued";
     public static final String RUNNING = "running";

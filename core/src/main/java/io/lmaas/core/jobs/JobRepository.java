@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import java.util.List;
  */
 public final class JobRepository {
     private static final String COLUMNS = "id, tenant_id, kind, status, reason, priority, gpu_flavors, gpus, admitted_flavor,"
-            + " admitted_at, attempt, created_at, spec";
+            + " admitted_at, attempt, created_at, spec, result, finished_at";
 
     private final Pool pool;
 
@@ -28,11 +27,77 @@ public final class JobRepository {
     /** Creates a queued job; returns it. */
     public Future<JobRecord> create(String id, String tenantId, String kind, int priority, List<String> gpuFlavors, int gpus,
             JsonObject spec) {
+        return create(id, tenantId, kind, JobRecord.QUEUED, priority, gpuFlavors, gpus, spec);
+    }
+
+    /** Creates a job in {@code status} ({@code queued}, or {@code validating_files} until {@link #validated}); returns it. */
+    public Future<JobRecord> create(String id, String tenantId, String kind, String status, int priority, List<String> gpuFlavors,
+            int gpus, JsonObject spec) {
         return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO jobs (id, tenant_id, kind, status, priority,"
-                        + " gpu_flavors, gpus, spec) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7) RETURNING " + COLUMNS)
-                .execute(Tuple.of(id, tenantId, kind, priority, gpuFlavors.toArray(new String[0]), gpus, spec))
-                .compose(rows -> event(conn, id, "info", "queued", "job queued", null).map(rows.iterator().next()))
+                        + " gpu_flavors, gpus, spec) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING " + COLUMNS)
+                .execute(Tuple.tuple(List.of(id, tenantId, kind, status, priority, gpuFlavors.toArray(new String[0]), gpus, spec)))
+                .compose(rows -> event(conn, id, "info", status, JobRecord.QUEUED.equals(status) ? "job queued"
+                        : "validating the job's files", null).map(rows.iterator().next()))
                 .map(JobRepository::job));
+    }
+
+    /** The files were checked: queued, or failed with {@code error} (null when valid). */
+    public Future<Boolean> validated(String id, String error) {
+        return error == null
+                ? change(id, "UPDATE jobs SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'validating_files'",
+                        Tuple.of(id), "info", "queued", "files validated; job queued")
+                : change(id, "UPDATE jobs SET status = 'failed', reason = $2, finished_at = now(), updated_at = now()"
+                        + " WHERE id = $1 AND status = 'validating_files'", Tuple.of(id, error), "error", "failed", error);
+    }
+
+    /** Cancels a job that has not ended: true if it was cancelled now. */
+    public Future<Boolean> cancel(String id) {
+        return change(id, "UPDATE jobs SET status = 'cancelled', reason = NULL, finished_at = now(), updated_at = now()"
+                + " WHERE id = $1 AND status IN ('validating_files', 'queued', 'running')", Tuple.of(id), "info", "cancelled",
+                "job cancelled");
+    }
+
+    /** The job's attempt succeeded: its result (e.g. fine_tuned_model, trained_tokens) is recorded with the status. */
+    public Future<Boolean> succeeded(String id, int attempt, JsonObject result, String message) {
+        return change(id, "UPDATE jobs SET status = 'succeeded', result = $3, reason = NULL, finished_at = now(), updated_at = now()"
+                + " WHERE id = $1 AND attempt = $2 AND status IN ('queued', 'running')", Tuple.of(id, attempt, result), "info",
+                "succeeded", message);
+    }
+
+    /** A metrics or progress event ({@code type} metrics: {@code data} holds step, train_loss, ...). */
+    public Future<Void> note(String id, String level, String type, String message, JsonObject data) {
+        return event(pool, id, level, type, message, data);
+    }
+
+    /** Merges {@code fields} into the job's result (progress: trained_tokens, estimated_finish). */
+    public Future<Void> progress(String id, JsonObject fields) {
+        return pool.preparedQuery("UPDATE jobs SET result = coalesce(result, '{}'::jsonb) || $2, updated_at = now() WHERE id = $1")
+                .execute(Tuple.of(id, fields)).mapEmpty();
+    }
+
+    /** Records a checkpoint (one per epoch; a resumed attempt overwrites the same epoch's). */
+    public Future<Void> checkpoint(String id, int epoch, int step, String artifactUri, JsonObject metrics) {
+        return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO job_checkpoints (job_id, epoch, step, artifact_uri, metrics)"
+                        + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (job_id, epoch) DO UPDATE SET step = $3, artifact_uri = $4,"
+                        + " metrics = $5, created_at = now()")
+                .execute(Tuple.of(id, epoch, step, artifactUri, metrics))
+                .compose(v -> event(conn, id, "info", "checkpoint", "checkpoint after epoch " + epoch + " (step " + step + ")",
+                        new JsonObject().put("epoch", epoch).put("step", step))));
+    }
+
+    /** A job's checkpoints, oldest first. */
+    public Future<List<Checkpoint>> checkpoints(String id) {
+        return pool.preparedQuery("SELECT id, epoch, step, artifact_uri, metrics, created_at FROM job_checkpoints WHERE job_id = $1"
+                        + " ORDER BY epoch").execute(Tuple.of(id)).map(rows -> {
+                    List<Checkpoint> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(new Checkpoint(r.getLong("id"), r.getInteger("epoch"), r.getInteger("step"),
+                            r.getString("artifact_uri"), r.getJsonObject("metrics"), r.getOffsetDateTime("created_at"))));
+                    return out;
+                });
+    }
+
+    /** A checkpoint: a servable model version directory written after an epoch. */
+    public record Checkpoint(long id, int epoch, int step, String artifactUri, JsonObject metrics, OffsetDateTime createdAt) {
     }
 
     public Future<JobRecord> find(String id) {
@@ -42,13 +107,26 @@ public final class JobRepository {
 
     /** A tenant's jobs of a kind, newest first. */
     public Future<List<JobRecord>> listForTenant(String tenantId, String kind, int limit) {
+        return listForTenant(tenantId, kind, null, limit);
+    }
+
+    /** A tenant's jobs of a kind, newest first, after a job id (cursor). */
+    public Future<List<JobRecord>> listForTenant(String tenantId, String kind, String after, int limit) {
         return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE tenant_id = $1 AND kind = $2"
-                        + " ORDER BY created_at DESC, id DESC LIMIT $3")
-                .execute(Tuple.of(tenantId, kind, limit)).map(rows -> {
+                        + " AND ($3::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $3))"
+                        + " ORDER BY created_at DESC, id DESC LIMIT $4")
+                .execute(Tuple.of(tenantId, kind, after, limit)).map(rows -> {
                     List<JobRecord> out = new ArrayList<>();
                     rows.forEach(r -> out.add(job(r)));
                     return out;
                 });
+    }
+
+    /** A tenant's worker-seconds of a kind of job since a time (the fine-tuning budget's use). */
+    public Future<Double> computeSeconds(String tenantId, String endpoint, OffsetDateTime since) {
+        return pool.preparedQuery("SELECT coalesce(sum(compute_seconds), 0)::float8 AS s FROM usage_ledger"
+                        + " WHERE tenant_id = $1 AND endpoint = $2 AND created_at >= $3")
+                .execute(Tuple.of(tenantId, endpoint, since)).map(rows -> rows.iterator().next().getDouble("s"));
     }
 
     /** Jobs the scheduler looks after: queued and running. */
@@ -109,11 +187,11 @@ public final class JobRepository {
 
     /** Events of a job, oldest first. */
     public Future<List<JobEvent>> events(String id) {
-        return pool.preparedQuery("SELECT id, at, level, type, message FROM job_events WHERE job_id = $1 ORDER BY id")
+        return pool.preparedQuery("SELECT id, at, level, type, message, data FROM job_events WHERE job_id = $1 ORDER BY id")
                 .execute(Tuple.of(id)).map(rows -> {
                     List<JobEvent> out = new ArrayList<>();
                     rows.forEach(r -> out.add(new JobEvent(r.getLong("id"), r.getOffsetDateTime("at"), r.getString("level"),
-                            r.getString("type"), r.getString("message"))));
+                            r.getString("type"), r.getString("message"), r.getJsonObject("data"))));
                     return out;
                 });
     }
@@ -124,7 +202,8 @@ public final class JobRepository {
                         : event(conn, id, level, type, message, null).map(true)));
     }
 
-    private static Future<Void> event(SqlConnection conn, String jobId, String level, String type, String message, JsonObject data) {
+    private static Future<Void> event(io.vertx.sqlclient.SqlClient conn, String jobId, String level, String type, String message,
+            JsonObject data) {
         return conn.preparedQuery("INSERT INTO job_events (job_id, level, type, message, data) VALUES ($1, $2, $3, $4, $5)")
                 .execute(Tuple.of(jobId, level, type, message, data)).mapEmpty();
     }
@@ -134,6 +213,6 @@ public final class JobRepository {
         return new JobRecord(r.getString("id"), r.getString("tenant_id"), r.getString("kind"), r.getString("status"),
                 r.getString("reason"), r.getInteger("priority"), flavors == null ? List.of() : Arrays.asList(flavors),
                 r.getInteger("gpus"), r.getString("admitted_flavor"), r.getOffsetDateTime("admitted_at"), r.getInteger("attempt"),
-                r.getOffsetDateTime("created_at"), r.getJsonObject("spec"));
+                r.getOffsetDateTime("created_at"), r.getJsonObject("spec"), r.getJsonObject("result"), r.getOffsetDateTime("finished_at"));
     }
 }

@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 
 /**
  * A tenant's GPU queue on the wire (pure): {@code {"weight": 1, "cohort": "research", "nominal": {"h100": 4},
- * "borrowing_limit": {"h100": 2}}}. Flavor names as the scheduler's GPU flavors; counts 0 to 100,000.
+ * "borrowing_limit": {"h100": 2}, "fine_tuning_seconds_per_month": 36000}}. Flavor names as the scheduler's GPU
+ * flavors; counts 0 to 100,000; the budget in worker-seconds (null: unlimited).
  */
 public final class GpuQueues {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -26,7 +27,13 @@ public final class GpuQueues {
         if (cohort != null && !(cohort instanceof String c && NAME.matcher(c).matches())) {
             throw ApiException.invalidParam("cohort", "'cohort' must be a lower-case name (letters, digits, '-') or null");
         }
-        return new GpuQueueRecord(tenantId, w, (String) cohort, counts(body, "nominal"), counts(body, "borrowing_limit"));
+        Object budget = body.getValue("fine_tuning_seconds_per_month");
+        if (budget != null && !(budget instanceof Number n && n.longValue() >= 0 && n.doubleValue() == Math.rint(n.doubleValue()))) {
+            throw ApiException.invalidParam("fine_tuning_seconds_per_month",
+                    "'fine_tuning_seconds_per_month' must be a whole number of worker-seconds or null (unlimited)");
+        }
+        return new GpuQueueRecord(tenantId, w, (String) cohort, counts(body, "nominal"), counts(body, "borrowing_limit"),
+                budget == null ? null : ((Number) budget).longValue());
     }
 
     private static Map<String, Integer> counts(JsonObject body, String field) {
@@ -51,6 +58,7 @@ public final class GpuQueues {
     public static JsonObject toJson(GpuQueueRecord q) {
         return new JsonObject().put("object", "gpu_queue").put("tenant_id", q.tenantId()).put("weight", q.weight())
                 .put("cohort", q.cohort()).put("nominal", new JsonObject(new LinkedHashMap<>(q.nominal())))
-                .put("borrowing_limit", new JsonObject(new LinkedHashMap<>(q.borrowingLimit())));
+                .put("borrowing_limit", new JsonObject(new LinkedHashMap<>(q.borrowingLimit())))
+                .put("fine_tuning_seconds_per_month", q.fineTuningSecondsPerMonth());
     }
 }

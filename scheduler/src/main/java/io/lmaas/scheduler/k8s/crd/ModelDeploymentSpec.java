@@ -12,8 +12,8 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ModelDeploymentSpec {
     @Required
-    @Pattern("^[a-z0-9][a-z0-9._-]{0,62}$")
-    @JsonPropertyDescription("Registered model id, as in /v1/models.")
+    @Pattern("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+    @JsonPropertyDescription("Registered model id, as in /v1/models (fine-tuned: ft:<base>:<tenant>:<suffix>:<job>).")
     private String model;
 
     @Required

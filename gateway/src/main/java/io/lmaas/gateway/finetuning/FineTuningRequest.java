@@ -1,0 +1,105 @@
+package io.lmaas.gateway.finetuning;
+
+import io.lmaas.gateway.http.ApiException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * {@code POST /v1/fine_tuning/jobs} parsed and checked (pure): base model, files, hyperparameters
+ * ({@code "auto"} or a number: epochs 1–50, batch size 1–256, learning-rate multiplier 0.01–10), suffix,
+ * seed, and LMaaS's optional {@code gpu} ({@code {"count", "flavors"}}, for Kubernetes) and {@code priority}.
+ */
+public record FineTuningRequest(String model, String trainingFile, String validationFile, int epochs, int batchSize,
+        double learningRateMultiplier, String suffix, long seed, int gpus, List<String> gpuFlavors, int priority) {
+    public static final int DEFAULT_EPOCHS = 3;
+    public static final int DEFAULT_BATCH_SIZE = 16;
+    private static final Pattern SUFFIX = Pattern.compile("[a-z0-9][a-z0-9-]{0,17}");
+    private static final Pattern FLAVOR = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+    public static FineTuningRequest parse(JsonObject body) {
+        String model = string(body, "model", true);
+        String training = string(body, "training_file", true);
+        String validation = string(body, "validation_file", false);
+        Object hp = body.getValue("hyperparameters");
+        if (hp != null && !(hp instanceof JsonObject)) {
+            throw ApiException.invalidParam("hyperparameters", "'hyperparameters' must be an object");
+        }
+        JsonObject h = hp == null ? new JsonObject() : (JsonObject) hp;
+        int epochs = (int) number(h, "n_epochs", DEFAULT_EPOCHS, 1, 50, true);
+        int batch = (int) number(h, "batch_size", DEFAULT_BATCH_SIZE, 1, 256, true);
+        double lr = number(h, "learning_rate_multiplier", 1.0, 0.01, 10, false);
+        String suffix = string(body, "suffix", false);
+        if (suffix != null && !SUFFIX.matcher(suffix).matches()) {
+            throw ApiException.invalidParam("suffix", "'suffix' must be 1 to 18 lower-case letters, digits or '-'");
+        }
+        Object seedRaw = body.getValue("seed");
+        if (seedRaw != null && !(seedRaw instanceof Integer || seedRaw instanceof Long)) {
+            throw ApiException.invalidParam("seed", "'seed' must be an integer");
+        }
+        long seed = seedRaw == null ? 42 : ((Number) seedRaw).longValue();
+        int gpus = 0;
+        List<String> flavors = List.of();
+        Object gpu = body.getValue("gpu");
+        if (gpu != null) {
+            if (!(gpu instanceof JsonObject g) || !(g.getValue("count") instanceof Integer count) || count < 0 || count > 64
+                    || !(g.getValue("flavors", new JsonArray()) instanceof JsonArray list)) {
+                throw ApiException.invalidParam("gpu", "'gpu' must be {\"count\": 0 to 64, \"flavors\": [flavor names]}");
+            }
+            flavors = new ArrayList<>();
+            for (Object f : list) {
+                if (!(f instanceof String name) || !FLAVOR.matcher(name).matches()) {
+                    throw ApiException.invalidParam("gpu", "'gpu.flavors' must be GPU flavor names");
+                }
+                flavors.add(name);
+            }
+            if (count > 0 && flavors.isEmpty()) {
+                throw ApiException.invalidParam("gpu", "'gpu.flavors' must name at least one flavor when GPUs are asked for");
+            }
+            gpus = count;
+        }
+        Object priority = body.getValue("priority", 0);
+        if (!(priority instanceof Integer p) || p < -1000 || p > 999) {
+            throw ApiException.invalidParam("priority", "'priority' must be an integer from -1000 to 999");
+        }
+        return new FineTuningRequest(model, training, validation, epochs, batch, lr, suffix, seed, gpus, List.copyOf(flavors), p);
+    }
+
+    public JsonObject hyperparameters() {
+        return new JsonObject().put("n_epochs", epochs).put("batch_size", batchSize).put("learning_rate_multiplier",
+                learningRateMultiplier);
+    }
+
+    private static String string(JsonObject body, String field, boolean required) {
+        Object v = body.getValue(field);
+        if (v == null) {
+            if (required) {
+                throw ApiException.missingParam(field);
+            }
+            return null;
+        }
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw ApiException.invalidParam(field, "'" + field + "' must be a non-empty string");
+        }
+        return s;
+    }
+
+    private static double number(JsonObject h, String field, double auto, double min, double max, boolean integer) {
+        Object v = h.getValue(field);
+        if (v == null || "auto".equals(v)) {
+            return auto;
+        }
+        if (!(v instanceof Number n) || (integer && n.doubleValue() != Math.rint(n.doubleValue())) || n.doubleValue() < min
+                || n.doubleValue() > max) {
+            throw ApiException.invalidParam("hyperparameters." + field, "'" + field + "' must be \"auto\" or "
+                    + (integer ? "an integer" : "a number") + " from " + fmt(min) + " to " + fmt(max));
+        }
+        return n.doubleValue();
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+}
