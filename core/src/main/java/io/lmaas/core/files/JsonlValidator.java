@@ -82,7 +82,11 @@ public final class JsonlValidator {
             switch (format) {
                 case CLASSIFICATION -> {
                     if (nonEmptyString(o, "text", problems, count, lineNo) & nonEmptyString(o, "label", problems, count, lineNo)) {
-                        labels.add(o.getString("label"));
+                        if (o.getString("label").contains(",") || o.getString("label").length() > 100) {
+                            problem(problems, count, lineNo, "\"label\" must be at most 100 characters, without ','");
+                        } else {
+                            labels.add(o.getString("label"));
+                        }
                     }
                 }
                 case GENERATION -> generation(o, problems, count, lineNo);

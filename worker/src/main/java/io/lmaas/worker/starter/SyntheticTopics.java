@@ -63,6 +63,43 @@ public final class SyntheticTopics {
                     new String[] {"after the earnings call", "amid recession fears", "on wall street", "as markets opened",
                         "despite rising debt", "ahead of the budget", "in early trading", "after the merger"}));
 
+    /**
+     * Three topics the starter classifier never saw — cooking, music, travel — for fine-tuning demos and
+     * tests: the label set is new, the vocabulary mostly too.
+     */
+    public static final List<String> NOVEL_LABELS = List.of("cooking", "music", "travel");
+
+    private static final List<Topic> NOVEL = List.of(
+            new Topic("cooking",
+                    new String[] {"the chef", "my grandmother", "the baker", "the pastry cook", "the sous chef",
+                        "the home cook", "the food critic", "the kitchen team", "the caterer", "the butcher"},
+                    new String[] {"simmered", "baked", "seasoned", "roasted", "whisked", "glazed", "marinated",
+                        "braised", "kneaded", "garnished"},
+                    new String[] {"the lamb stew", "a lemon tart", "the sourdough loaf", "fresh pasta", "the tomato sauce",
+                        "a chocolate souffle", "the risotto", "spiced lentils", "the apple pie", "a garlic butter"},
+                    new String[] {"with fresh basil", "over a low flame", "for the dinner party", "in a cast iron pan",
+                        "with a pinch of saffron", "until golden brown", "from an old family recipe", "for the holiday feast"}),
+            new Topic("music",
+                    new String[] {"the orchestra", "the guitarist", "the choir", "the jazz trio", "the violinist",
+                        "the band", "the conductor", "the pianist", "the singer", "the drummer"},
+                    new String[] {"performed", "rehearsed", "composed", "recorded", "improvised", "tuned", "conducted",
+                        "harmonized", "arranged", "sang"},
+                    new String[] {"a new symphony", "the opening chord", "a minor melody", "the encore", "the slow ballad",
+                        "a string quartet", "the chorus", "the bass line", "an old folk song", "the sonata"},
+                    new String[] {"at the concert hall", "with a soaring crescendo", "in perfect harmony", "on vinyl",
+                        "during the festival", "with a gentle tempo", "before a silent audience", "in the recording studio"}),
+            new Topic("travel",
+                    new String[] {"the backpackers", "our tour guide", "the cruise ship", "the pilgrims", "the hikers",
+                        "the travel blogger", "the ferry", "the night train", "the tourists", "the explorer"},
+                    new String[] {"visited", "toured", "crossed", "booked", "explored", "sailed to", "hiked through",
+                        "photographed", "wandered through", "arrived at"},
+                    new String[] {"the ancient ruins", "a hidden beach", "the old town", "the mountain pass",
+                        "a boutique hotel", "the night market", "the border crossing", "the desert oasis",
+                        "the cathedral", "the fjords"},
+                    new String[] {"with a rented camper van", "on a budget", "during the summer holidays",
+                        "with a passport full of stamps", "after a long layover", "by bicycle", "on a guided tour",
+                        "at sunrise"}));
+
     private static final String[] OPENERS = {"", "", "", "yesterday ", "today ", "this morning ", "reports say ",
         "once again ", "according to local news "};
 
@@ -89,6 +126,17 @@ public final class SyntheticTopics {
         List<Example> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             out.add(sentence(random));
+        }
+        return out;
+    }
+
+    /** Labelled sentences about the {@link #NOVEL_LABELS} topics. */
+    public static List<Example> novelExamples(int count, long seed) {
+        Random random = new Random(seed);
+        List<Example> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Topic t = NOVEL.get(random.nextInt(NOVEL.size()));
+            out.add(new Example(sentence(t, random), t.label()));
         }
         return out;
     }
