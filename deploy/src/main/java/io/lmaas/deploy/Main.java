@@ -51,6 +51,7 @@ public final class Main {
                 case "gateway" -> GatewayRole.run(settings);
                 case "scheduler" -> SchedulerRole.run(settings);
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
+                case "worker job" -> System.exit(io.lmaas.worker.jobs.JobProcess.run(settings));
                 case "worker validate" -> System.exit(ProcessModelValidator.run(Path.of(settings.required("model-dir"))
                         .toAbsolutePath(), settings.optional("task").orElse(null)));
                 case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
@@ -116,6 +117,7 @@ public final class Main {
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
                   lmaas worker validate --model-dir DIR [--task text-classification|text-generation]
+                  lmaas worker job --job-id ID   (LMAAS_DATABASE_URL, LMAAS_ARTIFACTS: run an admitted job's attempt)
                   lmaas bench [skeleton] [--requests 500]   cold/warm start, gateway vs worker latency
                   lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
                   lmaas bench admission                     JMH: one quota admission decision

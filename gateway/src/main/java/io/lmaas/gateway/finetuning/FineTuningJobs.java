@@ -1,5 +1,6 @@
 package io.lmaas.gateway.finetuning;
 
+import io.lmaas.core.jobs.FineTunedNames;
 import io.lmaas.core.jobs.JobEvent;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;

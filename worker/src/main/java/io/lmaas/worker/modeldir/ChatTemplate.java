@@ -12,7 +12,13 @@ public record ChatTemplate(String system, String user, String assistant, String 
     public record Message(String role, String content) {
     }
 
+    /** The prompt for the assistant's next turn: the messages, then the cue. */
     public String render(List<Message> messages) {
+        return renderConversation(messages) + generationPrompt;
+    }
+
+    /** A whole conversation (assistant turns included), as a model is trained on it: no trailing cue. */
+    public String renderConversation(List<Message> messages) {
         StringBuilder sb = new StringBuilder();
         for (Message m : messages) {
             String format = switch (m.role()) {
@@ -23,6 +29,6 @@ public record ChatTemplate(String system, String user, String assistant, String 
             };
             sb.append(format.replace("{content}", m.content()));
         }
-        return sb.append(generationPrompt).toString();
+        return sb.toString();
     }
 }

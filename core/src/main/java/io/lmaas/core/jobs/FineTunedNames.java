@@ -1,6 +1,5 @@
-package io.lmaas.gateway.finetuning;
+package io.lmaas.core.jobs;
 
-import io.lmaas.core.jobs.JobRecord;
 import io.vertx.core.json.JsonObject;
 
 /** The model id a fine-tuning job's result is registered under: {@code ft:<base>:<tenant>:<suffix>:<job id>} (pure). */

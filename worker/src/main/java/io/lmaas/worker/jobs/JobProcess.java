@@ -1,0 +1,103 @@
+package io.lmaas.worker.jobs;
+
+import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.config.Settings;
+import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.db.Pools;
+import io.lmaas.core.files.FileRepository;
+import io.lmaas.core.jobs.ComputeMetering;
+import io.lmaas.core.jobs.JobRecord;
+import io.lmaas.core.jobs.JobRepository;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code lmaas worker job --job-id ID}: runs the current attempt of an admitted job (a child process of the
+ * local scheduler, or a Kubernetes Job's pod). It marks the job running, watches it (a cancelled or
+ * preempted job stops at the next step), runs it, meters its worker-seconds, and records how it ended. A
+ * failure the tenant must act on (bad file, untrainable base) fails the job; anything else exits non-zero,
+ * and the supervisor starts the attempt again, which resumes from the last checkpoint.
+ */
+public final class JobProcess {
+    private static final Logger LOG = LoggerFactory.getLogger(JobProcess.class);
+    private static final Set<String> ACTIVE = Set.of(JobRecord.QUEUED, JobRecord.RUNNING);
+    public static final String FINE_TUNING_ENDPOINT = "/v1/fine_tuning/jobs";
+
+    private JobProcess() {
+    }
+
+    /** Returns the process exit status: 0 when the job's state is recorded, 1 when the attempt should run again. */
+    public static int run(Settings s) throws Exception {
+        String jobId = s.required("job-id");
+        DatabaseUrl database = DatabaseUrl.parse(s.required("database-url"));
+        ArtifactStore store = new ArtifactStore(Path.of(s.required("artifacts")));
+        Vertx vertx = Vertx.vertx();
+        ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "job-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Pool pool = Pools.create(vertx, database, 2);
+            JobRepository jobs = new JobRepository(pool);
+            JobRecord job = FineTuneRun.await(jobs.find(jobId));
+            if (job == null || !ACTIVE.contains(job.status()) || job.admittedFlavor() == null) {
+                LOG.info("job {} is not an admitted, active job ({}): nothing to run", jobId, job == null ? "absent" : job.status());
+                return 0;
+            }
+            FineTuneRun.await(jobs.running(job.id(), job.attempt(), "running in worker process " + ProcessHandle.current().pid()));
+            AtomicBoolean stop = new AtomicBoolean();
+            watch.scheduleWithFixedDelay(() -> {
+                try {
+                    JobRecord now = FineTuneRun.await(jobs.find(jobId));
+                    if (now == null || !ACTIVE.contains(now.status()) || now.attempt() != job.attempt()) {
+                        stop.set(true);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("job {}: status check failed: {}", jobId, e.toString());
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+            long started = System.currentTimeMillis();
+            ComputeMetering meter = new ComputeMetering(pool);
+            String model = job.spec().getString("model");
+            if (!"fine_tuning".equals(job.kind())) {
+                FineTuneRun.await(jobs.finished(job.id(), job.attempt(), JobRecord.FAILED, "jobs of kind " + job.kind()
+                        + " do not run in a worker"));
+                return 0;
+            }
+            try {
+                FineTuneRun.Result r = new FineTuneRun(job, jobs, new FileRepository(pool), new ModelCatalogRepository(pool), store)
+                        .run(stop::get);
+                FineTuneRun.await(meter.record(job, FINE_TUNING_ENDPOINT, model, r.trainedTokens(), r.completed() ? 200 : 499,
+                        r.completed() ? null : "cancelled", System.currentTimeMillis() - started));
+                if (r.completed()) {
+                    FineTuneRun.await(jobs.succeeded(job.id(), job.attempt(), new JsonObject().put("fine_tuned_model", r.fineTunedModel())
+                            .put("trained_tokens", r.trainedTokens()), "the fine-tuned model " + r.fineTunedModel() + " is ready"));
+                    LOG.info("job {} succeeded: {}", jobId, r.fineTunedModel());
+                } else {
+                    LOG.info("job {} stopped: it was cancelled or preempted", jobId);
+                }
+                return 0;
+            } catch (FineTuneRun.JobFailure e) {
+                FineTuneRun.await(meter.record(job, FINE_TUNING_ENDPOINT, model, 0, 400, e.code, System.currentTimeMillis() - started));
+                FineTuneRun.await(jobs.progress(job.id(), new JsonObject().put("error_code", e.code)));
+                FineTuneRun.await(jobs.finished(job.id(), job.attempt(), JobRecord.FAILED, e.getMessage()));
+                LOG.warn("job {} failed: {}", jobId, e.getMessage());
+                return 0;
+            }
+        } finally {
+            watch.shutdownNow();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+}
