@@ -53,6 +53,12 @@ public record DatabaseUrl(String host, int port, String database, String user, S
         return "jdbc:postgresql://" + host + ":" + port + "/" + database;
     }
 
+    /** The full URL, password included (percent-encoded): for a child process's environment, never for logs. */
+    public String withCredentials() {
+        return "postgresql://" + java.net.URLEncoder.encode(user, StandardCharsets.UTF_8) + ":"
+                + java.net.URLEncoder.encode(password, StandardCharsets.UTF_8) + "@" + host + ":" + port + "/" + database;
+    }
+
     /** The URL without its password, for logs. */
     public String redacted() {
         return "postgresql://" + user + "@" + host + ":" + port + "/" + database;

@@ -16,6 +16,8 @@ import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.scheduler.SchedulerVerticle;
 import io.lmaas.scheduler.local.LocalBackend;
 import io.lmaas.scheduler.local.LocalBackendConfig;
+import io.lmaas.scheduler.local.LocalJobRunner;
+import io.lmaas.core.jobs.JobRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -37,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * prepares the starter models in the background.
  */
 public final class LocalPlatform implements AutoCloseable {
+    private LocalJobRunner jobRunner;
     private static final Logger LOG = LoggerFactory.getLogger(LocalPlatform.class);
     public static final String MAIN_CLASS = "io.lmaas.deploy.Main";
 
@@ -98,6 +101,8 @@ public final class LocalPlatform implements AutoCloseable {
         DeploymentRepository deployments = new DeploymentRepository(pool);
         this.deployments.push(await(vertx.deployVerticle(new SchedulerVerticle(deployments, new EndpointRepository(pool),
                 backend, Duration.ofSeconds(1)))));
+        jobRunner = new LocalJobRunner(new JobRepository(pool), workers, url, config.artifacts(), 1, 2, Clock.systemUTC());
+        jobRunner.start(Duration.ofMillis(500));
 
         if (!config.starters()) {
             return;
@@ -109,6 +114,11 @@ public final class LocalPlatform implements AutoCloseable {
 
     public int port() {
         return gateway.port();
+    }
+
+    /** Runs fine-tuning jobs as worker processes on this machine. */
+    public LocalJobRunner jobs() {
+        return jobRunner;
     }
 
     public String url() {
@@ -128,6 +138,9 @@ public final class LocalPlatform implements AutoCloseable {
     /** Stops the roles in reverse order (scheduler first: it stops the workers), then the pool, Vert.x, PostgreSQL. */
     @Override
     public void close() {
+        if (jobRunner != null) {
+            jobRunner.close();
+        }
         if (vertx != null) {
             try {
                 while (!deployments.isEmpty()) {

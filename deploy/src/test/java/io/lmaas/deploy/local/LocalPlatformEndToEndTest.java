@@ -265,6 +265,145 @@ class LocalPlatformEndToEndTest {
         assertThat(platform.send("DELETE", "/admin/v1/deployments/" + deployment, admin, null).status()).isEqualTo(200);
     }
 
+    private static String jsonl(List<SyntheticTopics.Example> examples) {
+        StringBuilder sb = new StringBuilder();
+        examples.forEach(e -> sb.append(new JsonObject().put("text", e.text()).put("label", e.label()).encode()).append('\n'));
+        return sb.toString();
+    }
+
+    private static JsonObject job(String id) throws Exception {
+        return platform.send("GET", "/v1/fine_tuning/jobs/" + id, key, null).json();
+    }
+
+    private static double accuracy(String model, List<SyntheticTopics.Example> heldOut) throws Exception {
+        int correct = 0;
+        for (int from = 0; from < heldOut.size(); from += 50) {
+            List<SyntheticTopics.Example> batch = heldOut.subList(from, Math.min(heldOut.size(), from + 50));
+            Platform.Response r = platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", model)
+                    .put("input", new JsonArray(batch.stream().map(SyntheticTopics.Example::text).toList())));
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            JsonArray data = r.json().getJsonArray("data");
+            for (int i = 0; i < batch.size(); i++) {
+                if (data.getJsonObject(i).getString("label").equals(batch.get(i).label())) {
+                    correct++;
+                }
+            }
+        }
+        return (double) correct / heldOut.size();
+    }
+
+    @Test
+    @Order(3)
+    void aFineTunedClassifierLearnsLabelsTheBaseNeverSawAndIsServed() throws Exception {
+        List<SyntheticTopics.Example> heldOut = SyntheticTopics.novelExamples(300, 2026);
+        String file = platform.upload(key, "fine-tune", "topics.jsonl", jsonl(SyntheticTopics.novelExamples(900, 11)))
+                .getString("id");
+        Platform.Response created = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject()
+                .put("model", "starter-classifier").put("training_file", file).put("suffix", "topics").put("seed", 7)
+                .put("hyperparameters", new JsonObject().put("n_epochs", 3).put("batch_size", 16)));
+        assertThat(created.status()).as(created.body()).isEqualTo(200);
+        String id = created.json().getString("id");
+        assertThat(created.json().getString("status")).isEqualTo("validating_files");
+
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
+                "cancelled").contains(job(id).getString("status")));
+        JsonObject done = job(id);
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        String model = done.getString("fine_tuned_model");
+        assertThat(model).isEqualTo("ft:starter-classifier:" + tenantId + ":topics:" + id);
+        assertThat(done.getLong("trained_tokens")).isPositive();
+
+        // The events show the loss falling; three servable checkpoints were written.
+        JsonArray events = platform.send("GET", "/v1/fine_tuning/jobs/" + id + "/events?limit=100", key, null).json()
+                .getJsonArray("data");
+        List<Double> losses = events.stream().map(JsonObject.class::cast).filter(e -> "metrics".equals(e.getString("type")))
+                .map(e -> e.getJsonObject("data")).filter(d -> d.containsKey("epoch")).map(d -> d.getDouble("train_loss")).toList();
+        assertThat(losses).hasSize(3);
+        // Newest first: the last epoch's loss is the first listed.
+        assertThat(losses.get(0)).isLessThan(losses.get(2));
+        assertThat(platform.send("GET", "/v1/fine_tuning/jobs/" + id + "/checkpoints", key, null).json().getJsonArray("data"))
+                .hasSize(3);
+
+        // The tenant sees the model (once the gateway's directory refreshed); another tenant never does.
+        await().atMost(Duration.ofSeconds(10)).until(() -> platform.send("GET", "/v1/models/" + model, key, null).status() == 200);
+        String stranger = platform.createKey(platform.createTenant("ft-stranger"));
+        assertThat(platform.send("GET", "/v1/models/" + model, stranger, null).status()).isEqualTo(404);
+        assertThat(platform.send("GET", "/v1/models", stranger, null).body()).doesNotContain(model);
+
+        // Deployed with one call, it classifies the held-out set far above chance (1/3) and the untuned base.
+        Platform.Response deployed = platform.send("POST", "/admin/v1/deployments", platform.adminToken(), new JsonObject()
+                .put("model", model).put("version", "1").put("replicas", 1));
+        assertThat(deployed.status()).as(deployed.body()).isEqualTo(201);
+        await().atMost(Duration.ofMinutes(1)).until(() -> platform.send("POST", "/v1/classifications", key, new JsonObject()
+                .put("model", model).put("input", "x")).status() == 200);
+        double tuned = accuracy(model, heldOut);
+        double base = accuracy("starter-classifier", heldOut);
+        assertThat(tuned).as("fine-tuned accuracy on the held-out set").isGreaterThan(0.9);
+        assertThat(base).as("the base model cannot name labels it never saw").isLessThan(0.34);
+        System.out.printf("fine-tuning E2E: held-out accuracy %.3f after, %.3f before (base model)%n", tuned, base);
+
+        // The job's worker-seconds are in the ledger.
+        JsonArray rows = platform.send("GET", "/admin/v1/tenants/" + tenantId + "/usage?limit=500", platform.adminToken(), null).json()
+                .getJsonArray("data");
+        assertThat(rows.stream().map(JsonObject.class::cast).filter(r -> "/v1/fine_tuning/jobs".equals(r.getString("endpoint"))
+                && r.getDouble("compute_seconds") > 0)).isNotEmpty();
+        assertThat(platform.send("DELETE", "/admin/v1/deployments/" + deployed.json().getString("id"), platform.adminToken(), null)
+                .status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(3)
+    void jobsCanBeCancelledFailOnABadFileAndResumeAfterTheirWorkerIsKilled() throws Exception {
+        String file = platform.upload(key, "fine-tune", "topics-2.jsonl", jsonl(SyntheticTopics.novelExamples(600, 12)))
+                .getString("id");
+        // A resumable run: the worker is killed after its first checkpoint and the job finishes anyway.
+        String resumed = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject().put("model", "starter-classifier")
+                .put("training_file", file).put("hyperparameters", new JsonObject().put("n_epochs", 4))).json().getString("id");
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).until(() -> !platform.send("GET",
+                "/v1/fine_tuning/jobs/" + resumed + "/checkpoints", key, null).json().getJsonArray("data").isEmpty());
+        Long pid = platform.platform.jobs().pid(resumed);
+        assertThat(pid).isNotNull();
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed")
+                .contains(job(resumed).getString("status")));
+        assertThat(job(resumed).getString("status")).isEqualTo("succeeded");
+        JsonArray events = platform.send("GET", "/v1/fine_tuning/jobs/" + resumed + "/events?limit=100", key, null).json()
+                .getJsonArray("data");
+        assertThat(events.stream().map(JsonObject.class::cast).map(e -> e.getJsonObject("data").getString("event")))
+                .contains("resumed");
+        assertThat(platform.send("GET", "/v1/fine_tuning/jobs/" + resumed + "/checkpoints", key, null).json().getJsonArray("data"))
+                .hasSize(4);
+
+        // Cancelled while running: its worker stops and no model appears.
+        String cancelled = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject().put("model", "starter-classifier")
+                .put("training_file", file).put("hyperparameters", new JsonObject().put("n_epochs", 30))).json().getString("id");
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> "running".equals(job(cancelled)
+                .getString("status")));
+        Platform.Response c = platform.send("POST", "/v1/fine_tuning/jobs/" + cancelled + "/cancel", key, null);
+        assertThat(c.json().getString("status")).isEqualTo("cancelled");
+        await().atMost(Duration.ofSeconds(30)).until(() -> platform.platform.jobs().pid(cancelled) == null);
+        assertThat(job(cancelled).getString("fine_tuned_model")).isNull();
+        assertThat(platform.send("POST", "/v1/fine_tuning/jobs/" + cancelled + "/cancel", key, null).status()).isEqualTo(400);
+
+        // A file that is gone by the time the job runs: the job fails and says why.
+        String doomedFile = platform.upload(key, "fine-tune", "doomed.jsonl", jsonl(SyntheticTopics.novelExamples(60, 13)))
+                .getString("id");
+        String doomed = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject().put("model", "starter-classifier")
+                .put("training_file", doomedFile)).json().getString("id");
+        assertThat(platform.send("DELETE", "/v1/files/" + doomedFile, key, null).status()).isEqualTo(200);
+        await().atMost(Duration.ofMinutes(2)).until(() -> "failed".equals(job(doomed).getString("status")));
+        assertThat(job(doomed).getJsonObject("error").getString("message")).contains(doomedFile);
+
+        // Bad requests are refused up front with the field that is wrong.
+        Platform.Response wrongTask = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject()
+                .put("model", "starter-generator").put("training_file", file));
+        assertThat(wrongTask.status()).isEqualTo(400);
+        assertThat(wrongTask.json().getJsonObject("error").getString("param")).isEqualTo("training_file");
+        Platform.Response badEpochs = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject()
+                .put("model", "starter-classifier").put("training_file", file).put("hyperparameters", new JsonObject().put("n_epochs", 0)));
+        assertThat(badEpochs.json().getJsonObject("error").getString("param")).isEqualTo("hyperparameters.n_epochs");
+    }
+
     private static Path copy(Path from, String name) throws java.io.IOException {
         Path to = Files.createDirectories(platform.dataDir.resolve("candidates").resolve(name));
         try (var files = Files.list(from)) {

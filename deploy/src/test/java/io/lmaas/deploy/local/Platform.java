@@ -56,6 +56,20 @@ final class Platform implements AutoCloseable {
         return new Response(r.statusCode(), r.body(), r.headers().firstValue("retry-after").orElse(null));
     }
 
+    /** Uploads a file ({@code POST /v1/files}, multipart) and returns the file object. */
+    JsonObject upload(String key, String purpose, String filename, String content) throws Exception {
+        String boundary = "lmaas-" + System.nanoTime();
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose + "\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n"
+                + "Content-Type: application/jsonl\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+        HttpRequest req = HttpRequest.newBuilder(URI.create(platform.url() + "/v1/files")).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return new JsonObject(r.body());
+    }
+
     String createTenant(String name) throws Exception {
         Response r = send("POST", "/admin/v1/tenants", adminToken(), new JsonObject().put("name", name));
         assertThat(r.status()).as(r.body()).isEqualTo(201);

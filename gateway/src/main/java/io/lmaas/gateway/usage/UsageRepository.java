@@ -21,7 +21,8 @@ public final class UsageRepository {
     /** Ledger rows, newest first. */
     public Future<List<UsageRow>> list(String tenantId, OffsetDateTime start, OffsetDateTime end, int limit) {
         return pool.preparedQuery("SELECT request_id, client_request_id, gateway_id, tenant_id, key_id, model, endpoint,"
-                        + " prompt_tokens, completion_tokens, status, error_code, latency_ms, created_at FROM usage_ledger"
+                        + " prompt_tokens, completion_tokens, status, error_code, latency_ms, created_at, compute_seconds::float8 AS cs"
+                        + " FROM usage_ledger"
                         + " WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2)"
                         + " AND ($3::timestamptz IS NULL OR created_at < $3) ORDER BY created_at DESC, request_id LIMIT $4")
                 .execute(Tuple.of(tenantId, start, end, limit))
@@ -32,7 +33,7 @@ public final class UsageRepository {
                                 r.getString("gateway_id"), r.getString("tenant_id"), r.getString("key_id"),
                                 r.getString("model"), r.getString("endpoint"), r.getInteger("prompt_tokens"),
                                 r.getInteger("completion_tokens"), r.getInteger("status"), r.getString("error_code"),
-                                r.getInteger("latency_ms"), r.getOffsetDateTime("created_at")));
+                                r.getInteger("latency_ms"), r.getOffsetDateTime("created_at"), r.getDouble("cs")));
                     }
                     return out;
                 });

@@ -9,7 +9,15 @@ import java.time.OffsetDateTime;
  */
 public record UsageRow(String requestId, String clientRequestId, String gatewayId, String tenantId, String keyId, String model,
         String endpoint, int promptTokens, int completionTokens, int status, String errorCode, long latencyMs,
-        OffsetDateTime createdAt) {
+        OffsetDateTime createdAt, double computeSeconds) {
+
+    /** A request's row (no compute time: jobs meter theirs). */
+    public UsageRow(String requestId, String clientRequestId, String gatewayId, String tenantId, String keyId, String model,
+            String endpoint, int promptTokens, int completionTokens, int status, String errorCode, long latencyMs,
+            OffsetDateTime createdAt) {
+        this(requestId, clientRequestId, gatewayId, tenantId, keyId, model, endpoint, promptTokens, completionTokens, status,
+                errorCode, latencyMs, createdAt, 0);
+    }
 
     public JsonObject toJson() {
         return new JsonObject()
@@ -24,6 +32,7 @@ public record UsageRow(String requestId, String clientRequestId, String gatewayI
                 .put("status", status)
                 .put("error_code", errorCode)
                 .put("latency_ms", latencyMs)
+                .put("compute_seconds", computeSeconds)
                 .put("created_at", createdAt == null ? null : createdAt.toEpochSecond());
     }
 }

@@ -32,4 +32,21 @@ public final class WorkerCommand {
         cmd.add("--drain-timeout-ms=" + DRAIN_TIMEOUT_MS);
         return cmd;
     }
+
+    /** {@code lmaas worker job}: the database URL and artifact root travel in the environment, not the command line. */
+    public static List<String> job(LocalBackendConfig config, String jobId, long parentPid) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(config.javaBinary().toString());
+        cmd.addAll(config.jvmOptions());
+        cmd.add("-DOPT_OUT_TRACKING=true");
+        cmd.add("-Dai.djl.offline=true");
+        cmd.add("-cp");
+        cmd.add(config.classpath());
+        cmd.add(config.mainClass());
+        cmd.add("worker");
+        cmd.add("job");
+        cmd.add("--job-id=" + jobId);
+        cmd.add("--parent-pid=" + parentPid);
+        return cmd;
+    }
 }

@@ -39,6 +39,9 @@ public final class JobProcess {
     /** Returns the process exit status: 0 when the job's state is recorded, 1 when the attempt should run again. */
     public static int run(Settings s) throws Exception {
         String jobId = s.required("job-id");
+        // A child of the local scheduler goes with it: a restarted platform starts the attempt again itself.
+        s.optional("parent-pid").flatMap(pid -> ProcessHandle.of(Long.parseLong(pid)))
+                .ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
         DatabaseUrl database = DatabaseUrl.parse(s.required("database-url"));
         ArtifactStore store = new ArtifactStore(Path.of(s.required("artifacts")));
         Vertx vertx = Vertx.vertx();
