@@ -7,6 +7,8 @@ import io.lmaas.gateway.http.ErrorHandler;
 import io.lmaas.gateway.http.RequestIdHandler;
 import io.lmaas.gateway.http.Responder;
 import io.lmaas.core.files.FileRepository;
+import io.lmaas.gateway.batches.BatchRepository;
+import io.lmaas.gateway.batches.BatchRoutes;
 import io.lmaas.gateway.files.FilesRoutes;
 import io.lmaas.gateway.files.FilesService;
 import io.lmaas.gateway.finetuning.FineTuningRoutes;
@@ -60,6 +62,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         new UsageRoutes(services.usage(), responder).addTo(v1);
         new FineTuningRoutes(new FineTuningService(vertx, services.pool()), responder).addTo(v1);
         config.artifacts().ifPresent(store -> new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store),
+                responder).addTo(v1));
+        config.artifacts().ifPresent(store -> new BatchRoutes(new BatchRepository(services.pool()), new FileRepository(services.pool()),
                 responder).addTo(v1));
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),

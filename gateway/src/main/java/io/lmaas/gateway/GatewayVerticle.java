@@ -4,7 +4,10 @@ import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.gateway.admin.AdminService;
+import io.lmaas.core.files.FileRepository;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
+import io.lmaas.gateway.batches.BatchRepository;
+import io.lmaas.gateway.batches.BatchRunner;
 import io.lmaas.gateway.auth.ApiKeyAuthenticator;
 import io.lmaas.gateway.auth.ApiKeyRepository;
 import io.lmaas.gateway.auth.KeyHasher;
@@ -25,6 +28,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -47,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
     private QuotaService quota;
     private ChangeFeed changes;
     private LedgerWriter ledger;
+    private BatchRunner batchRunner;
     private String httpDeployment;
 
     public GatewayVerticle(GatewayConfig config, Pool pool) {
@@ -85,6 +90,11 @@ public final class GatewayVerticle extends VerticleBase {
                     quota.invalidateAll();
                 }));
         quota.start();
+        config.artifacts().ifPresent(store -> {
+            batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
+                    ledger, config.gatewayId(), 8);
+            batchRunner.start(Duration.ofSeconds(1));
+        });
         return changes.start()
                 .compose(v -> directory.start(config.routingRefresh()))
                 .compose(v -> vertx.deployVerticle(() -> {
@@ -110,6 +120,9 @@ public final class GatewayVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        if (batchRunner != null) {
+            batchRunner.close();
+        }
         Future<?> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);
         return http
                 .compose(v -> ledger.drain())

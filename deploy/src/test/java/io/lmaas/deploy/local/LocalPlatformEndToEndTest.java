@@ -10,10 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -402,6 +405,55 @@ class LocalPlatformEndToEndTest {
         Platform.Response badEpochs = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject()
                 .put("model", "starter-classifier").put("training_file", file).put("hyperparameters", new JsonObject().put("n_epochs", 0)));
         assertThat(badEpochs.json().getJsonObject("error").getString("param")).isEqualTo("hyperparameters.n_epochs");
+    }
+
+    @Test
+    @Order(3)
+    void aBatchOfAThousandClassificationsMatchesTheOnlineAnswers() throws Exception {
+        List<SyntheticTopics.Example> inputs = SyntheticTopics.examples(1000, 4242);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < inputs.size(); i++) {
+            lines.append(new JsonObject().put("custom_id", "row-" + i).put("method", "POST").put("url", "/v1/classifications")
+                    .put("body", new JsonObject().put("model", "starter-classifier").put("input", inputs.get(i).text())).encode())
+                    .append('\n');
+        }
+        String file = platform.upload(key, "batch", "rows.jsonl", lines.toString()).getString("id");
+        long started = System.nanoTime();
+        Platform.Response created = platform.send("POST", "/v1/batches", key, new JsonObject().put("input_file_id", file)
+                .put("endpoint", "/v1/classifications").put("completion_window", "24h"));
+        assertThat(created.status()).as(created.body()).isEqualTo(200);
+        String id = created.json().getString("id");
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(250)).until(() -> List.of("completed", "failed",
+                "cancelled").contains(platform.send("GET", "/v1/batches/" + id, key, null).json().getString("status")));
+        double batchSeconds = (System.nanoTime() - started) / 1e9;
+        JsonObject done = platform.send("GET", "/v1/batches/" + id, key, null).json();
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("completed");
+        assertThat(done.getJsonObject("request_counts").getInteger("completed")).isEqualTo(1000);
+        assertThat(done.getString("error_file_id")).isNull();
+
+        Map<String, JsonObject> answers = new HashMap<>();
+        for (String line : platform.send("GET", "/v1/files/" + done.getString("output_file_id") + "/content", key, null).body()
+                .split("\n")) {
+            JsonObject o = new JsonObject(line);
+            answers.put(o.getString("custom_id"), o.getJsonObject("response").getJsonObject("body").getJsonArray("data")
+                    .getJsonObject(0));
+        }
+        assertThat(answers).hasSize(1000);
+        long onlineStarted = System.nanoTime();
+        int correct = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            Platform.Response online = platform.send("POST", "/v1/classifications", key, new JsonObject()
+                    .put("model", "starter-classifier").put("input", inputs.get(i).text()));
+            JsonObject expected = online.json().getJsonArray("data").getJsonObject(0);
+            JsonObject got = answers.get("row-" + i);
+            assertThat(got.getString("label")).as("row %d", i).isEqualTo(expected.getString("label"));
+            assertThat(got.getDouble("score")).as("row %d", i).isCloseTo(expected.getDouble("score"), Offset.offset(1e-4));
+            correct += got.getString("label").equals(inputs.get(i).label()) ? 1 : 0;
+        }
+        double onlineSeconds = (System.nanoTime() - onlineStarted) / 1e9;
+        assertThat(correct).isGreaterThan(900);
+        System.out.printf("batch E2E: 1000 classifications in %.1f s as a batch (incl. polling), %.1f s online one by one;"
+                + " labels identical, accuracy %.3f%n", batchSeconds, onlineSeconds, correct / 1000.0);
     }
 
     private static Path copy(Path from, String name) throws java.io.IOException {

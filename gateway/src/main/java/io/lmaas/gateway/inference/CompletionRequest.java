@@ -22,6 +22,11 @@ public record CompletionRequest(String model, List<String> prompts, Sampling sam
         return total;
     }
 
+    /** One worker {@code /v1/generate} body per prompt. */
+    public List<JsonObject> workerBodies() {
+        return prompts.stream().map(p -> sampling.toWorker(new JsonObject().put("prompt", p))).toList();
+    }
+
     public boolean stream() {
         return sampling.stream();
     }

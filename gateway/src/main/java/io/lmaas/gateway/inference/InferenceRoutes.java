@@ -74,20 +74,8 @@ public final class InferenceRoutes {
                 .onSuccess(results -> {
                     int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
                     Metering.draft(ctx).tokens(tokens, 0);
-                    JsonArray data = new JsonArray();
-                    for (int i = 0; i < results.size(); i++) {
-                        InferenceService.Classified c = results.get(i);
-                        JsonObject scores = new JsonObject();
-                        c.scores().forEach(scores::put);
-                        data.add(new JsonObject().put("index", i).put("label", c.label()).put("score", c.score())
-                                .put("scores", scores));
-                    }
-                    responder.json(ctx, 200, new JsonObject()
-                            .put("id", "clf-" + RequestContext.requestId(ctx))
-                            .put("object", "list")
-                            .put("model", request.model())
-                            .put("data", data)
-                            .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens)));
+                    responder.json(ctx, 200, Responses.classification("clf-" + RequestContext.requestId(ctx), request.model(),
+                            results));
                 })
                 .onFailure(ctx::fail);
     }
@@ -98,18 +86,9 @@ public final class InferenceRoutes {
         CompletionRequest request = CompletionRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_GENERATION,
                 "/v1/completions");
-        List<JsonObject> bodies = request.prompts().stream()
-                .map(p -> request.sampling().toWorker(new JsonObject().put("prompt", p))).toList();
+        List<JsonObject> bodies = request.workerBodies();
         generate(ctx, model, request.model(), request.sampling(), request.tokenBound(), bodies, GenerationStream.Shape.TEXT,
-                "cmpl-", results -> {
-                    JsonArray choices = new JsonArray();
-                    for (int i = 0; i < results.size(); i++) {
-                        InferenceService.Completed c = results.get(i);
-                        choices.add(new JsonObject().put("text", c.text()).put("index", i).putNull("logprobs")
-                                .put("finish_reason", c.finishReason()));
-                    }
-                    return new JsonObject().put("object", "text_completion").put("choices", choices);
-                });
+                "cmpl-", results -> Responses.completion("", 0, "", results));
     }
 
     private void chat(RoutingContext ctx) {

@@ -1,0 +1,280 @@
+package io.lmaas.gateway.batches;
+
+import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.files.FileRecord;
+import io.lmaas.core.files.FileRepository;
+import io.lmaas.core.files.JsonlValidator;
+import io.lmaas.core.ids.Ids;
+import io.lmaas.gateway.auth.KeyScopes;
+import io.lmaas.gateway.auth.TenantPrincipal;
+import io.lmaas.gateway.http.ApiException;
+import io.lmaas.gateway.inference.ClassificationRequest;
+import io.lmaas.gateway.inference.CompletionRequest;
+import io.lmaas.gateway.inference.InferenceService;
+import io.lmaas.gateway.inference.Responses;
+import io.lmaas.gateway.quota.Limits;
+import io.lmaas.gateway.usage.LedgerWriter;
+import io.lmaas.gateway.usage.UsageRow;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs batches on this gateway replica, one at a time: claims a batch, checks its input file (the batch
+ * format, every line's {@code url} the batch's endpoint), sends its requests through the same inference
+ * path as online calls ({@code concurrency} at a time), meters each like an online call (one ledger row per
+ * request), writes the output and error files as the tenant's {@code batch_output} files, and stops early
+ * when the batch is cancelled (keeping what it answered so far).
+ */
+public final class BatchRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);
+
+    private final Vertx vertx;
+    private final BatchRepository batches;
+    private final FileRepository files;
+    private final ArtifactStore store;
+    private final InferenceService inference;
+    private final LedgerWriter ledger;
+    private final String gatewayId;
+    private final int concurrency;
+    private long timer = -1;
+    private boolean busy;
+
+    public BatchRunner(Vertx vertx, BatchRepository batches, FileRepository files, ArtifactStore store, InferenceService inference,
+            LedgerWriter ledger, String gatewayId, int concurrency) {
+        this.vertx = vertx;
+        this.batches = batches;
+        this.files = files;
+        this.store = store;
+        this.inference = inference;
+        this.ledger = ledger;
+        this.gatewayId = gatewayId;
+        this.concurrency = concurrency;
+    }
+
+    public void start(java.time.Duration interval) {
+        timer = vertx.setPeriodic(interval.toMillis(), id -> {
+            if (busy) {
+                return;
+            }
+            busy = true;
+            batches.claim(gatewayId).compose(b -> b == null ? Future.succeededFuture() : run(b).recover(e -> {
+                LOG.warn("batch {} failed: {}", b.id(), e.toString());
+                return batches.finish(b.id(), BatchRecord.FAILED, failed("internal_error", e.getMessage(), null));
+            })).onComplete(ar -> busy = false);
+        });
+    }
+
+    public void close() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    private record Line(int number, JsonObject json) {
+    }
+
+    private Future<Void> run(BatchRecord b) {
+        String endpoint = b.spec().getString("endpoint");
+        LOG.info("batch {} ({} for {}): running", b.id(), endpoint, b.tenantId());
+        return files.find(b.tenantId(), b.spec().getString("input_file_id")).compose(f -> {
+            if (f == null) {
+                return batches.finish(b.id(), BatchRecord.FAILED, failed("invalid_input_file", "the input file "
+                        + b.spec().getString("input_file_id") + " no longer exists", null));
+            }
+            return vertx.executeBlocking(() -> read(f, endpoint), false).compose(lines -> lines instanceof String problem
+                    ? batches.finish(b.id(), BatchRecord.FAILED, failed("invalid_input_file", problem, null))
+                    : process(b, endpoint, castLines(lines)));
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Line> castLines(Object o) {
+        return (List<Line>) o;
+    }
+
+    /** The file's lines, or a String saying what is wrong with it. */
+    private static Object read(FileRecord f, String endpoint) throws Exception {
+        Path path = ArtifactStore.path(f.artifactUri());
+        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            JsonlValidator.Result r = JsonlValidator.validate(in, "batch");
+            if (!r.valid()) {
+                return "the input file is not a valid batch file: " + r.summary();
+            }
+        }
+        List<Line> out = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            String s;
+            int n = 0;
+            while ((s = in.readLine()) != null) {
+                n++;
+                if (s.isBlank()) {
+                    continue;
+                }
+                JsonObject o = new JsonObject(s);
+                if (o.containsKey("url") && !endpoint.equals(o.getString("url"))) {
+                    return "line " + n + ": \"url\" is " + o.getString("url") + " but the batch's endpoint is " + endpoint;
+                }
+                out.add(new Line(n, o));
+            }
+        }
+        return out;
+    }
+
+    private Future<Void> process(BatchRecord b, String endpoint, List<Line> lines) {
+        String[] outputs = new String[lines.size()];
+        boolean[] ok = new boolean[lines.size()];
+        int[] done = {0, 0};
+        TenantPrincipal principal = new TenantPrincipal(b.tenantId(), b.spec().getString("key_id"),
+                b.spec().getJsonObject("scopes") == null ? KeyScopes.ALL : KeyScopes.fromStored(b.spec().getJsonObject("scopes")),
+                Limits.UNLIMITED);
+        JsonObject counts = new JsonObject().put("total", lines.size()).put("completed", 0).put("failed", 0);
+        Future<Boolean> chain = batches.update(b.id(), new JsonObject().put("request_counts", counts)).map(true);
+        for (int from = 0; from < lines.size(); from += concurrency) {
+            int start = from;
+            int end = Math.min(lines.size(), from + concurrency);
+            chain = chain.compose(go -> !go ? Future.succeededFuture(false) : batches.status(b.id()).compose(status -> {
+                if (!BatchRecord.IN_PROGRESS.equals(status)) {
+                    return Future.succeededFuture(false); // cancelling (or taken over): stop here
+                }
+                List<Future<Void>> chunk = new ArrayList<>();
+                for (int i = start; i < end; i++) {
+                    int index = i;
+                    chunk.add(answer(principal, endpoint, lines.get(i)).map(r -> {
+                        outputs[index] = r.line().encode();
+                        ok[index] = r.ok();
+                        done[r.ok() ? 0 : 1]++;
+                        return null;
+                    }));
+                }
+                return Future.join(chunk).map(true);
+            }).compose(go2 -> batches.update(b.id(), new JsonObject().put("request_counts", counts.copy().put("completed", done[0])
+                    .put("failed", done[1]))).map(go2)));
+        }
+        return chain.compose(finished -> batches.status(b.id()).compose(status -> {
+            boolean cancelled = BatchRecord.CANCELLING.equals(status);
+            JsonObject finalCounts = counts.copy().put("completed", done[0]).put("failed", done[1]);
+            return batches.update(b.id(), new JsonObject().put("finalizing_at", now())).compose(v -> vertx.executeBlocking(() ->
+                    writeFiles(b, outputs, ok), false)).compose(fileIds -> batches.finish(b.id(),
+                            cancelled ? BatchRecord.CANCELLED : BatchRecord.COMPLETED, new JsonObject()
+                                    .put("request_counts", finalCounts).put("output_file_id", fileIds[0])
+                                    .put("error_file_id", fileIds[1]).put(cancelled ? "cancelled_at" : "completed_at", now())));
+        }));
+    }
+
+    private record Answer(JsonObject line, boolean ok) {
+    }
+
+    /** One request: answered like the online endpoint would, or an error line; metered either way. */
+    private Future<Answer> answer(TenantPrincipal principal, String endpoint, Line line) {
+        String requestId = "batch_req_" + Ids.random(20);
+        String customId = line.json().getString("custom_id");
+        JsonObject body = line.json().getJsonObject("body");
+        long started = System.nanoTime();
+        String model = body.getValue("model") instanceof String s ? s : null;
+        Future<Result> work;
+        try {
+            work = switch (endpoint) {
+                case "/v1/classifications" -> {
+                    ClassificationRequest req = ClassificationRequest.parse(body);
+                    ModelRecord m = inference.servable(principal, req.model(), ModelTask.TEXT_CLASSIFICATION, endpoint);
+                    yield inference.classify(m, req, requestId).map(results -> new Result(Responses.classification("clf-" + requestId,
+                            req.model(), results), results.stream().mapToInt(InferenceService.Classified::tokens).sum(), 0));
+                }
+                case "/v1/completions" -> {
+                    CompletionRequest req = CompletionRequest.parse(body);
+                    if (req.sampling().stream()) {
+                        throw ApiException.invalidParam("stream", "batch requests cannot stream");
+                    }
+                    ModelRecord m = inference.servable(principal, req.model(), ModelTask.TEXT_GENERATION, endpoint);
+                    yield inference.generate(m, req.workerBodies(), requestId).map(results -> new Result(Responses.completion("cmpl-" + requestId,
+                            Instant.now().getEpochSecond(), req.model(), results),
+                            results.stream().mapToInt(InferenceService.Completed::promptTokens).sum(),
+                            results.stream().mapToInt(InferenceService.Completed::completionTokens).sum()));
+                }
+                default -> throw ApiException.invalidParam("endpoint", "unsupported batch endpoint " + endpoint);
+            };
+        } catch (RuntimeException e) {
+            work = Future.failedFuture(e);
+        }
+        return work.map(r -> {
+            meter(principal, requestId, model, endpoint, r.prompt(), r.completion(), 200, null, started);
+            return new Answer(new JsonObject().put("id", requestId).put("custom_id", customId).put("response", new JsonObject()
+                    .put("status_code", 200).put("request_id", requestId).put("body", r.body())).putNull("error"), true);
+        }).recover(e -> {
+            ApiException api = e instanceof ApiException a ? a : new ApiException(500, "server_error", "internal_error", null,
+                    "the request failed: " + e.getMessage(), null);
+            meter(principal, requestId, model, endpoint, 0, 0, api.status(), api.code(), started);
+            JsonObject error = new JsonObject().put("message", api.getMessage()).put("type", api.type()).put("param", api.param())
+                    .put("code", api.code());
+            return Future.succeededFuture(new Answer(new JsonObject().put("id", requestId).put("custom_id", customId)
+                    .put("response", new JsonObject().put("status_code", api.status()).put("request_id", requestId)
+                            .put("body", new JsonObject().put("error", error)))
+                    .put("error", new JsonObject().put("code", api.code()).put("message", api.getMessage())), false));
+        });
+    }
+
+    private record Result(JsonObject body, int prompt, int completion) {
+    }
+
+    private void meter(TenantPrincipal p, String requestId, String model, String endpoint, int prompt, int completion, int status,
+            String errorCode, long startedNanos) {
+        ledger.append(new UsageRow(requestId, null, gatewayId, p.tenantId(), p.keyId(), model, endpoint, prompt, completion, status,
+                errorCode, (System.nanoTime() - startedNanos) / 1_000_000, null), List.of())
+                .onFailure(e -> LOG.warn("batch request {} not metered: {}", requestId, e.toString()));
+    }
+
+    /** Writes the answered lines to the output file and the failed ones to the error file; returns their ids (or null). */
+    private String[] writeFiles(BatchRecord b, String[] outputs, boolean[] ok) throws Exception {
+        String[] ids = new String[2];
+        for (int kind = 0; kind < 2; kind++) {
+            boolean wantOk = kind == 0;
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < outputs.length; i++) {
+                if (outputs[i] != null && ok[i] == wantOk) {
+                    lines.add(outputs[i]);
+                }
+            }
+            if (lines.isEmpty()) {
+                continue;
+            }
+            String id = Ids.file();
+            Path target = store.file(b.tenantId(), id);
+            Files.createDirectories(target.getParent());
+            try (BufferedWriter w = Files.newBufferedWriter(target, StandardCharsets.UTF_8)) {
+                for (String l : lines) {
+                    w.write(l);
+                    w.write('\n');
+                }
+            }
+            FileRecord f = new FileRecord(id, b.tenantId(), "batch_output", b.id() + (wantOk ? "_output.jsonl" : "_error.jsonl"),
+                    Files.size(target), ArtifactStore.uri(target), "batch_output", lines.size(), null);
+            files.insert(f).toCompletionStage().toCompletableFuture().get();
+            ids[kind] = id;
+        }
+        return ids;
+    }
+
+    private static JsonObject failed(String code, String message, Integer line) {
+        return new JsonObject().put("failed_at", now()).put("errors", new JsonObject().put("object", "list").put("data",
+                new JsonArray().add(new JsonObject().put("code", code).put("message", message).put("param", "input_file_id")
+                        .put("line", line))));
+    }
+
+    private static long now() {
+        return Instant.now().getEpochSecond();
+    }
+}

@@ -1,0 +1,43 @@
+package io.lmaas.gateway.inference;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/** The bodies of non-streamed inference answers (pure): online and batch requests give the same ones. */
+public final class Responses {
+    private Responses() {
+    }
+
+    /** {@code POST /v1/classifications}: one entry per input, with every label's score, and usage. */
+    public static JsonObject classification(String id, String model, List<InferenceService.Classified> results) {
+        int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
+        JsonArray data = new JsonArray();
+        for (int i = 0; i < results.size(); i++) {
+            InferenceService.Classified c = results.get(i);
+            JsonObject scores = new JsonObject();
+            c.scores().forEach(scores::put);
+            data.add(new JsonObject().put("index", i).put("label", c.label()).put("score", c.score()).put("scores", scores));
+        }
+        return new JsonObject()
+                .put("id", id)
+                .put("object", "list")
+                .put("model", model)
+                .put("data", data)
+                .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens));
+    }
+
+    /** {@code POST /v1/completions}: an OpenAI {@code text_completion}. */
+    public static JsonObject completion(String id, long created, String model, List<InferenceService.Completed> results) {
+        JsonArray choices = new JsonArray();
+        for (int i = 0; i < results.size(); i++) {
+            InferenceService.Completed c = results.get(i);
+            choices.add(new JsonObject().put("text", c.text()).put("index", i).putNull("logprobs").put("finish_reason", c.finishReason()));
+        }
+        int prompt = results.stream().mapToInt(InferenceService.Completed::promptTokens).sum();
+        int completion = results.stream().mapToInt(InferenceService.Completed::completionTokens).sum();
+        return new JsonObject().put("id", id).put("object", "text_completion").put("created", created).put("model", model)
+                .put("choices", choices).put("usage", new JsonObject().put("prompt_tokens", prompt)
+                        .put("completion_tokens", completion).put("total_tokens", prompt + completion));
+    }
+}
