@@ -5,6 +5,7 @@ import io.lmaas.core.config.Settings;
 import io.lmaas.deploy.bench.AdmissionBenchmark;
 import io.lmaas.deploy.bench.GpuAdmissionBenchmark;
 import io.lmaas.deploy.bench.ReconcileBenchmark;
+import io.lmaas.deploy.bench.FineTuneBenchmark;
 import io.lmaas.deploy.bench.GatewayOverheadBenchmark;
 import io.lmaas.deploy.bench.SkeletonBenchmark;
 import io.lmaas.deploy.bench.UsageBenchmark;
@@ -27,7 +28,7 @@ import java.util.concurrent.CountDownLatch;
  *   lmaas gateway --database-url URL [--port 8080] (LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET in the environment)
  *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1]
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
- *   lmaas bench [skeleton|gateway|admission|usage]
+ *   lmaas bench [skeleton|gateway|admission|usage|worker|scheduler|reconcile|finetune]
  * </pre>
  */
 public final class Main {
@@ -62,6 +63,8 @@ public final class Main {
                 case "bench scheduler" -> GpuAdmissionBenchmark.run();
                 case "bench reconcile" -> ReconcileBenchmark.run(settings.integer("count", 300, 10, 100_000),
                         settings.integer("burst", 100, 1, 10_000));
+                case "bench finetune" -> FineTuneBenchmark.run(settings.integer("examples", 900, 20, 1_000_000),
+                        settings.integer("epochs", 3, 1, 100));
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
@@ -123,6 +126,7 @@ public final class Main {
                   lmaas bench admission                     JMH: one quota admission decision
                   lmaas bench scheduler                     GPU admission: 10,000 jobs, 100 tenants, 1,000 nodes
                   lmaas bench reconcile [--count 300]       ModelDeployment applied → Deployment created (mock API server)
+                  lmaas bench finetune [--examples 900] [--epochs 3]  fine-tuning timings, throughput, accuracy; batch vs online
                   lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager
