@@ -7,6 +7,7 @@ import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.GatewayConfig;
+import io.lmaas.gateway.identity.KeycloakSettings;
 import io.lmaas.gateway.GatewayVerticle;
 import io.lmaas.gateway.quota.QuotaService;
 import io.vertx.core.Vertx;
@@ -48,7 +49,8 @@ final class GatewayRole {
                 s.integer("event-loops", GatewayConfig.defaultEventLoops(), 1, 256),
                 s.millis("ready-wait-ms", GatewayConfig.DEFAULT_READY_WAIT.toMillis()),
                 s.optional("artifacts").map(p -> new ArtifactStore(java.nio.file.Path.of(p))),
-                s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L);
+                s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L,
+                KeycloakSettings.from(s));
     }
 
     static void run(Settings s) throws Exception {

@@ -2,6 +2,7 @@ package io.lmaas.gateway;
 
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.gateway.identity.KeycloakSettings;
 import io.lmaas.gateway.quota.QuotaService;
 import java.time.Duration;
 import java.util.Optional;
@@ -11,11 +12,13 @@ import java.util.Optional;
  * secret, routing refresh, caches, worker timeout, body limit, quota lease tuning, event loops, and how long a
  * request waits for a model with no ready replica before 503 {@code model_not_ready}, and the artifact store
  * registered model versions are copied into and files are stored in (empty: registered in place; no files API),
- * and the largest file an upload may be.
+ * and the largest file an upload may be, and the Keycloak realm console users sign in with (empty: the
+ * bootstrap admin token only).
  */
 public record GatewayConfig(String gatewayId, String host, int port, DatabaseUrl database, String adminToken,
         byte[] keyHashSecret, Duration routingRefresh, Duration keyCacheTtl, Duration workerTimeout, int bodyLimitBytes,
-        QuotaService.Settings quota, int eventLoops, Duration readyWait, Optional<ArtifactStore> artifacts, long fileLimitBytes) {
+        QuotaService.Settings quota, int eventLoops, Duration readyWait, Optional<ArtifactStore> artifacts, long fileLimitBytes,
+        Optional<KeycloakSettings> keycloak) {
 
     public static final int DEFAULT_BODY_LIMIT = 1024 * 1024;
     /** Largest file {@code POST /v1/files} accepts (streamed to disk, never held in memory). */
@@ -24,6 +27,11 @@ public record GatewayConfig(String gatewayId, String host, int port, DatabaseUrl
 
     public static int defaultEventLoops() {
         return Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
+
+    public GatewayConfig withKeycloak(Optional<KeycloakSettings> settings) {
+        return new GatewayConfig(gatewayId, host, port, database, adminToken, keyHashSecret, routingRefresh, keyCacheTtl,
+                workerTimeout, bodyLimitBytes, quota, eventLoops, readyWait, artifacts, fileLimitBytes, settings);
     }
 
     @Override

@@ -7,7 +7,12 @@ import io.lmaas.gateway.http.ErrorHandler;
 import io.lmaas.gateway.http.RequestIdHandler;
 import io.lmaas.gateway.http.Responder;
 import io.lmaas.core.files.FileRepository;
+import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.gateway.admin.AdminJobRoutes;
 import io.lmaas.gateway.batches.BatchRepository;
+import io.lmaas.gateway.identity.KeycloakSettings;
+import io.lmaas.gateway.usage.OverviewService;
+import io.vertx.core.json.JsonObject;
 import io.lmaas.gateway.batches.BatchRoutes;
 import io.lmaas.gateway.files.FilesRoutes;
 import io.lmaas.gateway.files.FilesService;
@@ -67,7 +72,14 @@ final class GatewayHttpVerticle extends VerticleBase {
                 responder).addTo(v1));
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
-                services.models(), responder, services.admins()).router(vertx));
+                services.models(), responder, services.admins(), new OverviewService(services.pool()), services.identity(),
+                new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder)).router(vertx));
+        JsonObject consoleConfig = config.keycloak().map(k -> new JsonObject().put("auth", "keycloak").put("issuer", k.issuer())
+                .put("client_id", k.consoleClientId())).orElse(new JsonObject().put("auth", "token"));
+        root.get("/console/config.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
+                .putHeader("cache-control", "no-store").end(consoleConfig.encode()));
+        root.route("/console/vendor/uplot/*").handler(StaticHandler.create("META-INF/resources/webjars/uplot/1.6.30/dist")
+                .setMaxAgeSeconds(86400));
         root.get("/console").handler(ctx -> {
             if (ctx.request().path().endsWith("/")) {
                 ctx.next();
@@ -75,7 +87,12 @@ final class GatewayHttpVerticle extends VerticleBase {
                 ctx.redirect("/console/");
             }
         });
-        root.route("/console/*").handler(StaticHandler.create("lmaas-console").setCachingEnabled(false));
+        root.route("/console/*").handler(ctx -> {
+            ctx.response().putHeader("content-security-policy", "default-src 'self'; connect-src 'self' "
+                    + config.keycloak().map(KeycloakSettings::url).orElse("") + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+                    + " frame-ancestors 'none'").putHeader("x-content-type-options", "nosniff");
+            ctx.next();
+        }).handler(StaticHandler.create("lmaas-console").setCachingEnabled(false));
         ErrorHandler errors = new ErrorHandler(responder);
         root.route().failureHandler(errors);
         // Requests no route matched (404) or matched by path only (405) go through the same error mapping.

@@ -4,6 +4,7 @@ import io.lmaas.gateway.admin.AdminService;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
 import io.lmaas.gateway.auth.ApiKeyAuthenticator;
 import io.lmaas.gateway.auth.KeyService;
+import io.lmaas.gateway.identity.KeycloakDirectory;
 import io.lmaas.gateway.inference.InferenceService;
 import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.quota.QuotaService;
@@ -18,5 +19,5 @@ import io.vertx.sqlclient.Pool;
  */
 record GatewayServices(GatewayConfig config, Pool pool, ApiKeyAuthenticator keys, AdminTokenAuthenticator admins,
         QuotaService quota, LedgerWriter ledger, InferenceService inference, UsageService usage, AdminService admin,
-        KeyService keyAdmin, ModelAdminService models) {
+        KeyService keyAdmin, ModelAdminService models, java.util.Optional<KeycloakDirectory> identity) {
 }

@@ -8,6 +8,11 @@ import io.lmaas.core.files.FileRepository;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
 import io.lmaas.gateway.batches.BatchRepository;
 import io.lmaas.gateway.batches.BatchRunner;
+import io.lmaas.gateway.identity.ConsoleTokenRules;
+import io.lmaas.gateway.identity.ConsoleTokenVerifier;
+import io.lmaas.gateway.identity.JwksCache;
+import io.lmaas.gateway.identity.KeycloakDirectory;
+import io.lmaas.gateway.identity.KeycloakSettings;
 import io.lmaas.gateway.auth.ApiKeyAuthenticator;
 import io.lmaas.gateway.auth.ApiKeyRepository;
 import io.lmaas.gateway.auth.KeyHasher;
@@ -31,6 +36,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +58,8 @@ public final class GatewayVerticle extends VerticleBase {
     private ChangeFeed changes;
     private LedgerWriter ledger;
     private BatchRunner batchRunner;
+    private JwksCache jwks;
+    private Optional<KeycloakDirectory> identity = Optional.empty();
     private String httpDeployment;
 
     public GatewayVerticle(GatewayConfig config, Pool pool) {
@@ -74,10 +82,16 @@ public final class GatewayVerticle extends VerticleBase {
         directory = new EndpointDirectory(vertx, new ModelCatalogRepository(pool), new EndpointRepository(pool));
         workers = new WorkerClient(vertx, config.workerTimeout());
         ledger = new LedgerWriter(pool, context, quota::flushed);
+        Optional<ConsoleTokenVerifier> console = config.keycloak().map(k -> {
+            jwks = new JwksCache(vertx, k.jwksUrl());
+            return new ConsoleTokenVerifier(jwks, new ConsoleTokenRules(k.issuer(), k.audience()), Clock.systemUTC());
+        });
+        identity = config.keycloak().filter(KeycloakSettings::canProvision).map(k -> new KeycloakDirectory(vertx, k));
         GatewayServices services = new GatewayServices(config, pool, authenticator,
-                new AdminTokenAuthenticator(config.adminToken()), quota, ledger, new InferenceService(directory, workers, config.readyWait()),
-                new UsageService(new UsageRepository(pool)), new AdminService(pool, quotaRepository), new KeyService(pool, hasher),
-                new ModelAdminService(vertx, pool, validator, config.artifacts()));
+                new AdminTokenAuthenticator(config.adminToken(), console), quota, ledger,
+                new InferenceService(directory, workers, config.readyWait()), new UsageService(new UsageRepository(pool)),
+                new AdminService(pool, quotaRepository, identity), new KeyService(pool, hasher),
+                new ModelAdminService(vertx, pool, validator, config.artifacts()), identity);
         changes = new ChangeFeed(vertx, Pools.connectOptions(config.database()), new ChangeFeed.Listeners(
                 keyId -> {
                     authenticator.invalidate(keyId);
@@ -123,6 +137,10 @@ public final class GatewayVerticle extends VerticleBase {
         if (batchRunner != null) {
             batchRunner.close();
         }
+        if (jwks != null) {
+            jwks.close();
+        }
+        identity.ifPresent(KeycloakDirectory::close);
         Future<?> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);
         return http
                 .compose(v -> ledger.drain())

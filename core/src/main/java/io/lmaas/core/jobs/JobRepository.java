@@ -122,6 +122,23 @@ public final class JobRepository {
                 });
     }
 
+    /**
+     * Jobs of every kind for the console, newest first: of the given tenants (null: all), of a status (null:
+     * any), after a job id (cursor).
+     */
+    public Future<List<JobRecord>> list(List<String> tenants, String status, String after, int limit) {
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM jobs WHERE ($1::text[] IS NULL OR tenant_id = ANY($1))"
+                        + " AND ($2::text IS NULL OR status = $2)"
+                        + " AND ($3::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $3))"
+                        + " ORDER BY created_at DESC, id DESC LIMIT $4")
+                .execute(Tuple.tuple().addArrayOfString(tenants == null ? null : tenants.toArray(new String[0])).addString(status)
+                        .addString(after).addInteger(limit)).map(rows -> {
+                    List<JobRecord> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(job(r)));
+                    return out;
+                });
+    }
+
     /** A tenant's worker-seconds of a kind of job since a time (the fine-tuning budget's use). */
     public Future<Double> computeSeconds(String tenantId, String endpoint, OffsetDateTime since) {
         return pool.preparedQuery("SELECT coalesce(sum(compute_seconds), 0)::float8 AS s FROM usage_ledger"

@@ -89,7 +89,8 @@ public final class LocalPlatform implements AutoCloseable {
         GatewayConfig gatewayConfig = new GatewayConfig("gw-" + Ids.random(8), config.host(), config.port(), url, adminToken,
                 keyHashSecret, Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), config.maxBodyBytes(),
                 QuotaService.Settings.DEFAULT, GatewayConfig.defaultEventLoops(),
-                GatewayConfig.DEFAULT_READY_WAIT, Optional.of(new ArtifactStore(config.artifacts())), config.maxFileBytes());
+                GatewayConfig.DEFAULT_READY_WAIT, Optional.of(new ArtifactStore(config.artifacts())), config.maxFileBytes(),
+                config.keycloak());
         gateway = new GatewayVerticle(gatewayConfig, pool, new ProcessModelValidator(vertx, config.javaBinary(),
                 config.classpath()));
         deployments.push(await(vertx.deployVerticle(gateway)));

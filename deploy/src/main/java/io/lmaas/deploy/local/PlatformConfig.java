@@ -2,6 +2,7 @@ package io.lmaas.deploy.local;
 
 import io.lmaas.core.config.Settings;
 import io.lmaas.gateway.GatewayConfig;
+import io.lmaas.gateway.identity.KeycloakSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -11,7 +12,8 @@ import java.util.Optional;
  * a URL is given), whether to prepare the starter models, how worker processes are started.
  */
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
-        int maxBodyBytes, long maxFileBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed) {
+        int maxBodyBytes, long maxFileBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed,
+        Optional<KeycloakSettings> keycloak) {
 
     public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
         return new PlatformConfig(
@@ -25,7 +27,8 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 classpath,
                 javaBinary,
                 List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
-                42L);
+                42L,
+                KeycloakSettings.from(s));
     }
 
     public Path artifacts() {

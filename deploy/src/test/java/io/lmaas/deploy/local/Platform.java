@@ -30,10 +30,15 @@ final class Platform implements AutoCloseable {
     }
 
     static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters) throws Exception {
+        return start(dataDir, databaseUrl, starters, Optional.empty());
+    }
+
+    static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters,
+            Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak) throws Exception {
         PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters,
                 io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),
                 Path.of(System.getProperty("java.home"), "bin", "java"),
-                List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), 42L);
+                List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), 42L, keycloak);
         return new Platform(dataDir, LocalPlatform.start(config));
     }
 

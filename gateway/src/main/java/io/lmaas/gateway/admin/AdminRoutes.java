@@ -3,6 +3,7 @@ package io.lmaas.gateway.admin;
 import io.lmaas.core.audit.AuditRepository;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
 import io.lmaas.gateway.auth.KeyScopes;
 import io.lmaas.gateway.auth.KeyService;
@@ -12,8 +13,11 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.identity.KeycloakDirectory;
 import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.quota.Limits;
+import io.lmaas.gateway.usage.OverviewService;
+import io.lmaas.gateway.usage.UsageCsv;
 import io.lmaas.gateway.usage.UsageService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,11 +29,14 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The admin API sub-router ({@code /admin/v1}): tenants and limits, keys, usage, deployments, audit.
- * Every route is behind the admin authenticator; a key of another tenant is 404.
+ * The admin API sub-router ({@code /admin/v1}): who am I, overview, tenants and limits, tenant admins, keys,
+ * usage (JSON or CSV), models, deployments, jobs, audit. Every route is behind the admin authenticator. The
+ * platform admin sees everything; a tenant admin sees and changes only their tenants (another tenant's
+ * objects are 404) and cannot do platform-wide changes ({@code 403 platform_admin_required}).
  */
 public final class AdminRoutes {
     private static final java.util.regex.Pattern MODEL_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
@@ -41,37 +48,65 @@ public final class AdminRoutes {
     private final ModelAdminService models;
     private final Responder responder;
     private final AdminTokenAuthenticator authenticator;
+    private final OverviewService overview;
+    private final Optional<KeycloakDirectory> identity;
+    private final AdminJobRoutes jobs;
 
     public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, ModelAdminService models, Responder responder,
-            AdminTokenAuthenticator authenticator) {
+            AdminTokenAuthenticator authenticator, OverviewService overview, Optional<KeycloakDirectory> identity, AdminJobRoutes jobs) {
         this.admin = admin;
         this.keys = keys;
         this.usage = usage;
         this.models = models;
         this.responder = responder;
         this.authenticator = authenticator;
+        this.overview = overview;
+        this.identity = identity;
+        this.jobs = jobs;
     }
 
     public Router router(Vertx vertx) {
-        String actor = AdminTokenAuthenticator.ACTOR;
         Router r = Router.router(vertx);
         r.route().handler(authenticator);
-        r.post("/tenants").handler(ctx -> answer(ctx, 201, admin.createTenant(actor, Params.name(Json.body(ctx), "name")),
-                Tenant::toJson));
+        r.get("/me").handler(ctx -> responder.json(ctx, 200, AdminPrincipal.of(ctx).toJson(identity.isPresent())));
+        r.get("/overview").handler(ctx -> answer(ctx, 200, overview.overview(AdminPrincipal.of(ctx).tenantFilter(),
+                Params.queryInt(ctx, "hours", 24, 1, OverviewService.MAX_HOURS), Instant.now()), j -> j));
+        r.post("/tenants").handler(ctx -> {
+            platform(ctx);
+            answer(ctx, 201, admin.createTenant(actor(ctx), Params.name(Json.body(ctx), "name")), Tenant::toJson);
+        });
         r.get("/tenants").handler(this::listTenants);
-        r.get("/tenants/:id").handler(ctx -> answer(ctx, 200, admin.tenant(ctx.pathParam("id")), Tenant::toJson));
+        r.route("/tenants/:id/*").handler(ctx -> {
+            AdminPrincipal.of(ctx).requireTenant(ctx.pathParam("id"));
+            ctx.next();
+        });
+        r.get("/tenants/:id").handler(ctx -> {
+            AdminPrincipal.of(ctx).requireTenant(ctx.pathParam("id"));
+            answer(ctx, 200, admin.tenant(ctx.pathParam("id")), Tenant::toJson);
+        });
         r.get("/tenants/:id/limits").handler(ctx -> answer(ctx, 200, admin.limits(ctx.pathParam("id")),
                 l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id"))));
         r.put("/tenants/:id/limits").handler(ctx -> answer(ctx, 200,
-                admin.putLimits(actor, ctx.pathParam("id"), Limits.parse(Json.body(ctx), "limits")),
+                admin.putLimits(actor(ctx), ctx.pathParam("id"), Limits.parse(Json.body(ctx), "limits")),
                 l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id"))));
 
         r.get("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.gpuQueue(ctx.pathParam("id")), GpuQueues::toJson));
-        r.put("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.putGpuQueue(actor, ctx.pathParam("id"),
-                GpuQueues.parse(ctx.pathParam("id"), Json.body(ctx))), GpuQueues::toJson));
+        r.put("/tenants/:id/gpu-queue").handler(ctx -> {
+            platform(ctx);
+            answer(ctx, 200, admin.putGpuQueue(actor(ctx), ctx.pathParam("id"), GpuQueues.parse(ctx.pathParam("id"), Json.body(ctx))),
+                    GpuQueues::toJson);
+        });
+        r.get("/tenants/:id/admins").handler(ctx -> answer(ctx, 200, directory().admins(ctx.pathParam("id")), list -> page(
+                list.stream().map(KeycloakDirectory.Member::toJson).toList(), Integer.MAX_VALUE, null)));
+        r.post("/tenants/:id/admins").handler(this::invite);
+        r.delete("/tenants/:id/admins/:userId").handler(ctx -> answer(ctx, 200, directory().remove(ctx.pathParam("id"),
+                ctx.pathParam("userId")).compose(removed -> removed ? admin.audit(actor(ctx), "tenant.admin.remove", "user",
+                        ctx.pathParam("userId"), ctx.pathParam("id"), null, null) : Future.failedFuture(ApiException.notFound(
+                        "user_not_found", "User " + ctx.pathParam("userId") + " is not an admin of this tenant."))),
+                v -> new JsonObject().put("id", ctx.pathParam("userId")).put("object", "tenant_admin").put("deleted", true)));
         r.post("/tenants/:id/keys").handler(ctx -> {
             JsonObject body = Json.body(ctx);
-            answer(ctx, 201, keys.create(actor, ctx.pathParam("id"), Params.name(body, "name"),
+            answer(ctx, 201, keys.create(actor(ctx), ctx.pathParam("id"), Params.name(body, "name"),
                     KeyScopes.parse(body.getValue("scopes")), limits(body), expiresAt(body)),
                     k -> k.stored().toJson().put("key", k.issued().token()));
         });
@@ -79,28 +114,37 @@ public final class AdminRoutes {
         r.get("/tenants/:id/keys/:keyId").handler(ctx -> answer(ctx, 200,
                 keys.get(ctx.pathParam("id"), ctx.pathParam("keyId")), StoredKey::toJson));
         r.delete("/tenants/:id/keys/:keyId").handler(ctx -> answer(ctx, 200,
-                keys.revoke(actor, ctx.pathParam("id"), ctx.pathParam("keyId")), StoredKey::toJson));
+                keys.revoke(actor(ctx), ctx.pathParam("id"), ctx.pathParam("keyId")), StoredKey::toJson));
         r.post("/tenants/:id/keys/:keyId/rotate").handler(ctx -> {
             JsonObject body = ctx.body().length() == 0 ? new JsonObject() : Json.body(ctx);
-            answer(ctx, 200, keys.rotate(actor, ctx.pathParam("id"), ctx.pathParam("keyId"), grace(body)),
+            answer(ctx, 200, keys.rotate(actor(ctx), ctx.pathParam("id"), ctx.pathParam("keyId"), grace(body)),
                     k -> k.stored().toJson().put("key", k.issued().token()));
         });
-        r.put("/tenants/:id/keys/:keyId/limits").handler(ctx -> answer(ctx, 200, keys.putLimits(actor,
+        r.put("/tenants/:id/keys/:keyId/limits").handler(ctx -> answer(ctx, 200, keys.putLimits(actor(ctx),
                 ctx.pathParam("id"), ctx.pathParam("keyId"), Limits.parse(Json.body(ctx), "limits")), StoredKey::toJson));
 
         r.get("/tenants/:id/usage").handler(this::usage);
-        r.get("/deployments").handler(ctx -> answer(ctx, 200, admin.deployments(), AdminRoutes::deploymentsJson));
+        r.get("/deployments").handler(ctx -> answer(ctx, 200, visibleOwners(ctx).compose(visible -> admin.deployments()
+                .map(list -> list.stream().filter(d -> visible.test(d.deployment().modelId())).toList())),
+                AdminRoutes::deploymentsJson));
         r.post("/deployments").handler(ctx -> {
+            platform(ctx);
             JsonObject body = Json.body(ctx);
-            answer(ctx, 201, models.deploy(actor, pattern(body, "model", MODEL_ID), pattern(body, "version", VERSION),
+            answer(ctx, 201, models.deploy(actor(ctx), pattern(body, "model", MODEL_ID), pattern(body, "version", VERSION),
                     replicas(body), gpu(body)), id -> new JsonObject().put("id", id).put("object", "deployment"));
         });
-        r.patch("/deployments/:id").handler(ctx -> answer(ctx, 200,
-                models.scale(actor, ctx.pathParam("id"), replicas(Json.body(ctx))),
-                v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment")));
-        r.delete("/deployments/:id").handler(ctx -> answer(ctx, 200, models.delete(actor, ctx.pathParam("id")),
-                v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment").put("deleted", true)));
+        r.patch("/deployments/:id").handler(ctx -> {
+            platform(ctx);
+            answer(ctx, 200, models.scale(actor(ctx), ctx.pathParam("id"), replicas(Json.body(ctx))),
+                    v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment"));
+        });
+        r.delete("/deployments/:id").handler(ctx -> {
+            platform(ctx);
+            answer(ctx, 200, models.delete(actor(ctx), ctx.pathParam("id")),
+                    v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment").put("deleted", true));
+        });
         r.post("/models").handler(ctx -> {
+            platform(ctx);
             JsonObject body = Json.body(ctx);
             ModelTask task = ModelTask.fromWire(body.getValue("task") instanceof String t ? t : "")
                     .orElseThrow(() -> ApiException.invalidParam("task", "'task' must be text-classification or text-generation"));
@@ -109,33 +153,95 @@ public final class AdminRoutes {
                 throw ApiException.invalidParam("owner_tenant_id", "'owner_tenant_id' must be a tenant id");
             }
             Object description = body.getValue("description");
-            answer(ctx, 201, models.createModel(actor, new ModelRecord(pattern(body, "id", MODEL_ID), task, (String) owner,
+            answer(ctx, 201, models.createModel(actor(ctx), new ModelRecord(pattern(body, "id", MODEL_ID), task, (String) owner,
                     description instanceof String d ? d : null, null)), ModelAdminService::modelJson);
         });
-        r.get("/models").handler(ctx -> answer(ctx, 200, models.models(), list -> {
-            JsonArray data = new JsonArray();
-            list.forEach(m -> data.add(ModelAdminService.modelJson(m.model())
-                    .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions())))));
-            return new JsonObject().put("object", "list").put("data", data);
-        }));
+        r.get("/models").handler(ctx -> {
+            AdminPrincipal p = AdminPrincipal.of(ctx);
+            answer(ctx, 200, models.models(), list -> {
+                JsonArray data = new JsonArray();
+                list.stream().filter(m -> m.model().ownerTenantId() == null || p.canSee(m.model().ownerTenantId()))
+                        .forEach(m -> data.add(ModelAdminService.modelJson(m.model())
+                                .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions())))));
+                return new JsonObject().put("object", "list").put("data", data);
+            });
+        });
         r.post("/models/:id/versions").handler(ctx -> {
+            platform(ctx);
             JsonObject body = Json.body(ctx);
             Object path = body.getValue("path");
             if (!(path instanceof String p) || !java.nio.file.Path.of(p).isAbsolute()) {
                 throw ApiException.invalidParam("path", "'path' must be the absolute path of a model version directory");
             }
             String version = pattern(body, "version", VERSION);
-            answer(ctx, 201, models.addVersion(actor, ctx.pathParam("id"), version, java.nio.file.Path.of((String) path)),
+            answer(ctx, 201, models.addVersion(actor(ctx), ctx.pathParam("id"), version, java.nio.file.Path.of((String) path)),
                     uri -> new JsonObject().put("object", "model_version").put("model", ctx.pathParam("id"))
                             .put("version", version).put("artifact_uri", uri));
         });
+        jobs.addTo(r);
         r.get("/audit").handler(this::audit);
         return r;
     }
 
+    private static String actor(RoutingContext ctx) {
+        return AdminPrincipal.of(ctx).actor();
+    }
+
+    private static void platform(RoutingContext ctx) {
+        AdminPrincipal.of(ctx).requirePlatform();
+    }
+
+    private KeycloakDirectory directory() {
+        return identity.orElseThrow(() -> ApiException.badRequest("identity_not_configured", null,
+                "Tenant admins are Keycloak users; this platform runs without Keycloak (start it with --keycloak-url and"
+                        + " LMAAS_KEYCLOAK_CLIENT_SECRET)."));
+    }
+
+    /** {@code {"email", "password", "temporary_password"}}: the user is created (or found by e-mail) and joins the tenant. */
+    private void invite(RoutingContext ctx) {
+        KeycloakDirectory dir = directory();
+        JsonObject body = Json.body(ctx);
+        Object email = body.getValue("email");
+        if (email == null) {
+            throw ApiException.missingParam("email");
+        }
+        if (!(email instanceof String e) || !e.matches("[^@\\s]{1,64}@[^@\\s]{1,255}")) {
+            throw ApiException.invalidParam("email", "'email' must be an e-mail address");
+        }
+        Object password = body.getValue("password");
+        if (password != null && !(password instanceof String pw && pw.length() >= 8 && pw.length() <= 128)) {
+            throw ApiException.invalidParam("password", "'password' must be 8 to 128 characters");
+        }
+        Object temporary = body.getValue("temporary_password", Boolean.TRUE);
+        if (!(temporary instanceof Boolean)) {
+            throw ApiException.invalidParam("temporary_password", "'temporary_password' must be true or false");
+        }
+        String tenantId = ctx.pathParam("id");
+        answer(ctx, 201, admin.tenant(tenantId).compose(t -> dir.invite(tenantId, t.name(), ((String) email).toLowerCase(
+                java.util.Locale.ROOT), (String) password, (Boolean) temporary)).compose(inv -> admin.audit(actor(ctx),
+                "tenant.admin.invite", "user", inv.member().id(), tenantId, null, inv.member().toJson()).map(inv)),
+                inv -> inv.member().toJson().put("created", inv.created()));
+    }
+
+    /** Which models' deployments the caller sees: all, or public ones and their tenants' own. */
+    private Future<java.util.function.Predicate<String>> visibleOwners(RoutingContext ctx) {
+        AdminPrincipal p = AdminPrincipal.of(ctx);
+        if (p.platformAdmin()) {
+            return Future.succeededFuture(id -> true);
+        }
+        return models.models().map(list -> {
+            java.util.Set<String> visible = new java.util.HashSet<>();
+            list.stream().filter(m -> m.model().ownerTenantId() == null || p.canSee(m.model().ownerTenantId()))
+                    .forEach(m -> visible.add(m.model().id()));
+            return visible::contains;
+        });
+    }
+
     private void listTenants(RoutingContext ctx) {
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-        answer(ctx, 200, admin.tenants(ctx.queryParams().get("after"), limit), (List<Tenant> tenants) -> page(
+        AdminPrincipal p = AdminPrincipal.of(ctx);
+        answer(ctx, 200, p.platformAdmin() ? admin.tenants(ctx.queryParams().get("after"), limit)
+                : admin.tenants(p.tenantFilter(), ctx.queryParams().get("after"), limit), (List<Tenant> tenants) -> page(
                 tenants.stream().map(Tenant::toJson).toList(), limit, tenants.isEmpty() ? null : tenants.get(tenants.size() - 1).id()));
     }
 
@@ -152,8 +258,16 @@ public final class AdminRoutes {
         OffsetDateTime end = Params.queryTime(ctx, "end");
         String groupBy = ctx.queryParams().get("group_by");
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-        answer(ctx, 200, admin.tenant(tenantId).compose(t -> groupBy == null
-                ? usage.rows(tenantId, start, end, limit) : usage.summary(tenantId, start, end, groupBy)), j -> j);
+        boolean csv = "csv".equals(ctx.queryParams().get("format"));
+        Future<JsonObject> report = admin.tenant(tenantId).compose(t -> groupBy == null
+                ? usage.rows(tenantId, start, end, limit) : usage.summary(tenantId, start, end, groupBy));
+        if (!csv) {
+            answer(ctx, 200, report, j -> j);
+            return;
+        }
+        report.onSuccess(j -> ctx.response().putHeader("content-type", "text/csv; charset=utf-8")
+                .putHeader("content-disposition", "attachment; filename=\"usage-" + tenantId + ".csv\"")
+                .end(UsageCsv.render(j, groupBy))).onFailure(ctx::fail);
     }
 
     private void audit(RoutingContext ctx) {
@@ -165,7 +279,17 @@ public final class AdminRoutes {
         } catch (NumberFormatException e) {
             throw ApiException.invalidParam("before", "'before' must be an audit entry id");
         }
-        answer(ctx, 200, admin.audit(ctx.queryParams().get("tenant_id"), beforeId, limit), (List<AuditRepository.Entry> list) ->
+        AdminPrincipal p = AdminPrincipal.of(ctx);
+        String tenant = ctx.queryParams().get("tenant_id");
+        if (tenant != null) {
+            p.requireTenant(tenant);
+        } else if (!p.platformAdmin()) {
+            if (p.tenantIds().size() != 1) {
+                throw ApiException.missingParam("tenant_id");
+            }
+            tenant = p.tenantIds().iterator().next();
+        }
+        answer(ctx, 200, admin.audit(tenant, beforeId, limit), (List<AuditRepository.Entry> list) ->
                 page(list.stream().map(AuditRepository.Entry::toJson).toList(), limit,
                         list.isEmpty() ? null : Long.toString(list.get(list.size() - 1).id())));
     }
@@ -251,6 +375,7 @@ public final class AdminRoutes {
                     .put("model", s.deployment().modelId()).put("version", s.deployment().version())
                     .put("task", s.deployment().task().wireName()).put("replicas", s.deployment().replicas())
                     .put("ready_replicas", s.endpoints().stream().filter(e -> e.state().wireName().equals("ready")).count())
+                    .put("conditions", DeploymentConditions.of(s))
                     .put("endpoints", endpoints));
         }
         return new JsonObject().put("object", "list").put("data", data);

@@ -10,12 +10,15 @@ import io.lmaas.core.jobs.GpuQueueRecord;
 import io.lmaas.core.jobs.GpuQueueRepository;
 import io.lmaas.gateway.gpu.GpuQueues;
 import io.lmaas.gateway.http.ApiException;
+import io.lmaas.gateway.identity.KeycloakDirectory;
 import io.lmaas.gateway.quota.Limits;
 import io.lmaas.gateway.quota.QuotaRepository;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Platform administration: tenants and their limits, deployments, the audit log. Every mutation writes
@@ -23,6 +26,7 @@ import java.util.List;
  */
 public final class AdminService {
     private static final String UNIQUE_VIOLATION = "23505";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AdminService.class);
 
     /** A deployment with what the scheduler observes of its replicas. */
     public record DeploymentStatus(DesiredDeployment deployment, List<ObservedEndpoint> endpoints) {
@@ -34,8 +38,16 @@ public final class AdminService {
     private final GpuQueueRepository gpuQueues;
     private final EndpointRepository endpoints;
 
+    private final Optional<KeycloakDirectory> identity;
+
     public AdminService(Pool pool, QuotaRepository quotas) {
+        this(pool, quotas, Optional.empty());
+    }
+
+    /** With {@code identity}, creating a tenant also provisions its Keycloak group (when Keycloak answers). */
+    public AdminService(Pool pool, QuotaRepository quotas, Optional<KeycloakDirectory> identity) {
         this.pool = pool;
+        this.identity = identity;
         this.quotas = quotas;
         this.deployments = new DeploymentRepository(pool);
         this.gpuQueues = new GpuQueueRepository(pool);
@@ -44,9 +56,15 @@ public final class AdminService {
 
     public Future<Tenant> createTenant(String actor, String name) {
         String id = Ids.tenant();
-        return pool.<Tenant>withTransaction(conn -> TenantRepository.insert(conn, id, name)
+        // The tenant's Keycloak group is made now if Keycloak answers, else at the first invitation: tenants
+        // and their API keys never wait for Keycloak.
+        Future<Void> provisioned = identity.map(dir -> dir.ensureTenantGroup(id, name).recover(e -> {
+            LOG.warn("tenant {}: Keycloak group not created now ({}); it will be at the first invitation", id, e.getMessage());
+            return Future.<Void>succeededFuture();
+        })).orElse(Future.succeededFuture());
+        return provisioned.compose(v -> pool.<Tenant>withTransaction(conn -> TenantRepository.insert(conn, id, name)
                         .compose(t -> AuditRepository.record(conn, actor, "tenant.create", "tenant", t.id(), t.id(),
-                                null, t.toJson()).map(t)))
+                                null, t.toJson()).map(t))))
                 .recover(e -> Future.failedFuture(e instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
                         ? ApiException.conflict("tenant_exists", "a tenant named '" + name + "' already exists") : e));
     }
@@ -57,6 +75,16 @@ public final class AdminService {
 
     public Future<List<Tenant>> tenants(String after, int limit) {
         return TenantRepository.list(pool, after, limit);
+    }
+
+    public Future<List<Tenant>> tenants(List<String> ids, String after, int limit) {
+        return TenantRepository.list(pool, ids, after, limit);
+    }
+
+    /** An audit row on its own (changes made outside PostgreSQL, e.g. in Keycloak). */
+    public Future<Void> audit(String actor, String action, String targetType, String targetId, String tenantId, JsonObject before,
+            JsonObject after) {
+        return AuditRepository.record(pool, actor, action, targetType, targetId, tenantId, before, after);
     }
 
     public Future<Limits> limits(String tenantId) {

@@ -37,6 +37,18 @@ final class TenantRepository {
                 });
     }
 
+    /** The given tenants in id order, after {@code after} (exclusive) when given. */
+    static Future<List<Tenant>> list(SqlClient client, List<String> ids, String after, int limit) {
+        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE id = ANY($1) AND ($2::text IS NULL OR id > $2)"
+                        + " ORDER BY id LIMIT $3")
+                .execute(Tuple.tuple().addArrayOfString(ids.toArray(new String[0])).addString(after).addInteger(limit))
+                .map(rows -> {
+                    List<Tenant> out = new ArrayList<>();
+                    rows.forEach(r -> out.add(toTenant(r)));
+                    return out;
+                });
+    }
+
     private static Tenant toTenant(Row r) {
         return new Tenant(r.getString("id"), r.getString("name"), r.getOffsetDateTime("created_at"));
     }

@@ -1,34 +1,51 @@
 package io.lmaas.gateway.auth;
 
 import io.lmaas.gateway.http.ApiException;
+import io.lmaas.gateway.identity.ConsoleTokenVerifier;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
 
 /**
- * Admin API access with the bootstrap admin token (local mode; Keycloak sign-in comes with the console).
- * Compares SHA-256 digests in constant time.
+ * Admin API sign-in: the bootstrap admin token (compared as SHA-256 digests in constant time) makes the
+ * caller the platform admin; with Keycloak configured, a console access token (a JWT) is checked by the
+ * {@link ConsoleTokenVerifier}. Either way the {@link AdminPrincipal} is attached to the request.
  */
 public final class AdminTokenAuthenticator implements Handler<RoutingContext> {
     public static final String ACTOR = "bootstrap-admin";
     private final byte[] tokenDigest;
+    private final Optional<ConsoleTokenVerifier> console;
 
     public AdminTokenAuthenticator(String adminToken) {
+        this(adminToken, Optional.empty());
+    }
+
+    public AdminTokenAuthenticator(String adminToken, Optional<ConsoleTokenVerifier> console) {
         this.tokenDigest = sha256(adminToken);
+        this.console = console;
     }
 
     @Override
     public void handle(RoutingContext ctx) {
         String header = ctx.request().getHeader("authorization");
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)
-                || !MessageDigest.isEqual(tokenDigest, sha256(header.substring(7).trim()))) {
-            ctx.fail(new ApiException(401, "invalid_request_error", "invalid_admin_token", null,
-                    "Missing or incorrect admin token.", null));
+        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+        if (token != null && MessageDigest.isEqual(tokenDigest, sha256(token))) {
+            AdminPrincipal.bootstrap().attach(ctx);
+            ctx.next();
             return;
         }
-        ctx.next();
+        if (token != null && console.isPresent() && ConsoleTokenVerifier.looksLikeJwt(token)) {
+            console.get().verify(token).onSuccess(p -> {
+                p.attach(ctx);
+                ctx.next();
+            }).onFailure(ctx::fail);
+            return;
+        }
+        ctx.fail(new ApiException(401, "invalid_request_error", "invalid_admin_token", null,
+                "Missing or incorrect admin token.", null));
     }
 
     private static byte[] sha256(String s) {

@@ -71,7 +71,8 @@ public final class Gateways implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test-" + instances.size(), "127.0.0.1", 0, database,
                 ADMIN, KEY_SECRET, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, quota, 2,
-                Duration.ofMillis(300), java.util.Optional.of(new io.lmaas.core.artifacts.ArtifactStore(artifacts)), 4L * 1024 * 1024),
+                Duration.ofMillis(300), java.util.Optional.of(new io.lmaas.core.artifacts.ArtifactStore(artifacts)), 4L * 1024 * 1024,
+                java.util.Optional.empty()),
                 Pools.create(vertx, database, 8));
         vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
         instances.add(vertx);

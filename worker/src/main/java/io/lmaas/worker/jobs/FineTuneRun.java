@@ -173,7 +173,8 @@ final class FineTuneRun {
                 long finishAt = Instant.now().getEpochSecond() + (doneSteps == 0 ? 0 : TimeUnit.NANOSECONDS.toSeconds(elapsed / doneSteps * remaining));
                 jobs.note(job.id(), "info", "metrics", String.format("step %d: train loss %.4f", step, mean),
                         new JsonObject().put("step", step).put("train_loss", mean));
-                jobs.progress(job.id(), new JsonObject().put("estimated_finish", finishAt));
+                jobs.progress(job.id(), new JsonObject().put("estimated_finish", finishAt).put("step", step)
+                        .put("total_steps", (long) epochs * stepsPerEpoch));
             }
         }
 
@@ -187,6 +188,7 @@ final class FineTuneRun {
                 metrics.put("accuracy", m.accuracy());
             }
             await(jobs.checkpoint(job.id(), epoch + 1, step, ArtifactStore.uri(checkpoint), metrics));
+            await(jobs.progress(job.id(), new JsonObject().put("step", step).put("total_steps", (long) epochs * stepsPerEpoch)));
             await(jobs.note(job.id(), "info", "metrics", String.format("epoch %d: train loss %.4f%s%s", epoch + 1, m.trainLoss(),
                     Double.isNaN(m.validLoss()) ? "" : String.format(", valid loss %.4f", m.validLoss()),
                     Double.isNaN(m.accuracy()) ? "" : String.format(", accuracy %.3f", m.accuracy())), metrics));
