@@ -73,6 +73,15 @@ public final class KeycloakServer {
         if (!Files.isRegularFile(home.resolve("bin/kc.sh"))) {
             unzip(zip, home);
         }
+        // A fresh realm and admin each run: the dev-mode database of an earlier run is dropped.
+        Path h2 = home.resolve("data/h2");
+        if (Files.isDirectory(h2)) {
+            try (var files = Files.walk(h2)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(f);
+                }
+            }
+        }
         Path imports = Files.createDirectories(home.resolve("data/import"));
         Files.copy(Path.of(System.getProperty("lmaas.realm")), imports.resolve("lmaas-realm.json"), StandardCopyOption.REPLACE_EXISTING);
         int port = freePort();

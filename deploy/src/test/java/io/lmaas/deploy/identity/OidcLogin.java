@@ -1,7 +1,6 @@
 package io.lmaas.deploy.identity;
 
 import io.vertx.core.json.JsonObject;
-import java.net.CookieManager;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -29,8 +28,10 @@ public final class OidcLogin {
     }
 
     public static String accessToken(KeycloakServer kc, String consoleOrigin, String username, String password) throws Exception {
-        HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager()).followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        // Keycloak marks its session cookies Secure; browsers send them to http://127.0.0.1 (a secure context),
+        // java.net.CookieManager would not, so cookies are carried by hand.
+        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+        Map<String, String> cookies = new java.util.LinkedHashMap<>();
         byte[] bytes = new byte[32];
         new SecureRandom().nextBytes(bytes);
         String verifier = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
@@ -41,13 +42,15 @@ public final class OidcLogin {
                 "redirect_uri", redirect, "response_type", "code", "scope", "openid", "state", "s1",
                 "code_challenge", challenge, "code_challenge_method", "S256"));
         HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(auth)).build(), HttpResponse.BodyHandlers.ofString());
+        keep(cookies, page);
         Matcher m = FORM.matcher(page.body());
         if (page.statusCode() != 200 || !m.find()) {
             throw new IllegalStateException("no login form: " + page.statusCode() + " " + page.body());
         }
         String action = m.group(1).replace("&amp;", "&");
         HttpResponse<String> login = http.send(HttpRequest.newBuilder(URI.create(action))
-                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Cookie", cookies.entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("; ")))
                 .POST(HttpRequest.BodyPublishers.ofString(form(Map.of("username", username, "password", password, "credentialId", ""))))
                 .build(), HttpResponse.BodyHandlers.ofString());
         String location = login.headers().firstValue("location").orElseThrow(() -> new IllegalStateException(
@@ -65,6 +68,16 @@ public final class OidcLogin {
             throw new IllegalStateException("token exchange failed: " + token.body());
         }
         return new JsonObject(token.body()).getString("access_token");
+    }
+
+    private static void keep(Map<String, String> cookies, HttpResponse<?> r) {
+        for (String set : r.headers().allValues("set-cookie")) {
+            String pair = set.split(";", 2)[0];
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                cookies.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+            }
+        }
     }
 
     private static String form(Map<String, String> fields) {

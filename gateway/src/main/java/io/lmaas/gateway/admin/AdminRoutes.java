@@ -197,7 +197,7 @@ public final class AdminRoutes {
                         + " LMAAS_KEYCLOAK_CLIENT_SECRET)."));
     }
 
-    /** {@code {"email", "password", "temporary_password"}}: the user is created (or found by e-mail) and joins the tenant. */
+    /** {@code {"email", "first_name", "last_name", "password", "temporary_password"}}: the user is created (or found by e-mail) and joins the tenant. */
     private void invite(RoutingContext ctx) {
         KeycloakDirectory dir = directory();
         JsonObject body = Json.body(ctx);
@@ -216,11 +216,21 @@ public final class AdminRoutes {
         if (!(temporary instanceof Boolean)) {
             throw ApiException.invalidParam("temporary_password", "'temporary_password' must be true or false");
         }
+        String first = optionalName(body, "first_name");
+        String last = optionalName(body, "last_name");
         String tenantId = ctx.pathParam("id");
         answer(ctx, 201, admin.tenant(tenantId).compose(t -> dir.invite(tenantId, t.name(), ((String) email).toLowerCase(
-                java.util.Locale.ROOT), (String) password, (Boolean) temporary)).compose(inv -> admin.audit(actor(ctx),
+                java.util.Locale.ROOT), first, last, (String) password, (Boolean) temporary)).compose(inv -> admin.audit(actor(ctx),
                 "tenant.admin.invite", "user", inv.member().id(), tenantId, null, inv.member().toJson()).map(inv)),
                 inv -> inv.member().toJson().put("created", inv.created()));
+    }
+
+    private static String optionalName(JsonObject body, String field) {
+        Object v = body.getValue(field);
+        if (v != null && !(v instanceof String s && !s.isBlank() && s.length() <= 100)) {
+            throw ApiException.invalidParam(field, "'" + field + "' must be a name of 1 to 100 characters");
+        }
+        return (String) v;
     }
 
     /** Which models' deployments the caller sees: all, or public ones and their tenants' own. */

@@ -79,7 +79,8 @@ public final class KeycloakDirectory implements AutoCloseable {
     }
 
     /** Creates the user or finds them by e-mail; gives the tenant-admin role; joins the tenant's group. */
-    public Future<Invited> invite(String tenantId, String tenantName, String email, String password, boolean temporary) {
+    public Future<Invited> invite(String tenantId, String tenantName, String email, String firstName, String lastName, String password,
+            boolean temporary) {
         return ensureTenantGroup(tenantId, tenantName).compose(v -> blocking(() -> {
             RealmResource realm = realm();
             GroupResource group = group(realm, tenantId);
@@ -90,6 +91,9 @@ public final class KeycloakDirectory implements AutoCloseable {
                 UserRepresentation u = new UserRepresentation();
                 u.setUsername(email);
                 u.setEmail(email);
+                // Keycloak's user profile wants both names before a first sign-in completes.
+                u.setFirstName(firstName != null ? firstName : email.substring(0, email.indexOf('@')));
+                u.setLastName(lastName != null ? lastName : tenantName);
                 u.setEnabled(true);
                 u.setEmailVerified(true);
                 try (Response r = realm.users().create(u)) {

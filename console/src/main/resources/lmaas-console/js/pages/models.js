@@ -1,0 +1,98 @@
+// Models page (#/models): the model catalogue and, for platform admins, registering models and versions.
+
+import { h, fill, loading, errorBox, table, emptyRow, field, submitting, announce } from '../dom.js';
+import { api } from '../api.js';
+import { session } from '../auth.js';
+import { Page } from '../page.js';
+
+const TASKS = ['text-classification', 'text-generation'];
+
+customElements.define('lm-models', class extends Page {
+  render() {
+    this.list = h('div');
+    const admin = session.me?.platform_admin;
+    fill(this, h('div', { class: 'page-head' }, h('h1', {}, 'Models')),
+      h('section', {}, h('h2', {}, 'Catalogue'), this.list),
+      admin ? h('div', { class: 'two-col' }, this.registerForm(), this.versionForm()) : null);
+    this.load();
+  }
+
+  async load() {
+    if (!this.list.firstChild) fill(this.list, loading());
+    let models;
+    try {
+      models = (await api('/models')).data || [];
+    } catch (err) {
+      if (this.alive) fill(this.list, errorBox(err, 'Could not load the models'));
+      return;
+    }
+    if (!this.alive) return;
+    const t = table('models-table', 'Models', ['ID', 'Task', 'Owner', 'Versions', 'Description']);
+    models.forEach((m) => t.tbody.append(h('tr', { 'data-model-id': m.id },
+      h('td', {}, h('code', {}, m.id)),
+      h('td', {}, m.task),
+      h('td', {}, m.owner_tenant_id ? h('a', { href: `#/tenants/${encodeURIComponent(m.owner_tenant_id)}` }, m.owner_tenant_id) : 'Shared'),
+      h('td', {}, (m.versions || []).length ? m.versions.join(', ') : h('span', { class: 'muted' }, 'none yet')),
+      h('td', {}, m.description || ''))));
+    if (!models.length) t.tbody.append(emptyRow(5, 'No models yet.'));
+    fill(this.list, t.wrap);
+    if (this.modelSelect) {
+      const current = this.modelSelect.value;
+      fill(this.modelSelect, models.map((m) => h('option', { value: m.id }, m.id)));
+      if (models.some((m) => m.id === current)) this.modelSelect.value = current;
+      this.modelSelect.disabled = !models.length;
+    }
+  }
+
+  registerForm() {
+    const id = h('input', { name: 'id', required: true, autocomplete: 'off', placeholder: 'e.g. sentiment-small' });
+    const task = h('select', { name: 'task' }, TASKS.map((t) => h('option', { value: t }, t)));
+    const owner = h('input', { name: 'owner_tenant_id', autocomplete: 'off', placeholder: 't-…' });
+    const description = h('input', { name: 'description', autocomplete: 'off' });
+    const slot = h('div', { class: 'form-error' });
+    const form = h('form', { id: 'register-model', class: 'card grid-form' },
+      h('h2', {}, 'Register a model'),
+      field('Model ID', id), field('Task', task),
+      field('Owner tenant ID', owner, 'Optional: leave empty for a model every tenant can use.'),
+      field('Description', description),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Register model')), slot);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitting(form, slot, async () => {
+        const body = { id: id.value.trim(), task: task.value };
+        if (owner.value.trim()) body.owner_tenant_id = owner.value.trim();
+        if (description.value.trim()) body.description = description.value.trim();
+        const m = await api('/models', { method: 'POST', body });
+        form.reset();
+        announce(`Model ${m.id || body.id} registered.`);
+        await this.load();
+        if (this.modelSelect) this.modelSelect.value = m.id || body.id;
+      });
+    });
+    return form;
+  }
+
+  versionForm() {
+    this.modelSelect = h('select', { name: 'model', required: true });
+    const version = h('input', { name: 'version', required: true, autocomplete: 'off', placeholder: 'e.g. 1' });
+    const path = h('input', { name: 'path', required: true, autocomplete: 'off', placeholder: '/srv/models/sentiment-small/1' });
+    const slot = h('div', { class: 'form-error' });
+    const form = h('form', { id: 'add-version', class: 'card grid-form' },
+      h('h2', {}, 'Add a version'),
+      field('Model', this.modelSelect), field('Version', version),
+      field('Directory on the server', path, 'The absolute path of the model version directory on the gateway host.'),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add version')), slot);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitting(form, slot, async () => {
+        const model = this.modelSelect.value;
+        await api(`/models/${encodeURIComponent(model)}/versions`, { method: 'POST', body: { version: version.value.trim(), path: path.value.trim() } });
+        announce(`Version ${version.value.trim()} of ${model} added.`);
+        version.value = '';
+        path.value = '';
+        this.load();
+      });
+    });
+    return form;
+  }
+});

@@ -1,0 +1,245 @@
+// Tenant page (#/tenants/<id>): API keys (create, rotate, revoke; secrets shown once), limits and tenant admins.
+
+import { h, fill, fmtTime, loading, errorBox, notFound, table, emptyRow, field, submitting, announce, badge } from '../dom.js';
+import { api } from '../api.js';
+import { session } from '../auth.js';
+import { Page } from '../page.js';
+
+const LIMITS = [
+  ['rpm', 'Requests per minute'],
+  ['tpm', 'Tokens per minute'],
+  ['tokens_per_day', 'Tokens per day'],
+  ['tokens_per_month', 'Tokens per month'],
+  ['max_concurrent', 'Concurrent requests'],
+];
+
+function keyStatus(k) {
+  const now = Date.now() / 1000;
+  if (k.revoked_at) return badge('revoked', 'bad', `Revoked ${fmtTime(k.revoked_at)}`);
+  if (k.expires_at && k.expires_at <= now) return badge('expired', 'bad');
+  const parts = [badge('active', 'good')];
+  if (k.expires_at) parts.push(' ', h('span', { class: 'muted' }, `expires ${fmtTime(k.expires_at)}`));
+  if (k.previous_key_valid_until && k.previous_key_valid_until > now) {
+    parts.push(' ', h('span', { class: 'muted' }, `old secret valid until ${fmtTime(k.previous_key_valid_until)}`));
+  }
+  return parts;
+}
+
+customElements.define('lm-tenant', class extends Page {
+  get tid() { return this.params.id; }
+  get base() { return `/tenants/${encodeURIComponent(this.tid)}`; }
+
+  async render() {
+    fill(this, loading());
+    let tenant;
+    try {
+      tenant = await api(this.base);
+    } catch (err) {
+      if (!this.alive) return;
+      fill(this, err.status === 404 || err.status === 403
+        ? notFound(`No tenant ${this.tid}, or you cannot see it.`)
+        : errorBox(err, 'Could not load the tenant'));
+      return;
+    }
+    if (!this.alive) return;
+    fill(this,
+      h('p', { class: 'crumbs' }, h('a', { href: '#/tenants' }, 'Tenants'), ' / ', tenant.id),
+      h('div', { class: 'page-head' }, h('h1', {}, tenant.name || tenant.id),
+        h('a', { href: `#/usage?tenant=${encodeURIComponent(tenant.id)}`, class: 'button-link' }, 'View usage')),
+      h('p', { class: 'muted' }, 'ID ', h('code', {}, tenant.id), ` · created ${fmtTime(tenant.created_at)}`),
+      this.keysSection(), this.limitsSection(), session.me?.invites ? this.adminsSection() : null);
+  }
+
+  // ---- keys ----
+
+  keysSection() {
+    const name = h('input', { name: 'name', required: true, maxlength: 200, autocomplete: 'off' });
+    const slot = h('div', { class: 'form-error' });
+    const form = h('form', { id: 'create-key', class: 'inline-form' },
+      field('Key name', name), h('button', { type: 'submit' }, 'Create key'), slot);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitting(form, slot, async () => {
+        const k = await api(`${this.base}/keys`, { method: 'POST', body: { name: name.value.trim() } });
+        name.value = '';
+        this.showSecret(k, `Key ${k.name} created.`);
+        this.loadKeys();
+      });
+    });
+    this.secretValue = h('code', { id: 'new-key-value' });
+    this.secretTitle = h('h3', { tabindex: '-1' }, 'New secret');
+    this.secretPanel = h('div', { id: 'new-key', class: 'card secret', hidden: true },
+      this.secretTitle,
+      h('p', {}, this.secretValue),
+      h('p', { class: 'warn' }, 'Copy it now: it will not be shown again.'),
+      h('div', { class: 'actions' },
+        h('button', { id: 'copy-key', type: 'button', onclick: () => this.copySecret() }, 'Copy'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => this.hideSecret() }, 'Done')));
+    this.keysBody = h('div');
+    this.loadKeys();
+    return h('section', { 'aria-labelledby': 'keys-h' }, h('h2', { id: 'keys-h' }, 'API keys'), form, this.secretPanel, this.keysBody);
+  }
+
+  showSecret(k, message) {
+    this.secretTitle.textContent = `Secret for ${k.name}`;
+    this.secretValue.textContent = k.key;
+    this.secretPanel.hidden = false;
+    this.secretTitle.focus();
+    announce(`${message} Copy the secret now: it will not be shown again.`);
+  }
+
+  hideSecret() {
+    this.secretValue.textContent = '';
+    this.secretPanel.hidden = true;
+    announce('Secret hidden.');
+  }
+
+  async copySecret() {
+    const text = this.secretValue.textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+      announce('Secret copied to the clipboard.');
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(this.secretValue);
+      const sel = getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      announce('The secret is selected: press Ctrl+C (or ⌘C) to copy it.');
+    }
+  }
+
+  async loadKeys() {
+    fill(this.keysBody, loading('Loading keys…'));
+    let keys;
+    try {
+      keys = (await api(`${this.base}/keys`, { query: { limit: 1000 } })).data || [];
+    } catch (err) {
+      if (this.alive) fill(this.keysBody, errorBox(err, 'Could not load the keys'));
+      return;
+    }
+    if (!this.alive) return;
+    const t = table('keys-table', 'API keys', ['Name', 'Key', 'Created', 'Status', 'Actions']);
+    keys.forEach((k) => t.tbody.append(this.keyRow(k)));
+    if (!keys.length) t.tbody.append(emptyRow(5, 'No keys yet.'));
+    this.keysError = h('div');
+    fill(this.keysBody, this.keysError, t.wrap);
+  }
+
+  keyRow(k) {
+    const live = !k.revoked_at;
+    return h('tr', { 'data-key-id': k.id },
+      h('td', {}, k.name || '—'),
+      h('td', {}, h('code', {}, k.redacted_key || '—')),
+      h('td', {}, fmtTime(k.created_at)),
+      h('td', {}, keyStatus(k)),
+      h('td', { class: 'actions' }, live ? [
+        h('button', { type: 'button', class: 'secondary', 'data-action': 'rotate', 'aria-label': `Rotate ${k.name}`,
+          onclick: (ev) => this.keyAction(ev.currentTarget, k, 'rotate') }, 'Rotate'),
+        h('button', { type: 'button', class: 'danger', 'data-action': 'revoke', 'aria-label': `Revoke ${k.name}`,
+          onclick: (ev) => this.keyAction(ev.currentTarget, k, 'revoke') }, 'Revoke'),
+      ] : h('span', { class: 'muted' }, '—')));
+  }
+
+  async keyAction(button, k, action) {
+    if (action === 'revoke' && !confirm(`Revoke the key "${k.name}"? Apps using it will stop working at once.`)) return;
+    button.disabled = true;
+    this.keysError.replaceChildren();
+    try {
+      if (action === 'revoke') {
+        await api(`${this.base}/keys/${encodeURIComponent(k.id)}`, { method: 'DELETE' });
+        announce(`Key ${k.name} revoked.`);
+      } else {
+        const r = await api(`${this.base}/keys/${encodeURIComponent(k.id)}/rotate`, { method: 'POST', body: { grace_period_seconds: 0 } });
+        this.showSecret(r, `Key ${k.name} rotated.`);
+      }
+      this.loadKeys();
+    } catch (err) {
+      button.disabled = false;
+      this.keysError.replaceChildren(errorBox(err, `Could not ${action} the key`));
+    }
+  }
+
+  // ---- limits ----
+
+  limitsSection() {
+    const inputs = LIMITS.map(([name]) => h('input', { name, type: 'number', min: 0, step: 1, placeholder: 'Unlimited', inputmode: 'numeric' }));
+    const slot = h('div', { class: 'form-error' });
+    const form = h('form', { id: 'limits-form', class: 'grid-form' },
+      LIMITS.map(([name, label], i) => field(`${label} (${name})`, inputs[i])),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save limits')), slot);
+    const setValues = (l) => inputs.forEach((inp) => { inp.value = l[inp.name] == null ? '' : String(l[inp.name]); });
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitting(form, slot, async () => {
+        const body = {};
+        inputs.forEach((inp) => { body[inp.name] = inp.value.trim() === '' ? null : Number(inp.value); });
+        setValues(await api(`${this.base}/limits`, { method: 'PUT', body }));
+        announce('Limits saved.');
+      });
+    });
+    api(`${this.base}/limits`).then(setValues, (err) => slot.replaceChildren(errorBox(err, 'Could not load the limits')));
+    return h('section', { 'aria-labelledby': 'limits-h' }, h('h2', { id: 'limits-h' }, 'Limits'),
+      h('p', { class: 'muted' }, 'Leave a field empty for no limit.'), form);
+  }
+
+  // ---- tenant admins ----
+
+  adminsSection() {
+    const email = h('input', { name: 'email', type: 'email', required: true, autocomplete: 'off' });
+    const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
+    const temporary = h('input', { name: 'temporary_password', type: 'checkbox' });
+    const slot = h('div', { class: 'form-error' });
+    const form = h('form', { id: 'invite-admin', class: 'grid-form' },
+      field('Email', email), field('Initial password', password),
+      h('div', { class: 'field check' }, temporary, h('label', { for: (temporary.id = 'invite-temporary') }, 'Ask for a new password at first sign-in')),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add tenant admin')), slot);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitting(form, slot, async () => {
+        const a = await api(`${this.base}/admins`, { method: 'POST',
+          body: { email: email.value.trim(), password: password.value, temporary_password: temporary.checked } });
+        password.value = '';
+        email.value = '';
+        announce(a.created ? `Account ${a.email || a.username} created and added.` : `Existing account ${a.email || a.username} added.`);
+        this.loadAdmins();
+      });
+    });
+    this.adminsBody = h('div');
+    this.loadAdmins();
+    return h('section', { 'aria-labelledby': 'admins-h' }, h('h2', { id: 'admins-h' }, 'Tenant admins'), this.adminsBody,
+      h('h3', {}, 'Add a tenant admin'), form);
+  }
+
+  async loadAdmins() {
+    fill(this.adminsBody, loading('Loading admins…'));
+    let admins;
+    try {
+      admins = (await api(`${this.base}/admins`)).data || [];
+    } catch (err) {
+      if (this.alive) fill(this.adminsBody, errorBox(err, 'Could not load the tenant admins'));
+      return;
+    }
+    if (!this.alive) return;
+    const t = table('admins-table', 'Tenant admins', ['Username', 'Email', 'Actions']);
+    const slot = h('div');
+    admins.forEach((a) => t.tbody.append(h('tr', { 'data-user-id': a.id },
+      h('td', {}, a.username || '—'), h('td', {}, a.email || '—'),
+      h('td', {}, h('button', { type: 'button', class: 'danger', 'data-action': 'remove-admin', 'aria-label': `Remove ${a.email || a.username}`,
+        onclick: async (ev) => {
+          const button = ev.currentTarget;
+          if (!confirm(`Remove ${a.email || a.username} from this tenant's admins?`)) return;
+          button.disabled = true;
+          try {
+            await api(`${this.base}/admins/${encodeURIComponent(a.id)}`, { method: 'DELETE' });
+            announce(`${a.email || a.username} removed.`);
+            this.loadAdmins();
+          } catch (err) {
+            button.disabled = false;
+            slot.replaceChildren(errorBox(err, 'Could not remove the admin'));
+          }
+        } }, 'Remove')))));
+    if (!admins.length) t.tbody.append(emptyRow(3, 'No tenant admins yet.'));
+    fill(this.adminsBody, slot, t.wrap);
+  }
+});
