@@ -1,0 +1,260 @@
+package io.lmaas.deploy.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lmaas.deploy.identity.KeycloakServer;
+import io.lmaas.deploy.identity.OidcLogin;
+import io.lmaas.worker.starter.SyntheticTopics;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The console in a real headless Chromium (Debian's chromium and chromedriver), against the whole platform
+ * in local mode and a real Keycloak: sign-in through Keycloak's login page, a tenant and a key made in the
+ * browser, traffic with that key showing on the overview and usage pages, a tenant admin who cannot see
+ * another tenant, and a fine-tuning job's progress bar and loss curve. Screenshots of every page go to
+ * {@code target/console-screenshots/}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleBrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path SHOTS = Path.of("target", "console-screenshots");
+
+    private static KeycloakServer keycloak;
+    private static Platform platform;
+    private static WebDriver browser;
+    private static String base;
+    private static String opsUser;
+    private static String opsToken;
+    private static String acmeId;
+    private static String acmeKey;
+
+    @BeforeAll
+    static void start() throws Exception {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            if (System.getenv("LMAAS_REQUIRE_BROWSER") != null) {
+                throw new IllegalStateException("chromium and chromedriver are required (apt-get install chromium chromium-driver)");
+            }
+            Assumptions.abort("no /usr/bin/chromium and /usr/bin/chromedriver (Debian's chromium, chromium-driver)");
+        }
+        keycloak = KeycloakServer.shared();
+        Path dir = Files.createDirectories(Path.of("target", "console-" + System.currentTimeMillis()).toAbsolutePath());
+        platform = Platform.start(dir, Optional.empty(), true, Optional.of(keycloak.settings()));
+        platform.platform.starters().await(10, java.util.concurrent.TimeUnit.MINUTES);
+        base = platform.platform.url();
+        keycloak.allowConsoleAt(base);
+        opsUser = "ops-browser-" + System.nanoTime();
+        keycloak.createUser(opsUser, "ops-password-1", "platform-admin");
+        opsToken = OidcLogin.accessToken(keycloak, base, opsUser, "ops-password-1");
+        Files.createDirectories(SHOTS);
+
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new", "--no-sandbox",
+                "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--disable-sync", "--disable-quic", "--window-size=1280,900",
+                "--user-data-dir=" + Files.createTempDirectory("lmaas-chromium"));
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    private static WebDriverWait waitUpTo(int seconds) {
+        return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+    }
+
+    private static WebElement visible(String css) {
+        return waitUpTo(30).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
+    }
+
+    private static void go(String hash) {
+        browser.get(base + "/console/" + hash);
+    }
+
+    private static void shot(String name) throws Exception {
+        Thread.sleep(300); // charts draw on the next frame
+        File png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(png.toPath(), SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void signIn(String username, String password) {
+        go("#/overview");
+        visible("#username").sendKeys(username);
+        browser.findElement(By.cssSelector("#password")).sendKeys(password);
+        browser.findElement(By.cssSelector("#kc-login")).click();
+        waitUpTo(30).until(d -> d.getCurrentUrl().startsWith(base + "/console/"));
+        waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#whoami"), username));
+    }
+
+    @Test
+    @Order(1)
+    void aPlatformAdminSignsInMakesATenantAndAKeyAndSeesItsTraffic() throws Exception {
+        signIn(opsUser, "ops-password-1");
+        visible("[data-stat=requests] .value");
+        shot("01-overview-empty");
+
+        // A tenant, made in the browser.
+        browser.findElement(By.cssSelector("a[data-nav=tenants]")).click();
+        WebElement name = visible("#create-tenant input[name=name]");
+        name.sendKeys("browser-acme");
+        name.submit();
+        WebElement row = waitUpTo(30).until(ExpectedConditions.visibilityOfElementLocated(By.xpath(
+                "//table[@id='tenants-table']//tr[@data-tenant-id][.//a[text()='browser-acme']]")));
+        acmeId = row.getAttribute("data-tenant-id");
+        shot("02-tenants");
+        row.findElement(By.cssSelector("a")).click();
+
+        // A key: shown once, then only masked.
+        WebElement keyName = visible("#create-key input[name=name]");
+        keyName.sendKeys("browser-key");
+        keyName.submit();
+        WebElement secret = visible("#new-key-value");
+        waitUpTo(10).until(d -> secret.getText().startsWith("lm-"));
+        acmeKey = secret.getText();
+        shot("03-tenant-new-key");
+        browser.findElement(By.xpath("//div[@id='new-key']//button[text()='Done']")).click();
+        waitUpTo(10).until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("#new-key")));
+        assertThat(browser.findElement(By.cssSelector("#new-key-value")).getText()).isEmpty();
+        WebElement keyRow = visible("#keys-table tr[data-key-id]");
+        assertThat(keyRow.getText()).contains("browser-key").doesNotContain(acmeKey);
+        assertThat(browser.getPageSource()).doesNotContain(acmeKey);
+
+        // Traffic with that key...
+        for (int i = 0; i < 3; i++) {
+            Platform.Response r = platform.send("POST", "/v1/classifications", acmeKey, new JsonObject().put("model", "starter-classifier")
+                    .put("input", "the striker scored twice in the final"));
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+        }
+        // ... shows on the overview (requests over time, top tenants)...
+        waitUpTo(30).until(d -> {
+            go("#/overview");
+            WebElement value = visible("[data-stat=requests] .value");
+            return value.getText().matches("\\d+") && Long.parseLong(value.getText()) >= 3;
+        });
+        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#top-tenants"), "browser-acme"));
+        assertThat(browser.findElement(By.cssSelector("#top-models")).getText()).contains("starter-classifier");
+        assertThat(browser.findElements(By.cssSelector("[data-chart=requests] canvas"))).isNotEmpty();
+        shot("04-overview-traffic");
+
+        // ... and on the tenant's usage page, by model.
+        go("#/usage?tenant=" + acmeId);
+        new Select(visible("#usage-group")).selectByValue("model");
+        waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#usage-table"), "starter-classifier"));
+        shot("05-usage");
+
+        // The other pages render (with data or a clear empty state).
+        for (String page : List.of("models", "deployments", "jobs", "audit")) {
+            go("#/" + page);
+            visible("#" + page + "-table");
+            assertThat(browser.findElements(By.cssSelector("[data-state=error]")).stream().filter(WebElement::isDisplayed).toList())
+                    .as(page).isEmpty();
+            if (page.equals("deployments")) {
+                waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#deployments-table"),
+                        "starter-classifier"));
+            }
+            if (page.equals("audit")) {
+                waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#audit-table"), "tenant.create"));
+                assertThat(browser.findElement(By.cssSelector("#audit-table")).getText()).contains("user:" + opsUser);
+            }
+            shot("06-" + page);
+        }
+
+        // A narrow window still lays out (navigation wraps, tables scroll inside their wrapper).
+        browser.manage().window().setSize(new Dimension(460, 900));
+        go("#/overview");
+        visible("[data-stat=requests] .value");
+        shot("07-overview-narrow");
+        browser.manage().window().setSize(new Dimension(1280, 900));
+    }
+
+    @Test
+    @Order(2)
+    void aTenantAdminSeesOnlyTheirTenantAndAJobsProgressAndLossCurve() throws Exception {
+        String globex = platform.send("POST", "/admin/v1/tenants", opsToken, new JsonObject().put("name", "browser-globex")).json()
+                .getString("id");
+        String email = "admin-" + System.nanoTime() + "@acme.test";
+        Platform.Response invited = platform.send("POST", "/admin/v1/tenants/" + acmeId + "/admins", opsToken, new JsonObject()
+                .put("email", email).put("password", "acme-password-1").put("temporary_password", false));
+        assertThat(invited.status()).as(invited.body()).isEqualTo(201);
+
+        // A fine-tuning job of the tenant's (made with its key), finished before we look.
+        String file = platform.upload(acmeKey, "fine-tune", "topics.jsonl", jsonl(SyntheticTopics.novelExamples(300, 5))).getString("id");
+        String job = platform.send("POST", "/v1/fine_tuning/jobs", acmeKey, new JsonObject().put("model", "starter-classifier")
+                .put("training_file", file).put("hyperparameters", new JsonObject().put("n_epochs", 3))).json().getString("id");
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(3)).until(() -> "succeeded".equals(platform.send("GET",
+                "/v1/fine_tuning/jobs/" + job, acmeKey, null).json().getString("status")));
+
+        // Sign out, sign in as the tenant admin.
+        go("#/overview");
+        visible("#sign-out").click();
+        waitUpTo(30).until(d -> d.getCurrentUrl().contains("/realms/") || !d.findElements(By.cssSelector("#username")).isEmpty());
+        browser.manage().deleteAllCookies();
+        signIn(email, "acme-password-1");
+
+        go("#/tenants");
+        waitUpTo(30).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#tenants-table tr[data-tenant-id]")));
+        assertThat(browser.findElements(By.cssSelector("#tenants-table tr[data-tenant-id]")).stream()
+                .map(r -> r.getAttribute("data-tenant-id")).toList()).containsExactly(acmeId);
+        assertThat(browser.findElements(By.cssSelector("#create-tenant"))).as("platform-only form hidden")
+                .allMatch(e -> !e.isDisplayed());
+        shot("08-tenant-admin-tenants");
+        go("#/tenants/" + globex);
+        visible("[data-state=not-found]");
+        shot("09-tenant-admin-other-tenant");
+
+        go("#/jobs");
+        WebElement jobRow = visible("#jobs-table tr[data-job-id='" + job + "']");
+        assertThat(jobRow.getText()).contains("succeeded");
+        go("#/jobs/" + job);
+        waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#job-status"), "succeeded"));
+        WebElement progress = visible("progress#job-progress");
+        assertThat(progress.getAttribute("max")).isNotNull();
+        assertThat(Double.parseDouble(progress.getAttribute("value"))).isEqualTo(Double.parseDouble(progress.getAttribute("max")))
+                .isPositive();
+        waitUpTo(30).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("[data-chart=loss] canvas")));
+        assertThat(browser.findElement(By.cssSelector("#job-events")).getText()).contains("train loss");
+        assertThat(browser.findElement(By.cssSelector("#cancel-job")).isEnabled()).isFalse();
+        shot("10-job");
+    }
+
+    private static String jsonl(List<SyntheticTopics.Example> examples) {
+        StringBuilder sb = new StringBuilder();
+        examples.forEach(e -> sb.append(new JsonObject().put("text", e.text()).put("label", e.label()).encode()).append('\n'));
+        return sb.toString();
+    }
+}
