@@ -81,3 +81,4 @@ export async function listAll(path, query = {}, max = 1000) {
     after = page.last_id;
   }
 }
+

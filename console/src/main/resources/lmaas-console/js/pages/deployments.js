@@ -2,7 +2,7 @@
 // platform admins, create / scale / delete. Rows are updated in place so typing in a field is not lost.
 
 import { h, fill, loading, errorBox, table, emptyRow, field, submitting, announce, badge } from '../dom.js';
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 
@@ -38,7 +38,7 @@ customElements.define('lm-deployments', class extends Page {
   async refresh() {
     let data;
     try {
-      data = (await api('/deployments')).data || [];
+      data = await listAll('/deployments');
     } catch (err) {
       if (!this.alive) return;
       if (!this.tbody) fill(this.list, errorBox(err, 'Could not load the deployments'));
@@ -127,8 +127,8 @@ customElements.define('lm-deployments', class extends Page {
       if (!version.value || !vs.includes(version.value)) version.value = vs.length ? vs[vs.length - 1] : '';
     };
     model.addEventListener('change', syncVersions);
-    api('/models').then((res) => {
-      models = res.data || [];
+    listAll('/models').then((list) => {
+      models = list;
       fill(model, models.map((m) => h('option', { value: m.id }, m.id)));
       if (!models.length) slot.replaceChildren(h('p', { 'data-state': 'empty', class: 'state' }, 'No models yet: register one on the Models page.'));
       syncVersions();

@@ -1,7 +1,7 @@
 // Models page (#/models): the model catalogue and, for platform admins, registering models and versions.
 
 import { h, fill, loading, errorBox, table, emptyRow, field, submitting, announce } from '../dom.js';
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 
@@ -21,7 +21,7 @@ customElements.define('lm-models', class extends Page {
     if (!this.list.firstChild) fill(this.list, loading());
     let models;
     try {
-      models = (await api('/models')).data || [];
+      models = await listAll('/models');
     } catch (err) {
       if (this.alive) fill(this.list, errorBox(err, 'Could not load the models'));
       return;

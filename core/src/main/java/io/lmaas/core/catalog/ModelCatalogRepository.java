@@ -61,6 +61,24 @@ public final class ModelCatalogRepository {
                 });
     }
 
+    /**
+     * A page of models with their versions in id order, after {@code after}: public ones and those owned by
+     * {@code owners} (null: every model).
+     */
+    public Future<List<ModelWithVersions>> page(List<String> owners, String after, int limit) {
+        return pool.preparedQuery(SELECT_MODEL.replace("FROM models m ", ", coalesce((SELECT array_agg(v.version ORDER BY v.created_at)"
+                        + " FROM model_versions v WHERE v.model_id = m.id), '{}') AS versions FROM models m ")
+                        + "WHERE ($1::text[] IS NULL OR m.owner_tenant_id IS NULL OR m.owner_tenant_id = ANY($1))"
+                        + " AND ($2::text IS NULL OR m.id > $2) ORDER BY m.id LIMIT $3")
+                .execute(io.vertx.sqlclient.Tuple.tuple().addArrayOfString(owners == null ? null : owners.toArray(new String[0]))
+                        .addString(after).addInteger(limit))
+                .map(rows -> {
+                    List<ModelWithVersions> out = new ArrayList<>();
+                    rows.forEach(row -> out.add(new ModelWithVersions(toModel(row), List.of(row.getArrayOfStrings("versions")))));
+                    return out;
+                });
+    }
+
     /** A model and the names of its versions. */
     public record ModelWithVersions(ModelRecord model, List<String> versions) {
     }

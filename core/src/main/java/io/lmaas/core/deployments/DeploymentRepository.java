@@ -158,4 +158,28 @@ public final class DeploymentRepository {
                     return out;
                 });
     }
+
+    /**
+     * A page of deployments in id order, after {@code after}: of public models and of models owned by
+     * {@code owners} (null: all).
+     */
+    public Future<List<DesiredDeployment>> page(List<String> owners, String after, int limit) {
+        return pool.preparedQuery("SELECT d.id, d.model_id, d.version, d.replicas, m.task, v.artifact_uri"
+                        + " FROM deployments d"
+                        + " JOIN models m ON m.id = d.model_id"
+                        + " JOIN model_versions v ON v.model_id = d.model_id AND v.version = d.version"
+                        + " WHERE NOT d.deleting AND ($1::text[] IS NULL OR m.owner_tenant_id IS NULL OR m.owner_tenant_id = ANY($1))"
+                        + " AND ($2::text IS NULL OR d.id > $2) ORDER BY d.id LIMIT $3")
+                .execute(io.vertx.sqlclient.Tuple.tuple().addArrayOfString(owners == null ? null : owners.toArray(new String[0]))
+                        .addString(after).addInteger(limit))
+                .map(rows -> {
+                    List<DesiredDeployment> out = new ArrayList<>();
+                    for (Row r : rows) {
+                        out.add(new DesiredDeployment(r.getString("id"), r.getString("model_id"), r.getString("version"),
+                                ModelTask.fromWire(r.getString("task")).orElseThrow(), r.getInteger("replicas"),
+                                r.getString("artifact_uri")));
+                    }
+                    return out;
+                });
+    }
 }

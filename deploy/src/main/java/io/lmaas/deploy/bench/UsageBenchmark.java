@@ -6,6 +6,7 @@ import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.usage.LedgerWriter;
+import io.lmaas.gateway.usage.OverviewService;
 import io.lmaas.gateway.usage.UsageRepository;
 import io.lmaas.gateway.usage.UsageRow;
 import io.vertx.core.Future;
@@ -67,6 +68,23 @@ public final class UsageBenchmark {
                     + " FROM usage_ledger WHERE tenant_id = $1 GROUP BY model").execute(Tuple.of("t3")).await(60, TimeUnit.SECONDS));
             double page = p50(20, () -> usage.list("t3", null, null, 100).await(60, TimeUnit.SECONDS));
 
+            // The console's overview over 30 days: hourly roll-ups filled for every hour, tenant and model of the
+            // window (the most rows it can read: 720 × 10 × 3), against the same series from the raw ledger.
+            pool.query("INSERT INTO usage_hourly (tenant_id, hour, model, requests, errors, prompt_tokens, completion_tokens,"
+                    + " latency_ms_sum, latency_ms_max) SELECT 't' || t, date_trunc('hour', now()) - h * interval '1 hour', m, 10, 1,"
+                    + " 300, 900, 40, 9 FROM generate_series(1, 719) h, generate_series(0, 9) t,"
+                    + " unnest(ARRAY['starter-classifier', 'starter-generator', 'ft:custom']) m ON CONFLICT DO NOTHING")
+                    .execute().await(60, TimeUnit.SECONDS);
+            pool.query("ANALYZE usage_hourly").execute().await(60, TimeUnit.SECONDS);
+            OverviewService overview = new OverviewService(pool);
+            double overviewAll = p50(20, () -> overview.overview(null, 720, java.time.Instant.now()).await(60, TimeUnit.SECONDS));
+            double overviewTenant = p50(20, () -> overview.overview(List.of("t3"), 720, java.time.Instant.now())
+                    .await(60, TimeUnit.SECONDS));
+            double overviewRaw = p50(5, () -> pool.query("SELECT date_trunc('hour', created_at), count(*), count(*) FILTER"
+                    + " (WHERE status >= 400), sum(prompt_tokens), sum(completion_tokens), avg(latency_ms), max(latency_ms)"
+                    + " FROM usage_ledger WHERE created_at >= now() - interval '720 hours' GROUP BY 1").execute()
+                    .await(60, TimeUnit.SECONDS));
+
             System.out.println();
             System.out.println("| usage (" + rows + " ledger rows, 10 tenants) | value |");
             System.out.println("|---|---|");
@@ -76,6 +94,10 @@ public final class UsageBenchmark {
             System.out.printf(Locale.ROOT, "| same figures from the raw ledger (p50) | %.2f ms |%n", raw);
             System.out.printf(Locale.ROOT, "| raw / roll-up | %.0f× |%n", raw / rollup);
             System.out.printf(Locale.ROOT, "| newest 100 ledger rows (p50) | %.2f ms |%n", page);
+            System.out.printf(Locale.ROOT, "| console overview, 30 days, all tenants, from hourly roll-ups (p50) | %.2f ms |%n", overviewAll);
+            System.out.printf(Locale.ROOT, "| console overview, 30 days, one tenant (p50) | %.2f ms |%n", overviewTenant);
+            System.out.printf(Locale.ROOT, "| hourly series from the raw ledger (p50) | %.2f ms |%n", overviewRaw);
+            System.out.printf(Locale.ROOT, "| raw / overview | %.1f× |%n", overviewRaw / overviewAll);
         } finally {
             vertx.close().await(30, TimeUnit.SECONDS);
             database.close();

@@ -95,10 +95,27 @@ class ConsoleIdentityTest {
         assertThat(forbidden.json().getJsonObject("error").getString("code")).isEqualTo("platform_admin_required");
         assertThat(platform.send("POST", "/admin/v1/deployments", tenantToken, new JsonObject().put("model", "m")
                 .put("version", "1").put("replicas", 1)).status()).isEqualTo(403);
+        // Another tenant's private model is not in their lists; lists page on the server.
+        assertThat(platform.send("POST", "/admin/v1/models", opsToken, new JsonObject().put("id", "globex-private")
+                .put("task", "text-classification").put("owner_tenant_id", globex)).status()).isEqualTo(201);
+        assertThat(platform.send("POST", "/admin/v1/models", opsToken, new JsonObject().put("id", "acme-private")
+                .put("task", "text-classification").put("owner_tenant_id", acme)).status()).isEqualTo(201);
+        assertThat(ids(platform.send("GET", "/admin/v1/models", tenantToken, null).json())).contains("acme-private")
+                .doesNotContain("globex-private");
+        assertThat(ids(platform.send("GET", "/admin/v1/models", opsToken, null).json())).contains("acme-private", "globex-private");
+        JsonObject first = platform.send("GET", "/admin/v1/models?limit=1", opsToken, null).json();
+        assertThat(first.getBoolean("has_more")).isTrue();
+        JsonObject second = platform.send("GET", "/admin/v1/models?limit=1&after=" + first.getString("last_id"), opsToken, null).json();
+        assertThat(ids(second)).hasSize(1).doesNotContainAnyElementsOf(ids(first));
+
         // The overview counts only their tenant's traffic (the key's /v1/models call).
         JsonObject overview = platform.send("GET", "/admin/v1/overview?hours=24", tenantToken, null).json();
         assertThat(overview.getJsonObject("totals").getLong("requests")).isEqualTo(1);
         assertThat(overview.getJsonArray("series")).hasSize(24);
+    }
+
+    private static List<String> ids(JsonObject list) {
+        return list.getJsonArray("data").stream().map(o -> ((JsonObject) o).getString("id")).toList();
     }
 
     @Test

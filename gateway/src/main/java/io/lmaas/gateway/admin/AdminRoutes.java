@@ -124,9 +124,12 @@ public final class AdminRoutes {
                 ctx.pathParam("id"), ctx.pathParam("keyId"), Limits.parse(Json.body(ctx), "limits")), StoredKey::toJson));
 
         r.get("/tenants/:id/usage").handler(this::usage);
-        r.get("/deployments").handler(ctx -> answer(ctx, 200, visibleOwners(ctx).compose(visible -> admin.deployments()
-                .map(list -> list.stream().filter(d -> visible.test(d.deployment().modelId())).toList())),
-                AdminRoutes::deploymentsJson));
+        r.get("/deployments").handler(ctx -> {
+            int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
+            answer(ctx, 200, admin.deployments(AdminPrincipal.of(ctx).tenantFilter(), ctx.queryParams().get("after"), limit),
+                    list -> deploymentsJson(list).put("has_more", list.size() == limit)
+                            .put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).deployment().id()));
+        });
         r.post("/deployments").handler(ctx -> {
             platform(ctx);
             JsonObject body = Json.body(ctx);
@@ -157,14 +160,11 @@ public final class AdminRoutes {
                     description instanceof String d ? d : null, null)), ModelAdminService::modelJson);
         });
         r.get("/models").handler(ctx -> {
-            AdminPrincipal p = AdminPrincipal.of(ctx);
-            answer(ctx, 200, models.models(), list -> {
-                JsonArray data = new JsonArray();
-                list.stream().filter(m -> m.model().ownerTenantId() == null || p.canSee(m.model().ownerTenantId()))
-                        .forEach(m -> data.add(ModelAdminService.modelJson(m.model())
-                                .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions())))));
-                return new JsonObject().put("object", "list").put("data", data);
-            });
+            int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
+            answer(ctx, 200, models.models(AdminPrincipal.of(ctx).tenantFilter(), ctx.queryParams().get("after"), limit), list -> page(
+                    list.stream().map(m -> ModelAdminService.modelJson(m.model())
+                            .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions())))).toList(), limit,
+                    list.isEmpty() ? null : list.get(list.size() - 1).model().id()));
         });
         r.post("/models/:id/versions").handler(ctx -> {
             platform(ctx);
@@ -231,20 +231,6 @@ public final class AdminRoutes {
             throw ApiException.invalidParam(field, "'" + field + "' must be a name of 1 to 100 characters");
         }
         return (String) v;
-    }
-
-    /** Which models' deployments the caller sees: all, or public ones and their tenants' own. */
-    private Future<java.util.function.Predicate<String>> visibleOwners(RoutingContext ctx) {
-        AdminPrincipal p = AdminPrincipal.of(ctx);
-        if (p.platformAdmin()) {
-            return Future.succeededFuture(id -> true);
-        }
-        return models.models().map(list -> {
-            java.util.Set<String> visible = new java.util.HashSet<>();
-            list.stream().filter(m -> m.model().ownerTenantId() == null || p.canSee(m.model().ownerTenantId()))
-                    .forEach(m -> visible.add(m.model().id()));
-            return visible::contains;
-        });
     }
 
     private void listTenants(RoutingContext ctx) {

@@ -122,6 +122,15 @@ public final class AdminService {
                         .toList()));
     }
 
+    /** A page of deployments the caller may see ({@code owners} null: all) with their replicas. */
+    public Future<List<DeploymentStatus>> deployments(List<String> owners, String after, int limit) {
+        return deployments.page(owners, after, limit)
+                .compose(desired -> endpoints.listAll().map(observed -> desired.stream()
+                        .map(d -> new DeploymentStatus(d, observed.stream()
+                                .filter(e -> e.deploymentId().equals(d.id())).toList()))
+                        .toList()));
+    }
+
     public Future<List<AuditRepository.Entry>> audit(String tenantId, Long beforeId, int limit) {
         return AuditRepository.list(pool, tenantId, beforeId, limit);
     }

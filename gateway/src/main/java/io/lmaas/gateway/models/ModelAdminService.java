@@ -55,6 +55,10 @@ public final class ModelAdminService {
                 .compose(v -> catalog.find(model.id()).map(Optional::orElseThrow));
     }
 
+    public Future<List<ModelCatalogRepository.ModelWithVersions>> models(List<String> owners, String after, int limit) {
+        return catalog.page(owners, after, limit);
+    }
+
     public Future<List<ModelCatalogRepository.ModelWithVersions>> models() {
         return catalog.listAll();
     }
