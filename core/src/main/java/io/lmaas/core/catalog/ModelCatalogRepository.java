@@ -51,14 +51,7 @@ public final class ModelCatalogRepository {
 
     /** Every model (with or without versions) and its version names, in id order. */
     public Future<List<ModelWithVersions>> listAll() {
-        return pool.query(SELECT_MODEL.replace("FROM models m ", ", coalesce((SELECT array_agg(v.version ORDER BY v.created_at)"
-                        + " FROM model_versions v WHERE v.model_id = m.id), '{}') AS versions FROM models m ") + "ORDER BY m.id")
-                .execute()
-                .map(rows -> {
-                    List<ModelWithVersions> out = new ArrayList<>();
-                    rows.forEach(row -> out.add(new ModelWithVersions(toModel(row), List.of(row.getArrayOfStrings("versions")))));
-                    return out;
-                });
+        return page(null, null, Integer.MAX_VALUE);
     }
 
     /**

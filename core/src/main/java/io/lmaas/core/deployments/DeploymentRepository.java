@@ -141,22 +141,7 @@ public final class DeploymentRepository {
     }
 
     public Future<List<DesiredDeployment>> listDesired() {
-        return pool.query("SELECT d.id, d.model_id, d.version, d.replicas, m.task, v.artifact_uri"
-                        + " FROM deployments d"
-                        + " JOIN models m ON m.id = d.model_id"
-                        + " JOIN model_versions v ON v.model_id = d.model_id AND v.version = d.version"
-                        + " WHERE NOT d.deleting"
-                        + " ORDER BY d.id")
-                .execute()
-                .map(rows -> {
-                    List<DesiredDeployment> out = new ArrayList<>();
-                    for (Row r : rows) {
-                        out.add(new DesiredDeployment(r.getString("id"), r.getString("model_id"), r.getString("version"),
-                                ModelTask.fromWire(r.getString("task")).orElseThrow(), r.getInteger("replicas"),
-                                r.getString("artifact_uri")));
-                    }
-                    return out;
-                });
+        return page(null, null, Integer.MAX_VALUE);
     }
 
     /**

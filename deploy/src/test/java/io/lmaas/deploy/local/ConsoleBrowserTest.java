@@ -252,6 +252,33 @@ class ConsoleBrowserTest {
         shot("10-job");
     }
 
+    @Test
+    @Order(3)
+    void withoutKeycloakTheBootstrapTokenSignsIn() throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "console-local-" + System.currentTimeMillis()).toAbsolutePath());
+        try (Platform local = Platform.start(dir, Optional.empty(), false)) {
+            browser.manage().deleteAllCookies();
+            browser.get(local.platform.url() + "/console/#/tenants");
+            visible("#admin-token").sendKeys("not-the-token");
+            browser.findElement(By.cssSelector("#sign-in")).click();
+            waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("body"), "not valid"));
+            WebElement token = visible("#admin-token");
+            token.clear();
+            token.sendKeys(local.adminToken());
+            browser.findElement(By.cssSelector("#sign-in")).click();
+            waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#whoami"), "admin"));
+            WebElement name = visible("#create-tenant input[name=name]");
+            name.sendKeys("local-co");
+            name.submit();
+            waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#tenants-table"), "local-co"));
+            shot("11-local-token-mode");
+            // Tenant admins are Keycloak users: without Keycloak the console does not offer invitations.
+            browser.findElement(By.xpath("//table[@id='tenants-table']//a[text()='local-co']")).click();
+            visible("#create-key");
+            assertThat(browser.findElements(By.cssSelector("#invite-admin"))).isEmpty();
+        }
+    }
+
     private static String jsonl(List<SyntheticTopics.Example> examples) {
         StringBuilder sb = new StringBuilder();
         examples.forEach(e -> sb.append(new JsonObject().put("text", e.text()).put("label", e.label()).encode()).append('\n'));

@@ -97,9 +97,13 @@ class KubernetesSchedulerTest {
         await().atMost(WAIT).until(() -> worker(id).getSpec().getReplicas() == 3);
 
         // kubectl scale: the resource changes; PostgreSQL follows, and the API's older value is not pushed back.
-        ModelDeployment edited = md(id);
-        edited.getSpec().setReplicas(2);
-        client.resource(edited).update();
+        // (kubectl's update is optimistic too: on a 409 — the scheduler wrote status meanwhile — it reads again.)
+        await().atMost(WAIT).ignoreExceptions().until(() -> {
+            ModelDeployment edited = md(id);
+            edited.getSpec().setReplicas(2);
+            client.resource(edited).update();
+            return true;
+        });
         await().atMost(WAIT).until(() -> Integer.valueOf(2).equals(rowReplicas(id)) && worker(id).getSpec().getReplicas() == 2);
         await().pollDelay(Duration.ofSeconds(1)).atMost(WAIT).until(() -> true);
         assertThat(md(id).getSpec().getReplicas()).isEqualTo(2);
