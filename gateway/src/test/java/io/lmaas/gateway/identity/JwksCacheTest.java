@@ -32,7 +32,7 @@ class JwksCacheTest {
         server = vertx.createHttpServer().requestHandler(req -> {
             fetches.incrementAndGet();
             if (down) {
-                req.response().setStatus(503).end();
+                req.response().setStatusCode(503).end();
             } else {
                 req.response().putHeader("content-type", "application/json").end(jwks.get().encode());
             }
@@ -40,7 +40,7 @@ class JwksCacheTest {
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 
