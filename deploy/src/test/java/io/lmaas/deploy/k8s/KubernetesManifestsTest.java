@@ -113,6 +113,13 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void theDevClustersRealmIsTheProjectsRealm() throws Exception {
+        assertThat(Files.readString(K8S.resolve("overlays/dev/lmaas-realm.json")))
+                .as("deploy/k8s/overlays/dev/lmaas-realm.json must be a copy of deploy/keycloak/lmaas-realm.json")
+                .isEqualTo(Files.readString(K8S.resolveSibling("keycloak").resolve("lmaas-realm.json")));
+    }
+
+    @Test
     void theCommittedCrdIsTheOneGeneratedFromTheJavaTypes() throws Exception {
         String generated;
         try (InputStream in = ModelDeployment.class.getResourceAsStream("/META-INF/fabric8/modeldeployments.lmaas.io-v1.yml")) {
