@@ -76,7 +76,9 @@ export function table(id, caption, columns, opts = {}) {
     caption ? h('caption', { class: opts.captionVisible ? null : 'visually-hidden' }, caption) : null,
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label ?? c)))),
     tbody, tfoot);
-  return { wrap: h('div', { class: 'table-wrap' }, t), table: t, tbody, tfoot };
+  // The wrapper scrolls on narrow windows: it takes focus so keyboard users can scroll it too.
+  const wrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption || id }, t);
+  return { wrap, table: t, tbody, tfoot };
 }
 
 /** A tbody row that says the table is empty. */

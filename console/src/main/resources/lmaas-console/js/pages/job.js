@@ -37,7 +37,8 @@ customElements.define('lm-job', class extends Page {
     this.progressLabel = h('span', { id: 'job-progress-label' });
     this.details = h('dl', { class: 'details' });
     this.cancel = h('button', { id: 'cancel-job', type: 'button', class: 'danger', onclick: () => this.cancelJob() }, 'Cancel job');
-    this.events = h('ol', { id: 'job-events', class: 'events' });
+    // A scrolling list: focusable so it can be scrolled from the keyboard.
+    this.events = h('ol', { id: 'job-events', class: 'events', tabindex: '0', 'aria-label': 'Job events, newest first' });
     this.refreshError = h('div');
     this.chartBox = h('div', { 'data-chart': 'loss' });
     this.chartNote = h('p', { class: 'muted' });

@@ -112,6 +112,33 @@ class ConsoleBrowserTest {
         Files.copy(png.toPath(), SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
     }
 
+    private static final Path AXE = Path.of("src/test/node/node_modules/axe-core/axe.min.js");
+
+    /**
+     * Runs axe-core (WCAG 2 A and AA rules) in the page shown and fails on serious or critical violations; the
+     * full list goes next to the screenshots. Skipped only where the npm packages are not installed (outside CI).
+     */
+    private static void accessible(String name) throws Exception {
+        if (!Files.isRegularFile(AXE)) {
+            if (System.getenv("LMAAS_REQUIRE_BROWSER") != null) {
+                throw new IllegalStateException("axe-core is missing: npm install in deploy/src/test/node");
+            }
+            return;
+        }
+        org.openqa.selenium.JavascriptExecutor js = (org.openqa.selenium.JavascriptExecutor) browser;
+        js.executeScript(Files.readString(AXE));
+        Object raw = js.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+                + ".then(r => done(JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                + " targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))})))))"
+                + ".catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e)}])));");
+        io.vertx.core.json.JsonArray violations = new io.vertx.core.json.JsonArray((String) raw);
+        Files.writeString(SHOTS.resolve("axe-" + name + ".json"), violations.encodePrettily());
+        assertThat(violations.stream().map(JsonObject.class::cast)
+                .filter(v -> List.of("serious", "critical").contains(v.getString("impact"))).map(JsonObject::encode).toList())
+                .as("accessibility of " + name).isEmpty();
+    }
+
     private static void signIn(String username, String password) {
         go("#/overview");
         visible("#username").sendKeys(username);
@@ -137,6 +164,7 @@ class ConsoleBrowserTest {
                 "//table[@id='tenants-table']//tr[@data-tenant-id][.//a[text()='browser-acme']]")));
         acmeId = row.getAttribute("data-tenant-id");
         shot("02-tenants");
+        accessible("tenants");
         row.findElement(By.cssSelector("a")).click();
 
         // A key: shown once, then only masked.
@@ -147,6 +175,7 @@ class ConsoleBrowserTest {
         waitUpTo(10).until(d -> secret.getText().startsWith("lm-"));
         acmeKey = secret.getText();
         shot("03-tenant-new-key");
+        accessible("tenant");
         browser.findElement(By.xpath("//div[@id='new-key']//button[text()='Done']")).click();
         waitUpTo(10).until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("#new-key")));
         assertThat(browser.findElement(By.cssSelector("#new-key-value")).getText()).isEmpty();
@@ -170,12 +199,14 @@ class ConsoleBrowserTest {
         assertThat(browser.findElement(By.cssSelector("#top-models")).getText()).contains("starter-classifier");
         assertThat(browser.findElements(By.cssSelector("[data-chart=requests] canvas"))).isNotEmpty();
         shot("04-overview-traffic");
+        accessible("overview");
 
         // ... and on the tenant's usage page, by model.
         go("#/usage?tenant=" + acmeId);
         new Select(visible("#usage-group")).selectByValue("model");
         waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#usage-table"), "starter-classifier"));
         shot("05-usage");
+        accessible("usage");
 
         // The other pages render (with data or a clear empty state).
         for (String page : List.of("models", "deployments", "jobs", "audit")) {
@@ -192,6 +223,7 @@ class ConsoleBrowserTest {
                 assertThat(browser.findElement(By.cssSelector("#audit-table")).getText()).contains("user:" + opsUser);
             }
             shot("06-" + page);
+            accessible(page);
         }
 
         // A narrow window still lays out (navigation wraps, tables scroll inside their wrapper).
@@ -199,6 +231,7 @@ class ConsoleBrowserTest {
         go("#/overview");
         visible("[data-stat=requests] .value");
         shot("07-overview-narrow");
+        accessible("overview-narrow");
         browser.manage().window().setSize(new Dimension(1280, 900));
     }
 
@@ -250,6 +283,7 @@ class ConsoleBrowserTest {
         assertThat(browser.findElement(By.cssSelector("#job-events")).getText()).contains("train loss");
         assertThat(browser.findElement(By.cssSelector("#cancel-job")).isEnabled()).isFalse();
         shot("10-job");
+        accessible("job");
     }
 
     @Test
