@@ -58,6 +58,25 @@ export async function api(path, { method = 'GET', body, query, blob = false, han
   }
 }
 
+/** A multipart upload (FormData) to the admin API; parsed JSON back, errors as api() throws them. */
+export async function upload(path, form) {
+  const headers = { Accept: 'application/json' };
+  const token = await accessToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(url(path), { method: 'POST', headers, body: form });
+  } catch {
+    throw new ApiError('The gateway is unreachable.', 0, 'network_error');
+  }
+  if (!res.ok) {
+    const err = await errorFrom(res);
+    if (res.status === 401) unauthorizedHandler(err);
+    throw err;
+  }
+  return res.json();
+}
+
 async function errorFrom(res) {
   let e = {};
   try {

@@ -1,7 +1,7 @@
 // Models page (#/models): the model catalogue and, for platform admins, registering models and versions.
 
 import { h, fill, loading, errorBox, table, emptyRow, field, submitting, announce } from '../dom.js';
-import { api, listAll } from '../api.js';
+import { api, listAll, upload, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 
@@ -75,21 +75,34 @@ customElements.define('lm-models', class extends Page {
   versionForm() {
     this.modelSelect = h('select', { name: 'model', required: true });
     const version = h('input', { name: 'version', required: true, autocomplete: 'off', placeholder: 'e.g. 1' });
-    const path = h('input', { name: 'path', required: true, autocomplete: 'off', placeholder: '/srv/models/sentiment-small/1' });
+    const path = h('input', { name: 'path', autocomplete: 'off', placeholder: '/srv/models/sentiment-small/1' });
+    const archive = h('input', { name: 'archive', type: 'file', accept: '.zip,application/zip' });
     const slot = h('div', { class: 'form-error' });
     const form = h('form', { id: 'add-version', class: 'card grid-form' },
       h('h2', {}, 'Add a version'),
       field('Model', this.modelSelect), field('Version', version),
-      field('Directory on the server', path, 'The absolute path of the model version directory on the gateway host.'),
+      field('Upload a .zip of the version directory', archive, 'Weights, serving.properties and tokenizer files; checked before it is registered.'),
+      field('Or a directory on the server', path, 'The absolute path of the model version directory on the gateway host.'),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add version')), slot);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       submitting(form, slot, async () => {
         const model = this.modelSelect.value;
-        await api(`/models/${encodeURIComponent(model)}/versions`, { method: 'POST', body: { version: version.value.trim(), path: path.value.trim() } });
+        const file = archive.files && archive.files[0];
+        if (file) {
+          const data = new FormData();
+          data.append('version', version.value.trim());
+          data.append('file', file, file.name);
+          await upload(`/models/${encodeURIComponent(model)}/versions/upload`, data);
+        } else if (path.value.trim()) {
+          await api(`/models/${encodeURIComponent(model)}/versions`, { method: 'POST', body: { version: version.value.trim(), path: path.value.trim() } });
+        } else {
+          throw new ApiError('Choose a .zip to upload, or give a directory on the server.', 400, 'missing_required_parameter');
+        }
         announce(`Version ${version.value.trim()} of ${model} added.`);
         version.value = '';
         path.value = '';
+        archive.value = '';
         this.load();
       });
     });

@@ -11,6 +11,7 @@ import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.gateway.admin.AdminJobRoutes;
 import io.lmaas.gateway.batches.BatchRepository;
 import io.lmaas.gateway.identity.KeycloakSettings;
+import io.lmaas.gateway.models.ModelUploadRoute;
 import io.lmaas.gateway.usage.OverviewService;
 import io.vertx.core.json.JsonObject;
 import io.lmaas.gateway.batches.BatchRoutes;
@@ -34,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  * metering → quota → inference), admin API under {@code /admin/v1}, console, health; one failure handler.
  */
 final class GatewayHttpVerticle extends VerticleBase {
+    private static final String MODEL_UPLOAD = "/admin/v1/models/:id/versions/upload";
+    private static final java.util.regex.Pattern UPLOAD_PATH = java.util.regex.Pattern.compile("/admin/v1/models/[^/]+/versions/upload");
     private final GatewayServices services;
     private HttpServer server;
 
@@ -53,15 +56,24 @@ final class GatewayHttpVerticle extends VerticleBase {
         // File uploads stream to disk under their own (larger) limit; every other body is read into memory.
         root.route().handler(ctx -> {
             if (isUpload(ctx)) {
+                // Held until the caller is signed in; the upload's BodyHandler resumes it.
+                ctx.request().pause();
                 ctx.next();
             } else {
                 bodies.handle(ctx);
             }
         });
-        config.artifacts().ifPresent(store -> root.post("/v1/files").handler(BodyHandler.create(store.uploads().toString())
-                .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true)));
         root.route("/health/*").subRouter(new HealthRoutes(services.pool()).router(vertx));
+        // Sign-in first: an upload is streamed to disk only for a caller who may make it.
         root.route("/v1/*").handler(services.keys()).handler(metering.begin()).handler(new ScopeHandler());
+        config.artifacts().ifPresent(store -> {
+            root.post("/v1/files").handler(BodyHandler.create(store.uploads().toString())
+                    .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true));
+            root.post(MODEL_UPLOAD).handler(services.admins());
+            root.post(MODEL_UPLOAD).handler(BodyHandler.create(store.uploads().toString())
+                    .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true))
+                    .handler(new ModelUploadRoute(vertx, services.models(), store, config.fileLimitBytes() * 4, responder));
+        });
         Router v1 = Router.router(vertx);
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
         new UsageRoutes(services.usage(), responder).addTo(v1);
@@ -112,6 +124,7 @@ final class GatewayHttpVerticle extends VerticleBase {
     }
 
     private static boolean isUpload(io.vertx.ext.web.RoutingContext ctx) {
-        return ctx.request().method() == io.vertx.core.http.HttpMethod.POST && "/v1/files".equals(ctx.request().path());
+        return ctx.request().method() == io.vertx.core.http.HttpMethod.POST && ("/v1/files".equals(ctx.request().path())
+                || UPLOAD_PATH.matcher(ctx.request().path()).matches());
     }
 }

@@ -103,6 +103,8 @@ class FilesApiTest {
                 w.write(String.format(line, i));
             }
         }
+        HttpResponse<Buffer> unsigned = upload("lm-nokey-secret", "batch", big);
+        assertThat(unsigned.statusCode()).as("refused before the body is read").isEqualTo(401);
         HttpResponse<Buffer> tooBig = upload(key, "batch", big);
         assertThat(tooBig.statusCode()).isEqualTo(413);
         assertThat(tooBig.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("request_too_large");

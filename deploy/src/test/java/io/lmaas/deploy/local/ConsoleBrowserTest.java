@@ -226,6 +226,35 @@ class ConsoleBrowserTest {
             accessible(page);
         }
 
+        // A model registered and its version uploaded as a zip, in the browser; a bad archive is refused with the reason.
+        go("#/models");
+        WebElement modelId = visible("#register-model input[name=id]");
+        modelId.sendKeys("browser-uploaded");
+        new Select(browser.findElement(By.cssSelector("#register-model select[name=task]"))).selectByValue("text-classification");
+        modelId.submit();
+        waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#models-table"), "browser-uploaded"));
+        Path bad = zip(Files.createTempDirectory("bad-model"), "README.txt", "not a model");
+        waitUpTo(10).until(d -> new Select(d.findElement(By.cssSelector("#add-version select[name=model]"))).getOptions().stream()
+                .anyMatch(o -> o.getAttribute("value").equals("browser-uploaded")));
+        new Select(browser.findElement(By.cssSelector("#add-version select[name=model]"))).selectByValue("browser-uploaded");
+        WebElement version = browser.findElement(By.cssSelector("#add-version input[name=version]"));
+        version.sendKeys("1");
+        browser.findElement(By.cssSelector("#add-version input[name=archive]")).sendKeys(bad.toString());
+        version.submit();
+        WebElement refused = visible("#add-version [data-state=error]");
+        assertThat(refused.getText()).contains("invalid_model_version");
+        shot("06-models-upload-refused");
+        Path good = zipDirectory(new io.lmaas.core.artifacts.ArtifactStore(platform.dataDir.resolve("artifacts"))
+                .modelVersion("starter-classifier", "1"));
+        browser.findElement(By.cssSelector("#add-version input[name=archive]")).sendKeys(good.toString());
+        version.submit();
+        waitUpTo(60).until(d -> d.findElements(By.xpath("//table[@id='models-table']//tr[.//*[text()='browser-uploaded']]"))
+                .stream().anyMatch(r -> r.getText().contains("1")) && d.findElements(By.cssSelector("#add-version [data-state=error]"))
+                .isEmpty());
+        assertThat(platform.send("GET", "/admin/v1/models", opsToken, null).json().getJsonArray("data").stream()
+                .map(JsonObject.class::cast).filter(m -> m.getString("id").equals("browser-uploaded")).findFirst().orElseThrow()
+                .getJsonArray("versions").getList()).containsExactly("1");
+
         // A narrow window still lays out (navigation wraps, tables scroll inside their wrapper).
         browser.manage().window().setSize(new Dimension(460, 900));
         go("#/overview");
@@ -311,6 +340,24 @@ class ConsoleBrowserTest {
             visible("#create-key");
             assertThat(browser.findElements(By.cssSelector("#invite-admin"))).isEmpty();
         }
+    }
+
+    private static Path zip(Path dir, String name, String content) throws Exception {
+        Files.writeString(dir.resolve(name), content);
+        return zipDirectory(dir);
+    }
+
+    /** A zip of a directory's files (one level), as someone would upload a model version. */
+    private static Path zipDirectory(Path dir) throws Exception {
+        Path zip = Files.createTempFile("model-", ".zip");
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip)); var files = Files.list(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                out.putNextEntry(new java.util.zip.ZipEntry("version/" + f.getFileName()));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+        return zip;
     }
 
     private static String jsonl(List<SyntheticTopics.Example> examples) {
