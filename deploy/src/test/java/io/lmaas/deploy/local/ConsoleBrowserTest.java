@@ -269,10 +269,21 @@ class ConsoleBrowserTest {
     void aTenantAdminSeesOnlyTheirTenantAndAJobsProgressAndLossCurve() throws Exception {
         String globex = platform.send("POST", "/admin/v1/tenants", opsToken, new JsonObject().put("name", "browser-globex")).json()
                 .getString("id");
+        // The platform admin sets the tenant's limits and invites its admin on the tenant page.
         String email = "admin-" + System.nanoTime() + "@acme.test";
-        Platform.Response invited = platform.send("POST", "/admin/v1/tenants/" + acmeId + "/admins", opsToken, new JsonObject()
-                .put("email", email).put("password", "acme-password-1").put("temporary_password", false));
-        assertThat(invited.status()).as(invited.body()).isEqualTo(201);
+        go("#/tenants/" + acmeId);
+        WebElement rpm = visible("#limits-form input[name=rpm]");
+        rpm.clear();
+        rpm.sendKeys("6000");
+        rpm.submit();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Long.valueOf(6000).equals(platform.send("GET",
+                "/admin/v1/tenants/" + acmeId + "/limits", opsToken, null).json().getLong("rpm")));
+        WebElement invite = visible("#invite-admin input[name=email]");
+        invite.sendKeys(email);
+        browser.findElement(By.cssSelector("#invite-admin input[name=password]")).sendKeys("acme-password-1");
+        invite.submit();
+        waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("main"), email));
+        shot("08-tenant-admins");
 
         // A fine-tuning job of the tenant's (made with its key), finished before we look.
         String file = platform.upload(acmeKey, "fine-tune", "topics.jsonl", jsonl(SyntheticTopics.novelExamples(300, 5))).getString("id");
@@ -294,10 +305,10 @@ class ConsoleBrowserTest {
                 .map(r -> r.getAttribute("data-tenant-id")).toList()).containsExactly(acmeId);
         assertThat(browser.findElements(By.cssSelector("#create-tenant"))).as("platform-only form hidden")
                 .allMatch(e -> !e.isDisplayed());
-        shot("08-tenant-admin-tenants");
+        shot("09-tenant-admin-tenants");
         go("#/tenants/" + globex);
         visible("[data-state=not-found]");
-        shot("09-tenant-admin-other-tenant");
+        shot("09-tenant-admin-other-tenant-404");
 
         go("#/jobs");
         WebElement jobRow = visible("#jobs-table tr[data-job-id='" + job + "']");
