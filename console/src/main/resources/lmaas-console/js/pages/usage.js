@@ -7,7 +7,7 @@ import { Page } from '../page.js';
 
 const GROUPS = [['day', 'Day'], ['model', 'Model'], ['key', 'API key']];
 const NUMS = [['requests', 'Requests'], ['errors', 'Errors'], ['prompt_tokens', 'Prompt tokens'],
-  ['completion_tokens', 'Completion tokens'], ['total_tokens', 'Total tokens']];
+  ['completion_tokens', 'Completion tokens'], ['total_tokens', 'Total tokens'], ['compute_seconds', 'Worker-seconds']];
 const DAY = 86400;
 
 /** Dates are UTC days, like the server's daily roll-ups. */

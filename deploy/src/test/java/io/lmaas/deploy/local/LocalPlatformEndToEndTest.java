@@ -350,6 +350,9 @@ class LocalPlatformEndToEndTest {
                 .getJsonArray("data");
         assertThat(rows.stream().map(JsonObject.class::cast).filter(r -> "/v1/fine_tuning/jobs".equals(r.getString("endpoint"))
                 && r.getDouble("compute_seconds") > 0)).isNotEmpty();
+        // ... and in the daily roll-ups the usage reports read.
+        assertThat(platform.send("GET", "/admin/v1/tenants/" + tenantId + "/usage?group_by=day", platform.adminToken(), null).json()
+                .getJsonObject("totals").getDouble("compute_seconds")).isPositive();
         assertThat(platform.send("DELETE", "/admin/v1/deployments/" + deployed.json().getString("id"), platform.adminToken(), null)
                 .status()).isEqualTo(200);
     }

@@ -6,7 +6,8 @@ import java.util.List;
 
 /** A usage report (grouped or raw rows) as CSV, RFC 4180 quoting, header first (pure). */
 public final class UsageCsv {
-    private static final List<String> SUMS = List.of("requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens");
+    private static final List<String> SUMS = List.of("requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens",
+            "compute_seconds");
     private static final List<String> ROWS = List.of("request_id", "created_at", "key_id", "model", "endpoint", "status", "error_code",
             "prompt_tokens", "completion_tokens", "latency_ms", "compute_seconds");
 

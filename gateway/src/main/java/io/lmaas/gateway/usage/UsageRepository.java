@@ -53,8 +53,8 @@ public final class UsageRepository {
         String select = column == null ? "" : column + " AS grp, ";
         String group = column == null ? "" : " GROUP BY " + column + " ORDER BY " + column;
         return pool.preparedQuery("SELECT " + select + "coalesce(sum(requests), 0) AS requests, coalesce(sum(errors), 0) AS errors,"
-                        + " coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion"
-                        + " FROM usage_daily WHERE tenant_id = $1 AND ($2::date IS NULL OR day >= $2)"
+                        + " coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,"
+                        + " coalesce(sum(compute_seconds), 0)::float8 AS compute_seconds FROM usage_daily WHERE tenant_id = $1 AND ($2::date IS NULL OR day >= $2)"
                         + " AND ($3::date IS NULL OR day < $3)" + group)
                 .execute(Tuple.of(tenantId, from, to))
                 .map(rows -> {
@@ -70,7 +70,7 @@ public final class UsageRepository {
                         long completion = r.getLong("completion");
                         out.add(o.put("requests", r.getLong("requests")).put("errors", r.getLong("errors"))
                                 .put("prompt_tokens", prompt).put("completion_tokens", completion)
-                                .put("total_tokens", prompt + completion));
+                                .put("total_tokens", prompt + completion).put("compute_seconds", r.getDouble("compute_seconds")));
                     }
                     return out;
                 });
