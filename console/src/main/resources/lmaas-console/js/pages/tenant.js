@@ -1,7 +1,8 @@
-// Tenant page (#/tenants/<id>): API keys (create, rotate, revoke; secrets shown once), limits and tenant admins.
+// Tenant page (#/tenants/<id>): API keys (create, rotate, revoke; secrets shown once), limits, GPU quota and
+// fine-tuning budget, tenant admins.
 
 import { h, fill, fmtTime, loading, errorBox, notFound, table, emptyRow, field, submitting, announce, badge } from '../dom.js';
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 
@@ -47,7 +48,7 @@ customElements.define('lm-tenant', class extends Page {
       h('div', { class: 'page-head' }, h('h1', {}, tenant.name || tenant.id),
         h('a', { href: `#/usage?tenant=${encodeURIComponent(tenant.id)}`, class: 'button-link' }, 'View usage')),
       h('p', { class: 'muted' }, 'ID ', h('code', {}, tenant.id), ` · created ${fmtTime(tenant.created_at)}`),
-      this.keysSection(), this.limitsSection(), session.me?.invites ? this.adminsSection() : null);
+      this.keysSection(), this.limitsSection(), this.gpuSection(), session.me?.invites ? this.adminsSection() : null);
   }
 
   // ---- keys ----
@@ -183,6 +184,51 @@ customElements.define('lm-tenant', class extends Page {
       h('p', { class: 'muted' }, 'Leave a field empty for no limit.'), form);
   }
 
+  // ---- GPU quota (Kubernetes) and fine-tuning budget ----
+
+  gpuSection() {
+    const admin = session.me?.platform_admin;
+    const weight = h('input', { name: 'weight', type: 'number', min: 1, max: 1000, step: 1, required: true, inputmode: 'numeric' });
+    const cohort = h('input', { name: 'cohort', autocomplete: 'off', placeholder: 'none', pattern: '[a-z0-9][a-z0-9-]{0,62}' });
+    const nominal = h('input', { name: 'nominal', autocomplete: 'off', placeholder: 'e.g. h100=4, l4=2' });
+    const borrowing = h('input', { name: 'borrowing_limit', autocomplete: 'off', placeholder: 'no limit' });
+    const budget = h('input', { name: 'fine_tuning_seconds_per_month', type: 'number', min: 0, step: 1, placeholder: 'Unlimited', inputmode: 'numeric' });
+    const inputs = [weight, cohort, nominal, borrowing, budget];
+    inputs.forEach((i) => { i.disabled = !admin; });
+    const slot = h('div', { class: 'form-error' });
+    const form = h('form', { id: 'gpu-queue-form', class: 'grid-form' },
+      field('Fair-share weight', weight),
+      field('Cohort', cohort, 'Tenants of a cohort lend each other idle quota.'),
+      field('GPUs guaranteed (flavor=count)', nominal),
+      field('Most GPUs it may borrow (flavor=count)', borrowing),
+      field('Fine-tuning worker-seconds per month', budget),
+      admin ? h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save GPU quota')) : null, slot);
+    const show = (q) => {
+      weight.value = String(q.weight ?? 1);
+      cohort.value = q.cohort || '';
+      nominal.value = pairs(q.nominal);
+      borrowing.value = pairs(q.borrowing_limit);
+      budget.value = q.fine_tuning_seconds_per_month == null ? '' : String(q.fine_tuning_seconds_per_month);
+    };
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitting(form, slot, async () => {
+        show(await api(`${this.base}/gpu-queue`, { method: 'PUT', body: {
+          weight: Number(weight.value),
+          cohort: cohort.value.trim() || null,
+          nominal: parsePairs(nominal.value, 'GPUs guaranteed'),
+          borrowing_limit: parsePairs(borrowing.value, 'Most GPUs it may borrow'),
+          fine_tuning_seconds_per_month: budget.value.trim() === '' ? null : Number(budget.value),
+        } }));
+        announce('GPU quota saved.');
+      });
+    });
+    api(`${this.base}/gpu-queue`).then(show, (err) => slot.replaceChildren(errorBox(err, 'Could not load the GPU quota')));
+    return h('section', { 'aria-labelledby': 'gpu-h' }, h('h2', { id: 'gpu-h' }, 'GPU quota and fine-tuning budget'),
+      h('p', { class: 'muted' }, admin ? 'Applies to GPU work on Kubernetes and to fine-tuning jobs everywhere.'
+        : 'Set by the platform admin.'), form);
+  }
+
   // ---- tenant admins ----
 
   adminsSection() {
@@ -243,3 +289,19 @@ customElements.define('lm-tenant', class extends Page {
     fill(this.adminsBody, slot, t.wrap);
   }
 });
+
+/** {"h100": 4, "l4": 2} → "h100=4, l4=2". */
+function pairs(o) {
+  return Object.entries(o || {}).map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+/** "h100=4, l4=2" → {"h100": 4, "l4": 2}; a clear error for anything else. */
+function parsePairs(text, label) {
+  const out = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9][a-z0-9-]*)\s*=\s*(\d+)$/.exec(part);
+    if (!m) throw new ApiError(`${label}: write flavor=count pairs separated by commas, e.g. h100=4, l4=2 (not "${part}").`, 400, 'invalid_value');
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}

@@ -278,6 +278,22 @@ class ConsoleBrowserTest {
         rpm.submit();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Long.valueOf(6000).equals(platform.send("GET",
                 "/admin/v1/tenants/" + acmeId + "/limits", opsToken, null).json().getLong("rpm")));
+        WebElement nominal = visible("#gpu-queue-form input[name=nominal]");
+        nominal.sendKeys("h100:four");
+        nominal.submit();
+        waitUpTo(10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#gpu-queue-form"), "flavor=count"));
+        nominal.clear();
+        nominal.sendKeys("h100=4, l4=2");
+        WebElement weight = browser.findElement(By.cssSelector("#gpu-queue-form input[name=weight]"));
+        weight.clear();
+        weight.sendKeys("3");
+        browser.findElement(By.cssSelector("#gpu-queue-form input[name=fine_tuning_seconds_per_month]")).sendKeys("36000");
+        nominal.submit();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> platform.send("GET", "/admin/v1/tenants/"
+                + acmeId + "/gpu-queue", opsToken, null).json().getInteger("weight") == 3);
+        JsonObject queue = platform.send("GET", "/admin/v1/tenants/" + acmeId + "/gpu-queue", opsToken, null).json();
+        assertThat(queue.getJsonObject("nominal")).isEqualTo(new JsonObject().put("h100", 4).put("l4", 2));
+        assertThat(queue.getLong("fine_tuning_seconds_per_month")).isEqualTo(36000);
         WebElement invite = visible("#invite-admin input[name=email]");
         invite.sendKeys(email);
         browser.findElement(By.cssSelector("#invite-admin input[name=password]")).sendKeys("acme-password-1");
