@@ -74,7 +74,15 @@ function saveTokens(t) {
 }
 
 /** Sends the browser to Keycloak's login page; never resolves (the page goes away). */
-export async function startLogin() {
+let loginStarted = null;
+
+/** Sends the browser to Keycloak's login (once, however many calls find the session gone). */
+export function startLogin() {
+  if (!loginStarted) loginStarted = beginLogin();
+  return loginStarted;
+}
+
+async function beginLogin() {
   if (!crypto.subtle) {
     throw new AuthError('Signing in needs a secure context: open the console over HTTPS or on localhost.', 'insecure_context');
   }
@@ -127,10 +135,12 @@ async function handleCallback() {
   sessionStorage.removeItem(KC_VERIFIER);
   sessionStorage.removeItem(KC_RETURN);
   history.replaceState(null, '', `/console/${back}`);
+  const ours = Boolean(expected) && q.get('state') === expected;
   if (q.has('error')) {
-    throw new AuthError(q.get('error_description') || 'Sign-in was refused.', q.get('error'));
+    // Keycloak's own words only for an answer to our request; a crafted link gets a fixed message.
+    throw new AuthError(ours ? (q.get('error_description') || 'Sign-in was refused.') : 'Sign-in was refused.', 'login_refused');
   }
-  if (!expected || q.get('state') !== expected || !verifier) {
+  if (!ours || !verifier) {
     throw new AuthError('The sign-in answer does not match this browser session. Sign in again.', 'invalid_state');
   }
   saveTokens(await tokenRequest({

@@ -19,6 +19,7 @@ export class Page extends HTMLElement {
     this.alive = false;
     clearTimeout(this.timer);
     this.timer = null;
+    this.pollGeneration = (this.pollGeneration || 0) + 1;
     this.charts.forEach((c) => c.destroy());
     this.charts = [];
   }
@@ -32,6 +33,12 @@ export class Page extends HTMLElement {
     return handle;
   }
 
+  /** A number for the latest load: replies of earlier loads check it and are dropped. */
+  nextLoad() {
+    this.loadSeq = (this.loadSeq || 0) + 1;
+    return this.loadSeq;
+  }
+
   dropCharts() {
     this.charts.forEach((c) => c.destroy());
     this.charts = [];
@@ -40,15 +47,16 @@ export class Page extends HTMLElement {
   /** Calls fn every ms while the page is shown, never overlapping; fn returns false to stop. */
   poll(fn, ms = 2000) {
     clearTimeout(this.timer);
+    const generation = (this.pollGeneration = (this.pollGeneration || 0) + 1);
     const tick = async () => {
-      if (!this.alive) return;
+      if (!this.alive || generation !== this.pollGeneration) return;
       let again = true;
       try {
         again = (await fn()) !== false;
       } catch {
         // fn shows its own errors; keep polling
       }
-      if (this.alive && again) this.timer = setTimeout(tick, ms);
+      if (this.alive && again && generation === this.pollGeneration) this.timer = setTimeout(tick, ms);
     };
     this.timer = setTimeout(tick, ms);
   }

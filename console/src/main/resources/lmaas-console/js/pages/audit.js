@@ -66,10 +66,11 @@ customElements.define('lm-audit', class extends Page {
 
   async page(first = false) {
     const tenant = this.tenant.value;
+    const seq = first ? this.nextLoad() : this.loadSeq;
     this.more.disabled = true;
     try {
       const res = await api('/audit', { query: { tenant_id: tenant, before: this.cursor, limit: PAGE } });
-      if (!this.alive || tenant !== this.tenant.value) return false;
+      if (!this.alive || tenant !== this.tenant.value || seq !== this.loadSeq) return false;
       (res.data || []).forEach((e) => this.tbody.append(row(e)));
       if (first && !res.data?.length) this.tbody.append(emptyRow(6, 'No audit entries yet.'));
       this.cursor = res.last_id;

@@ -2,7 +2,7 @@
 // platform admins, create / scale / delete. Rows are updated in place so typing in a field is not lost.
 
 import { h, fill, loading, errorBox, table, emptyRow, field, submitting, announce, badge } from '../dom.js';
-import { api, listAll } from '../api.js';
+import { api, listAll, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 
@@ -102,6 +102,13 @@ customElements.define('lm-deployments', class extends Page {
         announce(`Deployment of ${d.model} ${d.version} deleted.`);
       } else {
         const n = Number(input.value);
+        if (input.value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 64) {
+          throw new ApiError('Replicas must be a whole number from 0 to 64.', 400, 'invalid_value');
+        }
+        if (n === 0 && !confirm(`Scale ${d.model} ${d.version} to 0 replicas? It stops serving.`)) {
+          button.disabled = false;
+          return;
+        }
         await api(path, { method: 'PATCH', body: { replicas: n } });
         delete input.dataset.dirty;
         announce(`${d.model} ${d.version} scaled to ${n} replica${n === 1 ? '' : 's'}.`);

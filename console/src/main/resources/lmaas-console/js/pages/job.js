@@ -68,6 +68,7 @@ customElements.define('lm-job', class extends Page {
         fill(this, err.status === 404 || err.status === 403
           ? notFound(`No job ${this.jid}, or you cannot see it.`) : errorBox(err, 'Could not load the job'));
       } else {
+        this.gone = err.status === 404 || err.status === 403; // deleted or no longer visible: stop refreshing
         this.refreshError.replaceChildren(errorBox(err, 'Could not refresh the job'));
       }
       return null;
@@ -76,7 +77,8 @@ customElements.define('lm-job', class extends Page {
 
   async tick() {
     const job = await this.fetchJob(false);
-    if (!job || !this.alive) return true;
+    if (!this.alive || this.gone) return false;
+    if (!job) return true;
     this.refreshError.replaceChildren();
     this.show(job);
     await this.loadEvents();

@@ -77,10 +77,11 @@ customElements.define('lm-jobs', class extends Page {
 
   async page(first = false) {
     const status = this.status.value;
+    const seq = first ? this.nextLoad() : this.loadSeq;
     this.more.disabled = true;
     try {
       const res = await api('/jobs', { query: { status, after: this.cursor, limit: PAGE } });
-      if (!this.alive || status !== this.status.value) return false;
+      if (!this.alive || status !== this.status.value || seq !== this.loadSeq) return false;
       (res.data || []).forEach((j) => this.tbody.append(row(j)));
       if (first && !res.data?.length) this.tbody.append(emptyRow(7, status ? `No ${status.replace(/_/g, ' ')} jobs.` : 'No jobs yet.'));
       this.cursor = res.last_id;

@@ -29,16 +29,17 @@ customElements.define('lm-overview', class extends Page {
 
   async load() {
     const hours = Number(this.select.value);
+    const seq = this.nextLoad();
     this.dropCharts();
     fill(this.body, loading());
     let o;
     try {
       o = await api('/overview', { query: { hours } });
     } catch (err) {
-      if (this.alive) fill(this.body, errorBox(err, 'Could not load the overview'));
+      if (this.alive && seq === this.loadSeq) fill(this.body, errorBox(err, 'Could not load the overview'));
       return;
     }
-    if (!this.alive || Number(this.select.value) !== hours) return;
+    if (!this.alive || Number(this.select.value) !== hours || seq !== this.loadSeq) return;
     const t = o.totals || {};
     const latency = t.latency_ms_avg == null ? '—' : `${Number(t.latency_ms_avg).toFixed(1)} ms`;
     const tokens = (Number(t.prompt_tokens) || 0) + (Number(t.completion_tokens) || 0);

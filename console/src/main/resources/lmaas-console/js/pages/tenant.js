@@ -144,6 +144,7 @@ customElements.define('lm-tenant', class extends Page {
 
   async keyAction(button, k, action) {
     if (action === 'revoke' && !confirm(`Revoke the key "${k.name}"? Apps using it will stop working at once.`)) return;
+    if (action === 'rotate' && !confirm(`Rotate the key "${k.name}"? The old secret stops working at once; the new one is shown once.`)) return;
     button.disabled = true;
     this.keysError.replaceChildren();
     try {
@@ -165,10 +166,12 @@ customElements.define('lm-tenant', class extends Page {
 
   limitsSection() {
     const inputs = LIMITS.map(([name]) => h('input', { name, type: 'number', min: 0, step: 1, placeholder: 'Unlimited', inputmode: 'numeric' }));
+    const admin = session.me?.platform_admin;
+    inputs.forEach((i) => { i.disabled = !admin; }); // a tenant's quota is the operator's to set
     const slot = h('div', { class: 'form-error' });
     const form = h('form', { id: 'limits-form', class: 'grid-form' },
       LIMITS.map(([name, label], i) => field(`${label} (${name})`, inputs[i])),
-      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save limits')), slot);
+      admin ? h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save limits')) : null, slot);
     const setValues = (l) => inputs.forEach((inp) => { inp.value = l[inp.name] == null ? '' : String(l[inp.name]); });
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();

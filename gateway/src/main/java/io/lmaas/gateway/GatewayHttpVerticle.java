@@ -10,7 +10,7 @@ import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.gateway.admin.AdminJobRoutes;
 import io.lmaas.gateway.batches.BatchRepository;
-import io.lmaas.gateway.identity.KeycloakSettings;
+import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.models.ModelUploadRoute;
 import io.lmaas.gateway.usage.OverviewService;
 import io.vertx.core.json.JsonObject;
@@ -56,8 +56,10 @@ final class GatewayHttpVerticle extends VerticleBase {
         // File uploads stream to disk under their own (larger) limit; every other body is read into memory.
         root.route().handler(ctx -> {
             if (isUpload(ctx)) {
-                // Held until the caller is signed in; the upload's BodyHandler resumes it.
+                // Held until the caller is signed in; the upload's BodyHandler resumes it. A refused upload's body is
+                // never read, so its connection is not reused.
                 ctx.request().pause();
+                ctx.response().putHeader("connection", "close");
                 ctx.next();
             } else {
                 bodies.handle(ctx);
@@ -70,6 +72,10 @@ final class GatewayHttpVerticle extends VerticleBase {
             root.post("/v1/files").handler(BodyHandler.create(store.uploads().toString())
                     .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true));
             root.post(MODEL_UPLOAD).handler(services.admins());
+            root.post(MODEL_UPLOAD).handler(ctx -> {
+                AdminPrincipal.of(ctx).requirePlatform(); // before a byte of the upload is written
+                ctx.next();
+            });
             root.post(MODEL_UPLOAD).handler(BodyHandler.create(store.uploads().toString())
                     .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true))
                     .handler(new ModelUploadRoute(vertx, services.models(), store, config.fileLimitBytes() * 4, responder));
@@ -101,7 +107,7 @@ final class GatewayHttpVerticle extends VerticleBase {
         });
         root.route("/console/*").handler(ctx -> {
             ctx.response().putHeader("content-security-policy", "default-src 'self'; connect-src 'self' "
-                    + config.keycloak().map(KeycloakSettings::url).orElse("") + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+                    + config.keycloak().map(k -> origin(k.url())).orElse("") + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
                     + " frame-ancestors 'none'").putHeader("x-content-type-options", "nosniff");
             ctx.next();
         }).handler(StaticHandler.create("lmaas-console").setCachingEnabled(false));
@@ -121,6 +127,12 @@ final class GatewayHttpVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         return server == null ? Future.succeededFuture() : server.shutdown(20, TimeUnit.SECONDS);
+    }
+
+    /** scheme://host[:port] of a URL: CSP sources with a path match that path only. */
+    private static String origin(String url) {
+        java.net.URI u = java.net.URI.create(url);
+        return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort());
     }
 
     private static boolean isUpload(io.vertx.ext.web.RoutingContext ctx) {

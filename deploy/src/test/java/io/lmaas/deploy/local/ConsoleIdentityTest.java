@@ -23,6 +23,7 @@ class ConsoleIdentityTest {
     private static KeycloakServer keycloak;
     private static Platform platform;
     private static String opsToken;
+    private static String ops;
 
     @BeforeAll
     static void start() throws Exception {
@@ -30,7 +31,7 @@ class ConsoleIdentityTest {
         Path dir = Files.createDirectories(Path.of("target", "identity-" + System.currentTimeMillis()).toAbsolutePath());
         platform = Platform.start(dir, Optional.empty(), false, Optional.of(keycloak.settings()));
         keycloak.allowConsoleAt(platform.platform.url());
-        String ops = "ops-" + System.nanoTime();
+        ops = "ops-" + System.nanoTime();
         keycloak.createUser(ops, "ops-password-1", "platform-admin");
         opsToken = OidcLogin.accessToken(keycloak, platform.platform.url(), ops, "ops-password-1");
     }
@@ -89,7 +90,28 @@ class ConsoleIdentityTest {
                 new JsonObject().put("name", "ci"));
         assertThat(key.status()).as(key.body()).isEqualTo(201);
         assertThat(platform.send("GET", "/v1/models", key.json().getString("key"), null).status()).isEqualTo(200);
-        // Platform-wide changes are the platform admin's.
+        // Naming an existing account's e-mail adds it to the tenant but never touches its password: no takeover.
+        Platform.Response hijack = platform.send("POST", "/admin/v1/tenants/" + acme + "/admins", tenantToken, new JsonObject()
+                .put("email", ops + "@example.test").put("password", "hijacked-password").put("temporary_password", false));
+        assertThat(hijack.status()).as(hijack.body()).isEqualTo(201);
+        assertThat(hijack.json().getBoolean("created")).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OidcLogin.accessToken(keycloak, platform.platform.url(), ops,
+                "hijacked-password")).hasMessageContaining("login refused");
+        assertThat(OidcLogin.accessToken(keycloak, platform.platform.url(), ops, "ops-password-1")).isNotBlank();
+        // Platform-wide changes, the tenant's own quota included, are the platform admin's.
+        Platform.Response ownLimits = platform.send("PUT", "/admin/v1/tenants/" + acme + "/limits", tenantToken,
+                new JsonObject().putNull("rpm"));
+        assertThat(ownLimits.status()).isEqualTo(403);
+        assertThat(ownLimits.json().getJsonObject("error").getString("code")).isEqualTo("platform_admin_required");
+        assertThat(platform.send("GET", "/admin/v1/tenants/" + acme + "/limits", tenantToken, null).status()).isEqualTo(200);
+        String boundary = "b" + System.nanoTime();
+        java.net.http.HttpResponse<String> upload = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(platform.platform.url() + "/admin/v1/models/acme-private/versions/upload"))
+                .header("Authorization", "Bearer " + tenantToken).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("--" + boundary + "\r\nContent-Disposition: form-data;"
+                        + " name=\"version\"\r\n\r\n1\r\n--" + boundary + "--\r\n")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(upload.statusCode()).as("a model upload is the platform admin's, refused before its body is read").isEqualTo(403);
         Platform.Response forbidden = platform.send("POST", "/admin/v1/tenants", tenantToken, new JsonObject().put("name", "x"));
         assertThat(forbidden.status()).isEqualTo(403);
         assertThat(forbidden.json().getJsonObject("error").getString("code")).isEqualTo("platform_admin_required");

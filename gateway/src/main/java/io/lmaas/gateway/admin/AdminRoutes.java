@@ -86,9 +86,11 @@ public final class AdminRoutes {
         });
         r.get("/tenants/:id/limits").handler(ctx -> answer(ctx, 200, admin.limits(ctx.pathParam("id")),
                 l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id"))));
-        r.put("/tenants/:id/limits").handler(ctx -> answer(ctx, 200,
-                admin.putLimits(actor(ctx), ctx.pathParam("id"), Limits.parse(Json.body(ctx), "limits")),
-                l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id"))));
+        r.put("/tenants/:id/limits").handler(ctx -> {
+            platform(ctx); // a tenant's quota is the operator's to set
+            answer(ctx, 200, admin.putLimits(actor(ctx), ctx.pathParam("id"), Limits.parse(Json.body(ctx), "limits")),
+                    l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id")));
+        });
 
         r.get("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.gpuQueue(ctx.pathParam("id")), GpuQueues::toJson));
         r.put("/tenants/:id/gpu-queue").handler(ctx -> {
@@ -127,7 +129,7 @@ public final class AdminRoutes {
         r.get("/deployments").handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
             answer(ctx, 200, admin.deployments(AdminPrincipal.of(ctx).tenantFilter(), ctx.queryParams().get("after"), limit),
-                    list -> deploymentsJson(list).put("has_more", list.size() == limit)
+                    list -> deploymentsJson(list, AdminPrincipal.of(ctx).platformAdmin()).put("has_more", list.size() == limit)
                             .put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).deployment().id()));
         });
         r.post("/deployments").handler(ctx -> {
@@ -360,12 +362,13 @@ public final class AdminRoutes {
         return n.longValue();
     }
 
-    private static JsonObject deploymentsJson(List<AdminService.DeploymentStatus> deployments) {
+    /** Deployments; worker addresses and process ids only for the platform admin. */
+    private static JsonObject deploymentsJson(List<AdminService.DeploymentStatus> deployments, boolean internals) {
         JsonArray data = new JsonArray();
         for (AdminService.DeploymentStatus s : deployments) {
             JsonArray endpoints = new JsonArray();
             s.endpoints().forEach(e -> endpoints.add(new JsonObject().put("replica", e.replica())
-                    .put("state", e.state().wireName()).put("url", e.url()).put("pid", e.pid())
+                    .put("state", e.state().wireName()).put("url", internals ? e.url() : null).put("pid", internals ? e.pid() : null)
                     .put("restarts", e.restarts()).put("message", e.message())));
             data.add(new JsonObject().put("id", s.deployment().id()).put("object", "deployment")
                     .put("model", s.deployment().modelId()).put("version", s.deployment().version())

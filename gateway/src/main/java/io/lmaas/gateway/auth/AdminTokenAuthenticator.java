@@ -38,10 +38,16 @@ public final class AdminTokenAuthenticator implements Handler<RoutingContext> {
             return;
         }
         if (token != null && console.isPresent() && ConsoleTokenVerifier.looksLikeJwt(token)) {
-            console.get().verify(token).onSuccess(p -> {
-                p.attach(ctx);
-                ctx.next();
-            }).onFailure(ctx::fail);
+            // The key cache is shared by every event loop: carry on on this request's own context.
+            io.vertx.core.Context own = io.vertx.core.Vertx.currentContext();
+            console.get().verify(token).onComplete(ar -> own.runOnContext(v -> {
+                if (ar.succeeded()) {
+                    ar.result().attach(ctx);
+                    ctx.next();
+                } else {
+                    ctx.fail(ar.cause());
+                }
+            }));
             return;
         }
         ctx.fail(new ApiException(401, "invalid_request_error", "invalid_admin_token", null,

@@ -42,6 +42,9 @@ public final class ConsoleTokenRules {
     }
 
     public AdminPrincipal principal(JsonObject claims, Instant now) throws Refused {
+        if (claims.getValue("typ") instanceof String typ && !"Bearer".equals(typ)) {
+            throw new Refused("a " + typ + " token is not an access token", false); // e.g. an ID or refresh token
+        }
         if (!issuer.equals(claims.getValue("iss"))) {
             throw new Refused("the token was not issued by " + issuer, false);
         }

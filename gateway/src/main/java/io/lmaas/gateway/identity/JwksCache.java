@@ -42,8 +42,14 @@ public final class JwksCache {
         if (key != null && !stale) {
             return Future.succeededFuture(key);
         }
-        if (current != null && now - triedAt < MIN_REFRESH_MS) {
-            return Future.succeededFuture(key); // refreshed moments ago: an unknown kid stays unknown
+        Future<JwkSet> pending = inFlight();
+        if (pending != null) {
+            return pending.map(set -> set.key(kid)).recover(e -> key != null ? Future.succeededFuture(key)
+                    : Future.failedFuture(unavailable(e)));
+        }
+        if (now - triedAt < MIN_REFRESH_MS) {
+            // Tried moments ago: an unknown kid stays unknown, and an unreachable Keycloak is not asked again yet.
+            return current != null ? Future.succeededFuture(key) : Future.failedFuture(unavailable(null));
         }
         return refresh().map(set -> set.key(kid)).recover(e -> {
             if (key != null) {
@@ -51,6 +57,10 @@ public final class JwksCache {
             }
             return Future.failedFuture(unavailable(e));
         });
+    }
+
+    private synchronized Future<JwkSet> inFlight() {
+        return inFlight;
     }
 
     private synchronized Future<JwkSet> refresh() {

@@ -78,7 +78,10 @@ public final class KeycloakDirectory implements AutoCloseable {
         return blocking(() -> group(realm(), tenantId).members(0, 500).stream().map(KeycloakDirectory::member).toList());
     }
 
-    /** Creates the user or finds them by e-mail; gives the tenant-admin role; joins the tenant's group. */
+    /**
+     * Creates the user (with {@code password}, if given) or finds them by e-mail (their credentials untouched);
+     * gives the tenant-admin role; joins the tenant's group.
+     */
     public Future<Invited> invite(String tenantId, String tenantName, String email, String firstName, String lastName, String password,
             boolean temporary) {
         return ensureTenantGroup(tenantId, tenantName).compose(v -> blocking(() -> {
@@ -106,7 +109,9 @@ public final class KeycloakDirectory implements AutoCloseable {
             } else {
                 userId = found.get(0).getId();
             }
-            if (password != null) {
+            // Only a user made by this invitation gets the password: an existing account's credentials are never
+            // touched (a tenant admin could otherwise take over any account by naming its e-mail).
+            if (password != null && created) {
                 CredentialRepresentation c = new CredentialRepresentation();
                 c.setType(CredentialRepresentation.PASSWORD);
                 c.setValue(password);

@@ -40,7 +40,15 @@ public final class ModelArchive {
                 if (++entries > MAX_ENTRIES) {
                     throw new Invalid("the archive has more than " + MAX_ENTRIES + " entries");
                 }
-                Path out = target.resolve(e.getName()).normalize();
+                if (e.getName().isBlank() || e.getName().indexOf('\0') >= 0) {
+                    throw new Invalid("the archive has an entry without a usable name");
+                }
+                Path out;
+                try {
+                    out = target.resolve(e.getName()).normalize();
+                } catch (java.nio.file.InvalidPathException bad) {
+                    throw new Invalid("the archive entry '" + e.getName() + "' is not a usable file name");
+                }
                 if (!out.startsWith(target) || e.getName().startsWith("/") || e.getName().contains("\\")) {
                     throw new Invalid("the archive entry '" + e.getName() + "' would land outside the model directory");
                 }
@@ -62,6 +70,8 @@ public final class ModelArchive {
             }
         } catch (ZipException e) {
             throw new Invalid("not a readable zip archive: " + e.getMessage());
+        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.NotDirectoryException e) {
+            throw new Invalid("the archive holds a file and a folder of the same name: " + e.getFile());
         }
         if (entries == 0) {
             throw new Invalid("not a zip archive, or an empty one");
