@@ -412,6 +412,29 @@ class LocalPlatformEndToEndTest {
 
     @Test
     @Order(3)
+    void aJobThatSpendsTheMonthlyBudgetStopsAndNoMoreStart() throws Exception {
+        String tenant = platform.createTenant("budget-co");
+        String budgetKey = platform.createKey(tenant);
+        assertThat(platform.send("PUT", "/admin/v1/tenants/" + tenant + "/gpu-queue", platform.adminToken(), new JsonObject()
+                .put("weight", 1).put("fine_tuning_seconds_per_month", 3)).status()).isEqualTo(200);
+        String file = platform.upload(budgetKey, "fine-tune", "budget.jsonl", jsonl(SyntheticTopics.novelExamples(600, 14)))
+                .getString("id");
+        String id = platform.send("POST", "/v1/fine_tuning/jobs", budgetKey, new JsonObject().put("model", "starter-classifier")
+                .put("training_file", file).put("hyperparameters", new JsonObject().put("n_epochs", 50))).json().getString("id");
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
+                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, budgetKey, null).json().getString("status")));
+        JsonObject job = platform.send("GET", "/v1/fine_tuning/jobs/" + id, budgetKey, null).json();
+        assertThat(job.getString("status")).as(job.encode()).isEqualTo("failed");
+        assertThat(job.getJsonObject("error").getString("code")).isEqualTo("quota_exceeded");
+        assertThat(job.getJsonObject("error").getString("message")).contains("3 worker-seconds");
+        Platform.Response refused = platform.send("POST", "/v1/fine_tuning/jobs", budgetKey, new JsonObject()
+                .put("model", "starter-classifier").put("training_file", file));
+        assertThat(refused.status()).isEqualTo(402);
+        assertThat(refused.json().getJsonObject("error").getString("code")).isEqualTo("quota_exceeded");
+    }
+
+    @Test
+    @Order(3)
     void aBatchOfAThousandClassificationsMatchesTheOnlineAnswers() throws Exception {
         List<SyntheticTopics.Example> inputs = SyntheticTopics.examples(1000, 4242);
         StringBuilder lines = new StringBuilder();

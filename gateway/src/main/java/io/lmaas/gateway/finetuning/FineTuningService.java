@@ -9,6 +9,7 @@ import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.files.JsonlValidator;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.core.jobs.GpuQueueRepository;
+import io.lmaas.core.jobs.FineTuningBudget;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.gateway.http.ApiException;
@@ -19,8 +20,6 @@ import io.vertx.sqlclient.Pool;
 import java.io.BufferedReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,18 +88,9 @@ public final class FineTuningService {
 
     /** Refuses a new job when the month's fine-tuning worker-seconds are used up. */
     private Future<Void> budget(String tenantId) {
-        return budgets.find(tenantId).compose(q -> {
-            if (q == null || q.fineTuningSecondsPerMonth() == null) {
-                return Future.succeededFuture();
-            }
-            OffsetDateTime month = OffsetDateTime.now(ZoneOffset.UTC).withDayOfMonth(1).toLocalDate().atStartOfDay()
-                    .atOffset(ZoneOffset.UTC);
-            return jobs.computeSeconds(tenantId, ENDPOINT, month).compose(used -> used < q.fineTuningSecondsPerMonth()
-                    ? Future.succeededFuture()
-                    : Future.failedFuture(new ApiException(402, "insufficient_quota", "quota_exceeded", null, String.format(
-                            "The fine-tuning budget of %d worker-seconds this month is used up (%.0f used).",
-                            q.fineTuningSecondsPerMonth(), used), null)));
-        });
+        return new FineTuningBudget(budgets, jobs).use(tenantId, 0, java.time.Instant.now()).compose(use -> use.exceeded()
+                ? Future.failedFuture(new ApiException(402, "insufficient_quota", "quota_exceeded", null, use.message(), null))
+                : Future.succeededFuture());
     }
 
     private static JsonObject spec(FineTuningRequest req, ModelRecord model, ModelCatalogRepository.Version version) {

@@ -7,17 +7,21 @@ import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.jobs.ComputeMetering;
+import io.lmaas.core.jobs.FineTuningBudget;
+import io.lmaas.core.jobs.GpuQueueRepository;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,17 +64,26 @@ public final class JobProcess {
             }
             FineTuneRun.await(jobs.running(job.id(), job.attempt(), "running in worker process " + ProcessHandle.current().pid()));
             AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<FineTuningBudget.Use> overBudget = new AtomicReference<>();
+            FineTuningBudget budget = new FineTuningBudget(new GpuQueueRepository(pool), jobs);
+            long started = System.currentTimeMillis();
             watch.scheduleWithFixedDelay(() -> {
                 try {
                     JobRecord now = FineTuneRun.await(jobs.find(jobId));
                     if (now == null || !ACTIVE.contains(now.status()) || now.attempt() != job.attempt()) {
                         stop.set(true);
                     }
+                    // The month's worker-seconds, this attempt's included: a job that spends the budget stops.
+                    FineTuningBudget.Use use = FineTuneRun.await(budget.use(job.tenantId(),
+                            (System.currentTimeMillis() - started) / 1000.0, Instant.now()));
+                    if (use.exceeded()) {
+                        overBudget.set(use);
+                        stop.set(true);
+                    }
                 } catch (RuntimeException e) {
                     LOG.warn("job {}: status check failed: {}", jobId, e.toString());
                 }
             }, 1, 1, TimeUnit.SECONDS);
-            long started = System.currentTimeMillis();
             ComputeMetering meter = new ComputeMetering(pool);
             String model = job.spec().getString("model");
             if (!"fine_tuning".equals(job.kind())) {
@@ -81,6 +94,10 @@ public final class JobProcess {
             try {
                 FineTuneRun.Result r = new FineTuneRun(job, jobs, new FileRepository(pool), new ModelCatalogRepository(pool), store)
                         .run(stop::get);
+                if (!r.completed() && overBudget.get() != null) {
+                    throw new FineTuneRun.JobFailure("quota_exceeded", overBudget.get().message()
+                            + " The job stopped; its checkpoints are kept.");
+                }
                 FineTuneRun.await(meter.record(job, FINE_TUNING_ENDPOINT, model, r.trainedTokens(), r.completed() ? 200 : 499,
                         r.completed() ? null : "cancelled", System.currentTimeMillis() - started));
                 if (r.completed()) {
@@ -92,7 +109,8 @@ public final class JobProcess {
                 }
                 return 0;
             } catch (FineTuneRun.JobFailure e) {
-                FineTuneRun.await(meter.record(job, FINE_TUNING_ENDPOINT, model, 0, 400, e.code, System.currentTimeMillis() - started));
+                FineTuneRun.await(meter.record(job, FINE_TUNING_ENDPOINT, model, 0, "quota_exceeded".equals(e.code) ? 402 : 400, e.code,
+                        System.currentTimeMillis() - started));
                 FineTuneRun.await(jobs.progress(job.id(), new JsonObject().put("error_code", e.code)));
                 FineTuneRun.await(jobs.finished(job.id(), job.attempt(), JobRecord.FAILED, e.getMessage()));
                 LOG.warn("job {} failed: {}", jobId, e.getMessage());
