@@ -135,11 +135,44 @@ customElements.define('lm-tenant', class extends Page {
       h('td', {}, fmtTime(k.created_at)),
       h('td', {}, keyStatus(k)),
       h('td', { class: 'actions' }, live ? [
+        h('button', { type: 'button', class: 'secondary', 'data-action': 'limits', 'aria-label': `Limits of ${k.name}`,
+          'aria-expanded': 'false', onclick: (ev) => this.toggleKeyLimits(ev.currentTarget, k) }, 'Limits'),
         h('button', { type: 'button', class: 'secondary', 'data-action': 'rotate', 'aria-label': `Rotate ${k.name}`,
           onclick: (ev) => this.keyAction(ev.currentTarget, k, 'rotate') }, 'Rotate'),
         h('button', { type: 'button', class: 'danger', 'data-action': 'revoke', 'aria-label': `Revoke ${k.name}`,
           onclick: (ev) => this.keyAction(ev.currentTarget, k, 'revoke') }, 'Revoke'),
       ] : h('span', { class: 'muted' }, '—')));
+  }
+
+  /** Opens (or closes) a row under the key with its own limits, within the tenant's. */
+  toggleKeyLimits(button, k) {
+    const row = button.closest('tr');
+    const next = row.nextElementSibling;
+    if (next && next.dataset.limitsFor === k.id) {
+      next.remove();
+      button.setAttribute('aria-expanded', 'false');
+      return;
+    }
+    const limits = k.limits || {};
+    const inputs = LIMITS.map(([name]) => h('input', { name, type: 'number', min: 0, step: 1, placeholder: 'Tenant’s', inputmode: 'numeric',
+      value: limits[name] == null ? '' : String(limits[name]) }));
+    const slot = h('div', { class: 'form-error' });
+    const form = h('form', { class: 'grid-form key-limits-form', 'aria-label': `Limits of key ${k.name}` },
+      LIMITS.map(([name, label], i) => field(`${label} (${name})`, inputs[i])),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save key limits')), slot);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      submitting(form, slot, async () => {
+        const body = {};
+        inputs.forEach((inp) => { body[inp.name] = inp.value.trim() === '' ? null : Number(inp.value); });
+        k.limits = (await api(`${this.base}/keys/${encodeURIComponent(k.id)}/limits`, { method: 'PUT', body })).limits;
+        announce(`Limits of key ${k.name} saved.`);
+      });
+    });
+    row.after(h('tr', { 'data-limits-for': k.id }, h('td', { colspan: 5 },
+      h('p', { class: 'muted' }, 'A key never gets more than its tenant: empty fields use the tenant’s limits.'), form)));
+    button.setAttribute('aria-expanded', 'true');
+    inputs[0].focus();
   }
 
   async keyAction(button, k, action) {

@@ -182,6 +182,14 @@ class ConsoleBrowserTest {
         WebElement keyRow = visible("#keys-table tr[data-key-id]");
         assertThat(keyRow.getText()).contains("browser-key").doesNotContain(acmeKey);
         assertThat(browser.getPageSource()).doesNotContain(acmeKey);
+        // The key's own limits (within the tenant's).
+        keyRow.findElement(By.cssSelector("button[data-action=limits]")).click();
+        WebElement keyRpm = visible("tr[data-limits-for] input[name=rpm]");
+        keyRpm.sendKeys("120");
+        keyRpm.submit();
+        String keyId = keyRow.getAttribute("data-key-id");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Long.valueOf(120).equals(platform.send("GET",
+                "/admin/v1/tenants/" + acmeId + "/keys/" + keyId, opsToken, null).json().getJsonObject("limits").getLong("rpm")));
 
         // Traffic with that key...
         for (int i = 0; i < 3; i++) {
