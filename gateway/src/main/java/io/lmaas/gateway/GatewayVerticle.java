@@ -25,6 +25,7 @@ import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.models.ModelValidator;
 import io.lmaas.gateway.quota.QuotaRepository;
 import io.lmaas.gateway.quota.QuotaService;
+import io.lmaas.gateway.usage.HourlyRollup;
 import io.lmaas.gateway.usage.LedgerWriter;
 import io.lmaas.gateway.usage.UsageRepository;
 import io.lmaas.gateway.usage.UsageService;
@@ -59,6 +60,7 @@ public final class GatewayVerticle extends VerticleBase {
     private LedgerWriter ledger;
     private BatchRunner batchRunner;
     private JwksCache jwks;
+    private HourlyRollup rollup;
     private Optional<KeycloakDirectory> identity = Optional.empty();
     private String httpDeployment;
 
@@ -104,6 +106,8 @@ public final class GatewayVerticle extends VerticleBase {
                     quota.invalidateAll();
                 }));
         quota.start();
+        rollup = new HourlyRollup(vertx, pool);
+        rollup.start(Duration.ofSeconds(2));
         config.artifacts().ifPresent(store -> {
             batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
                     ledger, config.gatewayId(), 8);
@@ -139,6 +143,9 @@ public final class GatewayVerticle extends VerticleBase {
         }
         if (jwks != null) {
             jwks.close();
+        }
+        if (rollup != null) {
+            rollup.close();
         }
         identity.ifPresent(KeycloakDirectory::close);
         Future<?> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);

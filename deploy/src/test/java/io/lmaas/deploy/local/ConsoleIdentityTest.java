@@ -131,6 +131,9 @@ class ConsoleIdentityTest {
         assertThat(ids(second)).hasSize(1).doesNotContainAnyElementsOf(ids(first));
 
         // The overview counts only their tenant's traffic (the key's /v1/models call).
+        // (The hourly roll-up runs a few seconds behind the ledger.)
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> platform.send("GET",
+                "/admin/v1/overview?hours=24", tenantToken, null).json().getJsonObject("totals").getLong("requests") >= 1);
         JsonObject overview = platform.send("GET", "/admin/v1/overview?hours=24", tenantToken, null).json();
         assertThat(overview.getJsonObject("totals").getLong("requests")).isEqualTo(1);
         assertThat(overview.getJsonArray("series")).hasSize(24);

@@ -1,0 +1,80 @@
+package io.lmaas.gateway.usage;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps {@code usage_hourly} (the console's overview) from the ledger, off the request path: every few
+ * seconds one gateway (the state row is taken {@code FOR UPDATE SKIP LOCKED}) adds the API-request rows
+ * written since the watermark, up to a few seconds ago — a ledger row's {@code created_at} is its
+ * statement's start and it commits milliseconds later, so rows older than the lag are all visible — then
+ * moves the watermark, in one transaction. Job rows (worker-seconds) are not API traffic and stay out.
+ */
+public final class HourlyRollup {
+    private static final Logger LOG = LoggerFactory.getLogger(HourlyRollup.class);
+    static final Duration LAG = Duration.ofSeconds(5);
+
+    private static final String ROLL = "WITH state AS (SELECT watermark FROM usage_rollup_state WHERE name = 'hourly'"
+            + " FOR UPDATE SKIP LOCKED),"
+            + " bounds AS (SELECT watermark AS lo, greatest(watermark, now() - make_interval(secs => $1::float8)) AS hi FROM state),"
+            + " rolled AS (INSERT INTO usage_hourly (tenant_id, hour, model, requests, errors, prompt_tokens, completion_tokens,"
+            + " latency_ms_sum, latency_ms_max)"
+            + " SELECT l.tenant_id, date_trunc('hour', l.created_at), coalesce(l.model, ''), count(*),"
+            + " count(*) FILTER (WHERE l.status >= 400), sum(l.prompt_tokens), sum(l.completion_tokens), sum(l.latency_ms),"
+            + " max(l.latency_ms) FROM usage_ledger l, bounds b WHERE l.created_at > b.lo AND l.created_at <= b.hi"
+            + " AND l.compute_seconds = 0 GROUP BY 1, 2, 3"
+            + " ON CONFLICT (tenant_id, hour, model) DO UPDATE SET requests = usage_hourly.requests + EXCLUDED.requests,"
+            + " errors = usage_hourly.errors + EXCLUDED.errors, prompt_tokens = usage_hourly.prompt_tokens + EXCLUDED.prompt_tokens,"
+            + " completion_tokens = usage_hourly.completion_tokens + EXCLUDED.completion_tokens,"
+            + " latency_ms_sum = usage_hourly.latency_ms_sum + EXCLUDED.latency_ms_sum,"
+            + " latency_ms_max = greatest(usage_hourly.latency_ms_max, EXCLUDED.latency_ms_max))"
+            // (a data-modifying WITH runs whether or not it is referenced; all parts see one snapshot)
+            + " UPDATE usage_rollup_state s SET watermark = b.hi FROM bounds b WHERE s.name = 'hourly'";
+
+    private final Vertx vertx;
+    private final Pool pool;
+    private final Duration lag;
+    private long timer = -1;
+    private boolean busy;
+
+    public HourlyRollup(Vertx vertx, Pool pool) {
+        this(vertx, pool, LAG);
+    }
+
+    /** {@code lag}: how old a ledger row must be to be rolled up (tests use none). */
+    public HourlyRollup(Vertx vertx, Pool pool, Duration lag) {
+        this.vertx = vertx;
+        this.pool = pool;
+        this.lag = lag;
+    }
+
+    public void start(Duration every) {
+        timer = vertx.setPeriodic(every.toMillis(), id -> {
+            if (!busy) {
+                busy = true;
+                runOnce().onComplete(ar -> {
+                    busy = false;
+                    if (ar.failed()) {
+                        LOG.warn("hourly usage roll-up failed (it will catch up): {}", ar.cause().toString());
+                    }
+                });
+            }
+        });
+    }
+
+    /** One pass: adds the rows past the watermark (if no other gateway holds it) and moves it. */
+    public Future<Void> runOnce() {
+        return pool.withTransaction(conn -> conn.preparedQuery(ROLL)
+                .execute(io.vertx.sqlclient.Tuple.of(lag.toMillis() / 1000.0)).mapEmpty());
+    }
+
+    public void close() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.lmaas.gateway.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lmaas.gateway.quota.QuotaService;
+import io.lmaas.gateway.testing.Gateways;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The hourly roll-up against a real PostgreSQL: every ledger row counted once, whoever runs it and however often. */
+class HourlyRollupTest {
+    private static Gateways gateways;
+
+    @BeforeAll
+    static void start() throws Exception {
+        gateways = Gateways.start(1, QuotaService.Settings.DEFAULT);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        gateways.close();
+    }
+
+    private static void ledger(String tenant, int n, int status, int latency, double computeSeconds) throws Exception {
+        for (int i = 0; i < n; i++) {
+            gateways.pool.preparedQuery("INSERT INTO usage_ledger (request_id, tenant_id, model, endpoint, prompt_tokens,"
+                            + " completion_tokens, status, latency_ms, compute_seconds) VALUES ($1, $2, 'm', '/v1/completions', 10, 5, $3, $4, $5)")
+                    .execute(Tuple.of("rollup-" + System.nanoTime() + "-" + i, tenant, status, latency,
+                            java.math.BigDecimal.valueOf(computeSeconds)))
+                    .await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Row hourly(String tenant) throws Exception {
+        var rows = gateways.pool.preparedQuery("SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(errors), 0) AS errors,"
+                        + " coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(max(latency_ms_max), 0) AS max_latency,"
+                        + " coalesce(sum(latency_ms_sum), 0) AS latency FROM usage_hourly WHERE tenant_id = $1")
+                .execute(Tuple.of(tenant)).await(10, TimeUnit.SECONDS);
+        return rows.iterator().next();
+    }
+
+    @Test
+    void everyRowIsCountedOnceEvenWithTwoRollupsAtOnce() throws Exception {
+        String tenant = gateways.tenant("rollup-co");
+        HourlyRollup a = new HourlyRollup(gateways.clientVertx(), gateways.pool, Duration.ZERO);
+        HourlyRollup b = new HourlyRollup(gateways.clientVertx(), gateways.pool, Duration.ZERO);
+        ledger(tenant, 7, 200, 10, 0);
+        ledger(tenant, 3, 500, 40, 0);
+        ledger(tenant, 2, 200, 60000, 12.5); // job rows (worker-seconds) are not API traffic
+        for (int round = 0; round < 3; round++) {
+            Future.all(List.of(a.runOnce(), b.runOnce())).await(10, TimeUnit.SECONDS);
+        }
+        Row r = hourly(tenant);
+        assertThat(r.getLong("requests")).isEqualTo(10);
+        assertThat(r.getLong("errors")).isEqualTo(3);
+        assertThat(r.getLong("prompt")).isEqualTo(100);
+        assertThat(r.getLong("latency")).isEqualTo(7 * 10 + 3 * 40);
+        assertThat(r.getInteger("max_latency")).isEqualTo(40);
+
+        ledger(tenant, 5, 200, 1, 0);
+        a.runOnce().await(10, TimeUnit.SECONDS);
+        a.runOnce().await(10, TimeUnit.SECONDS);
+        assertThat(hourly(tenant).getLong("requests")).isEqualTo(15);
+    }
+}
