@@ -6,6 +6,8 @@ import { api, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 
+const KEYS_PAGE = 100;
+
 const LIMITS = [
   ['rpm', 'Requests per minute'],
   ['tpm', 'Tokens per minute'],
@@ -112,19 +114,36 @@ customElements.define('lm-tenant', class extends Page {
 
   async loadKeys() {
     fill(this.keysBody, loading('Loading keys…'));
-    let keys;
-    try {
-      keys = (await api(`${this.base}/keys`, { query: { limit: 1000 } })).data || [];
-    } catch (err) {
-      if (this.alive) fill(this.keysBody, errorBox(err, 'Could not load the keys'));
-      return;
-    }
-    if (!this.alive) return;
+    const seq = this.nextLoad();
+    this.keysCursor = null;
     const t = table('keys-table', 'API keys', ['Name', 'Key', 'Created', 'Status', 'Actions']);
-    keys.forEach((k) => t.tbody.append(this.keyRow(k)));
-    if (!keys.length) t.tbody.append(emptyRow(5, 'No keys yet.'));
+    this.keysTbody = t.tbody;
     this.keysError = h('div');
-    fill(this.keysBody, this.keysError, t.wrap);
+    this.keysMore = h('button', { id: 'keys-more', type: 'button', class: 'secondary', hidden: true,
+      onclick: () => this.keysPage(seq) }, 'Load more keys');
+    if (await this.keysPage(seq, true)) fill(this.keysBody, this.keysError, t.wrap, this.keysMore);
+  }
+
+  /** One server page of keys (100), appended; the first page replaces the loading state. */
+  async keysPage(seq, first = false) {
+    this.keysMore.disabled = true;
+    try {
+      const res = await api(`${this.base}/keys`, { query: { limit: KEYS_PAGE, after: this.keysCursor } });
+      if (!this.alive || seq !== this.loadSeq) return false;
+      const keys = res.data || [];
+      keys.forEach((k) => this.keysTbody.append(this.keyRow(k)));
+      if (first && !keys.length) this.keysTbody.append(emptyRow(5, 'No keys yet.'));
+      this.keysCursor = res.last_id;
+      this.keysMore.hidden = !res.has_more;
+      return true;
+    } catch (err) {
+      if (!this.alive) return false;
+      if (first) fill(this.keysBody, errorBox(err, 'Could not load the keys'));
+      else this.keysError.replaceChildren(errorBox(err, 'Could not load more keys'));
+      return false;
+    } finally {
+      this.keysMore.disabled = false;
+    }
   }
 
   keyRow(k) {

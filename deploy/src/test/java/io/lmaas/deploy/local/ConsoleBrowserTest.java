@@ -197,9 +197,10 @@ class ConsoleBrowserTest {
                     .put("input", "the striker scored twice in the final"));
             assertThat(r.status()).as(r.body()).isEqualTo(200);
         }
-        // ... shows on the overview (requests over time, top tenants)...
+        // ... shows on the overview (requests over time, top tenants) once the hourly roll-up (a few seconds behind) has it...
+        go("#/overview");
         waitUpTo(30).until(d -> {
-            go("#/overview");
+            d.navigate().refresh(); // the same #/overview again is no navigation: reload to ask the API again
             WebElement value = visible("[data-stat=requests] .value");
             return value.getText().matches("\\d+") && Long.parseLong(value.getText()) >= 3;
         });
