@@ -16,7 +16,7 @@ const yRange = (u, min, max) => {
   return [lo, hi];
 };
 
-/** Placeholder x values so an empty chart still draws its axes. */
+/** An empty series still draws its axes: two x values (the last hour, or 0..1) with no points on them. */
 function padData(x, series, time) {
   if (x.length > 0) return [x, ...series.map((s) => s.values)];
   const now = Math.floor(Date.now() / 1000);

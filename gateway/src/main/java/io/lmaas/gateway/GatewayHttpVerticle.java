@@ -69,16 +69,15 @@ final class GatewayHttpVerticle extends VerticleBase {
         // Sign-in first: an upload is streamed to disk only for a caller who may make it.
         root.route("/v1/*").handler(services.keys()).handler(metering.begin()).handler(new ScopeHandler());
         config.artifacts().ifPresent(store -> {
-            root.post("/v1/files").handler(BodyHandler.create(store.uploads().toString())
-                    .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true));
+            BodyHandler uploads = BodyHandler.create(store.uploads().toString()).setBodyLimit(config.fileLimitBytes())
+                    .setDeleteUploadedFilesOnEnd(true);
+            root.post("/v1/files").handler(uploads);
             root.post(MODEL_UPLOAD).handler(services.admins());
             root.post(MODEL_UPLOAD).handler(ctx -> {
                 AdminPrincipal.of(ctx).requirePlatform(); // before a byte of the upload is written
                 ctx.next();
             });
-            root.post(MODEL_UPLOAD).handler(BodyHandler.create(store.uploads().toString())
-                    .setBodyLimit(config.fileLimitBytes()).setDeleteUploadedFilesOnEnd(true))
-                    .handler(new ModelUploadRoute(vertx, services.models(), store, config.fileLimitBytes() * 4, responder));
+            root.post(MODEL_UPLOAD).handler(uploads).handler(new ModelUploadRoute(vertx, services.models(), store, config.fileLimitBytes() * 4, responder));
         });
         Router v1 = Router.router(vertx);
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);

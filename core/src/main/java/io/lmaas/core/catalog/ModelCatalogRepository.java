@@ -50,10 +50,6 @@ public final class ModelCatalogRepository {
     }
 
     /** Every model (with or without versions) and its version names, in id order. */
-    public Future<List<ModelWithVersions>> listAll() {
-        return page(null, null, Integer.MAX_VALUE);
-    }
-
     /**
      * A page of models with their versions in id order, after {@code after}: public ones and those owned by
      * {@code owners} (null: every model).

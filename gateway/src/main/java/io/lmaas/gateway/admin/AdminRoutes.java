@@ -40,7 +40,7 @@ import java.util.function.Function;
  */
 public final class AdminRoutes {
     private static final java.util.regex.Pattern MODEL_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
-    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final java.util.regex.Pattern VERSION = ModelAdminService.VERSION;
 
     private final AdminService admin;
     private final KeyService keys;

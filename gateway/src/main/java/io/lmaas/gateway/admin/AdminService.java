@@ -114,14 +114,6 @@ public final class AdminService {
                 .map(queue);
     }
 
-    public Future<List<DeploymentStatus>> deployments() {
-        return deployments.listDesired()
-                .compose(desired -> endpoints.listAll().map(observed -> desired.stream()
-                        .map(d -> new DeploymentStatus(d, observed.stream()
-                                .filter(e -> e.deploymentId().equals(d.id())).toList()))
-                        .toList()));
-    }
-
     /** A page of deployments the caller may see ({@code owners} null: all) with their replicas. */
     public Future<List<DeploymentStatus>> deployments(List<String> owners, String after, int limit) {
         return deployments.page(owners, after, limit)

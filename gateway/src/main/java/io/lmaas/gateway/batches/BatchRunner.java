@@ -95,24 +95,27 @@ public final class BatchRunner {
                 return batches.finish(b.id(), BatchRecord.FAILED, failed("invalid_input_file", "the input file "
                         + b.spec().getString("input_file_id") + " no longer exists", null));
             }
-            return vertx.executeBlocking(() -> read(f, endpoint), false).compose(lines -> lines instanceof String problem
-                    ? batches.finish(b.id(), BatchRecord.FAILED, failed("invalid_input_file", problem, null))
-                    : process(b, endpoint, castLines(lines)));
+            return vertx.executeBlocking(() -> read(f, endpoint), false)
+                    .compose(lines -> process(b, endpoint, lines), e -> e instanceof BadInput bad
+                            ? batches.finish(b.id(), BatchRecord.FAILED, failed("invalid_input_file", bad.getMessage(), null))
+                            : Future.failedFuture(e));
         });
     }
 
-    @SuppressWarnings("unchecked")
-    private static List<Line> castLines(Object o) {
-        return (List<Line>) o;
+    /** What is wrong with a batch's input file, in words for the tenant. */
+    private static final class BadInput extends Exception {
+        BadInput(String message) {
+            super(message);
+        }
     }
 
-    /** The file's lines, or a String saying what is wrong with it. */
-    private static Object read(FileRecord f, String endpoint) throws Exception {
+    /** The file's lines, checked again (the batch format; every {@code url} the batch's endpoint). */
+    private static List<Line> read(FileRecord f, String endpoint) throws Exception {
         Path path = ArtifactStore.path(f.artifactUri());
         try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
             JsonlValidator.Result r = JsonlValidator.validate(in, "batch");
             if (!r.valid()) {
-                return "the input file is not a valid batch file: " + r.summary();
+                throw new BadInput("the input file is not a valid batch file: " + r.summary());
             }
         }
         List<Line> out = new ArrayList<>();
@@ -126,7 +129,7 @@ public final class BatchRunner {
                 }
                 JsonObject o = new JsonObject(s);
                 if (o.containsKey("url") && !endpoint.equals(o.getString("url"))) {
-                    return "line " + n + ": \"url\" is " + o.getString("url") + " but the batch's endpoint is " + endpoint;
+                    throw new BadInput("line " + n + ": \"url\" is " + o.getString("url") + " but the batch's endpoint is " + endpoint);
                 }
                 out.add(new Line(n, o));
             }

@@ -88,7 +88,7 @@ public final class InferenceRoutes {
                 "/v1/completions");
         List<JsonObject> bodies = request.workerBodies();
         generate(ctx, model, request.model(), request.sampling(), request.tokenBound(), bodies, GenerationStream.Shape.TEXT,
-                "cmpl-", results -> Responses.completion("", 0, "", results));
+                "cmpl-", results -> new JsonObject().put("object", "text_completion").put("choices", Responses.completionChoices(results)));
     }
 
     private void chat(RoutingContext ctx) {

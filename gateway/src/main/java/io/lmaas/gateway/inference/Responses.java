@@ -27,13 +27,19 @@ public final class Responses {
                 .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens));
     }
 
-    /** {@code POST /v1/completions}: an OpenAI {@code text_completion}. */
-    public static JsonObject completion(String id, long created, String model, List<InferenceService.Completed> results) {
+    /** A {@code text_completion}'s choices, one per prompt. */
+    public static JsonArray completionChoices(List<InferenceService.Completed> results) {
         JsonArray choices = new JsonArray();
         for (int i = 0; i < results.size(); i++) {
             InferenceService.Completed c = results.get(i);
             choices.add(new JsonObject().put("text", c.text()).put("index", i).putNull("logprobs").put("finish_reason", c.finishReason()));
         }
+        return choices;
+    }
+
+    /** {@code POST /v1/completions}: an OpenAI {@code text_completion}. */
+    public static JsonObject completion(String id, long created, String model, List<InferenceService.Completed> results) {
+        JsonArray choices = completionChoices(results);
         int prompt = results.stream().mapToInt(InferenceService.Completed::promptTokens).sum();
         int completion = results.stream().mapToInt(InferenceService.Completed::completionTokens).sum();
         return new JsonObject().put("id", id).put("object", "text_completion").put("created", created).put("model", model)

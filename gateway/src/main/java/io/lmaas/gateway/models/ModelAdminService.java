@@ -26,6 +26,9 @@ import java.util.stream.Stream;
  * change what is served. Every mutation writes an audit row.
  */
 public final class ModelAdminService {
+    /** What a model version may be called. */
+    public static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
     private final Vertx vertx;
     private final Pool pool;
     private final ModelValidator validator;
@@ -57,10 +60,6 @@ public final class ModelAdminService {
 
     public Future<List<ModelCatalogRepository.ModelWithVersions>> models(List<String> owners, String after, int limit) {
         return catalog.page(owners, after, limit);
-    }
-
-    public Future<List<ModelCatalogRepository.ModelWithVersions>> models() {
-        return catalog.listAll();
     }
 
     /** Validates the directory, copies it into the artifact store, registers it as a version of the model. */

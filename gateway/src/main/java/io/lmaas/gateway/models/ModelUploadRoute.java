@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.regex.Pattern;
 
 /**
  * {@code POST /admin/v1/models/{id}/versions/upload} (multipart: {@code version}, {@code file} = a zip of
@@ -23,7 +22,6 @@ import java.util.regex.Pattern;
  * artifact store). Platform admins only.
  */
 public final class ModelUploadRoute implements Handler<RoutingContext> {
-    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     private final Vertx vertx;
     private final ModelAdminService models;
@@ -47,8 +45,8 @@ public final class ModelUploadRoute implements Handler<RoutingContext> {
         if (version == null || version.isBlank()) {
             throw ApiException.missingParam("version");
         }
-        if (!VERSION.matcher(version).matches()) {
-            throw ApiException.invalidParam("version", "'version' must match " + VERSION.pattern());
+        if (!ModelAdminService.VERSION.matcher(version).matches()) {
+            throw ApiException.invalidParam("version", "'version' must match " + ModelAdminService.VERSION.pattern());
         }
         FileUpload upload = ctx.fileUploads().stream().filter(f -> "file".equals(f.name())).findFirst()
                 .orElseThrow(() -> ApiException.missingParam("file"));

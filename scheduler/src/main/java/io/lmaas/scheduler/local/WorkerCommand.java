@@ -13,16 +13,7 @@ public final class WorkerCommand {
     }
 
     public static List<String> serve(LocalBackendConfig config, String modelId, Path modelDir, Path portFile, long parentPid) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(config.javaBinary().toString());
-        cmd.addAll(config.jvmOptions());
-        cmd.add("-DOPT_OUT_TRACKING=true");
-        cmd.add("-Dai.djl.offline=true");
-        cmd.add("-cp");
-        cmd.add(config.classpath());
-        cmd.add(config.mainClass());
-        cmd.add("worker");
-        cmd.add("serve");
+        List<String> cmd = worker(config, "serve");
         cmd.add("--model-dir=" + modelDir);
         cmd.add("--model-id=" + modelId);
         cmd.add("--port=0");
@@ -35,6 +26,14 @@ public final class WorkerCommand {
 
     /** {@code lmaas worker job}: the database URL and artifact root travel in the environment, not the command line. */
     public static List<String> job(LocalBackendConfig config, String jobId, long parentPid) {
+        List<String> cmd = worker(config, "job");
+        cmd.add("--job-id=" + jobId);
+        cmd.add("--parent-pid=" + parentPid);
+        return cmd;
+    }
+
+    /** {@code java <options> -cp <classpath> <main> worker <mode>}, offline and without telemetry. */
+    private static List<String> worker(LocalBackendConfig config, String mode) {
         List<String> cmd = new ArrayList<>();
         cmd.add(config.javaBinary().toString());
         cmd.addAll(config.jvmOptions());
@@ -44,9 +43,7 @@ public final class WorkerCommand {
         cmd.add(config.classpath());
         cmd.add(config.mainClass());
         cmd.add("worker");
-        cmd.add("job");
-        cmd.add("--job-id=" + jobId);
-        cmd.add("--parent-pid=" + parentPid);
+        cmd.add(mode);
         return cmd;
     }
 }
