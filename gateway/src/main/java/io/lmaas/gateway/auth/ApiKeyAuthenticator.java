@@ -39,23 +39,41 @@ public final class ApiKeyAuthenticator implements Handler<RoutingContext> {
             ctx.fail(ApiException.unauthorized("Incorrect API key provided."));
             return;
         }
-        lookup(presented.get().keyId()).onComplete(ar -> {
+        String keyId = presented.get().keyId();
+        String secret = presented.get().secret();
+        OffsetDateTime now = OffsetDateTime.now(clock);
+        Optional<Optional<StoredKey>> cached = cache.get(keyId);
+        if (cached.isPresent() && accepted(cached.get(), secret, now)) {
+            admit(ctx, cached.get().get(), now);
+            return;
+        }
+        // Not cached, or the cached key refuses this secret: it may have been rotated or created on another
+        // gateway moments ago, before the change notification arrived here. Read it (again), at most every
+        // KeyCache.RECHECK_EVERY per key so that wrong secrets do not each cost a query.
+        Future<Optional<StoredKey>> found = cached.isEmpty() || cache.mayRecheck(keyId) ? load(keyId)
+                : Future.succeededFuture(cached.get());
+        found.onComplete(ar -> {
             if (ar.failed()) {
                 ctx.fail(ApiException.unavailable("auth_unavailable", "authentication is temporarily unavailable", 1));
-                return;
-            }
-            Optional<StoredKey> key = ar.result();
-            OffsetDateTime now = OffsetDateTime.now(clock);
-            if (key.isEmpty() || !key.get().accepts(hasher, presented.get().secret(), now)) {
+            } else if (!accepted(ar.result(), secret, now)) {
                 ctx.fail(ApiException.unauthorized("Incorrect API key provided."));
-            } else if (!key.get().usableAt(now)) {
-                ctx.fail(ApiException.unauthorized("This API key has been revoked or has expired."));
             } else {
-                StoredKey k = key.get();
-                new TenantPrincipal(k.tenantId(), k.keyId(), k.scopes(), k.limits()).attach(ctx);
-                ctx.next();
+                admit(ctx, ar.result().get(), now);
             }
         });
+    }
+
+    private static void admit(RoutingContext ctx, StoredKey k, OffsetDateTime now) {
+        if (!k.usableAt(now)) {
+            ctx.fail(ApiException.unauthorized("This API key has been revoked or has expired."));
+            return;
+        }
+        new TenantPrincipal(k.tenantId(), k.keyId(), k.scopes(), k.limits()).attach(ctx);
+        ctx.next();
+    }
+
+    private boolean accepted(Optional<StoredKey> key, String secret, OffsetDateTime now) {
+        return key.isPresent() && key.get().accepts(hasher, secret, now);
     }
 
     /** A key changed somewhere (revoked, rotated, limits): the next request reads it again. */
@@ -68,11 +86,7 @@ public final class ApiKeyAuthenticator implements Handler<RoutingContext> {
         cache.clear();
     }
 
-    private Future<Optional<StoredKey>> lookup(String keyId) {
-        Optional<Optional<StoredKey>> cached = cache.get(keyId);
-        if (cached.isPresent()) {
-            return Future.succeededFuture(cached.get());
-        }
+    private Future<Optional<StoredKey>> load(String keyId) {
         long generation = cache.generation();
         return keys.find(keyId).onSuccess(k -> cache.put(keyId, k, generation));
     }

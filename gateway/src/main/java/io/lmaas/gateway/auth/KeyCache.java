@@ -15,6 +15,10 @@ final class KeyCache {
     private record Entry(Optional<StoredKey> key, Instant loadedAt) {
     }
 
+    /** How often a cached key may be read again because a presented secret did not match it. */
+    static final Duration RECHECK_EVERY = Duration.ofMillis(100);
+    private final Map<String, Instant> rechecked = new LinkedHashMap<>();
+
     private final Clock clock;
     private final Duration ttl;
     private final Map<String, Entry> entries;
@@ -39,6 +43,24 @@ final class KeyCache {
             return Optional.empty();
         }
         return Optional.of(e.key());
+    }
+
+    /**
+     * A presented secret did not match the cached key: it may have been rotated (or created) on another
+     * gateway a moment ago, before the change notification arrived. True at most once per
+     * {@link #RECHECK_EVERY} per key, so wrong secrets cannot turn into a database query each.
+     */
+    synchronized boolean mayRecheck(String keyId) {
+        Instant now = clock.instant();
+        Instant last = rechecked.get(keyId);
+        if (last != null && last.plus(RECHECK_EVERY).isAfter(now)) {
+            return false;
+        }
+        rechecked.put(keyId, now);
+        if (rechecked.size() > 10_000) {
+            rechecked.clear();
+        }
+        return true;
     }
 
     synchronized long generation() {
