@@ -1,9 +1,13 @@
 package io.lmaas.gateway;
 
 import io.lmaas.gateway.admin.AdminRoutes;
-import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.health.HealthRoutes;
+import io.lmaas.gateway.files.Uploads;
 import io.lmaas.gateway.http.ErrorHandler;
+import io.lmaas.gateway.http.HeaderDeadline;
+import io.lmaas.gateway.http.InvalidRequests;
+import io.lmaas.gateway.http.RequestBodies;
+import io.lmaas.gateway.http.RequestGuards;
 import io.lmaas.gateway.http.RequestIdHandler;
 import io.lmaas.gateway.http.Responder;
 import io.lmaas.core.files.FileRepository;
@@ -25,8 +29,8 @@ import io.lmaas.gateway.usage.UsageRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -36,7 +40,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class GatewayHttpVerticle extends VerticleBase {
     private static final String MODEL_UPLOAD = "/admin/v1/models/:id/versions/upload";
-    private static final java.util.regex.Pattern UPLOAD_PATH = java.util.regex.Pattern.compile("/admin/v1/models/[^/]+/versions/upload");
     private final GatewayServices services;
     private HttpServer server;
 
@@ -51,42 +54,34 @@ final class GatewayHttpVerticle extends VerticleBase {
         Responder responder = new Responder(metering::finish);
 
         Router root = Router.router(vertx);
-        root.route().handler(new RequestIdHandler());
-        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes());
-        // File uploads stream to disk under their own (larger) limit; every other body is read into memory.
-        root.route().handler(ctx -> {
-            if (isUpload(ctx)) {
-                // Held until the caller is signed in; the upload's BodyHandler resumes it. A refused upload's body is
-                // never read, so its connection is not reused.
-                ctx.request().pause();
-                ctx.response().putHeader("connection", "close");
-                ctx.next();
-            } else {
-                bodies.handle(ctx);
-            }
-        });
-        root.route("/health/*").subRouter(new HealthRoutes(services.pool()).router(vertx));
-        // Sign-in first: an upload is streamed to disk only for a caller who may make it.
-        root.route("/v1/*").handler(services.keys()).handler(metering.begin()).handler(new ScopeHandler());
+        RequestGuards guards = config.guards();
+        HeaderDeadline headers = new HeaderDeadline(vertx, guards);
+        RequestBodies bodies = new RequestBodies(config.bodyLimitBytes(), guards);
+        root.route().handler(headers.handler()).handler(new RequestIdHandler()).handler(bodies.deadline());
+        // Routes that take an upload hold their body until the caller is signed in and allowed; the rest are read
+        // into memory. Which is which follows the route matched, never the raw path.
         config.artifacts().ifPresent(store -> {
-            BodyHandler uploads = BodyHandler.create(store.uploads().toString()).setBodyLimit(config.fileLimitBytes())
-                    .setDeleteUploadedFilesOnEnd(true);
-            root.post("/v1/files").handler(uploads);
-            root.post(MODEL_UPLOAD).handler(services.admins());
-            root.post(MODEL_UPLOAD).handler(ctx -> {
-                AdminPrincipal.of(ctx).requirePlatform(); // before a byte of the upload is written
-                ctx.next();
-            });
-            root.post(MODEL_UPLOAD).handler(uploads).handler(new ModelUploadRoute(vertx, services.models(), store, config.fileLimitBytes() * 4, responder));
+            root.post("/v1/files").handler(RequestBodies::holdForUpload);
+            root.post(MODEL_UPLOAD).handler(RequestBodies::holdForUpload);
         });
+        root.route().handler(bodies.readUnlessHeld()).handler(RequestBodies::bodyRead);
+        root.route("/health/*").subRouter(new HealthRoutes(services.pool()).router(vertx));
+        // Sign-in first; each /v1 route then checks the key's scope for its own endpoint family before anything else.
+        root.route("/v1/*").handler(services.keys()).handler(metering.begin());
         Router v1 = Router.router(vertx);
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
         new UsageRoutes(services.usage(), responder).addTo(v1);
         new FineTuningRoutes(new FineTuningService(vertx, services.pool()), responder).addTo(v1);
-        config.artifacts().ifPresent(store -> new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store),
-                responder).addTo(v1));
-        config.artifacts().ifPresent(store -> new BatchRoutes(new BatchRepository(services.pool()), new FileRepository(services.pool()),
-                responder).addTo(v1));
+        config.artifacts().ifPresent(store -> {
+            Uploads uploads = new Uploads(store, config.fileLimitBytes(), guards.minFreeBytes());
+            new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store), uploads, responder).addTo(v1);
+            new BatchRoutes(new BatchRepository(services.pool()), new FileRepository(services.pool()), responder).addTo(v1);
+            root.post(MODEL_UPLOAD).handler(services.admins()).handler(ctx -> {
+                AdminPrincipal.of(ctx).requirePlatform(); // before a byte of the upload is written
+                ctx.next();
+            }).handler(uploads.roomLeft()).handler(uploads.reader()).handler(RequestBodies::uploadRead)
+                    .handler(new ModelUploadRoute(vertx, services.models(), store, config.fileLimitBytes() * 4, responder));
+        });
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
                 services.models(), responder, services.admins(), new OverviewService(services.pool()), services.identity(),
@@ -115,7 +110,11 @@ final class GatewayHttpVerticle extends VerticleBase {
         // Requests no route matched (404) or matched by path only (405) go through the same error mapping.
         root.errorHandler(404, errors);
         root.errorHandler(405, errors);
-        return vertx.createHttpServer().requestHandler(root).listen(config.port(), config.host()).onSuccess(s -> server = s);
+        // HTTP/1.1 only: cleartext HTTP/2 detection would hide a connection from the header deadline until its first request.
+        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false)
+                .setIdleTimeout((int) guards.idleTimeout().toSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS);
+        return vertx.createHttpServer(options).connectionHandler(headers::connected).invalidRequestHandler(InvalidRequests::answer)
+                .requestHandler(root).listen(config.port(), config.host()).onSuccess(s -> server = s);
     }
 
     int port() {
@@ -132,10 +131,5 @@ final class GatewayHttpVerticle extends VerticleBase {
     private static String origin(String url) {
         java.net.URI u = java.net.URI.create(url);
         return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort());
-    }
-
-    private static boolean isUpload(io.vertx.ext.web.RoutingContext ctx) {
-        return ctx.request().method() == io.vertx.core.http.HttpMethod.POST && ("/v1/files".equals(ctx.request().path())
-                || UPLOAD_PATH.matcher(ctx.request().path()).matches());
     }
 }

@@ -82,7 +82,7 @@ public final class GatewayVerticle extends VerticleBase {
         ApiKeyAuthenticator authenticator = new ApiKeyAuthenticator(new ApiKeyRepository(pool), hasher, Clock.systemUTC(),
                 config.keyCacheTtl());
         directory = new EndpointDirectory(vertx, new ModelCatalogRepository(pool), new EndpointRepository(pool));
-        workers = new WorkerClient(vertx, config.workerTimeout());
+        workers = new WorkerClient(vertx, config.workerTimeout(), config.workerToken());
         ledger = new LedgerWriter(pool, context, quota::flushed);
         Optional<ConsoleTokenVerifier> console = config.keycloak().map(k -> {
             jwks = new JwksCache(vertx, k.jwksUrl());
@@ -110,7 +110,7 @@ public final class GatewayVerticle extends VerticleBase {
         rollup.start(Duration.ofSeconds(2));
         config.artifacts().ifPresent(store -> {
             batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
-                    ledger, config.gatewayId(), 8);
+                    ledger, quota, config.gatewayId(), 8);
             batchRunner.start(Duration.ofSeconds(1));
         });
         return changes.start()

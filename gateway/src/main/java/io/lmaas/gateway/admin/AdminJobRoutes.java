@@ -66,7 +66,7 @@ public final class AdminJobRoutes {
     private void list(RoutingContext ctx) {
         AdminPrincipal p = AdminPrincipal.of(ctx);
         int limit = Params.queryInt(ctx, "limit", 50, 1, 500);
-        String tenant = ctx.queryParams().get("tenant_id");
+        String tenant = Params.query(ctx, "tenant_id");
         List<String> tenants;
         if (tenant != null && !tenant.isBlank()) {
             p.requireTenant(tenant);
@@ -74,8 +74,8 @@ public final class AdminJobRoutes {
         } else {
             tenants = p.tenantFilter();
         }
-        String status = ctx.queryParams().get("status");
-        jobs.list(tenants, status == null || status.isBlank() ? null : status, ctx.queryParams().get("after"), limit).onSuccess(list -> {
+        String status = Params.query(ctx, "status");
+        jobs.list(tenants, status == null || status.isBlank() ? null : status, Params.query(ctx, "after"), limit).onSuccess(list -> {
             JsonArray data = new JsonArray();
             list.forEach(j -> data.add(json(j)));
             responder.json(ctx, 200, new JsonObject().put("object", "list").put("data", data).put("has_more", list.size() == limit)
@@ -84,7 +84,7 @@ public final class AdminJobRoutes {
     }
 
     private Future<JobRecord> visible(RoutingContext ctx) {
-        String id = ctx.pathParam("id");
+        String id = Params.path(ctx, "id");
         AdminPrincipal p = AdminPrincipal.of(ctx);
         return jobs.find(id).compose(j -> j != null && p.canSee(j.tenantId()) ? Future.succeededFuture(j)
                 : Future.failedFuture(ApiException.notFound("job_not_found", "No job '" + id + "', or you cannot see it.")));

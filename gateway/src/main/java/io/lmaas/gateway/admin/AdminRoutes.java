@@ -77,58 +77,58 @@ public final class AdminRoutes {
         });
         r.get("/tenants").handler(this::listTenants);
         r.route("/tenants/:id/*").handler(ctx -> {
-            AdminPrincipal.of(ctx).requireTenant(ctx.pathParam("id"));
+            AdminPrincipal.of(ctx).requireTenant(Params.path(ctx, "id"));
             ctx.next();
         });
         r.get("/tenants/:id").handler(ctx -> {
-            AdminPrincipal.of(ctx).requireTenant(ctx.pathParam("id"));
-            answer(ctx, 200, admin.tenant(ctx.pathParam("id")), Tenant::toJson);
+            AdminPrincipal.of(ctx).requireTenant(Params.path(ctx, "id"));
+            answer(ctx, 200, admin.tenant(Params.path(ctx, "id")), Tenant::toJson);
         });
-        r.get("/tenants/:id/limits").handler(ctx -> answer(ctx, 200, admin.limits(ctx.pathParam("id")),
-                l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id"))));
+        r.get("/tenants/:id/limits").handler(ctx -> answer(ctx, 200, admin.limits(Params.path(ctx, "id")),
+                l -> l.toJson().put("object", "limits").put("tenant_id", Params.path(ctx, "id"))));
         r.put("/tenants/:id/limits").handler(ctx -> {
             platform(ctx); // a tenant's quota is the operator's to set
-            answer(ctx, 200, admin.putLimits(actor(ctx), ctx.pathParam("id"), Limits.parse(Json.body(ctx), "limits")),
-                    l -> l.toJson().put("object", "limits").put("tenant_id", ctx.pathParam("id")));
+            answer(ctx, 200, admin.putLimits(actor(ctx), Params.path(ctx, "id"), Limits.parse(Json.body(ctx), "limits")),
+                    l -> l.toJson().put("object", "limits").put("tenant_id", Params.path(ctx, "id")));
         });
 
-        r.get("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.gpuQueue(ctx.pathParam("id")), GpuQueues::toJson));
+        r.get("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.gpuQueue(Params.path(ctx, "id")), GpuQueues::toJson));
         r.put("/tenants/:id/gpu-queue").handler(ctx -> {
             platform(ctx);
-            answer(ctx, 200, admin.putGpuQueue(actor(ctx), ctx.pathParam("id"), GpuQueues.parse(ctx.pathParam("id"), Json.body(ctx))),
+            answer(ctx, 200, admin.putGpuQueue(actor(ctx), Params.path(ctx, "id"), GpuQueues.parse(Params.path(ctx, "id"), Json.body(ctx))),
                     GpuQueues::toJson);
         });
-        r.get("/tenants/:id/admins").handler(ctx -> answer(ctx, 200, directory().admins(ctx.pathParam("id")), list -> page(
+        r.get("/tenants/:id/admins").handler(ctx -> answer(ctx, 200, directory().admins(Params.path(ctx, "id")), list -> page(
                 list.stream().map(KeycloakDirectory.Member::toJson).toList(), Integer.MAX_VALUE, null)));
         r.post("/tenants/:id/admins").handler(this::invite);
-        r.delete("/tenants/:id/admins/:userId").handler(ctx -> answer(ctx, 200, directory().remove(ctx.pathParam("id"),
-                ctx.pathParam("userId")).compose(removed -> removed ? admin.audit(actor(ctx), "tenant.admin.remove", "user",
-                        ctx.pathParam("userId"), ctx.pathParam("id"), null, null) : Future.failedFuture(ApiException.notFound(
-                        "user_not_found", "User " + ctx.pathParam("userId") + " is not an admin of this tenant."))),
-                v -> new JsonObject().put("id", ctx.pathParam("userId")).put("object", "tenant_admin").put("deleted", true)));
+        r.delete("/tenants/:id/admins/:userId").handler(ctx -> answer(ctx, 200, directory().remove(Params.path(ctx, "id"),
+                Params.path(ctx, "userId")).compose(removed -> removed ? admin.audit(actor(ctx), "tenant.admin.remove", "user",
+                        Params.path(ctx, "userId"), Params.path(ctx, "id"), null, null) : Future.failedFuture(ApiException.notFound(
+                        "user_not_found", "User " + Params.path(ctx, "userId") + " is not an admin of this tenant."))),
+                v -> new JsonObject().put("id", Params.path(ctx, "userId")).put("object", "tenant_admin").put("deleted", true)));
         r.post("/tenants/:id/keys").handler(ctx -> {
             JsonObject body = Json.body(ctx);
-            answer(ctx, 201, keys.create(actor(ctx), ctx.pathParam("id"), Params.name(body, "name"),
+            answer(ctx, 201, keys.create(actor(ctx), Params.path(ctx, "id"), Params.name(body, "name"),
                     KeyScopes.parse(body.getValue("scopes")), limits(body), expiresAt(body)),
                     k -> k.stored().toJson().put("key", k.issued().token()));
         });
         r.get("/tenants/:id/keys").handler(this::listKeys);
         r.get("/tenants/:id/keys/:keyId").handler(ctx -> answer(ctx, 200,
-                keys.get(ctx.pathParam("id"), ctx.pathParam("keyId")), StoredKey::toJson));
+                keys.get(Params.path(ctx, "id"), Params.path(ctx, "keyId")), StoredKey::toJson));
         r.delete("/tenants/:id/keys/:keyId").handler(ctx -> answer(ctx, 200,
-                keys.revoke(actor(ctx), ctx.pathParam("id"), ctx.pathParam("keyId")), StoredKey::toJson));
+                keys.revoke(actor(ctx), Params.path(ctx, "id"), Params.path(ctx, "keyId")), StoredKey::toJson));
         r.post("/tenants/:id/keys/:keyId/rotate").handler(ctx -> {
             JsonObject body = ctx.body().length() == 0 ? new JsonObject() : Json.body(ctx);
-            answer(ctx, 200, keys.rotate(actor(ctx), ctx.pathParam("id"), ctx.pathParam("keyId"), grace(body)),
+            answer(ctx, 200, keys.rotate(actor(ctx), Params.path(ctx, "id"), Params.path(ctx, "keyId"), grace(body)),
                     k -> k.stored().toJson().put("key", k.issued().token()));
         });
         r.put("/tenants/:id/keys/:keyId/limits").handler(ctx -> answer(ctx, 200, keys.putLimits(actor(ctx),
-                ctx.pathParam("id"), ctx.pathParam("keyId"), Limits.parse(Json.body(ctx), "limits")), StoredKey::toJson));
+                Params.path(ctx, "id"), Params.path(ctx, "keyId"), Limits.parse(Json.body(ctx), "limits")), StoredKey::toJson));
 
         r.get("/tenants/:id/usage").handler(this::usage);
         r.get("/deployments").handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-            answer(ctx, 200, admin.deployments(AdminPrincipal.of(ctx).tenantFilter(), ctx.queryParams().get("after"), limit),
+            answer(ctx, 200, admin.deployments(AdminPrincipal.of(ctx).tenantFilter(), Params.query(ctx, "after"), limit),
                     list -> deploymentsJson(list, AdminPrincipal.of(ctx).platformAdmin()).put("has_more", list.size() == limit)
                             .put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).deployment().id()));
         });
@@ -140,13 +140,13 @@ public final class AdminRoutes {
         });
         r.patch("/deployments/:id").handler(ctx -> {
             platform(ctx);
-            answer(ctx, 200, models.scale(actor(ctx), ctx.pathParam("id"), replicas(Json.body(ctx))),
-                    v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment"));
+            answer(ctx, 200, models.scale(actor(ctx), Params.path(ctx, "id"), replicas(Json.body(ctx))),
+                    v -> new JsonObject().put("id", Params.path(ctx, "id")).put("object", "deployment"));
         });
         r.delete("/deployments/:id").handler(ctx -> {
             platform(ctx);
-            answer(ctx, 200, models.delete(actor(ctx), ctx.pathParam("id")),
-                    v -> new JsonObject().put("id", ctx.pathParam("id")).put("object", "deployment").put("deleted", true));
+            answer(ctx, 200, models.delete(actor(ctx), Params.path(ctx, "id")),
+                    v -> new JsonObject().put("id", Params.path(ctx, "id")).put("object", "deployment").put("deleted", true));
         });
         r.post("/models").handler(ctx -> {
             platform(ctx);
@@ -163,7 +163,7 @@ public final class AdminRoutes {
         });
         r.get("/models").handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-            answer(ctx, 200, models.models(AdminPrincipal.of(ctx).tenantFilter(), ctx.queryParams().get("after"), limit), list -> page(
+            answer(ctx, 200, models.models(AdminPrincipal.of(ctx).tenantFilter(), Params.query(ctx, "after"), limit), list -> page(
                     list.stream().map(m -> ModelAdminService.modelJson(m.model())
                             .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions())))).toList(), limit,
                     list.isEmpty() ? null : list.get(list.size() - 1).model().id()));
@@ -176,8 +176,8 @@ public final class AdminRoutes {
                 throw ApiException.invalidParam("path", "'path' must be the absolute path of a model version directory");
             }
             String version = pattern(body, "version", VERSION);
-            answer(ctx, 201, models.addVersion(actor(ctx), ctx.pathParam("id"), version, java.nio.file.Path.of((String) path)),
-                    uri -> new JsonObject().put("object", "model_version").put("model", ctx.pathParam("id"))
+            answer(ctx, 201, models.addVersion(actor(ctx), Params.path(ctx, "id"), version, java.nio.file.Path.of((String) path)),
+                    uri -> new JsonObject().put("object", "model_version").put("model", Params.path(ctx, "id"))
                             .put("version", version).put("artifact_uri", uri));
         });
         jobs.addTo(r);
@@ -220,7 +220,7 @@ public final class AdminRoutes {
         }
         String first = optionalName(body, "first_name");
         String last = optionalName(body, "last_name");
-        String tenantId = ctx.pathParam("id");
+        String tenantId = Params.path(ctx, "id");
         answer(ctx, 201, admin.tenant(tenantId).compose(t -> dir.invite(tenantId, t.name(), ((String) email).toLowerCase(
                 java.util.Locale.ROOT), first, last, (String) password, (Boolean) temporary)).compose(inv -> admin.audit(actor(ctx),
                 "tenant.admin.invite", "user", inv.member().id(), tenantId, null, inv.member().toJson()).map(inv)),
@@ -238,25 +238,25 @@ public final class AdminRoutes {
     private void listTenants(RoutingContext ctx) {
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
         AdminPrincipal p = AdminPrincipal.of(ctx);
-        answer(ctx, 200, p.platformAdmin() ? admin.tenants(ctx.queryParams().get("after"), limit)
-                : admin.tenants(p.tenantFilter(), ctx.queryParams().get("after"), limit), (List<Tenant> tenants) -> page(
+        answer(ctx, 200, p.platformAdmin() ? admin.tenants(Params.query(ctx, "after"), limit)
+                : admin.tenants(p.tenantFilter(), Params.query(ctx, "after"), limit), (List<Tenant> tenants) -> page(
                 tenants.stream().map(Tenant::toJson).toList(), limit, tenants.isEmpty() ? null : tenants.get(tenants.size() - 1).id()));
     }
 
     private void listKeys(RoutingContext ctx) {
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-        answer(ctx, 200, keys.list(ctx.pathParam("id"), ctx.queryParams().get("after"), limit), (List<StoredKey> list) -> page(
+        answer(ctx, 200, keys.list(Params.path(ctx, "id"), Params.query(ctx, "after"), limit), (List<StoredKey> list) -> page(
                 list.stream().map(StoredKey::toJson).toList(), limit, list.isEmpty() ? null : list.get(list.size() - 1).keyId()));
     }
 
     /** Without {@code group_by}: ledger rows, newest first, with totals; with it: grouped sums from roll-ups. */
     private void usage(RoutingContext ctx) {
-        String tenantId = ctx.pathParam("id");
+        String tenantId = Params.path(ctx, "id");
         OffsetDateTime start = Params.queryTime(ctx, "start");
         OffsetDateTime end = Params.queryTime(ctx, "end");
-        String groupBy = ctx.queryParams().get("group_by");
+        String groupBy = Params.query(ctx, "group_by");
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-        boolean csv = "csv".equals(ctx.queryParams().get("format"));
+        boolean csv = "csv".equals(Params.query(ctx, "format"));
         Future<JsonObject> report = admin.tenant(tenantId).compose(t -> groupBy == null
                 ? usage.rows(tenantId, start, end, limit) : usage.summary(tenantId, start, end, groupBy));
         if (!csv) {
@@ -270,7 +270,7 @@ public final class AdminRoutes {
 
     private void audit(RoutingContext ctx) {
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-        String before = ctx.queryParams().get("before");
+        String before = Params.query(ctx, "before");
         Long beforeId;
         try {
             beforeId = before == null ? null : Long.parseLong(before);
@@ -278,7 +278,7 @@ public final class AdminRoutes {
             throw ApiException.invalidParam("before", "'before' must be an audit entry id");
         }
         AdminPrincipal p = AdminPrincipal.of(ctx);
-        String tenant = ctx.queryParams().get("tenant_id");
+        String tenant = Params.query(ctx, "tenant_id");
         if (tenant != null) {
             p.requireTenant(tenant);
         } else if (!p.platformAdmin()) {

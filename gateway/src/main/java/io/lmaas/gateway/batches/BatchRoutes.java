@@ -3,6 +3,7 @@ package io.lmaas.gateway.batches;
 import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.auth.TenantPrincipal;
+import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
@@ -34,10 +35,10 @@ public final class BatchRoutes {
     }
 
     public void addTo(Router r) {
-        r.post("/batches").handler(this::create);
-        r.get("/batches").handler(ctx -> {
+        r.post("/batches").handler(ScopeHandler.BATCHES).handler(this::create);
+        r.get("/batches").handler(ScopeHandler.BATCHES).handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 20, 1, 100);
-            batches.list(tenant(ctx), ctx.queryParams().get("after"), limit).onSuccess(list -> {
+            batches.list(tenant(ctx), Params.query(ctx, "after"), limit).onSuccess(list -> {
                 JsonArray data = new JsonArray();
                 list.forEach(b -> data.add(b.toJson()));
                 responder.json(ctx, 200, new JsonObject().put("object", "list").put("data", data).put("has_more", list.size() == limit)
@@ -45,8 +46,8 @@ public final class BatchRoutes {
                         .put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).id()));
             }).onFailure(ctx::fail);
         });
-        r.get("/batches/:id").handler(ctx -> own(ctx).onSuccess(b -> responder.json(ctx, 200, b.toJson())).onFailure(ctx::fail));
-        r.post("/batches/:id/cancel").handler(ctx -> own(ctx)
+        r.get("/batches/:id").handler(ScopeHandler.BATCHES).handler(ctx -> own(ctx).onSuccess(b -> responder.json(ctx, 200, b.toJson())).onFailure(ctx::fail));
+        r.post("/batches/:id/cancel").handler(ScopeHandler.BATCHES).handler(ctx -> own(ctx)
                 .compose(b -> batches.cancel(tenant(ctx), b.id()).compose(changed -> changed ? batches.find(tenant(ctx), b.id())
                         : Future.failedFuture(ApiException.badRequest("invalid_request", null, "Batch '" + b.id() + "' has already "
                                 + b.status() + "; only batches that have not ended can be cancelled."))))
@@ -82,12 +83,12 @@ public final class BatchRoutes {
             }
             return batches.create(Ids.batch(), p.tenantId(), new JsonObject().put("input_file_id", input).put("endpoint", endpoint)
                     .put("completion_window", "24h").put("metadata", metadata).put("key_id", p.keyId())
-                    .put("scopes", p.scopes().toJson()));
+                    .put("scopes", p.scopes().toJson()).put("key_limits", p.keyLimits().toJson()));
         }).onSuccess(b -> responder.json(ctx, 200, b.toJson())).onFailure(ctx::fail);
     }
 
     private Future<BatchRecord> own(RoutingContext ctx) {
-        String id = ctx.pathParam("id");
+        String id = Params.path(ctx, "id");
         return batches.find(tenant(ctx), id).compose(b -> b != null ? Future.succeededFuture(b)
                 : Future.failedFuture(ApiException.notFound("batch_not_found", "No batch '" + id + "'.")));
     }

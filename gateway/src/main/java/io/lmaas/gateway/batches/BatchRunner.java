@@ -10,11 +10,14 @@ import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.auth.KeyScopes;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.ApiException;
+import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.inference.ClassificationRequest;
 import io.lmaas.gateway.inference.CompletionRequest;
 import io.lmaas.gateway.inference.InferenceService;
 import io.lmaas.gateway.inference.Responses;
+import io.lmaas.gateway.quota.LeaseUse;
 import io.lmaas.gateway.quota.Limits;
+import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.usage.LedgerWriter;
 import io.lmaas.gateway.usage.UsageRow;
 import io.vertx.core.Future;
@@ -35,8 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs batches on this gateway replica, one at a time: claims a batch, checks its input file (the batch
  * format, every line's {@code url} the batch's endpoint), sends its requests through the same inference
- * path as online calls ({@code concurrency} at a time), meters each like an online call (one ledger row per
- * request), writes the output and error files as the tenant's {@code batch_output} files, and stops early
+ * path as online calls ({@code concurrency} at a time), admits each against the tenant's and key's daily and
+ * monthly token budgets (not the per-minute limits: a batch is not interactive traffic), meters each like an online
+ * call (one ledger row per request; a line whose row is not durable is a failed line), writes the output and error files as the tenant's {@code batch_output} files, and stops early
  * when the batch is cancelled (keeping what it answered so far).
  */
 public final class BatchRunner {
@@ -48,19 +52,21 @@ public final class BatchRunner {
     private final ArtifactStore store;
     private final InferenceService inference;
     private final LedgerWriter ledger;
+    private final QuotaService quota;
     private final String gatewayId;
     private final int concurrency;
     private long timer = -1;
     private boolean busy;
 
     public BatchRunner(Vertx vertx, BatchRepository batches, FileRepository files, ArtifactStore store, InferenceService inference,
-            LedgerWriter ledger, String gatewayId, int concurrency) {
+            LedgerWriter ledger, QuotaService quota, String gatewayId, int concurrency) {
         this.vertx = vertx;
         this.batches = batches;
         this.files = files;
         this.store = store;
         this.inference = inference;
         this.ledger = ledger;
+        this.quota = quota;
         this.gatewayId = gatewayId;
         this.concurrency = concurrency;
     }
@@ -143,7 +149,7 @@ public final class BatchRunner {
         int[] done = {0, 0};
         TenantPrincipal principal = new TenantPrincipal(b.tenantId(), b.spec().getString("key_id"),
                 b.spec().getJsonObject("scopes") == null ? KeyScopes.ALL : KeyScopes.fromStored(b.spec().getJsonObject("scopes")),
-                Limits.UNLIMITED);
+                b.spec().getJsonObject("key_limits") == null ? Limits.UNLIMITED : Limits.fromStored(b.spec().getJsonObject("key_limits")));
         JsonObject counts = new JsonObject().put("total", lines.size()).put("completed", 0).put("failed", 0);
         Future<Boolean> chain = batches.update(b.id(), new JsonObject().put("request_counts", counts)).map(true);
         for (int from = 0; from < lines.size(); from += concurrency) {
@@ -187,15 +193,16 @@ public final class BatchRunner {
         String customId = line.json().getString("custom_id");
         JsonObject body = line.json().getJsonObject("body");
         long started = System.nanoTime();
-        String model = body.getValue("model") instanceof String s ? s : null;
+        String model = body.getValue("model") instanceof String s && s.length() <= Params.MAX_TEXT && Params.printable(s) ? s : null;
         Future<Result> work;
         try {
             work = switch (endpoint) {
                 case "/v1/classifications" -> {
                     ClassificationRequest req = ClassificationRequest.parse(body);
                     ModelRecord m = inference.servable(principal, req.model(), ModelTask.TEXT_CLASSIFICATION, endpoint);
-                    yield inference.classify(m, req, requestId).map(results -> new Result(Responses.classification("clf-" + requestId,
-                            req.model(), results), results.stream().mapToInt(InferenceService.Classified::tokens).sum(), 0));
+                    yield admitted(principal, req.tokenBound(), () -> inference.classify(m, req, requestId).map(results -> new Result(
+                            Responses.classification("clf-" + requestId, req.model(), results),
+                            results.stream().mapToInt(InferenceService.Classified::tokens).sum(), 0)));
                 }
                 case "/v1/completions" -> {
                     CompletionRequest req = CompletionRequest.parse(body);
@@ -203,24 +210,24 @@ public final class BatchRunner {
                         throw ApiException.invalidParam("stream", "batch requests cannot stream");
                     }
                     ModelRecord m = inference.servable(principal, req.model(), ModelTask.TEXT_GENERATION, endpoint);
-                    yield inference.generate(m, req.workerBodies(), requestId).map(results -> new Result(Responses.completion("cmpl-" + requestId,
-                            Instant.now().getEpochSecond(), req.model(), results),
-                            results.stream().mapToInt(InferenceService.Completed::promptTokens).sum(),
-                            results.stream().mapToInt(InferenceService.Completed::completionTokens).sum()));
+                    yield admitted(principal, req.tokenBound(), () -> inference.generate(m, req.workerBodies(), requestId).map(results ->
+                            new Result(Responses.completion("cmpl-" + requestId, Instant.now().getEpochSecond(), req.model(), results),
+                                    results.stream().mapToInt(InferenceService.Completed::promptTokens).sum(),
+                                    results.stream().mapToInt(InferenceService.Completed::completionTokens).sum())));
                 }
                 default -> throw ApiException.invalidParam("endpoint", "unsupported batch endpoint " + endpoint);
             };
         } catch (RuntimeException e) {
             work = Future.failedFuture(e);
         }
-        return work.map(r -> {
-            meter(principal, requestId, model, endpoint, r.prompt(), r.completion(), 200, null, started);
-            return new Answer(new JsonObject().put("id", requestId).put("custom_id", customId).put("response", new JsonObject()
-                    .put("status_code", 200).put("request_id", requestId).put("body", r.body())).putNull("error"), true);
-        }).recover(e -> {
+        return work.compose(r -> meter(principal, requestId, model, endpoint, r.prompt(), r.completion(), 200, null, started, r.uses())
+                .map(v -> new Answer(new JsonObject().put("id", requestId).put("custom_id", customId).put("response", new JsonObject()
+                        .put("status_code", 200).put("request_id", requestId).put("body", r.body())).putNull("error"), true))
+                .recover(e -> Future.failedFuture(ApiException.unavailable("usage_unavailable",
+                        "the usage ledger is unavailable; the line was not answered", 1)))).recover(e -> {
             ApiException api = e instanceof ApiException a ? a : new ApiException(500, "server_error", "internal_error", null,
                     "the request failed: " + e.getMessage(), null);
-            meter(principal, requestId, model, endpoint, 0, 0, api.status(), api.code(), started);
+            meter(principal, requestId, model, endpoint, 0, 0, api.status(), api.code(), started, List.of());
             JsonObject error = new JsonObject().put("message", api.getMessage()).put("type", api.type()).put("param", api.param())
                     .put("code", api.code());
             return Future.succeededFuture(new Answer(new JsonObject().put("id", requestId).put("custom_id", customId)
@@ -230,13 +237,37 @@ public final class BatchRunner {
         });
     }
 
-    private record Result(JsonObject body, int prompt, int completion) {
+    private record Result(JsonObject body, int prompt, int completion, List<LeaseUse> uses) {
+        Result(JsonObject body, int prompt, int completion) {
+            this(body, prompt, completion, List.of());
+        }
     }
 
-    private void meter(TenantPrincipal p, String requestId, String model, String endpoint, int prompt, int completion, int status,
-            String errorCode, long startedNanos) {
-        ledger.append(new UsageRow(requestId, null, gatewayId, p.tenantId(), p.keyId(), model, endpoint, prompt, completion, status,
-                errorCode, (System.nanoTime() - startedNanos) / 1_000_000, null), List.of())
+    /**
+     * Admits a line against the daily and monthly budgets (up to what is left), runs it, and settles to its real cost;
+     * a line that cost more than its budgets had left is refused like an online call (402), its answer withheld.
+     */
+    private Future<Result> admitted(TenantPrincipal p, long tokenBound, java.util.function.Supplier<Future<Result>> work) {
+        return quota.admitBudgets(p.tenantId(), p.keyId(), p.keyLimits(), tokenBound).compose(a -> work.get().transform(ar -> {
+            if (ar.failed()) {
+                a.settle(0);
+                return Future.failedFuture(ar.cause());
+            }
+            Result r = ar.result();
+            ApiException refusal = a.shortfall((long) r.prompt() + r.completion());
+            if (refusal != null) {
+                a.settle(0);
+                return Future.failedFuture(refusal);
+            }
+            return Future.succeededFuture(new Result(r.body(), r.prompt(), r.completion(), a.settle((long) r.prompt() + r.completion())));
+        }));
+    }
+
+    /** The line's usage row, durable when the future completes (the lease uses with it). */
+    private Future<Void> meter(TenantPrincipal p, String requestId, String model, String endpoint, int prompt, int completion,
+            int status, String errorCode, long startedNanos, List<LeaseUse> uses) {
+        return ledger.append(new UsageRow(requestId, null, gatewayId, p.tenantId(), p.keyId(), model, endpoint, prompt, completion,
+                status, errorCode, (System.nanoTime() - startedNanos) / 1_000_000, null), uses)
                 .onFailure(e -> LOG.warn("batch request {} not metered: {}", requestId, e.toString()));
     }
 

@@ -2,9 +2,11 @@ package io.lmaas.gateway.files;
 
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.files.FileRecord;
+import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Params;
+import io.lmaas.gateway.http.RequestBodies;
 import io.lmaas.gateway.http.Responder;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,37 +18,40 @@ import java.util.List;
 
 /**
  * {@code /v1/files}: upload (multipart: {@code purpose}, {@code file}), list ({@code purpose}, {@code after},
- * {@code limit}), get, content, delete — OpenAI's shapes. The multipart body was streamed to disk before
- * these handlers run (see {@code GatewayHttpVerticle}).
+ * {@code limit}), get, content, delete — OpenAI's shapes. An upload's body is held unread until the key is
+ * checked and its scope allows files, then streamed to disk ({@link Uploads}).
  */
 public final class FilesRoutes {
     private final FilesService files;
+    private final Uploads uploads;
     private final Responder responder;
 
-    public FilesRoutes(FilesService files, Responder responder) {
+    public FilesRoutes(FilesService files, Uploads uploads, Responder responder) {
         this.files = files;
+        this.uploads = uploads;
         this.responder = responder;
     }
 
     public void addTo(Router r) {
-        r.post("/files").handler(this::upload);
-        r.get("/files").handler(ctx -> {
-            String purpose = ctx.queryParams().get("purpose");
+        r.post("/files").handler(ScopeHandler.FILES).handler(uploads.roomLeft()).handler(uploads.reader())
+                .handler(RequestBodies::uploadRead).handler(this::upload);
+        r.get("/files").handler(ScopeHandler.FILES).handler(ctx -> {
+            String purpose = Params.query(ctx, "purpose");
             int limit = Params.queryInt(ctx, "limit", 100, 1, 10_000);
-            files.list(tenant(ctx), purpose, ctx.queryParams().get("after"), limit)
+            files.list(tenant(ctx), purpose, Params.query(ctx, "after"), limit)
                     .onSuccess(list -> responder.json(ctx, 200, page(list, limit)))
                     .onFailure(ctx::fail);
         });
-        r.get("/files/:id").handler(ctx -> files.get(tenant(ctx), ctx.pathParam("id"))
+        r.get("/files/:id").handler(ScopeHandler.FILES).handler(ctx -> files.get(tenant(ctx), Params.path(ctx, "id"))
                 .onSuccess(f -> responder.json(ctx, 200, FilesService.toJson(f)))
                 .onFailure(ctx::fail));
-        r.get("/files/:id/content").handler(ctx -> files.get(tenant(ctx), ctx.pathParam("id"))
+        r.get("/files/:id/content").handler(ScopeHandler.FILES).handler(ctx -> files.get(tenant(ctx), Params.path(ctx, "id"))
                 .compose(f -> responder.settle(ctx, new io.lmaas.gateway.http.Outcome(200, null)).map(f))
                 .onSuccess(f -> ctx.response().putHeader("content-type", "application/jsonl")
                         .sendFile(ArtifactStore.path(f.artifactUri()).toString()))
                 .onFailure(ctx::fail));
-        r.delete("/files/:id").handler(ctx -> files.delete(tenant(ctx), ctx.pathParam("id"))
-                .onSuccess(v -> responder.json(ctx, 200, new JsonObject().put("id", ctx.pathParam("id")).put("object", "file")
+        r.delete("/files/:id").handler(ScopeHandler.FILES).handler(ctx -> files.delete(tenant(ctx), Params.path(ctx, "id"))
+                .onSuccess(v -> responder.json(ctx, 200, new JsonObject().put("id", Params.path(ctx, "id")).put("object", "file")
                         .put("deleted", true)))
                 .onFailure(ctx::fail));
     }
@@ -58,7 +63,7 @@ public final class FilesRoutes {
             return;
         }
         FileUpload u = uploads.get(0);
-        files.upload(tenant(ctx), ctx.request().getFormAttribute("purpose"), u.fileName(), Path.of(u.uploadedFileName()), u.size())
+        files.upload(tenant(ctx), Params.form(ctx, "purpose"), u.fileName(), Path.of(u.uploadedFileName()), u.size())
                 .onSuccess(f -> responder.json(ctx, 200, FilesService.toJson(f)))
                 .onFailure(ctx::fail);
     }

@@ -6,6 +6,7 @@ import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.files.JsonlValidator;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.http.ApiException;
+import io.lmaas.gateway.http.Params;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -41,6 +42,9 @@ public final class FilesService {
         if (purpose == null || !PURPOSES.contains(purpose)) {
             return Future.failedFuture(ApiException.invalidParam("purpose", "'purpose' must be fine-tune or batch"));
         }
+        if (filename == null || filename.isBlank() || filename.length() > 255 || !Params.printable(filename)) {
+            return Future.failedFuture(ApiException.invalidParam("file", "the file's name must be 1 to 255 printable characters"));
+        }
         String id = Ids.file();
         Path target = store.file(tenantId, id);
         return vertx.executeBlocking(() -> {
@@ -57,7 +61,10 @@ public final class FilesService {
             Files.move(uploaded, target, StandardCopyOption.REPLACE_EXISTING);
             return r;
         }, false).compose(r -> files.insert(new FileRecord(id, tenantId, purpose, filename, bytes, ArtifactStore.uri(target),
-                r.format(), r.lines(), null)));
+                r.format(), r.lines(), null)).recover(e -> vertx.executeBlocking(() -> {
+                    Files.deleteIfExists(target); // no row, no file: never an orphan in the store
+                    return null;
+                }, false).transform(ar -> Future.failedFuture(e))));
     }
 
     public Future<FileRecord> get(String tenantId, String id) {

@@ -3,6 +3,7 @@ package io.lmaas.gateway.finetuning;
 import io.lmaas.core.jobs.JobEvent;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.gateway.auth.TenantPrincipal;
+import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
@@ -28,24 +29,24 @@ public final class FineTuningRoutes {
     }
 
     public void addTo(Router r) {
-        r.post("/fine_tuning/jobs").handler(ctx -> service.create(tenant(ctx), FineTuningRequest.parse(Json.body(ctx)))
+        r.post("/fine_tuning/jobs").handler(ScopeHandler.FINE_TUNING).handler(ctx -> service.create(io.lmaas.gateway.auth.TenantPrincipal.of(ctx), FineTuningRequest.parse(Json.body(ctx)))
                 .onSuccess(j -> responder.json(ctx, 200, FineTuningJobs.job(j)))
                 .onFailure(ctx::fail));
-        r.get("/fine_tuning/jobs").handler(ctx -> {
+        r.get("/fine_tuning/jobs").handler(ScopeHandler.FINE_TUNING).handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 20, 1, 100);
-            service.jobs().listForTenant(tenant(ctx), "fine_tuning", ctx.queryParams().get("after"), limit)
+            service.jobs().listForTenant(tenant(ctx), "fine_tuning", Params.query(ctx, "after"), limit)
                     .onSuccess(list -> responder.json(ctx, 200, page(list.stream().map(FineTuningJobs::job).toList(), limit)))
                     .onFailure(ctx::fail);
         });
-        r.get("/fine_tuning/jobs/:id").handler(ctx -> service.own(tenant(ctx), ctx.pathParam("id"))
+        r.get("/fine_tuning/jobs/:id").handler(ScopeHandler.FINE_TUNING).handler(ctx -> service.own(tenant(ctx), Params.path(ctx, "id"))
                 .onSuccess(j -> responder.json(ctx, 200, FineTuningJobs.job(j)))
                 .onFailure(ctx::fail));
-        r.post("/fine_tuning/jobs/:id/cancel").handler(ctx -> service.cancel(tenant(ctx), ctx.pathParam("id"))
+        r.post("/fine_tuning/jobs/:id/cancel").handler(ScopeHandler.FINE_TUNING).handler(ctx -> service.cancel(tenant(ctx), Params.path(ctx, "id"))
                 .onSuccess(j -> responder.json(ctx, 200, FineTuningJobs.job(j)))
                 .onFailure(ctx::fail));
-        r.get("/fine_tuning/jobs/:id/events").handler(ctx -> {
+        r.get("/fine_tuning/jobs/:id/events").handler(ScopeHandler.FINE_TUNING).handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 20, 1, 100);
-            service.own(tenant(ctx), ctx.pathParam("id")).compose(j -> service.jobs().events(j.id()))
+            service.own(tenant(ctx), Params.path(ctx, "id")).compose(j -> service.jobs().events(j.id()))
                     .onSuccess(events -> {
                         List<JobEvent> newest = new ArrayList<>(events);
                         Collections.reverse(newest);
@@ -55,9 +56,9 @@ public final class FineTuningRoutes {
                     })
                     .onFailure(ctx::fail);
         });
-        r.get("/fine_tuning/jobs/:id/checkpoints").handler(ctx -> {
+        r.get("/fine_tuning/jobs/:id/checkpoints").handler(ScopeHandler.FINE_TUNING).handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 10, 1, 100);
-            service.own(tenant(ctx), ctx.pathParam("id")).compose(j -> service.jobs().checkpoints(j.id()).map(list -> {
+            service.own(tenant(ctx), Params.path(ctx, "id")).compose(j -> service.jobs().checkpoints(j.id()).map(list -> {
                 List<JobRecordCheckpoint> out = new ArrayList<>();
                 list.forEach(c -> out.add(new JobRecordCheckpoint(j, c)));
                 Collections.reverse(out);

@@ -12,6 +12,7 @@ import io.lmaas.core.jobs.GpuQueueRepository;
 import io.lmaas.core.jobs.FineTuningBudget;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -52,10 +53,15 @@ public final class FineTuningService {
         return jobs;
     }
 
-    public Future<JobRecord> create(String tenantId, FineTuningRequest req) {
+    /** Creates a job on a base model the tenant may see (404 otherwise) and the key is scoped to (403 otherwise). */
+    public Future<JobRecord> create(TenantPrincipal principal, FineTuningRequest req) {
+        String tenantId = principal.tenantId();
         return catalog.find(req.model())
                 .compose(m -> m.filter(x -> x.visibleTo(tenantId)).map(Future::succeededFuture)
                         .orElseGet(() -> Future.failedFuture(ApiException.modelNotFound(req.model()))))
+                .compose(m -> principal.scopes().allowsModel(m.id()) ? Future.succeededFuture(m)
+                        : Future.failedFuture(ApiException.forbidden("insufficient_scope", "model",
+                                "This API key may not use the model '" + m.id() + "'.")))
                 .compose(model -> catalog.latestVersion(model.id()).compose(v -> v.map(Future::succeededFuture)
                                 .orElseGet(() -> Future.failedFuture(ApiException.modelNotFound(req.model()))))
                         .compose(version -> file(tenantId, req.trainingFile(), "training_file", model)

@@ -10,6 +10,7 @@ public class ApiException extends RuntimeException {
     private final String code;
     private final String param;
     private final Integer retryAfterSeconds;
+    private final java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
 
     public ApiException(int status, String type, String code, String param, String message, Integer retryAfterSeconds) {
         super(message, null, false, false);
@@ -75,5 +76,15 @@ public class ApiException extends RuntimeException {
 
     public Integer retryAfterSeconds() {
         return retryAfterSeconds;
+    }
+
+    /** Adds a response header to send with this error (for example a refusal's {@code x-ratelimit-*}). */
+    public ApiException header(String name, String value) {
+        headers.put(name, value);
+        return this;
+    }
+
+    public java.util.Map<String, String> headers() {
+        return headers;
     }
 }

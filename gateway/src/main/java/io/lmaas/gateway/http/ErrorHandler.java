@@ -27,11 +27,21 @@ public final class ErrorHandler implements Handler<RoutingContext> {
 
     private static ApiException map(RoutingContext ctx) {
         Throwable failure = ctx.failure();
+        ApiException aborted = RequestBodies.aborted(ctx);
+        if (aborted != null) {
+            return aborted;
+        }
         if (failure instanceof ApiException api) {
             return api;
         }
         if (failure instanceof DecodeException) {
             return ApiException.badRequest("invalid_json", null, "request body is not valid JSON");
+        }
+        if (ctx.response().closed() && !(failure instanceof HttpException)) {
+            // The client went away mid-request: nothing to answer and nothing wrong here (metered as 499, nginx's code).
+            LOG.debug("[{}] client closed the connection: {}", RequestContext.logTag(ctx), String.valueOf(failure));
+            return new ApiException(499, "invalid_request_error", "client_closed_request", null, "the client closed the connection",
+                    null);
         }
         int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
         return switch (status) {
@@ -39,6 +49,7 @@ public final class ErrorHandler implements Handler<RoutingContext> {
             case 404 -> ApiException.notFound("not_found", "no such route: " + ctx.request().method() + " " + ctx.request().path());
             case 405 -> new ApiException(405, "invalid_request_error", "method_not_allowed", null,
                     "method " + ctx.request().method() + " is not allowed on " + ctx.request().path(), null);
+            case 408 -> new ApiException(408, "invalid_request_error", "request_timeout", null, "the request was not sent in time", null);
             case 413 -> new ApiException(413, "invalid_request_error", "request_too_large", null, "request body is too large", null);
             default -> {
                 LOG.error("[{}] unhandled failure on {} {}", RequestContext.logTag(ctx), ctx.request().method(),

@@ -22,12 +22,36 @@ public final class Json {
         try {
             Object parsed = io.vertx.core.json.Json.decodeValue(raw);
             if (parsed instanceof JsonObject o) {
+                refuseNul(o, null);
                 return o;
             }
         } catch (DecodeException e) {
             throw ApiException.badRequest("invalid_json", null, "request body is not valid JSON");
         }
         throw ApiException.badRequest("invalid_json", null, "request body must be a JSON object");
+    }
+
+    /**
+     * U+0000 anywhere in a body (a key or a string value) is a 400 naming the field: PostgreSQL cannot store it, and
+     * no model input needs it, so it is refused before any of the request reaches the database or a worker.
+     */
+    static void refuseNul(Object value, String path) {
+        if (value instanceof String s) {
+            if (s.indexOf('\u0000') >= 0) {
+                throw ApiException.badRequest("invalid_value", path, (path == null ? "the body" : "'" + path + "'")
+                        + " contains the NUL character (U+0000), which is not accepted");
+            }
+        } else if (value instanceof JsonObject o) {
+            for (java.util.Map.Entry<String, Object> e : o) {
+                String child = path == null ? e.getKey() : path + "." + e.getKey();
+                refuseNul(e.getKey(), path);
+                refuseNul(e.getValue(), child);
+            }
+        } else if (value instanceof io.vertx.core.json.JsonArray a) {
+            for (int i = 0; i < a.size(); i++) {
+                refuseNul(a.getValue(i), (path == null ? "" : path) + "[" + i + "]");
+            }
+        }
     }
 
     /** Strict UTF-8 decoding: malformed bytes are a 400, never silently replaced. */

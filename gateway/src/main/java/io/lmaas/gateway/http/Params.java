@@ -8,6 +8,9 @@ import java.time.ZoneOffset;
 
 /** Validated reads of body fields and query parameters; every failure is a 400 naming the parameter. */
 public final class Params {
+    public static final int MAX_TEXT = 512;
+    /** Times outside 1970..9999 are refused (PostgreSQL's timestamps end in 294276, Java's much later). */
+    private static final long MAX_EPOCH_SECOND = 253_402_300_799L;
     private Params() {
     }
 
@@ -25,6 +28,55 @@ public final class Params {
             throw ApiException.invalidParam(field, "'" + field + "' must be at most 100 printable characters");
         }
         return name;
+    }
+
+    /** A path parameter, checked like {@link #text}. */
+    public static String path(RoutingContext ctx, String name) {
+        return text(name, ctx.pathParam(name));
+    }
+
+    /** A query parameter (null when absent), checked like {@link #text}. */
+    public static String query(RoutingContext ctx, String name) {
+        return text(name, ctx.queryParams().get(name));
+    }
+
+    /** A multipart form field (null when absent), checked like {@link #text}. */
+    public static String form(RoutingContext ctx, String name) {
+        return text(name, ctx.request().getFormAttribute(name));
+    }
+
+    /**
+     * A short text value bound for PostgreSQL (an id, a filter, a name): at most {@value #MAX_TEXT} characters, no
+     * control characters (PostgreSQL refuses U+0000 outright), no unpaired surrogates. 400 naming the parameter.
+     */
+    public static String text(String param, String value) {
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > MAX_TEXT) {
+            throw ApiException.invalidParam(param, "'" + param + "' is longer than " + MAX_TEXT + " characters");
+        }
+        if (!printable(value)) {
+            throw ApiException.invalidParam(param, "'" + param + "' must not contain control characters or invalid Unicode");
+        }
+        return value;
+    }
+
+    /** No control characters and no unpaired UTF-16 surrogates. */
+    public static boolean printable(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c)) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c) && (i + 1 == value.length() || !Character.isLowSurrogate(value.charAt(++i)))) {
+                return false;
+            }
+            if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static int queryInt(RoutingContext ctx, String name, int defaultValue, int min, int max) {
@@ -50,9 +102,13 @@ public final class Params {
             return null;
         }
         try {
-            return OffsetDateTime.ofInstant(Instant.ofEpochSecond(Long.parseLong(raw)), ZoneOffset.UTC);
-        } catch (NumberFormatException | java.time.DateTimeException e) {
-            throw ApiException.invalidParam(name, "'" + name + "' must be a time in unix seconds");
+            long seconds = Long.parseLong(raw);
+            if (seconds >= 0 && seconds <= MAX_EPOCH_SECOND) {
+                return OffsetDateTime.ofInstant(Instant.ofEpochSecond(seconds), ZoneOffset.UTC);
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the error
         }
+        throw ApiException.invalidParam(name, "'" + name + "' must be a time in unix seconds from 0 to " + MAX_EPOCH_SECOND);
     }
 }

@@ -59,11 +59,16 @@ public final class Responder {
         if (e.retryAfterSeconds() != null) {
             ctx.response().putHeader("retry-after", e.retryAfterSeconds().toString());
         }
-        JsonObject error = new JsonObject()
+        e.headers().forEach((name, value) -> ctx.response().putHeader(name, value));
+        Json.send(ctx, e.status(), body(e));
+    }
+
+    /** The error shape every failure is answered in. */
+    static JsonObject body(ApiException e) {
+        return new JsonObject().put("error", new JsonObject()
                 .put("message", e.getMessage())
                 .put("type", e.type())
                 .put("param", e.param())
-                .put("code", e.code());
-        Json.send(ctx, e.status(), new JsonObject().put("error", error));
+                .put("code", e.code()));
     }
 }

@@ -1,8 +1,10 @@
 package io.lmaas.gateway.inference;
 
+import io.lmaas.gateway.http.Params;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.ids.Ids;
+import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.RequestContext;
@@ -36,20 +38,32 @@ public final class InferenceRoutes {
         this.responder = responder;
     }
 
-    /** Admits the request against the tenant's and key's budgets, reserving {@code tokens}. */
-    private Future<Admission> admit(RoutingContext ctx, long tokens) {
+    /**
+     * Admits the request against the tenant's and key's budgets, reserving {@code tokens} (an upper bound). An answer
+     * given at once may be admitted with less than the bound where a token budget has less left ({@link #within});
+     * a stream, whose tokens leave as they come, needs its whole bound.
+     */
+    private Future<Admission> admit(RoutingContext ctx, long tokens, boolean whole) {
         TenantPrincipal p = TenantPrincipal.of(ctx);
-        return quota.admit(p.tenantId(), p.keyId(), p.keyLimits(), tokens)
+        return (whole ? quota.admit(p.tenantId(), p.keyId(), p.keyLimits(), tokens)
+                : quota.admitUpTo(p.tenantId(), p.keyId(), p.keyLimits(), tokens))
                 .onSuccess(a -> Metering.draft(ctx).admission(a));
+    }
+
+    /** The answer's real cost fits what was reserved; otherwise it is withheld (nothing billed) with the budget's refusal. */
+    private static <T> Future<T> within(RoutingContext ctx, long tokens, T answer) {
+        io.lmaas.gateway.http.ApiException refusal = Metering.draft(ctx).admissionOrNull() == null ? null
+                : Metering.draft(ctx).admissionOrNull().shortfall(tokens);
+        return refusal == null ? Future.succeededFuture(answer) : Future.failedFuture(refusal);
     }
 
     /** Adds the routes to the {@code /v1} router (behind authentication, scopes and metering). */
     public void addTo(Router r) {
-        r.get("/models").handler(this::listModels);
-        r.get("/models/:id").handler(this::getModel);
-        r.post("/classifications").handler(this::classify);
-        r.post("/completions").handler(this::complete);
-        r.post("/chat/completions").handler(this::chat);
+        r.get("/models").handler(ScopeHandler.INFERENCE).handler(this::listModels);
+        r.get("/models/:id").handler(ScopeHandler.INFERENCE).handler(this::getModel);
+        r.post("/classifications").handler(ScopeHandler.INFERENCE).handler(this::classify);
+        r.post("/completions").handler(ScopeHandler.INFERENCE).handler(this::complete);
+        r.post("/chat/completions").handler(ScopeHandler.INFERENCE).handler(this::chat);
     }
 
     private void listModels(RoutingContext ctx) {
@@ -59,8 +73,8 @@ public final class InferenceRoutes {
     }
 
     private void getModel(RoutingContext ctx) {
-        Metering.draft(ctx).model(ctx.pathParam("id"));
-        responder.json(ctx, 200, modelJson(service.model(TenantPrincipal.of(ctx), ctx.pathParam("id"))));
+        Metering.draft(ctx).model(Params.path(ctx, "id"));
+        responder.json(ctx, 200, modelJson(service.model(TenantPrincipal.of(ctx), Params.path(ctx, "id"))));
     }
 
     private void classify(RoutingContext ctx) {
@@ -69,8 +83,9 @@ public final class InferenceRoutes {
         ClassificationRequest request = ClassificationRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_CLASSIFICATION,
                 "/v1/classifications");
-        admit(ctx, request.tokenBound())
+        admit(ctx, request.tokenBound(), false)
                 .compose(a -> service.classify(model, request, RequestContext.requestId(ctx)))
+                .compose(results -> within(ctx, results.stream().mapToInt(InferenceService.Classified::tokens).sum(), results))
                 .onSuccess(results -> {
                     int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
                     Metering.draft(ctx).tokens(tokens, 0);
@@ -116,7 +131,7 @@ public final class InferenceRoutes {
         long created = Instant.now().getEpochSecond();
         String requestId = RequestContext.requestId(ctx);
         if (sampling.stream()) {
-            admit(ctx, tokenBound).onSuccess(a -> {
+            admit(ctx, tokenBound, true).onSuccess(a -> {
                 GenerationStream stream = new GenerationStream(shape, ctx, responder, id, created, modelName,
                         sampling.includeUsage());
                 service.generateStream(model, bodies.get(0), requestId, stream).onSuccess(stream::attach)
@@ -124,7 +139,8 @@ public final class InferenceRoutes {
             }).onFailure(ctx::fail);
             return;
         }
-        admit(ctx, tokenBound).compose(a -> service.generate(model, bodies, requestId)).onSuccess(results -> {
+        admit(ctx, tokenBound, false).compose(a -> service.generate(model, bodies, requestId)).compose(results -> within(ctx,
+                results.stream().mapToLong(c -> (long) c.promptTokens() + c.completionTokens()).sum(), results)).onSuccess(results -> {
             int prompt = results.stream().mapToInt(InferenceService.Completed::promptTokens).sum();
             int completion = results.stream().mapToInt(InferenceService.Completed::completionTokens).sum();
             Metering.draft(ctx).tokens(prompt, completion);

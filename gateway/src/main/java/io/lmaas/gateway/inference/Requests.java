@@ -35,7 +35,7 @@ final class Requests {
         if (!(v instanceof String s) || s.isBlank()) {
             throw ApiException.invalidParam("model", "'model' must be a non-empty string");
         }
-        return s;
+        return io.lmaas.gateway.http.Params.text("model", s);
     }
 
     static int integer(JsonObject body, String name, int defaultValue, int min, int max) {

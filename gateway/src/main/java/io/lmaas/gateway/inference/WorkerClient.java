@@ -1,6 +1,7 @@
 package io.lmaas.gateway.inference;
 
 import io.lmaas.core.deployments.ReadyEndpoint;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.gateway.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,17 +16,24 @@ import io.vertx.core.parsetools.RecordParser;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Gateway → worker calls over HTTP with fail-over: a worker that cannot be reached or is not ready is
- * skipped for the next candidate; when none answers, the model is not ready (503 with Retry-After).
+ * skipped for the next candidate; when none answers, the model is not ready (503 with Retry-After). Every
+ * call, streamed or not, carries the workers' internal token ({@code Authorization: Bearer}); a client
+ * without one cannot be built.
  */
 public final class WorkerClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerClient.class);
     private final HttpClient http;
     private final HttpClient streaming;
     private final Duration timeout;
+    private final String authorization;
 
-    public WorkerClient(Vertx vertx, Duration timeout) {
+    public WorkerClient(Vertx vertx, Duration timeout, String workerToken) {
+        this.authorization = WorkerToken.header(WorkerToken.requireValid(workerToken));
         this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000).setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(64));
         this.streaming = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000).setKeepAlive(true)
@@ -76,7 +84,7 @@ public final class WorkerClient implements AutoCloseable {
             return Future.failedFuture(notReady(modelId));
         }
         return streaming.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
-                        .putHeader("x-request-id", requestId))
+                        .putHeader("x-request-id", requestId).putHeader("authorization", authorization))
                 .compose(req -> {
                     call.request = req;
                     if (call.cancelled) {
@@ -154,7 +162,7 @@ public final class WorkerClient implements AutoCloseable {
             return Future.failedFuture(notReady(modelId));
         }
         return http.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
-                        .setTimeout(timeout.toMillis()).putHeader("x-request-id", requestId))
+                        .setTimeout(timeout.toMillis()).putHeader("x-request-id", requestId).putHeader("authorization", authorization))
                 .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
                 .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
                 .transform(ar -> {
@@ -189,6 +197,9 @@ public final class WorkerClient implements AutoCloseable {
         }
         if (status == 400) {
             return ApiException.badRequest("invalid_request", null, message);
+        }
+        if (status == 401) {
+            LOG.error("a worker of '{}' refused this gateway's internal token: is LMAAS_WORKER_TOKEN the same for both?", modelId);
         }
         return new ApiException(502, "server_error", "worker_error", null, "the model worker failed to answer", null);
     }

@@ -1,5 +1,6 @@
 package io.lmaas.gateway.models;
 
+import io.lmaas.gateway.http.Params;
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.auth.AdminPrincipal;
@@ -41,7 +42,7 @@ public final class ModelUploadRoute implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         AdminPrincipal p = AdminPrincipal.of(ctx);
         p.requirePlatform();
-        String version = ctx.request().getFormAttribute("version");
+        String version = Params.form(ctx, "version");
         if (version == null || version.isBlank()) {
             throw ApiException.missingParam("version");
         }
@@ -50,7 +51,7 @@ public final class ModelUploadRoute implements Handler<RoutingContext> {
         }
         FileUpload upload = ctx.fileUploads().stream().filter(f -> "file".equals(f.name())).findFirst()
                 .orElseThrow(() -> ApiException.missingParam("file"));
-        String modelId = ctx.pathParam("id");
+        String modelId = Params.path(ctx, "id");
         Path work = store.uploads().resolve("model-" + Ids.random(12));
         vertx.executeBlocking(() -> {
             try {

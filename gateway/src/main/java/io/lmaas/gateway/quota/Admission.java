@@ -25,6 +25,25 @@ public final class Admission {
         return rateLimits;
     }
 
+    /**
+     * The refusal to answer with when the request really cost more tokens than a token budget could reserve for it
+     * (admitted {@linkplain QuotaService#admitUpTo up to what was left}), or null when every budget covers it.
+     */
+    public io.lmaas.gateway.http.ApiException shortfall(long tokens) {
+        java.util.Map<LocalBudget, Long> reserved = new java.util.IdentityHashMap<>();
+        for (LocalBudget.Part p : parts) {
+            if (p.budget().key.spec().dimension() == Dimension.TOKENS) {
+                reserved.merge(p.budget(), p.amount(), Long::sum);
+            }
+        }
+        for (java.util.Map.Entry<LocalBudget, Long> e : reserved.entrySet()) {
+            if (tokens > e.getValue()) {
+                return QuotaExceeded.of(e.getKey().key, java.time.Instant.now());
+            }
+        }
+        return null;
+    }
+
     /** Settles every reservation: one request, {@code tokens} tokens, the concurrency slot given back. */
     public List<LeaseUse> settle(long tokens) {
         if (!settled.compareAndSet(false, true) || parts.isEmpty()) {

@@ -37,6 +37,11 @@ public record Limits(Long rpm, Long tpm, Long tokensPerDay, Long tokensPerMonth,
         return out;
     }
 
+    /** Only the daily and monthly token budgets of these limits. */
+    public Limits budgetsOnly() {
+        return new Limits(null, null, tokensPerDay, tokensPerMonth, null);
+    }
+
     public boolean unlimited() {
         return specs().isEmpty();
     }

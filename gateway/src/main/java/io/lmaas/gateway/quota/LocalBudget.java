@@ -64,6 +64,17 @@ final class LocalBudget {
         this.centralAvailable = key.spec().limit();
     }
 
+    /** What usable leases have left unreserved. */
+    synchronized long usable(Instant now) {
+        long usable = 0;
+        for (Lease l : leases) {
+            if (l.usable(now)) {
+                usable += l.remaining;
+            }
+        }
+        return usable;
+    }
+
     /** Reserves {@code n} on usable leases (oldest first), or returns null and reserves nothing. */
     synchronized List<Part> tryReserve(long n, Instant now) {
         long usable = 0;

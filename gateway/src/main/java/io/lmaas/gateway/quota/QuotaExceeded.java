@@ -16,9 +16,12 @@ final class QuotaExceeded {
             case MINUTE -> {
                 int retry = (int) Math.max(1, (Duration.between(now, key.windowEnd()).toMillis() + 999) / 1000);
                 String what = spec.dimension() == Dimension.REQUESTS ? "requests per minute" : "tokens per minute";
+                String kind = spec.dimension() == Dimension.REQUESTS ? "requests" : "tokens";
                 yield new ApiException(429, "rate_limit_exceeded", "rate_limit_exceeded", null,
                         "Rate limit reached: " + whose + " limit of " + spec.limit() + " " + what + ". Retry in " + retry + " s.",
-                        retry);
+                        retry).header("x-ratelimit-limit-" + kind, Long.toString(spec.limit()))
+                        .header("x-ratelimit-remaining-" + kind, "0")
+                        .header("x-ratelimit-reset-" + kind, RateLimitInfo.format(Duration.between(now, key.windowEnd())));
             }
             case DAY, MONTH -> new ApiException(402, "insufficient_quota", "quota_exceeded", null,
                     "Quota exceeded: " + whose + " budget of " + spec.limit() + " tokens per "

@@ -68,14 +68,34 @@ public final class QuotaService implements AutoCloseable {
      * {@code ApiException} the client gets (429 per-minute and concurrency, 402 daily/monthly).
      */
     public Future<Admission> admit(String tenantId, String keyId, Limits keyLimits, long tokens) {
-        Future<Limits> tenant = tenantLimits(tenantId);
-        if (tenant.isComplete() && tenant.succeeded()) {
-            return admit(tenantId, tenant.result(), keyId, keyLimits, tokens);
-        }
-        return tenant.compose(l -> admit(tenantId, l, keyId, keyLimits, tokens));
+        return admit(tenantId, keyId, keyLimits, tokens, false);
     }
 
-    private Future<Admission> admit(String tenantId, Limits tenant, String keyId, Limits key, long tokens) {
+    /**
+     * Like {@link #admit}, but a token budget with less left than {@code tokens} (an upper bound, often far above the
+     * real cost) admits with what it has left: the caller learns the real cost before answering and must withhold
+     * an answer that costs more than was reserved ({@link Admission#shortfall}). So a budget can be spent to within
+     * one request's real cost of its limit, and never past it.
+     */
+    public Future<Admission> admitUpTo(String tenantId, String keyId, Limits keyLimits, long tokens) {
+        return admit(tenantId, keyId, keyLimits, tokens, true);
+    }
+
+    /** Only the daily and monthly token budgets (batch lines: not bound by per-minute limits), up to what is left. */
+    public Future<Admission> admitBudgets(String tenantId, String keyId, Limits keyLimits, long tokens) {
+        Future<Limits> tenant = tenantLimits(tenantId);
+        return tenant.compose(l -> admit(tenantId, l.budgetsOnly(), keyId, keyLimits.budgetsOnly(), tokens, true));
+    }
+
+    private Future<Admission> admit(String tenantId, String keyId, Limits keyLimits, long tokens, boolean upTo) {
+        Future<Limits> tenant = tenantLimits(tenantId);
+        if (tenant.isComplete() && tenant.succeeded()) {
+            return admit(tenantId, tenant.result(), keyId, keyLimits, tokens, upTo);
+        }
+        return tenant.compose(l -> admit(tenantId, l, keyId, keyLimits, tokens, upTo));
+    }
+
+    private Future<Admission> admit(String tenantId, Limits tenant, String keyId, Limits key, long tokens, boolean upTo) {
         if (tenant.unlimited() && key.unlimited()) {
             return Future.succeededFuture(Admission.UNLIMITED);
         }
@@ -89,22 +109,23 @@ public final class QuotaService implements AutoCloseable {
             LocalBudget b = budget(keys.get(i));
             List<LocalBudget.Part> p = b.tryReserve(amount(b, tokens), now);
             if (p == null) {
-                return reserveRest(keys, i, tokens, parts).map(all -> new Admission(all, rateLimits(keys, now)));
+                return reserveRest(keys, i, tokens, parts, upTo).map(all -> new Admission(all, rateLimits(keys, now)));
             }
             parts.addAll(p);
         }
         return Future.succeededFuture(new Admission(parts, rateLimits(keys, now)));
     }
 
-    private Future<List<LocalBudget.Part>> reserveRest(List<BudgetKey> keys, int from, long tokens, List<LocalBudget.Part> parts) {
+    private Future<List<LocalBudget.Part>> reserveRest(List<BudgetKey> keys, int from, long tokens, List<LocalBudget.Part> parts,
+            boolean upTo) {
         if (from == keys.size()) {
             return Future.succeededFuture(parts);
         }
         LocalBudget b = budget(keys.get(from));
-        return reserve(b, amount(b, tokens), 0, false)
+        return reserve(b, amount(b, tokens), 0, false, upTo && b.key.spec().dimension() == Dimension.TOKENS)
                 .compose(p -> {
                     parts.addAll(p);
-                    return reserveRest(keys, from + 1, tokens, parts);
+                    return reserveRest(keys, from + 1, tokens, parts, upTo);
                 })
                 .recover(e -> {
                     new Admission(parts, null).settle(0);
@@ -121,14 +142,20 @@ public final class QuotaService implements AutoCloseable {
      * the budget is exhausted centrally, and after other replicas were asked to give back what they hold
      * unreserved, is the request refused: so replicas together admit exactly the limit.
      */
-    private Future<List<LocalBudget.Part>> reserve(LocalBudget b, long n, int round, boolean reclaimed) {
+    private Future<List<LocalBudget.Part>> reserve(LocalBudget b, long n, int round, boolean reclaimed, boolean upTo) {
         Instant now = clock.instant();
         List<LocalBudget.Part> p = b.tryReserve(n, now);
         if (p != null) {
             return Future.succeededFuture(p);
         }
-        if (n > b.key.spec().limit() || round > 64 || (now.isBefore(b.exhaustedUntil) && n > b.exhaustedAvailable)) {
+        if (round > 64) {
             return Future.failedFuture(QuotaExceeded.of(b.key, now));
+        }
+        // Within a recent refusal's hold, only what the database had left then (plus what this replica gave back since)
+        // can make up this replica's shortfall: no database trip for a request that cannot fit.
+        if (n > b.key.spec().limit() || (now.isBefore(b.exhaustedUntil) && n - b.usable(now) > b.exhaustedAvailable)) {
+            return upTo ? reserveLeft(b, n, Math.min(b.exhaustedAvailable, b.key.spec().limit()), round, reclaimed, now)
+                    : Future.failedFuture(QuotaExceeded.of(b.key, now));
         }
         Future<QuotaRepository.Grant> shared;
         boolean acquirer = false;
@@ -141,7 +168,8 @@ public final class QuotaService implements AutoCloseable {
             } else {
                 long want = Math.max(n * (1 + b.waiting), ceilDiv(b.key.spec().limit(), settings.sliceDivisor()));
                 b.waiting = 0;
-                shared = acquire(b, n, want);
+                // What this replica's leases hold already counts: the database is asked only for the shortfall.
+                shared = acquire(b, Math.max(1, n - b.usable(now)), want);
                 b.acquiring = shared;
                 acquirer = true;
             }
@@ -162,7 +190,7 @@ public final class QuotaService implements AutoCloseable {
                 return Future.succeededFuture(List.of());
             }
             if (g.leaseId() != null) {
-                return reserve(b, n, round + 1, reclaimed);
+                return reserve(b, n, round + 1, reclaimed, upTo);
             }
             List<LocalBudget.Part> local = b.tryReserve(n, clock.instant());
             if (local != null) {
@@ -175,10 +203,20 @@ public final class QuotaService implements AutoCloseable {
                     b.exhaustedUntil = until.isBefore(b.key.windowEnd()) ? until : b.key.windowEnd();
                     b.exhaustedAvailable = g.availableAfter();
                 }
-                return Future.failedFuture(QuotaExceeded.of(b.key, at));
+                return upTo ? reserveLeft(b, n, g.availableAfter(), round, true, at) : Future.failedFuture(QuotaExceeded.of(b.key, at));
             }
-            return reclaim(b).compose(v -> reserve(b, n, round + 1, true));
+            return reclaim(b).compose(v -> reserve(b, n, round + 1, true, upTo));
         });
+    }
+
+    /** {@code n} does not fit: reserve what is left (this replica's leases plus what is not leased), if anything. */
+    private Future<List<LocalBudget.Part>> reserveLeft(LocalBudget b, long n, long centralAvailable, int round, boolean reclaimed,
+            Instant now) {
+        long left = b.usable(now) + Math.max(0, centralAvailable);
+        if (left <= 0 || left >= n) {
+            return Future.failedFuture(QuotaExceeded.of(b.key, now));
+        }
+        return reserve(b, left, round + 1, reclaimed, true);
     }
 
     /** Asks every replica to give back unreserved units of the budget, then waits a moment for them. */
@@ -207,6 +245,9 @@ public final class QuotaService implements AutoCloseable {
                 continue;
             }
             List<LeaseUse> giveBack = b.shrinkIdle();
+            synchronized (b) {
+                b.exhaustedAvailable += giveBack.stream().mapToLong(LeaseUse::amount).sum();
+            }
             if (!giveBack.isEmpty()) {
                 repository.shrink(giveBack).onFailure(e -> LOG.warn("lease shrink failed (units return at expiry): {}",
                         e.toString()));

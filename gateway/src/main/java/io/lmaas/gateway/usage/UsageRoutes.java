@@ -1,5 +1,6 @@
 package io.lmaas.gateway.usage;
 
+import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
@@ -17,8 +18,8 @@ public final class UsageRoutes {
 
     /** Adds the routes to the {@code /v1} router. */
     public void addTo(Router r) {
-        r.get("/usage").handler(ctx -> usage.summary(TenantPrincipal.of(ctx).tenantId(), Params.queryTime(ctx, "start"),
-                        Params.queryTime(ctx, "end"), ctx.queryParams().get("group_by"))
+        r.get("/usage").handler(ScopeHandler.ANY_KEY).handler(ctx -> usage.summary(TenantPrincipal.of(ctx).tenantId(), Params.queryTime(ctx, "start"),
+                        Params.queryTime(ctx, "end"), Params.query(ctx, "group_by"))
                 .onSuccess(json -> responder.json(ctx, 200, json))
                 .onFailure(ctx::fail));
     }

@@ -68,11 +68,16 @@ public final class Gateways implements AutoCloseable {
     }
 
     public int add(QuotaService.Settings quota) throws Exception {
+        return add(quota, io.lmaas.gateway.http.RequestGuards.DEFAULT);
+    }
+
+    /** Another gateway instance on the same database, with its own bounds on slow clients and free space. */
+    public int add(QuotaService.Settings quota, io.lmaas.gateway.http.RequestGuards guards) throws Exception {
         Vertx vertx = Vertx.vertx();
         GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test-" + instances.size(), "127.0.0.1", 0, database,
                 ADMIN, KEY_SECRET, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, quota, 2,
                 Duration.ofMillis(300), java.util.Optional.of(new io.lmaas.core.artifacts.ArtifactStore(artifacts)), 4L * 1024 * 1024,
-                java.util.Optional.empty()),
+                java.util.Optional.empty()).withGuards(guards).withWorkerToken(StandInWorker.TOKEN),
                 Pools.create(vertx, database, 8));
         vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
         instances.add(vertx);

@@ -1,5 +1,6 @@
 package io.lmaas.gateway.testing;
 
+import io.lmaas.core.secrets.WorkerToken;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -12,14 +13,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A stand-in for a model worker speaking the worker protocol, for gateway tests that need precise
  * control (token counts, latency, concurrency). Classification: label {@code positive} when the input
  * contains "good"; tokens = words. Generation: {@code max_tokens} words "tok", one every {@code delay}.
- * The real worker is covered by the worker and platform tests.
+ * Like the real worker it answers only requests that carry the internal token ({@link #TOKEN}, 401 otherwise),
+ * so every gateway test that reaches it proves the gateway sends the token. The real worker is covered by the
+ * worker and platform tests.
  */
 public final class StandInWorker implements AutoCloseable {
+    /** The workers' internal token in gateway tests ({@link Gateways} configures its gateways with it). */
+    public static final String TOKEN = "worker-token-for-gateway-tests-0123456789";
     private final Vertx vertx;
     private final HttpServer server;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final AtomicInteger calls = new AtomicInteger();
+    private final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger cancelledStreams = new AtomicInteger();
     private final AtomicInteger streamedTokens = new AtomicInteger();
     private volatile Duration delay = Duration.ZERO;
@@ -33,48 +39,59 @@ public final class StandInWorker implements AutoCloseable {
     public static StandInWorker start() throws Exception {
         Vertx vertx = Vertx.vertx();
         StandInWorker[] self = new StandInWorker[1];
-        HttpServer server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
-            StandInWorker w = self[0];
-            w.calls.incrementAndGet();
-            int now = w.inFlight.incrementAndGet();
-            w.maxInFlight.accumulateAndGet(now, Math::max);
-            JsonObject in = body.toJsonObject();
-            if (Boolean.TRUE.equals(in.getValue("stream"))) {
-                w.stream(req.response(), in);
+        HttpServer server = vertx.createHttpServer().requestHandler(req -> {
+            if (!WorkerToken.matches(TOKEN, req.getHeader("authorization"))) {
+                self[0].refused.incrementAndGet();
+                req.response().setStatusCode(401).putHeader("content-type", "application/json").end(new JsonObject()
+                        .put("error", new JsonObject().put("message", "internal credential missing or wrong")
+                                .put("code", "unauthorized")).encode());
                 return;
             }
-            JsonObject out;
-            if (req.path().equals("/v1/classify")) {
-                JsonArray data = new JsonArray();
-                for (Object o : in.getJsonArray("inputs")) {
-                    String text = (String) o;
-                    String label = text.contains("good") ? "positive" : "negative";
-                    data.add(new JsonObject().put("label", label).put("score", 0.9)
-                            .put("scores", new JsonObject().put(label, 0.9)
-                                    .put(label.equals("positive") ? "negative" : "positive", 0.1))
-                            .put("tokens", text.trim().split("\\s+").length));
-                }
-                out = new JsonObject().put("data", data);
-            } else {
-                int n = in.getInteger("max_tokens", 16);
-                out = new JsonObject().put("text", " tok".repeat(n)).put("finish_reason", "length")
-                        .put("prompt_tokens", in.getString("prompt", "").trim().isEmpty() ? 0
-                                : in.getString("prompt").trim().split("\\s+").length)
-                        .put("completion_tokens", n);
-            }
-            long ms = w.delay.toMillis();
-            Runnable reply = () -> {
-                w.inFlight.decrementAndGet();
-                req.response().putHeader("content-type", "application/json").end(out.encode());
-            };
-            if (ms > 0) {
-                vertx.setTimer(ms, t -> reply.run());
-            } else {
-                reply.run();
-            }
-        })).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+            req.body().onSuccess(body -> answer(self[0], vertx, req, body));
+        }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
         self[0] = new StandInWorker(vertx, server);
         return self[0];
+    }
+
+    private static void answer(StandInWorker w, Vertx vertx, io.vertx.core.http.HttpServerRequest req,
+            io.vertx.core.buffer.Buffer body) {
+        w.calls.incrementAndGet();
+        int now = w.inFlight.incrementAndGet();
+        w.maxInFlight.accumulateAndGet(now, Math::max);
+        JsonObject in = body.toJsonObject();
+        if (Boolean.TRUE.equals(in.getValue("stream"))) {
+            w.stream(req.response(), in);
+            return;
+        }
+        JsonObject out;
+        if (req.path().equals("/v1/classify")) {
+            JsonArray data = new JsonArray();
+            for (Object o : in.getJsonArray("inputs")) {
+                String text = (String) o;
+                String label = text.contains("good") ? "positive" : "negative";
+                data.add(new JsonObject().put("label", label).put("score", 0.9)
+                        .put("scores", new JsonObject().put(label, 0.9)
+                                .put(label.equals("positive") ? "negative" : "positive", 0.1))
+                        .put("tokens", text.trim().split("\\s+").length));
+            }
+            out = new JsonObject().put("data", data);
+        } else {
+            int n = in.getInteger("max_tokens", 16);
+            out = new JsonObject().put("text", " tok".repeat(n)).put("finish_reason", "length")
+                    .put("prompt_tokens", in.getString("prompt", "").trim().isEmpty() ? 0
+                            : in.getString("prompt").trim().split("\\s+").length)
+                    .put("completion_tokens", n);
+        }
+        long ms = w.delay.toMillis();
+        Runnable reply = () -> {
+            w.inFlight.decrementAndGet();
+            req.response().putHeader("content-type", "application/json").end(out.encode());
+        };
+        if (ms > 0) {
+            vertx.setTimer(ms, t -> reply.run());
+        } else {
+            reply.run();
+        }
     }
 
     /** NDJSON like the real worker: prompt tokens, one " tok" per token every {@code tokenDelay}, then done. */
@@ -139,6 +156,11 @@ public final class StandInWorker implements AutoCloseable {
 
     public int calls() {
         return calls.get();
+    }
+
+    /** Requests refused for want of the internal token. */
+    public int refused() {
+        return refused.get();
     }
 
     @Override
