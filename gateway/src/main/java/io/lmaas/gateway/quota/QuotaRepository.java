@@ -113,8 +113,9 @@ public final class QuotaRepository {
     }
 
     /** Asks every replica to give back the unreserved units it holds of the budget. */
-    public Future<Void> askReclaim(String budgetId) {
-        return pool.preparedQuery("SELECT pg_notify('lmaas_quota_reclaim', $1)").execute(Tuple.of(budgetId)).mapEmpty();
+    public Future<Void> askReclaim(String budgetId, String askingGatewayId) {
+        return pool.preparedQuery("SELECT pg_notify('lmaas_quota_reclaim', $1)").execute(Tuple.of(budgetId + " " + askingGatewayId))
+                .mapEmpty();
     }
 
     /** Takes unreserved units off live leases: they return to their budget at once. */

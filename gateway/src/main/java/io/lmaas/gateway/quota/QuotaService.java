@@ -227,7 +227,7 @@ public final class QuotaService implements AutoCloseable {
             }
             Promise<Void> done = Promise.promise();
             b.reclaiming = done.future();
-            repository.askReclaim(b.key.id()).onComplete(ar -> vertx.setTimer(Math.max(1, settings.reclaimWait().toMillis()),
+            repository.askReclaim(b.key.id(), gatewayId).onComplete(ar -> vertx.setTimer(Math.max(1, settings.reclaimWait().toMillis()),
                     t -> {
                         synchronized (b) {
                             b.reclaiming = null;
@@ -238,8 +238,16 @@ public final class QuotaService implements AutoCloseable {
         }
     }
 
-    /** Another replica ran short of this budget: give back what this one holds unreserved. */
-    public void reclaim(String budgetId) {
+    /**
+     * Another replica ran short of a budget ({@code "<budget id> <its gateway id>"}): give back what this one holds
+     * unreserved. The asker's own notification comes back to it too, and is ignored: it is the one that needs the units.
+     */
+    public void reclaim(String notification) {
+        int space = notification.lastIndexOf(' ');
+        String budgetId = space < 0 ? notification : notification.substring(0, space);
+        if (space >= 0 && notification.substring(space + 1).equals(gatewayId)) {
+            return;
+        }
         for (LocalBudget b : budgets.values()) {
             if (!b.key.id().equals(budgetId)) {
                 continue;
@@ -357,6 +365,9 @@ public final class QuotaService implements AutoCloseable {
     private void release(LocalBudget b, boolean everything) {
         List<Long> ids = forget(b.takeReleasable(clock.instant().minus(settings.idleRelease()), everything));
         if (!ids.isEmpty()) {
+            synchronized (b) {
+                b.exhaustedUntil = Instant.EPOCH; // what the database had left is no longer what it has: ask it next time
+            }
             repository.release(ids).onFailure(e -> LOG.warn("lease release failed (they will expire): {}", e.toString()));
         }
     }
