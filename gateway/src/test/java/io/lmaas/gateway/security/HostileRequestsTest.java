@@ -241,6 +241,36 @@ class HostileRequestsTest {
     }
 
     @Test
+    void aClientThatLeavesMidRequestIsNotAnError() throws Exception {
+        ch.qos.logback.classic.Logger errors = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.lmaas.gateway.http.ErrorHandler.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen = new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        errors.addAppender(seen);
+        try {
+            String key = gateways.key(gateways.tenant("hostile-leaver"));
+            try (RawHttp http = new RawHttp(port)) { // half a body, then gone
+                http.send("POST /v1/classifications HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key
+                        + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\":");
+                Thread.sleep(200);
+            }
+            worker.delay(Duration.ofMillis(500));
+            try (RawHttp http = new RawHttp(port)) { // a whole request, gone before its answer
+                http.send(RawHttp.request("POST", "/v1/classifications", key, "application/json",
+                        "{\"model\":\"hostile-sentiment\",\"input\":\"good\"}"));
+                Thread.sleep(100);
+            }
+            Thread.sleep(1_000);
+        } finally {
+            worker.delay(Duration.ZERO);
+            errors.detachAppender(seen);
+        }
+        synchronized (seen) {
+            assertThat(seen.list).noneMatch(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR));
+        }
+    }
+
+    @Test
     void refusedRequestsCarryTheRateLimitHeaders() throws Exception {
         String tenant = gateways.tenant("hostile-429");
         String key = gateways.key(tenant);
