@@ -94,8 +94,11 @@ class ConsoleBrowserTest {
         }
     }
 
+    /** Waits, looking again when the page re-rendered an element under the condition (live tables do). */
     private static WebDriverWait waitUpTo(int seconds) {
-        return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(seconds));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        return wait;
     }
 
     private static WebElement visible(String css) {
