@@ -1,0 +1,135 @@
+package io.lmaas.worker.hf;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A Hugging Face checkpoint's tensors by their original names: {@code model.safetensors}, or the shards a
+ * {@code model.safetensors.index.json} lists. Stored as float32, float16 or bfloat16; held as float32 (computed in
+ * float32 on the CPU), each shard converted as it is read so two copies of the whole model never coexist.
+ */
+public final class HfWeights {
+    private final Map<String, NDArray> tensors;
+    private final Path directory;
+    private final String storedType;
+
+    private HfWeights(Map<String, NDArray> tensors, Path directory, String storedType) {
+        this.tensors = tensors;
+        this.directory = directory;
+        this.storedType = storedType;
+    }
+
+    public static HfWeights load(Path directory, NDManager manager) {
+        Path single = directory.resolve("model.safetensors");
+        Path index = directory.resolve("model.safetensors.index.json");
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        Set<String> types = new TreeSet<>();
+        if (Files.isRegularFile(single)) {
+            read(single, manager, out, types, null);
+        } else if (Files.isRegularFile(index)) {
+            JsonObject map;
+            try {
+                map = new JsonObject(Files.readString(index)).getJsonObject("weight_map");
+            } catch (IOException | RuntimeException e) {
+                throw new ModelDirectoryException("model.safetensors.index.json: not a readable index (" + e.getMessage() + ")", e);
+            }
+            if (map == null || map.isEmpty()) {
+                throw new ModelDirectoryException("model.safetensors.index.json: no 'weight_map'");
+            }
+            Map<String, Set<String>> byShard = new LinkedHashMap<>();
+            map.forEach(e -> byShard.computeIfAbsent(String.valueOf(e.getValue()), k -> new TreeSet<>()).add(e.getKey()));
+            for (Map.Entry<String, Set<String>> shard : byShard.entrySet()) {
+                Path file = directory.resolve(shard.getKey()).normalize();
+                if (!file.startsWith(directory.normalize()) || !Files.isRegularFile(file)) {
+                    throw new ModelDirectoryException(shard.getKey() + ": a shard the index lists is missing");
+                }
+                read(file, manager, out, types, shard.getValue());
+            }
+        } else {
+            throw new ModelDirectoryException("no weights: expected model.safetensors or model.safetensors.index.json");
+        }
+        return new HfWeights(out, directory, String.join("+", types));
+    }
+
+    private static void read(Path file, NDManager manager, Map<String, NDArray> out, Set<String> types, Set<String> expected) {
+        NDList list;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+            list = NDList.decode(manager, in);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelDirectoryException(file.getFileName() + ": not a readable safetensors file (" + e.getMessage() + ")", e);
+        }
+        Map<String, NDArray> found = new HashMap<>();
+        for (NDArray a : list) {
+            DataType t = a.getDataType();
+            if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.BFLOAT16) {
+                if (t.isInteger()) {
+                    a.close(); // buffers (position ids), not weights
+                    continue;
+                }
+                throw new ModelDirectoryException(file.getFileName() + ": tensor '" + a.getName() + "' is " + t
+                        + "; weights must be float32, float16 or bfloat16");
+            }
+            types.add(t.name().toLowerCase());
+            NDArray f = t == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
+            if (f != a) {
+                a.close();
+            }
+            f.setName(a.getName());
+            found.put(a.getName(), f);
+        }
+        if (expected != null) {
+            for (String name : expected) {
+                if (!found.containsKey(name)) {
+                    throw new ModelDirectoryException(file.getFileName() + ": tensor '" + name + "' listed in the index is missing");
+                }
+            }
+        }
+        out.putAll(found);
+    }
+
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /** The tensor, checked to have {@code shape}; a missing or misshapen tensor names itself. */
+    public NDArray get(String name, Shape shape) {
+        NDArray a = tensors.get(name);
+        if (a == null) {
+            throw new ModelDirectoryException(directory.getFileName() + ": missing tensor '" + name + "'");
+        }
+        if (shape != null && !a.getShape().equals(shape)) {
+            throw new ModelDirectoryException(directory.getFileName() + ": tensor '" + name + "' has shape " + a.getShape()
+                    + ", expected " + shape);
+        }
+        return a;
+    }
+
+    /** Parameters in all tensors. */
+    public long parameters() {
+        return tensors.values().stream().mapToLong(a -> a.getShape().size()).sum();
+    }
+
+    /** How the weights were stored: float32, float16, bfloat16 (or several, joined by +). */
+    public String storedType() {
+        return storedType;
+    }
+
+    public Set<String> names() {
+        return tensors.keySet();
+    }
+}

@@ -1,0 +1,68 @@
+package io.lmaas.worker.hf;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes float32 tensors as a safetensors file (an 8-byte header length, a JSON header naming each tensor's dtype,
+ * shape and byte range, then the little-endian data), atomically: a crash leaves no half-written file.
+ */
+public final class SafetensorsWriter {
+    /** A named tensor: shape and values (row-major). */
+    public record Tensor(long[] shape, float[] values) {
+    }
+
+    private SafetensorsWriter() {
+    }
+
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        JsonObject header = new JsonObject();
+        if (!metadata.isEmpty()) {
+            header.put("__metadata__", new JsonObject(new LinkedHashMap<>(metadata)));
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            long bytes = 4L * e.getValue().values().length;
+            JsonArray shape = new JsonArray();
+            for (long d : e.getValue().shape()) {
+                shape.add(d);
+            }
+            header.put(e.getKey(), new JsonObject().put("dtype", "F32").put("shape", shape)
+                    .put("data_offsets", new JsonArray().add(offset).add(offset + bytes)));
+            offset += bytes;
+        }
+        byte[] json = header.encode().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(json);
+            for (int i = json.length; i < padded; i++) {
+                out.write(' ');
+            }
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (Tensor t : tensors.values()) {
+                for (float v : t.values()) {
+                    if (!chunk.hasRemaining()) {
+                        out.write(chunk.array(), 0, chunk.position());
+                        chunk.clear();
+                    }
+                    chunk.putFloat(v);
+                }
+            }
+            out.write(chunk.array(), 0, chunk.position());
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,110 @@
+package io.lmaas.worker.hf.encoder;
+
+import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A BERT-family encoder's {@code config.json}, read the way Hugging Face's modeling code reads it: the family
+ * ({@code bert}, {@code roberta}, {@code xlm-roberta}, {@code distilbert}), sizes, activation, norm epsilon, the
+ * padding id (RoBERTa's positions count from it), labels, and whether the checkpoint is a bare encoder or a
+ * sequence classifier. Pure.
+ */
+public record EncoderConfig(Family family, boolean classifier, int hidden, int layers, int heads, int intermediate,
+        String activation, int maxPositions, int typeVocab, int vocab, float eps, int padTokenId, Map<Integer, String> labels) {
+
+    /** The families this worker serves, with the tensor-name conventions each uses. */
+    public enum Family {
+        BERT("bert", "bert"), ROBERTA("roberta", "roberta"), XLM_ROBERTA("xlm-roberta", "roberta"), DISTILBERT("distilbert",
+                "distilbert");
+
+        public final String modelType;
+        /** The prefix of the encoder's tensors inside a {@code *ForSequenceClassification} checkpoint. */
+        public final String prefix;
+
+        Family(String modelType, String prefix) {
+            this.modelType = modelType;
+            this.prefix = prefix;
+        }
+    }
+
+    public static final Set<String> ARCHITECTURES = Set.of("BertModel", "BertForSequenceClassification", "RobertaModel",
+            "RobertaForSequenceClassification", "XLMRobertaModel", "XLMRobertaForSequenceClassification", "DistilBertModel",
+            "DistilBertForSequenceClassification");
+
+    public int headSize() {
+        return hidden / heads;
+    }
+
+    public static EncoderConfig parse(JsonObject c) {
+        String type = c.getString("model_type", "");
+        Family family = null;
+        for (Family f : Family.values()) {
+            if (f.modelType.equals(type)) {
+                family = f;
+            }
+        }
+        JsonArray architectures = c.getJsonArray("architectures", new JsonArray());
+        String architecture = architectures.isEmpty() ? "" : architectures.getString(0);
+        if (family == null || (!architecture.isEmpty() && !ARCHITECTURES.contains(architecture))) {
+            throw new ModelDirectoryException("config.json: unsupported architecture " + (architecture.isEmpty() ? "(model_type '"
+                    + type + "')" : "'" + architecture + "'") + "; supported: " + List.copyOf(new java.util.TreeSet<>(ARCHITECTURES)));
+        }
+        boolean classifier = architecture.endsWith("ForSequenceClassification");
+        Map<Integer, String> labels = new LinkedHashMap<>();
+        JsonObject id2label = c.getJsonObject("id2label");
+        if (classifier) {
+            if (id2label == null || id2label.isEmpty()) {
+                throw new ModelDirectoryException("config.json: a sequence classifier needs 'id2label'");
+            }
+            for (int i = 0; i < id2label.size(); i++) {
+                String label = id2label.getString(Integer.toString(i));
+                if (label == null) {
+                    throw new ModelDirectoryException("config.json: 'id2label' must name labels 0.." + (id2label.size() - 1));
+                }
+                labels.put(i, label);
+            }
+        }
+        if (family == Family.DISTILBERT) {
+            return new EncoderConfig(family, classifier, positive(c, "dim"), positive(c, "n_layers"), positive(c, "n_heads"),
+                    positive(c, "hidden_dim"), c.getString("activation", "gelu"), positive(c, "max_position_embeddings"), 0,
+                    positive(c, "vocab_size"), 1e-12f, c.getInteger("pad_token_id", 0), labels).checked();
+        }
+        String position = c.getString("position_embedding_type", "absolute");
+        if (!"absolute".equals(position)) {
+            throw new ModelDirectoryException("config.json: position_embedding_type '" + position + "' is not supported (absolute only)");
+        }
+        return new EncoderConfig(family, classifier, positive(c, "hidden_size"), positive(c, "num_hidden_layers"),
+                positive(c, "num_attention_heads"), positive(c, "intermediate_size"), c.getString("hidden_act", "gelu"),
+                positive(c, "max_position_embeddings"), c.getInteger("type_vocab_size", 0), positive(c, "vocab_size"),
+                c.getNumber("layer_norm_eps", 1e-12).floatValue(), c.getInteger("pad_token_id", family == Family.BERT ? 0 : 1),
+                labels).checked();
+    }
+
+    /** The longest input the model takes: RoBERTa's positions start after the padding id. */
+    public int maxTokens() {
+        return family == Family.ROBERTA || family == Family.XLM_ROBERTA ? maxPositions - padTokenId - 1 : maxPositions;
+    }
+
+    private EncoderConfig checked() {
+        if (hidden % heads != 0) {
+            throw new ModelDirectoryException("config.json: hidden size " + hidden + " is not a multiple of " + heads + " heads");
+        }
+        if (!Set.of("gelu", "relu", "gelu_new", "gelu_pytorch_tanh").contains(activation)) {
+            throw new ModelDirectoryException("config.json: activation '" + activation + "' is not supported (gelu, relu)");
+        }
+        return this;
+    }
+
+    private static int positive(JsonObject c, String key) {
+        Object v = c.getValue(key);
+        if (!(v instanceof Number n) || n.intValue() <= 0) {
+            throw new ModelDirectoryException("config.json: '" + key + "' must be a positive integer");
+        }
+        return n.intValue();
+    }
+}
