@@ -6,7 +6,9 @@ import java.util.Optional;
 /** What a model does; the wire name is the Hugging Face task name. */
 public enum ModelTask {
     TEXT_CLASSIFICATION("text-classification"),
-    TEXT_GENERATION("text-generation");
+    TEXT_GENERATION("text-generation"),
+    /** Sentence embeddings ({@code /v1/embeddings}). */
+    FEATURE_EXTRACTION("feature-extraction");
 
     private final String wireName;
 

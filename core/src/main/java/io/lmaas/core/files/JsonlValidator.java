@@ -23,7 +23,8 @@ public final class JsonlValidator {
     public static final String GENERATION = "generation";
     public static final String BATCH = "batch";
     private static final Set<String> ROLES = Set.of("system", "user", "assistant");
-    private static final Set<String> BATCH_URLS = Set.of("/v1/classifications", "/v1/completions", "/v1/chat/completions");
+    private static final Set<String> BATCH_URLS = Set.of("/v1/classifications", "/v1/completions", "/v1/chat/completions",
+            "/v1/embeddings");
 
     private JsonlValidator() {
     }

@@ -22,7 +22,7 @@ import java.util.Set;
  * {@code metadata}), list ({@code after}, {@code limit}), get, cancel — OpenAI's shapes, tenant-scoped.
  */
 public final class BatchRoutes {
-    static final Set<String> ENDPOINTS = Set.of("/v1/classifications", "/v1/completions");
+    static final Set<String> ENDPOINTS = Set.of("/v1/classifications", "/v1/completions", "/v1/embeddings");
 
     private final BatchRepository batches;
     private final FileRepository files;

@@ -13,6 +13,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.inference.ClassificationRequest;
 import io.lmaas.gateway.inference.CompletionRequest;
+import io.lmaas.gateway.inference.EmbeddingRequest;
 import io.lmaas.gateway.inference.InferenceService;
 import io.lmaas.gateway.inference.Responses;
 import io.lmaas.gateway.quota.LeaseUse;
@@ -214,6 +215,13 @@ public final class BatchRunner {
                             new Result(Responses.completion("cmpl-" + requestId, Instant.now().getEpochSecond(), req.model(), results),
                                     results.stream().mapToInt(InferenceService.Completed::promptTokens).sum(),
                                     results.stream().mapToInt(InferenceService.Completed::completionTokens).sum())));
+                }
+                case "/v1/embeddings" -> {
+                    EmbeddingRequest req = EmbeddingRequest.parse(body);
+                    ModelRecord m = inference.servable(principal, req.model(), ModelTask.FEATURE_EXTRACTION, endpoint);
+                    yield admitted(principal, req.tokenBound(), () -> inference.embed(m, req, requestId).map(results -> new Result(
+                            Responses.embeddings(req.model(), results, req.base64()),
+                            results.stream().mapToInt(InferenceService.Embedded::tokens).sum(), 0)));
                 }
                 default -> throw ApiException.invalidParam("endpoint", "unsupported batch endpoint " + endpoint);
             };

@@ -62,6 +62,7 @@ public final class InferenceRoutes {
         r.get("/models").handler(ScopeHandler.INFERENCE).handler(this::listModels);
         r.get("/models/:id").handler(ScopeHandler.INFERENCE).handler(this::getModel);
         r.post("/classifications").handler(ScopeHandler.INFERENCE).handler(this::classify);
+        r.post("/embeddings").handler(ScopeHandler.INFERENCE).handler(this::embed);
         r.post("/completions").handler(ScopeHandler.INFERENCE).handler(this::complete);
         r.post("/chat/completions").handler(ScopeHandler.INFERENCE).handler(this::chat);
     }
@@ -91,6 +92,21 @@ public final class InferenceRoutes {
                     Metering.draft(ctx).tokens(tokens, 0);
                     responder.json(ctx, 200, Responses.classification("clf-" + RequestContext.requestId(ctx), request.model(),
                             results));
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private void embed(RoutingContext ctx) {
+        JsonObject body = Json.body(ctx);
+        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
+        EmbeddingRequest request = EmbeddingRequest.parse(body);
+        ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.FEATURE_EXTRACTION, "/v1/embeddings");
+        admit(ctx, request.tokenBound(), false)
+                .compose(a -> service.embed(model, request, RequestContext.requestId(ctx)))
+                .compose(results -> within(ctx, results.stream().mapToInt(InferenceService.Embedded::tokens).sum(), results))
+                .onSuccess(results -> {
+                    Metering.draft(ctx).tokens(results.stream().mapToInt(InferenceService.Embedded::tokens).sum(), 0);
+                    responder.json(ctx, 200, Responses.embeddings(request.model(), results, request.base64()));
                 })
                 .onFailure(ctx::fail);
     }

@@ -78,6 +78,26 @@ public final class InferenceService {
         });
     }
 
+    /** One embedding per input, in order, with its token count. */
+    public record Embedded(float[] embedding, int tokens) {
+    }
+
+    public Future<List<Embedded>> embed(ModelRecord model, EmbeddingRequest request, String requestId) {
+        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/embed", request.workerBody(), requestId)).map(json -> {
+            List<Embedded> out = new ArrayList<>();
+            for (Object o : json.getJsonArray("data")) {
+                JsonObject item = (JsonObject) o;
+                JsonArray values = item.getJsonArray("embedding");
+                float[] v = new float[values.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = ((Number) values.getValue(i)).floatValue();
+                }
+                out.add(new Embedded(v, item.getInteger("tokens")));
+            }
+            return out;
+        });
+    }
+
     /** One generation per body (prompt or chat messages), in order. */
     public Future<List<Completed>> generate(ModelRecord model, List<JsonObject> bodies, String requestId) {
         return candidates(model).compose(c -> {

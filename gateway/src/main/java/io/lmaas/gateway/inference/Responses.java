@@ -46,4 +46,31 @@ public final class Responses {
                 .put("choices", choices).put("usage", new JsonObject().put("prompt_tokens", prompt)
                         .put("completion_tokens", completion).put("total_tokens", prompt + completion));
     }
+
+    /** OpenAI's embeddings list: floats, or each vector as base64 of little-endian float32. */
+    public static JsonObject embeddings(String model, List<InferenceService.Embedded> results, boolean base64) {
+        JsonArray data = new JsonArray();
+        int tokens = 0;
+        for (int i = 0; i < results.size(); i++) {
+            float[] v = results.get(i).embedding();
+            Object embedding;
+            if (base64) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (float f : v) {
+                    b.putFloat(f);
+                }
+                embedding = java.util.Base64.getEncoder().encodeToString(b.array());
+            } else {
+                JsonArray a = new JsonArray(new java.util.ArrayList<>(v.length));
+                for (float f : v) {
+                    a.add(f);
+                }
+                embedding = a;
+            }
+            data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", embedding));
+            tokens += results.get(i).tokens();
+        }
+        return new JsonObject().put("object", "list").put("data", data).put("model", model)
+                .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens));
+    }
 }

@@ -75,6 +75,16 @@ public final class StandInWorker implements AutoCloseable {
                         .put("tokens", text.trim().split("\\s+").length));
             }
             out = new JsonObject().put("data", data);
+        } else if (req.path().equals("/v1/embed")) {
+            // A stand-in embedding: [characters or ids, words, 1]; tokens = words (or ids).
+            JsonArray data = new JsonArray();
+            for (Object o : in.getJsonArray("inputs")) {
+                int length = o instanceof String s ? s.length() : ((JsonArray) o).size();
+                int words = o instanceof String s ? s.trim().split("\\s+").length : ((JsonArray) o).size();
+                data.add(new JsonObject().put("embedding", new JsonArray().add((float) length).add((float) words).add(1f))
+                        .put("tokens", words));
+            }
+            out = new JsonObject().put("data", data);
         } else {
             int n = in.getInteger("max_tokens", 16);
             out = new JsonObject().put("text", " tok".repeat(n)).put("finish_reason", "length")
