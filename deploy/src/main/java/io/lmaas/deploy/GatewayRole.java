@@ -6,6 +6,7 @@ import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.ids.Ids;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.gateway.GatewayConfig;
 import io.lmaas.gateway.identity.KeycloakSettings;
 import io.lmaas.gateway.GatewayVerticle;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code lmaas gateway}: one gateway replica on a shared PostgreSQL (the Kubernetes shape; any number
  * of them may run). Secrets come from the environment ({@code LMAAS_ADMIN_TOKEN},
- * {@code LMAAS_KEY_HASH_SECRET}) or flags; SIGTERM stops it gracefully.
+ * {@code LMAAS_KEY_HASH_SECRET}) or flags, and the workers' internal token from the environment only
+ * ({@code LMAAS_WORKER_TOKEN}, required); SIGTERM stops it gracefully.
  */
 final class GatewayRole {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayRole.class);
@@ -50,7 +52,7 @@ final class GatewayRole {
                 s.millis("ready-wait-ms", GatewayConfig.DEFAULT_READY_WAIT.toMillis()),
                 s.optional("artifacts").map(p -> new ArtifactStore(java.nio.file.Path.of(p))),
                 s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L,
-                KeycloakSettings.from(s));
+                KeycloakSettings.from(s)).withWorkerToken(WorkerToken.from(s));
     }
 
     static void run(Settings s) throws Exception {

@@ -2,6 +2,7 @@ package io.lmaas.deploy;
 
 import io.lmaas.core.config.ConfigException;
 import io.lmaas.core.config.Settings;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.deploy.bench.AdmissionBenchmark;
 import io.lmaas.deploy.bench.GpuAdmissionBenchmark;
 import io.lmaas.deploy.bench.ReconcileBenchmark;
@@ -25,8 +26,8 @@ import java.util.concurrent.CountDownLatch;
  * The {@code lmaas} distribution's entry point, one subcommand per role:
  * <pre>
  *   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://...]
- *   lmaas gateway --database-url URL [--port 8080] (LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET in the environment)
- *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1]
+ *   lmaas gateway --database-url URL [--port 8080] (LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, LMAAS_WORKER_TOKEN in the environment)
+ *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1] (LMAAS_WORKER_TOKEN in the environment)
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
  *   lmaas bench [skeleton|gateway|admission|usage|worker|scheduler|reconcile|finetune]
  * </pre>
@@ -47,6 +48,9 @@ public final class Main {
         Args args = Args.parse(argv);
         Settings settings = Settings.of(withEnvironment(args.flags(), System.getenv()));
         try {
+            if (args.flags().containsKey(WorkerToken.SETTING)) {
+                throw new ConfigException("the worker token goes in " + WorkerToken.ENV + ", never on the command line (ps shows it)");
+            }
             switch (String.join(" ", args.words())) {
                 case "up" -> up(settings);
                 case "gateway" -> GatewayRole.run(settings);
@@ -114,10 +118,12 @@ public final class Main {
                            [--starters=false]
                   lmaas scheduler --database-url URL --image IMAGE [--namespace lmaas] [--gpu-flavors JSON|@file]
                                 [--artifacts-claim lmaas-artifacts] [--artifacts-mount /var/lib/lmaas/artifacts] [--migrate]
-                                (on Kubernetes; replicas elect a leader through a Lease)
+                                [--health-port 8080] (on Kubernetes; replicas elect a leader through a Lease)
                   lmaas gateway --database-url URL [--port 8080] [--host 0.0.0.0] [--migrate]
-                                (secrets: LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, or --admin-token/--key-hash-secret)
+                                (secrets: LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, or --admin-token/--key-hash-secret;
+                                 the workers' internal token: LMAAS_WORKER_TOKEN, environment only)
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
+                                (LMAAS_WORKER_TOKEN: every request but GET /health must carry it as a bearer token)
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
                   lmaas worker validate --model-dir DIR [--task text-classification|text-generation]
                   lmaas worker job --job-id ID   (LMAAS_DATABASE_URL, LMAAS_ARTIFACTS: run an admitted job's attempt)

@@ -33,6 +33,8 @@ public final class ProcessModelValidator implements ModelValidator {
             ProcessBuilder pb = new ProcessBuilder(List.of(javaBinary.toString(), "-Xmx512m", "-XX:+UseSerialGC",
                     "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker",
                     "validate", "--model-dir=" + directory, "--task=" + task.wireName()));
+            // The model is a tenant's: its loader gets none of this process's secrets (database, tokens).
+            pb.environment().keySet().removeIf(k -> k.startsWith("LMAAS_") && !k.equals("LMAAS_LOG_FORMAT"));
             pb.environment().put("DJL_OFFLINE", "true");
             pb.environment().put("OPT_OUT_TRACKING", "true");
             pb.redirectError(ProcessBuilder.Redirect.DISCARD);

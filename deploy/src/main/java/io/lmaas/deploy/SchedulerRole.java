@@ -10,6 +10,7 @@ import io.lmaas.core.ids.Ids;
 import io.lmaas.scheduler.k8s.FlavorsJson;
 import io.lmaas.scheduler.k8s.KubernetesConfig;
 import io.lmaas.scheduler.k8s.KubernetesScheduler;
+import io.lmaas.scheduler.k8s.SchedulerHealth;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.nio.file.Files;
@@ -21,7 +22,8 @@ import java.util.concurrent.CountDownLatch;
  * {@code lmaas scheduler}: the scheduler on Kubernetes (in-cluster credentials, or ~/.kube/config), one of
  * any number of replicas of which the Lease holder acts. Settings as flags or {@code LMAAS_*} variables:
  * database URL, namespace, worker image, artifact volume claim and mount path, GPU flavors (JSON, or
- * {@code @file}), worker CPU/memory requests.
+ * {@code @file}), worker CPU/memory requests. Its probes answer on {@code --health-port} (8080):
+ * {@link SchedulerHealth}.
  */
 final class SchedulerRole {
     private SchedulerRole() {
@@ -64,6 +66,8 @@ final class SchedulerRole {
             stopped.countDown();
         }, "scheduler-shutdown"));
         scheduler.start();
+        SchedulerHealth.start(vertx, pool, scheduler::electing, s.string("health-host", "0.0.0.0"),
+                s.integer("health-port", 8080, 0, 65535));
         System.out.println("LMaaS scheduler " + identity + " on namespace " + config.namespace() + " (GPU flavors "
                 + config.flavors().keySet() + ")");
         stopped.await();

@@ -228,7 +228,7 @@ class BatchesApiTest {
         JsonObject ok = new JsonObject().put("input_file_id", batchFile).put("endpoint", "/v1/classifications")
                 .put("completion_window", "24h");
         List<Case> cases = List.of(
-                new Case(ok.copy().put("endpoint", "/v1/embeddings"), 400, "invalid_value", "endpoint"),
+                new Case(ok.copy().put("endpoint", "/v1/images/generations"), 400, "invalid_value", "endpoint"),
                 new Case(ok.copy().put("completion_window", "1h"), 400, "invalid_value", "completion_window"),
                 new Case(ok.copy().put("metadata", new JsonObject().put("a", 1)), 400, "invalid_value", "metadata"),
                 new Case(ok.copy().put("input_file_id", "file-nope"), 400, "invalid_file", "input_file_id"),

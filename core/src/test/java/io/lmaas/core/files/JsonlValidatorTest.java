@@ -51,10 +51,10 @@ class JsonlValidatorTest {
     void batchFilesNeedUniqueIdsAndABody() throws Exception {
         JsonlValidator.Result r = check("batch", "{\"custom_id\":\"a\",\"body\":{\"input\":\"x\"}}",
                 "{\"custom_id\":\"a\",\"body\":{}}", "{\"custom_id\":\"b\",\"method\":\"GET\",\"body\":{}}",
-                "{\"custom_id\":\"c\",\"url\":\"/v1/embeddings\",\"body\":{}}", "{\"custom_id\":\"d\"}");
+                "{\"custom_id\":\"c\",\"url\":\"/v1/images\",\"body\":{}}", "{\"custom_id\":\"d\"}");
         assertThat(r.format()).isEqualTo("batch");
         assertThat(r.problems()).containsExactly("line 2: \"custom_id\" \"a\" is not unique", "line 3: \"method\" must be POST",
-                "line 4: \"url\" must be one of [/v1/chat/completions, /v1/classifications, /v1/completions]",
+                "line 4: \"url\" must be one of [/v1/chat/completions, /v1/classifications, /v1/completions, /v1/embeddings]",
                 "line 5: missing \"body\"");
     }
 }

@@ -11,6 +11,7 @@ import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.deployments.EndpointState;
 import io.lmaas.core.deployments.ObservedEndpoint;
+import io.lmaas.core.secrets.WorkerToken;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -168,9 +169,11 @@ public final class GatewayOverheadBenchmark {
             cmd.addAll(List.of(extra.trim().split("\\s+")));
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.lmaas.deploy.Main", "gateway",
-                "--database-url=postgresql://" + url.user() + "@" + url.host() + ":" + url.port() + "/" + url.database(),
                 "--host=127.0.0.1", "--port=" + port, "--pool-size=8"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile());
+        // Credentials in the environment, never on the command line.
+        pb.environment().put("LMAAS_DATABASE_URL", url.withCredentials());
+        pb.environment().put(WorkerToken.ENV, WorkerToken.generate()); // the nginx stand-in for the worker ignores it
         pb.environment().put("LMAAS_ADMIN_TOKEN", ADMIN);
         pb.environment().put("LMAAS_KEY_HASH_SECRET", "bench-key-hash-secret-0123456789abcdef");
         Process p = pb.start();

@@ -39,7 +39,9 @@ public final class SkeletonBenchmark {
             cold.stop();
             UpProcess warm = UpProcess.start(dataDir);
             try {
-                Latency latency = latency(warm, requests);
+                // This run's internal worker token (lmaas up writes it at every start): the direct calls carry it.
+                String workerToken = Files.readString(dataDir.resolve("secrets").resolve("worker-token")).trim();
+                Latency latency = latency(warm, workerToken, requests);
                 System.out.println();
                 System.out.println("| measure | value |");
                 System.out.println("|---|---|");
@@ -67,7 +69,7 @@ public final class SkeletonBenchmark {
     private record Latency(long[] gateway, long[] direct) {
     }
 
-    private static Latency latency(UpProcess s, int n) throws Exception {
+    private static Latency latency(UpProcess s, String workerToken, int n) throws Exception {
         HttpResponse<String> d = HTTP.send(HttpRequest.newBuilder(URI.create(s.url() + "/admin/v1/deployments"))
                 .header("Authorization", "Bearer " + s.adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString());
         JsonArray deployments = new JsonObject(d.body()).getJsonArray("data");
@@ -78,7 +80,7 @@ public final class SkeletonBenchmark {
         JsonObject direct = new JsonObject().put("inputs", new JsonArray().add(SENTENCE));
         for (int i = 0; i < 50; i++) { // warm-up of both paths (JIT, connections)
             UpProcess.send(s.url() + "/v1/classifications", s.key(), viaGateway);
-            UpProcess.send(worker + "/v1/classify", null, direct);
+            UpProcess.send(worker + "/v1/classify", workerToken, direct);
         }
         long[] g = new long[n];
         long[] w = new long[n];
@@ -87,7 +89,7 @@ public final class SkeletonBenchmark {
             UpProcess.check(UpProcess.send(s.url() + "/v1/classifications", s.key(), viaGateway));
             g[i] = System.nanoTime() - t;
             t = System.nanoTime();
-            UpProcess.check(UpProcess.send(worker + "/v1/classify", null, direct));
+            UpProcess.check(UpProcess.send(worker + "/v1/classify", workerToken, direct));
             w[i] = System.nanoTime() - t;
         }
         return new Latency(g, w);

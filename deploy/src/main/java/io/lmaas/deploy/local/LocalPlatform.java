@@ -18,6 +18,8 @@ import io.lmaas.scheduler.local.LocalBackend;
 import io.lmaas.scheduler.local.LocalBackendConfig;
 import io.lmaas.scheduler.local.LocalJobRunner;
 import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.core.secrets.Secrets;
+import io.lmaas.core.secrets.WorkerToken;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -28,6 +30,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -35,8 +39,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Local mode: every role in one process, workers as child processes. Starts PostgreSQL (embedded unless
- * a URL is given), migrates the schema, starts the gateway and the scheduler's local backend, and
- * prepares the starter models in the background.
+ * a URL is given; it requires its generated password), migrates the schema, starts the gateway and the
+ * scheduler's local backend, and prepares the starter models in the background. The workers' internal token
+ * is new at every start: the gateway and the local backend get it in memory, each worker process in its
+ * environment, and {@code <data-dir>/secrets/worker-token} (mode 600) keeps it for tools that call a worker.
  */
 public final class LocalPlatform implements AutoCloseable {
     private LocalJobRunner jobRunner;
@@ -44,6 +50,7 @@ public final class LocalPlatform implements AutoCloseable {
     public static final String MAIN_CLASS = "io.lmaas.deploy.Main";
 
     private final PlatformConfig config;
+    private DataDirLock lock;
     private EmbeddedDatabase embedded;
     private Vertx vertx;
     private Pool pool;
@@ -69,9 +76,12 @@ public final class LocalPlatform implements AutoCloseable {
 
     private void startAll() throws Exception {
         Files.createDirectories(config.dataDir());
+        lock = DataDirLock.acquire(config.dataDir()); // before anything in it is touched
         String adminToken = Secrets.readOrCreate(config.dataDir().resolve("admin-token"), 32);
         byte[] keyHashSecret = Secrets.readOrCreate(config.dataDir().resolve("secrets").resolve("key-hash-secret"), 32)
                 .getBytes(StandardCharsets.UTF_8);
+        String workerToken = WorkerToken.generate();
+        Secrets.write(workerTokenFile(), workerToken);
 
         DatabaseUrl url;
         if (config.databaseUrl().isPresent()) {
@@ -90,13 +100,15 @@ public final class LocalPlatform implements AutoCloseable {
                 keyHashSecret, Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), config.maxBodyBytes(),
                 QuotaService.Settings.DEFAULT, GatewayConfig.defaultEventLoops(),
                 GatewayConfig.DEFAULT_READY_WAIT, Optional.of(new ArtifactStore(config.artifacts())), config.maxFileBytes(),
-                config.keycloak());
+                config.keycloak()).withWorkerToken(workerToken);
         gateway = new GatewayVerticle(gatewayConfig, pool, new ProcessModelValidator(vertx, config.javaBinary(),
                 config.classpath()));
         deployments.push(await(vertx.deployVerticle(gateway)));
 
+        Map<String, String> workerEnvironment = new HashMap<>(LocalBackendConfig.WORKER_ENVIRONMENT);
+        workerEnvironment.put(WorkerToken.ENV, workerToken);
         LocalBackendConfig workers = new LocalBackendConfig(config.javaBinary(), config.classpath(), MAIN_CLASS,
-                config.workerJvmOptions(), LocalBackendConfig.WORKER_ENVIRONMENT, config.dataDir().resolve("run"),
+                config.workerJvmOptions(), workerEnvironment, config.dataDir().resolve("run"),
                 config.logs(), 1, Duration.ofMillis(500), Duration.ofSeconds(30));
         LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC());
         DeploymentRepository deployments = new DeploymentRepository(pool);
@@ -131,6 +143,11 @@ public final class LocalPlatform implements AutoCloseable {
         return config.dataDir().resolve("admin-token");
     }
 
+    /** This run's internal worker token (mode 600): what a direct call to a worker must carry. */
+    public Path workerTokenFile() {
+        return config.dataDir().resolve("secrets").resolve("worker-token");
+    }
+
     /** Completes when the starter models are trained (if needed), registered and deployed. */
     public Future<Void> starters() {
         return starters;
@@ -157,6 +174,9 @@ public final class LocalPlatform implements AutoCloseable {
         }
         if (embedded != null) {
             embedded.close();
+        }
+        if (lock != null) {
+            lock.close();
         }
     }
 

@@ -5,6 +5,7 @@ import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.scheduler.local.LocalBackendConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -89,6 +90,7 @@ final class StarterBootstrap {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(workers.environment());
+        pb.environment().remove(WorkerToken.ENV); // training serves nothing
         Process p = pb.start();
         try {
             if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {

@@ -1,6 +1,8 @@
 package io.lmaas.deploy.gateway;
 
 import io.lmaas.core.db.DatabaseUrl;
+import io.lmaas.core.secrets.WorkerToken;
+import io.lmaas.gateway.testing.StandInWorker;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -33,10 +35,11 @@ final class GatewayProcess implements AutoCloseable {
     static GatewayProcess start(DatabaseUrl db, String id, String... flags) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.lmaas.deploy.Main", "gateway",
-                "--database-url=postgresql://" + db.user() + "@" + db.host() + ":" + db.port() + "/" + db.database(),
                 "--host=127.0.0.1", "--port=0", "--gateway-id=" + id, "--routing-refresh-ms=100"));
         cmd.addAll(List.of(flags));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("LMAAS_DATABASE_URL", db.withCredentials());
+        pb.environment().put(WorkerToken.ENV, StandInWorker.TOKEN);
         pb.environment().put("LMAAS_ADMIN_TOKEN", ADMIN);
         pb.environment().put("LMAAS_KEY_HASH_SECRET", "key-hash-secret-for-replica-tests-0123");
         Process p = pb.start();

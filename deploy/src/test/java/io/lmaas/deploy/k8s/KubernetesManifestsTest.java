@@ -73,7 +73,7 @@ class KubernetesManifestsTest {
     private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
     private static final String PROBE = "lmaas-rbac-probe";
 
-    private static List<HasMetadata> render(String overlay) throws Exception {
+    static List<HasMetadata> render(String overlay) throws Exception {
         Process p = new ProcessBuilder("kubectl", "kustomize", K8S.resolve("overlays").resolve(overlay).toString())
                 .redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();

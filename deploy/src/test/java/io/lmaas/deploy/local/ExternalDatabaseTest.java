@@ -16,7 +16,7 @@ class ExternalDatabaseTest {
     @Test
     void runsOnTheGivenDatabase(@TempDir Path dataDir) throws Exception {
         DatabaseUrl external = TestDatabases.fresh();
-        String url = "postgresql://" + external.user() + "@" + external.host() + ":" + external.port() + "/" + external.database();
+        String url = external.withCredentials();
         try (Platform platform = Platform.start(dataDir, Optional.of(url), false)) {
             assertThat(platform.send("GET", "/health/live", null, null).status()).isEqualTo(200);
             Platform.Response ready = platform.send("GET", "/health/ready", null, null);

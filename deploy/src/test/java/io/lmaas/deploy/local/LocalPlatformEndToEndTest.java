@@ -189,9 +189,7 @@ class LocalPlatformEndToEndTest {
         assertThat(choice.getString("finish_reason")).isEqualTo("stop");
 
         String worker = workerUrl("starter-generator");
-        String metrics = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build()
-                .send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(worker + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = direct(worker + "/metrics", "Bearer " + workerToken(), null).body();
         assertThat(metrics).contains("lmaas_worker_batch_size", "lmaas_worker_tokens_total", "lmaas_worker_queue_depth",
                 "model=\"starter-generator\"");
     }
@@ -490,6 +488,55 @@ class LocalPlatformEndToEndTest {
             }
         }
         return to;
+    }
+
+    @Test
+    @Order(2)
+    void workersAnswerOnlyTheHoldersOfTheInternalTokenAndTheDatabaseOnlyItsPassword() throws Exception {
+        String worker = workerUrl("starter-classifier");
+        String body = new JsonObject().put("inputs", new JsonArray().add("the bank cut interest rates")).encode();
+        for (String authorization : new String[] {null, "Bearer not-the-token-0123456789abcdef", key, "Bearer " + key}) {
+            java.net.http.HttpResponse<String> refused = direct(worker + "/v1/classify", authorization, body);
+            assertThat(refused.statusCode()).as("direct call with %s", authorization).isEqualTo(401);
+            assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code")).isEqualTo("unauthorized");
+        }
+        assertThat(direct(worker + "/metrics", null, null).statusCode()).isEqualTo(401);
+        java.net.http.HttpResponse<String> served = direct(worker + "/v1/classify", "Bearer " + workerToken(), body);
+        assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+        java.net.http.HttpResponse<String> health = direct(worker + "/health", null, null);
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(health.body()).fieldNames()).containsExactly("state");
+
+        String token = workerToken();
+        Path proc = Path.of("/proc", Long.toString(workerProcess("starter-classifier").pid()));
+        if (Files.isReadable(proc.resolve("cmdline"))) { // what ps shows every user of the machine
+            assertThat(Files.readString(proc.resolve("cmdline"))).as("the worker's command line").contains("worker")
+                    .doesNotContain(token);
+            assertThat(Files.readString(proc.resolve("environ")).split("\0")).contains("LMAAS_WORKER_TOKEN=" + token);
+        }
+        for (Path secret : List.of(platform.platform.workerTokenFile(),
+                io.lmaas.core.db.EmbeddedDatabase.passwordFile(platform.dataDir.resolve("postgres")))) {
+            assertThat(Files.getPosixFilePermissions(secret)).as(secret.toString())
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    private static String workerToken() throws Exception {
+        return Files.readString(platform.platform.workerTokenFile()).trim();
+    }
+
+    /** A call straight to a worker, past the gateway: GET, or POST of a JSON body. */
+    private static java.net.http.HttpResponse<String> direct(String url, String authorization, String body) throws Exception {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .timeout(Duration.ofSeconds(30));
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        }
+        return java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build()
+                .send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
     private static String workerUrl(String modelId) throws Exception {

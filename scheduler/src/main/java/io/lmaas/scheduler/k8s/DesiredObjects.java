@@ -30,7 +30,8 @@ import java.util.Map;
  * The Kubernetes objects a {@link ModelDeployment} stands for (pure: no client, no I/O): a Deployment of
  * worker pods and a ClusterIP Service in front of them, both named {@code lmaas-w-<name>}, labelled for
  * the model and tenant, owned by the ModelDeployment (deleting it cascades), and annotated with the hash
- * of what they were generated from so the reconciler replaces them only when that changes.
+ * of what they were generated from so the reconciler replaces them only when that changes. Worker pods run
+ * under {@link PodSecurity} and get the internal token every worker requires from its Secret.
  */
 public final class DesiredObjects {
     public static final String PREFIX = "lmaas-w-";
@@ -93,18 +94,23 @@ public final class DesiredObjects {
                 .withArgs(workerArgs(spec, config))
                 .addNewEnv().withName("DJL_OFFLINE").withValue("true").endEnv()
                 .addNewEnv().withName("OPT_OUT_TRACKING").withValue("true").endEnv()
+                .addAllToEnv(PodSecurity.scratchEnv())
+                .addToEnv(PodSecurity.workerToken())
                 .addNewPort().withName("http").withContainerPort(KubernetesConfig.WORKER_PORT).endPort()
                 .withNewReadinessProbe()
                     .withNewHttpGet().withPath("/health").withPort(new IntOrString("http")).endHttpGet()
                     .withPeriodSeconds(2).withFailureThreshold(1)
                 .endReadinessProbe()
+                // Listening (the model may still be loading); /metrics, which said so before, needs the token now.
                 .withNewStartupProbe()
-                    .withNewHttpGet().withPath("/metrics").withPort(new IntOrString("http")).endHttpGet()
+                    .withNewTcpSocket().withPort(new IntOrString("http")).endTcpSocket()
                     .withPeriodSeconds(2).withFailureThreshold(150)
                 .endStartupProbe()
                 .withNewResources().withRequests(requests).withLimits(limits).endResources()
+                .withSecurityContext(PodSecurity.container())
                 .addNewVolumeMount().withName("artifacts").withMountPath(config.artifactsMountPath()).withReadOnly(true)
                     .endVolumeMount()
+                .addToVolumeMounts(PodSecurity.scratchMount())
                 .build();
         Deployment d = new DeploymentBuilder()
                 .withNewMetadata()
@@ -123,10 +129,13 @@ public final class DesiredObjects {
                             .withNodeSelector(flavor == null ? null : flavor.nodeSelector())
                             .withTolerations(flavor == null ? List.of() : tolerations(flavor))
                             .withTerminationGracePeriodSeconds(config.drainTimeoutMs() / 1000 + 5)
+                            .withSecurityContext(PodSecurity.pod())
+                            .withAutomountServiceAccountToken(false)
                             .addNewVolume().withName("artifacts")
                                 .withNewPersistentVolumeClaim().withClaimName(config.artifactsClaim()).withReadOnly(true)
                                 .endPersistentVolumeClaim()
                             .endVolume()
+                            .addToVolumes(PodSecurity.scratch(PodSecurity.WORKER_SCRATCH))
                         .endSpec()
                     .endTemplate()
                 .endSpec()

@@ -13,6 +13,9 @@ public record KubernetesConfig(String namespace, String image, String imagePullP
         String artifactsMountPath, Map<String, Flavor> flavors, String workerCpu, String workerMemory,
         long drainTimeoutMs) {
     public static final int WORKER_PORT = 8080;
+    /** The Secret (and its key) holding the workers' internal token: created by the operator (deploy/k8s). */
+    public static final String WORKER_TOKEN_SECRET = "lmaas-internal";
+    public static final String WORKER_TOKEN_KEY = "worker-token";
 
     public KubernetesConfig {
         flavors = Map.copyOf(flavors);

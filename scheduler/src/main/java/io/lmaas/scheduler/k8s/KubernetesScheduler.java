@@ -40,7 +40,7 @@ public final class KubernetesScheduler implements AutoCloseable {
     private final Clock clock;
     private final String identity;
     private final Timing timing;
-    private CompletableFuture<?> election;
+    private volatile CompletableFuture<?> election;
     private Running running;
     private volatile boolean leading;
 
@@ -80,6 +80,12 @@ public final class KubernetesScheduler implements AutoCloseable {
 
     public boolean leading() {
         return leading;
+    }
+
+    /** Whether this replica takes part in leader election (started, and the elector has not ended). */
+    public boolean electing() {
+        CompletableFuture<?> e = election;
+        return e != null && !e.isDone();
     }
 
     private synchronized void lead() {

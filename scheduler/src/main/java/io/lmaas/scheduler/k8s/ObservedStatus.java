@@ -121,7 +121,7 @@ public final class ObservedStatus {
                 .sum();
     }
 
-    /** The first problem a pod shows: not schedulable, image not pulled, crash-looping. */
+    /** The first problem a pod shows: not schedulable, a missing Secret, image not pulled, crash-looping. */
     public static Optional<Problem> podProblem(List<Pod> pods) {
         for (Pod p : pods) {
             if (p.getStatus() == null) {
@@ -143,6 +143,10 @@ public final class ObservedStatus {
                         if ("CrashLoopBackOff".equals(reason)) {
                             return Optional.of(new Problem("CrashLoopBackOff", p.getMetadata().getName() + ": the worker keeps "
                                     + "exiting (" + Objects.requireNonNullElse(cs.getRestartCount(), 0) + " restarts)"));
+                        }
+                        if ("CreateContainerConfigError".equals(reason)) { // e.g. Secret lmaas-internal not created
+                            return Optional.of(new Problem("ConfigError", p.getMetadata().getName() + ": "
+                                    + Objects.requireNonNullElse(cs.getState().getWaiting().getMessage(), reason)));
                         }
                         if ("ImagePullBackOff".equals(reason) || "ErrImagePull".equals(reason)) {
                             return Optional.of(new Problem("ImagePullFailed", p.getMetadata().getName() + ": "

@@ -4,6 +4,7 @@ import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.deployments.DesiredDeployment;
 import io.lmaas.core.deployments.EndpointState;
 import io.lmaas.core.deployments.ObservedEndpoint;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.scheduler.backend.ServingBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -172,8 +173,12 @@ public final class LocalBackend implements ServingBackend {
 
     private JsonObject health(String url) {
         try {
-            HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create(url + "/health"))
-                    .timeout(config.healthTimeout()).GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest.Builder probe = HttpRequest.newBuilder(URI.create(url + "/health")).timeout(config.healthTimeout()).GET();
+            String token = config.environment().get(WorkerToken.ENV);
+            if (token != null) {
+                probe.header("Authorization", WorkerToken.header(token)); // the worker then says why it failed, too
+            }
+            HttpResponse<String> resp = http.send(probe.build(), HttpResponse.BodyHandlers.ofString());
             return new JsonObject(resp.body());
         } catch (IOException | RuntimeException e) {
             return null;

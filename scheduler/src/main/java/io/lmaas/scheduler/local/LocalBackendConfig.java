@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * How the local backend starts worker processes: the same distribution (java, classpath, main class)
- * with {@code worker serve ...}, the environment every DJL JVM needs, and where run files and logs go.
+ * with {@code worker serve ...}, the environment every DJL JVM needs (plus the workers' internal token,
+ * {@code LMAAS_WORKER_TOKEN}, which the backend's health probes send too), and where run files and logs go.
  */
 public record LocalBackendConfig(Path javaBinary, String classpath, String mainClass, List<String> jvmOptions,
         Map<String, String> environment, Path runDirectory, Path logDirectory, int inferenceThreads,

@@ -3,6 +3,7 @@ package io.lmaas.scheduler.local;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.scheduler.k8s.Blocking;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -139,6 +140,7 @@ public final class LocalJobRunner implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().putAll(config.environment());
+            pb.environment().remove(WorkerToken.ENV); // a job serves nothing: it gets no worker credential
             pb.environment().put("LMAAS_DATABASE_URL", database.withCredentials());
             pb.environment().put("LMAAS_ARTIFACTS", artifacts.toAbsolutePath().toString());
             Process p = pb.start();

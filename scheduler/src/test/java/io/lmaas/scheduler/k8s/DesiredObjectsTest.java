@@ -102,4 +102,41 @@ class DesiredObjectsTest {
         String b = DesiredObjects.hashOf(DesiredObjects.deployment(scaled, config));
         assertThat(a).isEqualTo(same).isNotEqualTo(b).hasSize(24);
     }
+
+    @Test
+    void workerAndJobPodsRunRestrictedOnAReadOnlyRootAndOnlyWorkersGetTheInternalToken() {
+        PodSpec worker = DesiredObjects.deployment(md(null), config).getSpec().getTemplate().getSpec();
+        io.lmaas.core.jobs.JobRecord record = new io.lmaas.core.jobs.JobRecord("job-1", "tn-acme", "fine_tuning", "admitted", null,
+                0, java.util.List.of(), 0, null, null, 0, null, new io.vertx.core.json.JsonObject(), null, null);
+        PodSpec job = io.lmaas.scheduler.k8s.jobs.JobSpecs.job(record, null, config).getSpec().getTemplate().getSpec();
+        for (PodSpec pod : java.util.List.of(worker, job)) {
+            assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+            assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+            assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+            Container c = pod.getContainers().get(0);
+            assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+            assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+            assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+            assertThat(c.getVolumeMounts()).anySatisfy(m -> {
+                assertThat(m.getMountPath()).isEqualTo("/tmp");
+                assertThat(pod.getVolumes()).anySatisfy(v -> {
+                    assertThat(v.getName()).isEqualTo(m.getName());
+                    assertThat(v.getEmptyDir()).isNotNull();
+                });
+            });
+            assertThat(c.getEnv()).anySatisfy(e -> {
+                assertThat(e.getName()).isEqualTo("DJL_CACHE_DIR");
+                assertThat(e.getValue()).startsWith("/tmp/");
+            });
+        }
+        Container w = worker.getContainers().get(0);
+        assertThat(w.getEnv()).filteredOn(e -> e.getName().equals("LMAAS_WORKER_TOKEN")).singleElement().satisfies(e -> {
+            assertThat(e.getValue()).isNull();
+            assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("lmaas-internal");
+            assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("worker-token");
+        });
+        assertThat(w.getArgs()).noneMatch(a -> a.contains("token"));
+        assertThat(w.getStartupProbe().getTcpSocket()).as("/metrics needs the token now").isNotNull();
+        assertThat(job.getContainers().get(0).getEnv()).noneMatch(e -> e.getName().equals("LMAAS_WORKER_TOKEN"));
+    }
 }

@@ -1,6 +1,7 @@
 package io.lmaas.worker.serve;
 
 import io.lmaas.core.config.Settings;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.worker.wlm.ServedModel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,9 +13,11 @@ import java.util.Optional;
  *
  * @param portFile written with the bound port once listening (lets a supervisor use port 0)
  * @param parentPid the worker exits when this process exits (local backend: no orphans)
+ * @param token the internal credential every request but {@code GET /health} must carry ({@link WorkerToken}):
+ *     from {@code LMAAS_WORKER_TOKEN}; a worker without one does not start
  */
 public record WorkerConfig(Path modelDir, String modelId, String host, int port, Path portFile,
-        ServedModel.Overrides batching, Duration drainTimeout, Optional<Long> parentPid) {
+        ServedModel.Overrides batching, Duration drainTimeout, Optional<Long> parentPid, String token) {
 
     public static WorkerConfig from(Settings s) {
         Path modelDir = Path.of(s.required("model-dir")).toAbsolutePath().normalize();
@@ -27,7 +30,14 @@ public record WorkerConfig(Path modelDir, String modelId, String host, int port,
                 new ServedModel.Overrides(optionalInt(s, "batch-size", 1, 4096), optionalInt(s, "batch-delay-ms", 0, 10_000),
                         optionalInt(s, "queue-capacity", 1, 1_000_000), optionalInt(s, "threads", 1, 64)),
                 s.millis("drain-timeout-ms", 30_000),
-                s.optional("parent-pid").map(Long::parseLong));
+                s.optional("parent-pid").map(Long::parseLong),
+                WorkerToken.from(s));
+    }
+
+    @Override
+    public String toString() {
+        return "WorkerConfig[modelDir=" + modelDir + ", modelId=" + modelId + ", host=" + host + ", port=" + port
+                + ", token=<redacted>]";
     }
 
     private static Integer optionalInt(Settings s, String key, int min, int max) {

@@ -48,7 +48,10 @@ import org.slf4j.LoggerFactory;
  *       NDJSON when streamed
  *   <li>{@code GET /metrics}: Prometheus text
  * </ul>
- * Errors: {@code {"error":{"message","code"}}} with 400, 503 ({@code model_not_ready} while loading or
+ * Every route but {@code GET /health} requires the internal token ({@link InternalAuth}: 401 without it);
+ * {@code /health} answers anyone with the state only, and adds the model, task, queue depth and failure to a
+ * caller with the token.
+ * Errors: {@code {"error":{"message","code"}}} with 400, 401, 503 ({@code model_not_ready} while loading or
  * draining, {@code model_overloaded} with {@code Retry-After} when the queue is full) or 500.
  */
 public final class WorkerVerticle extends VerticleBase {
@@ -56,6 +59,7 @@ public final class WorkerVerticle extends VerticleBase {
 
     private final WorkerConfig config;
     private final WorkerMetrics metrics;
+    private final InternalAuth auth;
     private volatile ModelState state = ModelState.LOADING;
     private volatile String failure;
     private volatile ServedModel served;
@@ -64,12 +68,15 @@ public final class WorkerVerticle extends VerticleBase {
     public WorkerVerticle(WorkerConfig config) {
         this.config = config;
         this.metrics = new WorkerMetrics(config.modelId());
+        this.auth = new InternalAuth(config.token());
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
         router.get("/health").handler(this::health);
+        router.route("/v1/*").handler(this::logWhenDone);
+        router.route().handler(auth);
         router.get("/metrics").handler(ctx -> {
             ServedModel s = served;
             if (s != null) {
@@ -77,7 +84,6 @@ public final class WorkerVerticle extends VerticleBase {
             }
             ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
         });
-        router.route("/v1/*").handler(this::logWhenDone);
         router.post().handler(BodyHandler.create().setBodyLimit(8 * 1024 * 1024));
         router.post("/v1/classify").handler(this::classify);
         router.post("/v1/generate").handler(this::generate);
@@ -138,13 +144,16 @@ public final class WorkerVerticle extends VerticleBase {
     }
 
     private void health(RoutingContext ctx) {
-        JsonObject body = new JsonObject().put("state", state.name().toLowerCase()).put("model", config.modelId());
+        JsonObject body = new JsonObject().put("state", state.name().toLowerCase());
         ServedModel s = served;
-        if (s != null) {
-            body.put("task", s.runtime().properties().task()).put("queue_depth", s.queueDepth());
-        }
-        if (failure != null) {
-            body.put("message", failure);
+        if (auth.accepts(ctx.request())) {
+            body.put("model", config.modelId());
+            if (s != null) {
+                body.put("task", s.runtime().properties().task()).put("queue_depth", s.queueDepth());
+            }
+            if (failure != null) {
+                body.put("message", failure);
+            }
         }
         ctx.response().setStatusCode(state == ModelState.READY ? 200 : 503)
                 .putHeader("content-type", "application/json").end(body.encode());

@@ -1,13 +1,17 @@
 package io.lmaas.worker.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.lmaas.core.config.ConfigException;
+import io.lmaas.core.config.Settings;
 import io.lmaas.core.logging.RequestLog;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.worker.testing.TrainedStarters;
 import io.lmaas.worker.wlm.ServedModel;
 import io.vertx.core.Vertx;
@@ -19,6 +23,7 @@ import io.vertx.core.buffer.Buffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -28,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The worker's HTTP API over real HTTP with real models. */
 class WorkerVerticleTest {
+    private static final String TOKEN = "worker-token-for-tests-0123456789";
+    private static final String BEARER = WorkerToken.header(TOKEN);
     private Vertx vertx;
     private WebClient client;
 
@@ -44,14 +51,15 @@ class WorkerVerticleTest {
 
     private int start(Path modelDir, Path portFile) throws Exception {
         WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(modelDir, "m", "127.0.0.1", 0, portFile,
-                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty()));
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(30)).until(() -> worker.state() != ModelState.LOADING);
         return worker.port();
     }
 
     private HttpResponse<Buffer> post(int port, String path, String body) throws Exception {
-        return client.post(port, "127.0.0.1", path).sendBuffer(Buffer.buffer(body)).await(30, TimeUnit.SECONDS);
+        return client.post(port, "127.0.0.1", path).putHeader("authorization", BEARER).sendBuffer(Buffer.buffer(body))
+                .await(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -60,7 +68,8 @@ class WorkerVerticleTest {
         int port = start(TrainedStarters.classifier(), portFile);
         assertThat(Files.readString(portFile)).isEqualTo(Integer.toString(port));
 
-        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").send().await(10, TimeUnit.SECONDS);
+        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").putHeader("authorization", BEARER).send()
+                .await(10, TimeUnit.SECONDS);
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.bodyAsJsonObject().getString("state")).isEqualTo("ready");
         assertThat(health.bodyAsJsonObject().getString("task")).isEqualTo("text-classification");
@@ -84,6 +93,7 @@ class WorkerVerticleTest {
         try {
             int port = start(TrainedStarters.classifier(), null);
             HttpResponse<Buffer> r = client.post(port, "127.0.0.1", "/v1/classify").putHeader("x-request-id", "req-log-1")
+                    .putHeader("authorization", BEARER)
                     .sendBuffer(Buffer.buffer("{\"inputs\":[\"the storm hit the islands\"]}")).await(30, TimeUnit.SECONDS);
             assertThat(r.statusCode()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(5)).until(() -> !seen.list.isEmpty());
@@ -135,12 +145,57 @@ class WorkerVerticleTest {
     @Test
     void aModelThatCannotLoadIsReportedFailedWithItsReason(@TempDir Path empty) throws Exception {
         int port = start(empty, null);
-        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").send().await(10, TimeUnit.SECONDS);
+        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").putHeader("authorization", BEARER).send()
+                .await(10, TimeUnit.SECONDS);
         assertThat(health.statusCode()).isEqualTo(503);
         assertThat(health.bodyAsJsonObject().getString("state")).isEqualTo("failed");
         assertThat(health.bodyAsJsonObject().getString("message")).contains("missing serving.properties");
         HttpResponse<Buffer> r = post(port, "/v1/classify", "{\"inputs\":[\"x\"]}");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("model_not_ready");
+    }
+
+    @Test
+    void answersNothingButHealthWithoutTheInternalToken() throws Exception {
+        int port = start(TrainedStarters.classifier(), null);
+        String body = "{\"inputs\":[\"the storm hit the islands\"]}";
+        for (String authorization : new String[] {null, "Bearer wrong-token-0123456789abcdef", "Bearer " + TOKEN + "x",
+                TOKEN, "Basic " + TOKEN}) {
+            var request = client.post(port, "127.0.0.1", "/v1/classify");
+            var metrics = client.get(port, "127.0.0.1", "/metrics");
+            var unknown = client.get(port, "127.0.0.1", "/v1/models");
+            if (authorization != null) {
+                request.putHeader("authorization", authorization);
+                metrics.putHeader("authorization", authorization);
+                unknown.putHeader("authorization", authorization);
+            }
+            for (HttpResponse<Buffer> r : java.util.List.of(request.sendBuffer(Buffer.buffer(body)).await(30, TimeUnit.SECONDS),
+                    metrics.send().await(10, TimeUnit.SECONDS), unknown.send().await(10, TimeUnit.SECONDS))) {
+                assertThat(r.statusCode()).as("with %s", authorization).isEqualTo(401);
+                assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("unauthorized");
+            }
+        }
+        assertThat(post(port, "/v1/classify", body).statusCode()).isEqualTo(200);
+        assertThat(client.get(port, "127.0.0.1", "/metrics").putHeader("authorization", BEARER).send()
+                .await(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+
+        // Probes (kubelet, the local backend) need no credential, and learn only the state.
+        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").send().await(10, TimeUnit.SECONDS);
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.bodyAsJsonObject().fieldNames()).containsExactly("state");
+    }
+
+    @Test
+    void aWorkerWithoutATokenDoesNotStart(@TempDir Path tmp) {
+        Map<String, String> settings = Map.of("model-dir", tmp.toString());
+        assertThatThrownBy(() -> WorkerConfig.from(Settings.of(settings))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(WorkerToken.ENV);
+        assertThatThrownBy(() -> WorkerConfig.from(Settings.of(Map.of("model-dir", tmp.toString(), "worker-token", "short"))))
+                .isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> new WorkerVerticle(new WorkerConfig(tmp, "m", "127.0.0.1", 0, null,
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), "")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(WorkerConfig.from(Settings.of(Map.of("model-dir", tmp.toString(), "worker-token", TOKEN))).toString())
+                .doesNotContain(TOKEN);
     }
 }

@@ -8,6 +8,7 @@ import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.scheduler.admission.Flavor;
 import io.lmaas.scheduler.k8s.KubernetesConfig;
 import io.lmaas.scheduler.k8s.Labels;
+import io.lmaas.scheduler.k8s.PodSecurity;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,7 +21,8 @@ import java.util.Map;
 /**
  * The {@code batch/v1} Job an admitted LMaaS job runs as (pure). Its name is a function of the job id and
  * attempt, so a scheduler that crashed after creating it finds it again instead of creating another; a
- * preempted job's next attempt gets a new name.
+ * preempted job's next attempt gets a new name. Its pod runs under {@link PodSecurity}; it gets the database
+ * URL from its Secret but not the workers' token (a job serves nothing).
  */
 public final class JobSpecs {
     public static final String ATTEMPT = "lmaas.io/attempt";
@@ -83,9 +85,14 @@ public final class JobSpecs {
                                 .addNewEnv().withName("LMAAS_DATABASE_URL").withNewValueFrom()
                                     .withNewSecretKeyRef().withName("lmaas-database").withKey("url").endSecretKeyRef()
                                 .endValueFrom().endEnv()
+                                .addAllToEnv(PodSecurity.scratchEnv())
                                 .withNewResources().withRequests(requests).withLimits(limits).endResources()
+                                .withSecurityContext(PodSecurity.container())
                                 .addNewVolumeMount().withName("artifacts").withMountPath(config.artifactsMountPath()).endVolumeMount()
+                                .addToVolumeMounts(PodSecurity.scratchMount())
                             .endContainer()
+                            .withSecurityContext(PodSecurity.pod())
+                            .withAutomountServiceAccountToken(false)
                             .withNodeSelector(flavor == null ? null : flavor.nodeSelector())
                             .withTolerations(flavor == null ? List.of() : flavor.tolerations().stream()
                                     .map(t -> new TolerationBuilder().withKey(t.key()).withOperator(t.operator())
@@ -93,6 +100,7 @@ public final class JobSpecs {
                             .addNewVolume().withName("artifacts")
                                 .withNewPersistentVolumeClaim().withClaimName(config.artifactsClaim()).endPersistentVolumeClaim()
                             .endVolume()
+                            .addToVolumes(PodSecurity.scratch(PodSecurity.WORKER_SCRATCH))
                         .endSpec()
                     .endTemplate()
                 .endSpec()
