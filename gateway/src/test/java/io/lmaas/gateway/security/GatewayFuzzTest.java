@@ -279,12 +279,6 @@ class GatewayFuzzTest {
     }
 
     private static List<Path> uploadArea() throws Exception {
-        Path uploads = gateways.artifacts.resolve("uploads");
-        if (!Files.exists(uploads)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(uploads)) {
-            return s.toList();
-        }
+        return gateways.uploadArea();
     }
 }

@@ -62,13 +62,7 @@ class HostileRequestsTest {
     }
 
     private static List<Path> uploadArea() throws Exception {
-        Path uploads = gateways.artifacts.resolve("uploads");
-        if (!Files.exists(uploads)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(uploads)) {
-            return s.toList();
-        }
+        return gateways.uploadArea();
     }
 
     private static List<Path> storedFiles(String tenant) throws Exception {

@@ -85,6 +85,17 @@ public final class Gateways implements AutoCloseable {
         return instances.size() - 1;
     }
 
+    /** What is left in the artifact store's upload area (temporary upload files). */
+    public List<java.nio.file.Path> uploadArea() throws java.io.IOException {
+        java.nio.file.Path uploads = artifacts.resolve("uploads");
+        if (!java.nio.file.Files.exists(uploads)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(uploads)) {
+            return s.toList();
+        }
+    }
+
     public int size() {
         return ports.size();
     }

@@ -149,16 +149,8 @@ public final class OnnxEncoderImport {
 
     /** The attention scale is 1/√d (a Mul) or √d (a Div) right after Q·Kᵀ: d is the head size. */
     private static int headDim(OnnxGraph graph) {
-        Map<String, OnnxGraph.Node> producer = new HashMap<>();
-        Map<String, Float> constants = new HashMap<>();
-        for (OnnxGraph.Node n : graph.nodes()) {
-            n.outputs().forEach(o -> producer.put(o, n));
-            if ("Constant".equals(n.op()) && n.value() != null && n.value().elements() == 1 && n.value().dataType() == OnnxGraph.FLOAT) {
-                constants.put(n.outputs().get(0), n.value().floats()[0]);
-            }
-        }
-        graph.initializers().values().stream().filter(t -> t.elements() == 1 && t.dataType() == OnnxGraph.FLOAT)
-                .forEach(t -> constants.put(t.name(), t.floats()[0]));
+        Map<String, OnnxGraph.Node> producer = producers(graph);
+        Map<String, Float> constants = scalars(graph);
         for (OnnxGraph.Node n : graph.nodes()) {
             if ((!"Div".equals(n.op()) && !"Mul".equals(n.op())) || n.inputs().size() != 2) {
                 continue;
@@ -177,14 +169,8 @@ public final class OnnxEncoderImport {
 
     /** The epsilon a layer norm adds to the variance (the first small constant added to a ReduceMean). */
     private static double epsilon(OnnxGraph graph) {
-        Map<String, OnnxGraph.Node> producer = new HashMap<>();
-        Map<String, Float> constants = new HashMap<>();
-        for (OnnxGraph.Node n : graph.nodes()) {
-            n.outputs().forEach(o -> producer.put(o, n));
-            if ("Constant".equals(n.op()) && n.value() != null && n.value().elements() == 1 && n.value().dataType() == OnnxGraph.FLOAT) {
-                constants.put(n.outputs().get(0), n.value().floats()[0]);
-            }
-        }
+        Map<String, OnnxGraph.Node> producer = producers(graph);
+        Map<String, Float> constants = scalars(graph);
         for (OnnxGraph.Node n : graph.nodes()) {
             if ("Add".equals(n.op()) && n.inputs().size() == 2 && producer.get(n.inputs().get(0)) != null
                     && "ReduceMean".equals(producer.get(n.inputs().get(0)).op()) && constants.containsKey(n.inputs().get(1))) {
@@ -192,6 +178,28 @@ public final class OnnxEncoderImport {
             }
         }
         return 1e-12;
+    }
+
+    /** The node that makes each value. */
+    private static Map<String, OnnxGraph.Node> producers(OnnxGraph graph) {
+        Map<String, OnnxGraph.Node> producer = new HashMap<>();
+        for (OnnxGraph.Node n : graph.nodes()) {
+            n.outputs().forEach(o -> producer.put(o, n));
+        }
+        return producer;
+    }
+
+    /** Every float scalar by name: Constant nodes' outputs and one-element initializers. */
+    private static Map<String, Float> scalars(OnnxGraph graph) {
+        Map<String, Float> constants = new HashMap<>();
+        for (OnnxGraph.Node n : graph.nodes()) {
+            if ("Constant".equals(n.op()) && n.value() != null && n.value().elements() == 1 && n.value().dataType() == OnnxGraph.FLOAT) {
+                constants.put(n.outputs().get(0), n.value().floats()[0]);
+            }
+        }
+        graph.initializers().values().stream().filter(t -> t.elements() == 1 && t.dataType() == OnnxGraph.FLOAT)
+                .forEach(t -> constants.put(t.name(), t.floats()[0]));
+        return constants;
     }
 
     private static float[] transpose(float[] a, int rows, int cols) {
