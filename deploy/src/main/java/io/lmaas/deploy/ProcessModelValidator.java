@@ -60,7 +60,7 @@ public final class ProcessModelValidator implements ModelValidator {
     /** {@code lmaas worker validate}: load the version (and run it once); print the verdict. */
     static int run(Path directory, String task) {
         try (io.lmaas.worker.runtime.ModelRuntime runtime = io.lmaas.worker.runtime.ModelRuntime.load(directory)) {
-            String actual = runtime.properties().task();
+            String actual = runtime.task();
             if (task != null && !task.equals(actual)) {
                 System.out.println(new JsonObject().put("ok", false).put("error",
                         directory + ": it is a " + actual + " model, the model it is registered under is " + task).encode());

@@ -10,13 +10,14 @@ import ai.djl.training.ParameterStore;
 import io.lmaas.worker.modeldir.Weights;
 import io.lmaas.worker.nn.EncoderClassifier;
 import io.lmaas.worker.nn.TransformerSpec;
+import io.lmaas.worker.runtime.Classification;
 import io.lmaas.worker.runtime.ClassifierRuntime;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.ModelRuntime;
 import io.lmaas.worker.starter.StarterModels;
 import io.lmaas.worker.starter.SyntheticTopics;
-import io.lmaas.worker.wlm.ClassificationBatcher;
+import io.lmaas.worker.wlm.DynamicBatcher;
 import io.lmaas.worker.wlm.GenerationEngine;
 import io.lmaas.worker.wlm.ServingObserver;
 import java.io.BufferedReader;
@@ -178,8 +179,8 @@ public final class WorkerBenchmark {
                 batched.addAndGet(size);
             }
         };
-        try (ClassificationBatcher batcher = new ClassificationBatcher(c,
-                new ClassificationBatcher.Settings(maxBatch, Duration.ofMillis(2), 100_000, 1), observer)) {
+        try (DynamicBatcher<Classification> batcher = new DynamicBatcher<>(c,
+                new DynamicBatcher.Settings(maxBatch, Duration.ofMillis(2), 100_000, 1), observer)) {
             closedLoop(clients, Duration.ofSeconds(1), i -> batcher.submit(List.of(sentences.get(i % sentences.size()))));
             batches.set(0);
             batched.set(0);

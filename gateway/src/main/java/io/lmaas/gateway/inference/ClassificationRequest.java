@@ -6,8 +6,11 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code POST /v1/classifications} body: {@code {"model", "input": string | string[]}} (pure parsing). */
-public record ClassificationRequest(String model, List<String> inputs) {
+/**
+ * {@code POST /v1/classifications} body: {@code {"model", "input": string | string[], "truncate"}} (pure parsing).
+ * LMaaS's {@code truncate} (default false) cuts inputs longer than the model's maximum instead of refusing them.
+ */
+public record ClassificationRequest(String model, List<String> inputs, boolean truncate) {
     public static final int MAX_INPUTS = 256;
     public static final int MAX_INPUT_CHARS = 100_000;
 
@@ -58,6 +61,10 @@ public record ClassificationRequest(String model, List<String> inputs) {
                 throw ApiException.invalidParam("input", where + " is longer than " + MAX_INPUT_CHARS + " characters");
             }
         }
-        return new ClassificationRequest(model, List.copyOf(inputs));
+        Object truncate = body.getValue("truncate");
+        if (truncate != null && !(truncate instanceof Boolean)) {
+            throw ApiException.invalidParam("truncate", "'truncate' must be a boolean");
+        }
+        return new ClassificationRequest(model, List.copyOf(inputs), Boolean.TRUE.equals(truncate));
     }
 }

@@ -65,7 +65,8 @@ public final class InferenceService {
     }
 
     public Future<List<Classified>> classify(ModelRecord model, ClassificationRequest request, String requestId) {
-        JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())));
+        JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())))
+                .put("truncate", request.truncate());
         return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/classify", body, requestId)).map(json -> {
             List<Classified> out = new ArrayList<>();
             for (Object o : json.getJsonArray("data")) {

@@ -106,8 +106,7 @@ public final class WorkerClient implements AutoCloseable {
                             if (resp.statusCode() == 503 && "model_not_ready".equals(code)) {
                                 return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call);
                             }
-                            return Future.failedFuture(map(modelId, resp.statusCode(), code,
-                                    error.getString("message", "worker answered " + resp.statusCode())));
+                            return Future.failedFuture(map(modelId, resp.statusCode(), error));
                         });
                     }
                     pipe(resp, handler);
@@ -174,13 +173,12 @@ public final class WorkerClient implements AutoCloseable {
                     if (status == 200 && json != null) {
                         return Future.succeededFuture(json);
                     }
-                    String code = json == null ? null : json.getJsonObject("error", new JsonObject()).getString("code");
-                    String message = json == null ? "worker answered " + status
-                            : json.getJsonObject("error", new JsonObject()).getString("message", "worker answered " + status);
+                    JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
+                    String code = error.getString("code");
                     if (status == 503 && "model_not_ready".equals(code)) {
                         return attempt(modelId, candidates, i + 1, path, body, requestId);
                     }
-                    return Future.failedFuture(map(modelId, status, code, message));
+                    return Future.failedFuture(map(modelId, status, error));
                 });
     }
 
@@ -191,12 +189,16 @@ public final class WorkerClient implements AutoCloseable {
         return ApiException.unavailable("model_not_ready", "The model '" + modelId + "' has no ready replica yet; retry shortly.", 2);
     }
 
-    private static ApiException map(String modelId, int status, String code, String message) {
+    /** The worker's refusal as the client's error: its 400s keep their message (an input too long keeps its code and param). */
+    private static ApiException map(String modelId, int status, JsonObject error) {
+        String code = error.getString("code");
         if (status == 503 && "model_overloaded".equals(code)) {
             return ApiException.unavailable("model_overloaded", "The model '" + modelId + "' is overloaded; retry shortly.", 1);
         }
         if (status == 400) {
-            return ApiException.badRequest("invalid_request", null, message);
+            boolean tooLong = "context_length_exceeded".equals(code);
+            return ApiException.badRequest(tooLong ? code : "invalid_request", "input".equals(error.getString("param")) ? "input" : null,
+                    error.getString("message", "the model refused the request"));
         }
         if (status == 401) {
             LOG.error("a worker of '{}' refused this gateway's internal token: is LMAAS_WORKER_TOKEN the same for both?", modelId);

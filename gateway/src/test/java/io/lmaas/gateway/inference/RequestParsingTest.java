@@ -16,7 +16,11 @@ class RequestParsingTest {
     @Test
     void classificationAcceptsAStringOrAnArrayOfStrings() {
         assertThat(ClassificationRequest.parse(new JsonObject("{\"model\":\"m\",\"input\":\"hi\"}")))
-                .isEqualTo(new ClassificationRequest("m", List.of("hi")));
+                .isEqualTo(new ClassificationRequest("m", List.of("hi"), false));
+        assertThat(ClassificationRequest.parse(new JsonObject("{\"model\":\"m\",\"input\":\"hi\",\"truncate\":true}")).truncate())
+                .isTrue();
+        assertThatThrownBy(() -> ClassificationRequest.parse(new JsonObject("{\"model\":\"m\",\"input\":\"hi\",\"truncate\":1}")))
+                .isInstanceOf(io.lmaas.gateway.http.ApiException.class).hasMessageContaining("truncate");
         assertThat(ClassificationRequest.parse(new JsonObject("{\"model\":\"m\",\"input\":[\"a\",\"b\"]}")).inputs())
                 .containsExactly("a", "b");
     }

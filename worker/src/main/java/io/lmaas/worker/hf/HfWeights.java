@@ -27,6 +27,7 @@ public final class HfWeights {
     private final Map<String, NDArray> tensors;
     private final Path directory;
     private final String storedType;
+    private final Set<String> taken = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private HfWeights(Map<String, NDArray> tensors, Path directory, String storedType) {
         this.tensors = tensors;
@@ -77,7 +78,8 @@ public final class HfWeights {
         for (NDArray a : list) {
             DataType t = a.getDataType();
             if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.BFLOAT16) {
-                if (t.isInteger()) {
+                boolean weight = a.getName().endsWith(".weight") || a.getName().endsWith(".bias");
+                if (t.isInteger() && !weight) {
                     a.close(); // buffers (position ids), not weights
                     continue;
                 }
@@ -116,7 +118,19 @@ public final class HfWeights {
             throw new ModelDirectoryException(directory.getFileName() + ": tensor '" + name + "' has shape " + a.getShape()
                     + ", expected " + shape);
         }
+        taken.add(name);
         return a;
+    }
+
+    /** Frees the tensors no one took (a bare encoder's unused pooler, buffers): only what is computed with stays. */
+    public void releaseUnused() {
+        tensors.entrySet().removeIf(e -> {
+            if (taken.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().close();
+            return true;
+        });
     }
 
     /** Parameters in all tensors. */

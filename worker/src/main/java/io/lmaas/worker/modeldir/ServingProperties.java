@@ -44,8 +44,33 @@ public record ServingProperties(String task, String engine, String architecture,
     public static final String DECODER_LM = "decoder-lm";
     public static final List<String> FORMATS = List.of("djl", "safetensors", "torchscript");
 
-    /** Batching settings declared by the model version. */
+    /** Batching settings declared by the model version ({@code batch.*} options of serving.properties). */
     public record Batching(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads) {
+
+        /** Reads the {@code batch.*} options; a bad value is a {@link ModelDirectoryException} naming it. */
+        public static Batching of(Map<String, String> options, boolean generator) {
+            return new Batching(
+                    intOption(options, "batch.max_size", generator ? 16 : 32, 1, 4096),
+                    Duration.ofMillis(intOption(options, "batch.max_delay_ms", 5, 0, 10_000)),
+                    intOption(options, "batch.queue_capacity", 1024, 1, 1_000_000),
+                    intOption(options, "batch.threads", 1, 1, 64));
+        }
+
+        private static int intOption(Map<String, String> options, String key, int defaultValue, int min, int max) {
+            String v = options.get(key);
+            if (v == null) {
+                return defaultValue;
+            }
+            try {
+                int i = Integer.parseInt(v.trim());
+                if (i >= min && i <= max) {
+                    return i;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new ModelDirectoryException(FILE + ": '" + key + "' must be an integer from " + min + " to " + max);
+        }
     }
 
     public ServingProperties {
@@ -72,12 +97,7 @@ public record ServingProperties(String task, String engine, String architecture,
     }
 
     public Batching batching() {
-        boolean generator = GENERATION.equals(task);
-        return new Batching(
-                intOption("batch.max_size", generator ? 16 : 32, 1, 4096),
-                Duration.ofMillis(intOption("batch.max_delay_ms", 5, 0, 10_000)),
-                intOption("batch.queue_capacity", 1024, 1, 1_000_000),
-                intOption("batch.threads", 1, 1, 64));
+        return Batching.of(options, GENERATION.equals(task));
     }
 
     /** The chat template, if the version declares one ({@code chat.user} at least). */
@@ -87,22 +107,6 @@ public record ServingProperties(String task, String engine, String architecture,
         }
         return Optional.of(new ChatTemplate(options.getOrDefault("chat.system", "{content}\n"), options.get("chat.user"),
                 options.getOrDefault("chat.assistant", "{content}\n"), options.getOrDefault("chat.generation_prompt", "")));
-    }
-
-    private int intOption(String key, int defaultValue, int min, int max) {
-        String v = options.get(key);
-        if (v == null) {
-            return defaultValue;
-        }
-        try {
-            int i = Integer.parseInt(v.trim());
-            if (i >= min && i <= max) {
-                return i;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new ModelDirectoryException(FILE + ": '" + key + "' must be an integer from " + min + " to " + max);
     }
 
     public static ServingProperties read(Path directory) {

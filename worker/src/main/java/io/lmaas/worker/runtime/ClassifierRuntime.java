@@ -8,13 +8,10 @@ import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.nn.EncoderClassifier;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** Serves an {@link EncoderClassifier}: tokenise, pad to the longest input, one forward pass per call. */
-public final class ClassifierRuntime implements ModelRuntime {
+public final class ClassifierRuntime implements ModelRuntime, BatchedModel<Classification> {
     private final ServingProperties props;
     private final LoadedBlock loaded;
     private final long padId;
@@ -71,9 +68,23 @@ public final class ClassifierRuntime implements ModelRuntime {
         }
     }
 
-    @Override
     public ServingProperties properties() {
         return props;
+    }
+
+    @Override
+    public String task() {
+        return props.task();
+    }
+
+    @Override
+    public ServingProperties.Batching batching() {
+        return props.batching();
+    }
+
+    @Override
+    public io.vertx.core.json.JsonObject describe() {
+        return loaded.describe(props);
     }
 
     /** The tokenizer's ids for {@code text} (no truncation). */
@@ -86,58 +97,35 @@ public final class ClassifierRuntime implements ModelRuntime {
         return loaded.tokenizer().encode(text).length;
     }
 
-    /** One input tokenised for {@link #classifyEncoded}: ids truncated to the model's context, and how many it had. */
-    public record Encoded(long[] ids, int tokens) {
-    }
-
-    /** Tokenises one input (truncated to the model's context); an input with no tokens is refused. */
-    public Encoded encode(String text) {
+    @Override
+    public Encoded encode(String text, boolean truncate) {
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("an input must not be empty");
+        }
         long[] ids = loaded.tokenizer().encode(text);
         if (ids.length == 0) {
-            throw new IllegalArgumentException("input must not be empty");
+            throw new IllegalArgumentException("an input must hold at least one token");
         }
         int maxLength = props.spec().maxLength();
+        if (ids.length > maxLength && !truncate) {
+            throw new InputTooLong(0, ids.length, maxLength);
+        }
         return new Encoded(ids.length > maxLength ? java.util.Arrays.copyOf(ids, maxLength) : ids, ids.length);
     }
 
-    /** Classifies a batch; inputs longer than the model's context are truncated to it. */
+    /** Classifies a batch, cutting inputs longer than the model's context. */
     public List<Classification> classify(List<String> texts) {
-        return classifyEncoded(texts.stream().map(this::encode).toList());
+        return run(texts.stream().map(t -> encode(t, true)).toList());
     }
 
     /** Classifies a batch of inputs already tokenised by {@link #encode} (done off the inference thread). */
-    public List<Classification> classifyEncoded(List<Encoded> inputs) {
+    @Override
+    public List<Classification> run(List<Encoded> inputs) {
         long[][] encoded = new long[inputs.size()][];
-        int[] tokens = new int[inputs.size()];
         for (int i = 0; i < inputs.size(); i++) {
             encoded[i] = inputs.get(i).ids();
-            tokens[i] = inputs.get(i).tokens();
         }
-        float[][] logits = logits(encoded);
-        List<String> labels = props.labels();
-        List<Classification> out = new ArrayList<>(inputs.size());
-        for (int b = 0; b < inputs.size(); b++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (float l : logits[b]) {
-                max = Math.max(max, l);
-            }
-            double[] p = new double[labels.size()];
-            double total = 0;
-            for (int c = 0; c < p.length; c++) {
-                p[c] = Math.exp(logits[b][c] - max);
-                total += p[c];
-            }
-            Map<String, Double> scores = new LinkedHashMap<>();
-            int best = 0;
-            for (int c = 0; c < p.length; c++) {
-                scores.put(labels.get(c), p[c] / total);
-                if (p[c] > p[best]) {
-                    best = c;
-                }
-            }
-            out.add(new Classification(labels.get(best), p[best] / total, scores, tokens[b]));
-        }
-        return out;
+        return Classification.fromLogits(logits(encoded), props.labels(), inputs);
     }
 
     @Override

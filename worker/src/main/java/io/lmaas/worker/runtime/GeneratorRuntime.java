@@ -70,9 +70,23 @@ public final class GeneratorRuntime implements ModelRuntime {
         }
     }
 
-    @Override
     public ServingProperties properties() {
         return props;
+    }
+
+    @Override
+    public String task() {
+        return props.task();
+    }
+
+    @Override
+    public ServingProperties.Batching batching() {
+        return props.batching();
+    }
+
+    @Override
+    public io.vertx.core.json.JsonObject describe() {
+        return loaded.describe(props);
     }
 
     @Override

@@ -98,4 +98,17 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Auto
         }
         tokenizer.close();
     }
+
+    /** What the worker reports: the built-in architecture, its parameters (float32 on the CPU) and context. */
+    JsonObject describe(ServingProperties props) {
+        long parameters = 0;
+        for (var p : block.getParameters()) {
+            if (p.getValue().isInitialized()) {
+                parameters += p.getValue().getArray().getShape().size();
+            }
+        }
+        return new JsonObject().put("architecture", props.architecture()).put("format", props.format())
+                .put("parameters", parameters).put("dtype", "float32").put("compute_dtype", "float32").put("device", "cpu")
+                .put("max_length", props.spec().maxLength()).put("weights_bytes", parameters * Float.BYTES);
+    }
 }

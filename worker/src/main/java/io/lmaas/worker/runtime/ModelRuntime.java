@@ -1,13 +1,22 @@
 package io.lmaas.worker.runtime;
 
+import io.lmaas.worker.hf.HfDirectory;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 
 /** A loaded model version, ready for inference. Implementations are thread-safe. */
-public sealed interface ModelRuntime extends AutoCloseable permits ClassifierRuntime, GeneratorRuntime {
+public sealed interface ModelRuntime extends AutoCloseable permits ClassifierRuntime, GeneratorRuntime, EncoderRuntime {
+    String FEATURE_EXTRACTION = "feature-extraction";
 
-    ServingProperties properties();
+    /** What it serves: {@code text-classification}, {@code text-generation} or {@code feature-extraction}. */
+    String task();
+
+    ServingProperties.Batching batching();
+
+    /** What the worker reports about the model: architecture, parameters, dtype, max length, weight memory. */
+    JsonObject describe();
 
     /** Number of tokens {@code text} encodes to (for metering). */
     int countTokens(String text);
@@ -15,8 +24,14 @@ public sealed interface ModelRuntime extends AutoCloseable permits ClassifierRun
     @Override
     void close();
 
-    /** Loads the model version in {@code directory}; throws {@link ModelDirectoryException} with a clear reason. */
+    /**
+     * Loads the model version in {@code directory}: a Hugging Face directory ({@code config.json}) or one of LMaaS's
+     * built-in networks ({@code serving.properties}); throws {@link ModelDirectoryException} with a clear reason.
+     */
     static ModelRuntime load(Path directory) {
+        if (HfDirectory.is(directory)) {
+            return EncoderRuntime.load(HfDirectory.read(directory));
+        }
         ServingProperties props = ServingProperties.read(directory);
         return switch (props.task()) {
             case ServingProperties.CLASSIFICATION -> ClassifierRuntime.load(directory, props);

@@ -42,17 +42,14 @@ import org.slf4j.LoggerFactory;
  * {@code GET /health}; drains on stop.
  *
  * <ul>
- *   <li>{@code POST /v1/classify {"inputs":[...]}} → {@code {"data":[{label,score,scores,tokens}]}}
- *   <li>{@code POST /v1/generate {"prompt" | "messages", "max_tokens", "temperature", "top_p", "top_k",
- *       "stop", "seed", "stream"}} → {@code {text, finish_reason, prompt_tokens, completion_tokens}}, or
- *       NDJSON when streamed
+ *   <li>{@code POST /v1/classify}, {@code POST /v1/embed}: {@link EncoderRoutes}
+ *   <li>{@code POST /v1/generate}: {@link GenerationRoutes}
  *   <li>{@code GET /metrics}: Prometheus text
  * </ul>
  * Every route but {@code GET /health} requires the internal token ({@link InternalAuth}: 401 without it);
- * {@code /health} answers anyone with the state only, and adds the model, task, queue depth and failure to a
- * caller with the token.
- * Errors: {@code {"error":{"message","code"}}} with 400, 401, 503 ({@code model_not_ready} while loading or
- * draining, {@code model_overloaded} with {@code Retry-After} when the queue is full) or 500.
+ * {@code /health} answers anyone with the state only, and adds the model, task, queue depth, what the model is
+ * (architecture, parameters, dtype, max length, weight memory), the process's resident memory and any failure to a
+ * caller with the token. Errors: {@link Replies}.
  */
 public final class WorkerVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
@@ -85,9 +82,12 @@ public final class WorkerVerticle extends VerticleBase {
             ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
         });
         router.post().handler(BodyHandler.create().setBodyLimit(8 * 1024 * 1024));
-        router.post("/v1/classify").handler(this::classify);
-        router.post("/v1/generate").handler(this::generate);
-        router.route().last().handler(ctx -> error(ctx, 404, "not_found", "no such route"));
+        Replies replies = new Replies(vertx, () -> state == ModelState.DRAINING);
+        EncoderRoutes encoders = new EncoderRoutes(this::ready, replies);
+        router.post("/v1/classify").handler(encoders::classify);
+        router.post("/v1/embed").handler(encoders::embed);
+        router.post("/v1/generate").handler(new GenerationRoutes(vertx, this::ready, replies)::generate);
+        router.route().last().handler(ctx -> Replies.error(ctx, 404, "not_found", "no such route"));
         return vertx.createHttpServer()
                 .requestHandler(router)
                 .listen(config.port(), config.host())
@@ -125,7 +125,7 @@ public final class WorkerVerticle extends VerticleBase {
                 .onSuccess(s -> {
                     served = s;
                     state = ModelState.READY;
-                    LOG.info("model {} ready ({}, warmed up)", config.modelId(), s.runtime().properties().task());
+                    LOG.info("model {} ready ({}, warmed up)", config.modelId(), s.runtime().task());
                 })
                 .onFailure(e -> {
                     failure = e.getMessage();
@@ -149,7 +149,11 @@ public final class WorkerVerticle extends VerticleBase {
         if (auth.accepts(ctx.request())) {
             body.put("model", config.modelId());
             if (s != null) {
-                body.put("task", s.runtime().properties().task()).put("queue_depth", s.queueDepth());
+                body.put("task", s.runtime().task()).put("queue_depth", s.queueDepth()).put("info", s.runtime().describe());
+            }
+            long rss = ResidentMemory.bytes();
+            if (rss > 0) {
+                body.put("rss_bytes", rss);
             }
             if (failure != null) {
                 body.put("message", failure);
@@ -159,160 +163,13 @@ public final class WorkerVerticle extends VerticleBase {
                 .putHeader("content-type", "application/json").end(body.encode());
     }
 
-    private void classify(RoutingContext ctx) {
-        if (!(ready(ctx, "text-classification") instanceof ServedModel.Classifier classifier)) {
-            return;
-        }
-        List<String> inputs = new ArrayList<>();
-        try {
-            JsonArray array = ctx.body().asJsonObject().getJsonArray("inputs");
-            if (array == null || array.isEmpty()) {
-                error(ctx, 400, "invalid_request", "'inputs' must be a non-empty array of strings");
-                return;
-            }
-            for (Object o : array) {
-                if (!(o instanceof String text)) {
-                    error(ctx, 400, "invalid_request", "'inputs' must hold strings only");
-                    return;
-                }
-                inputs.add(text);
-            }
-        } catch (DecodeException | ClassCastException | NullPointerException e) {
-            error(ctx, 400, "invalid_json", "request body must be a JSON object");
-            return;
-        }
-        respond(ctx, classifier.batcher().submit(inputs), results -> {
-            JsonArray data = new JsonArray();
-            logFields(ctx).put("inputs", results.size());
-            logFields(ctx).put("tokens", results.stream().mapToInt(Classification::tokens).sum());
-            for (Classification c : results) {
-                JsonObject scores = new JsonObject();
-                c.scores().forEach(scores::put);
-                data.add(new JsonObject().put("label", c.label()).put("score", c.score()).put("scores", scores)
-                        .put("tokens", c.tokens()));
-            }
-            return new JsonObject().put("data", data);
-        });
-    }
-
-    private void generate(RoutingContext ctx) {
-        if (!(ready(ctx, "text-generation") instanceof ServedModel.Generator generator)) {
-            return;
-        }
-        GenerationRequest request;
-        boolean streamed;
-        try {
-            JsonObject body = ctx.body().asJsonObject();
-            String prompt = prompt(body, generator);
-            request = new GenerationRequest(prompt, body.getInteger("max_tokens", 16), body.getDouble("temperature", 1.0),
-                    body.getDouble("top_p", 1.0), body.getInteger("top_k", 0), strings(body.getValue("stop")),
-                    body.getLong("seed", ThreadLocalRandom.current().nextLong()));
-            streamed = Boolean.TRUE.equals(body.getValue("stream"));
-        } catch (DecodeException | ClassCastException | NullPointerException e) {
-            error(ctx, 400, "invalid_json", "request body must be a JSON object with typed fields");
-            return;
-        } catch (IllegalArgumentException e) {
-            error(ctx, 400, "invalid_request", e.getMessage());
-            return;
-        }
-        if (streamed) {
-            stream(ctx, generator.engine(), request);
-            return;
-        }
-        AtomicBoolean gone = new AtomicBoolean();
-        ctx.response().closeHandler(v -> gone.set(true));
-        respond(ctx, generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), (Generation g) -> {
-            logGeneration(ctx, g);
-            return new JsonObject().put("text", g.text()).put("finish_reason", g.finishReason())
-                    .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens());
-        });
-    }
-
-    /** The prompt, or chat messages rendered with the version's chat template. */
-    private static String prompt(JsonObject body, ServedModel.Generator generator) {
-        JsonArray messages = body.getJsonArray("messages");
-        if (messages == null) {
-            return body.getString("prompt", "");
-        }
-        ChatTemplate template = generator.runtime().properties().chatTemplate()
-                .orElseThrow(() -> new IllegalArgumentException("this model declares no chat template"));
-        List<ChatTemplate.Message> list = new ArrayList<>();
-        for (Object o : messages) {
-            JsonObject m = (JsonObject) o;
-            list.add(new ChatTemplate.Message(m.getString("role"), m.getString("content", "")));
-        }
-        return template.render(list);
-    }
-
-    private static List<String> strings(Object raw) {
-        if (raw == null) {
-            return List.of();
-        }
-        if (raw instanceof String s) {
-            return List.of(s);
-        }
-        List<String> out = new ArrayList<>();
-        for (Object o : (JsonArray) raw) {
-            out.add((String) o);
-        }
-        return out;
-    }
-
-    /**
-     * Streams a generation as NDJSON: {@code {"prompt_tokens":n}} first, then {@code {"text","tokens"}} per
-     * piece, then {@code {"done":true,"finish_reason","prompt_tokens","completion_tokens"}} (or
-     * {@code {"error":{...}}}). A client that goes away cancels the generation at its next step.
-     */
-    private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request) {
-        HttpServerResponse response = ctx.response().setChunked(true).putHeader("content-type", "application/x-ndjson");
-        AtomicBoolean gone = new AtomicBoolean();
-        response.closeHandler(v -> gone.set(true));
-        Context context = vertx.getOrCreateContext();
-        java.util.function.Consumer<JsonObject> send = line -> context.runOnContext(v -> {
-            if (!gone.get() && !response.ended()) {
-                response.write(line.encode() + "\n");
-            }
-        });
-        GenerationEngine.Listener listener = new GenerationEngine.Listener() {
-            @Override
-            public void started(int promptTokens) {
-                send.accept(new JsonObject().put("prompt_tokens", promptTokens));
-            }
-
-            @Override
-            public void delta(String text, int tokens) {
-                send.accept(new JsonObject().put("text", text).put("tokens", tokens));
-            }
-        };
-        Future.fromCompletionStage(engine.submit(request, listener, gone::get), context).onComplete(ar -> {
-            if (gone.get() || response.ended()) {
-                return;
-            }
-            if (ar.succeeded()) {
-                Generation g = ar.result();
-                logGeneration(ctx, g);
-                response.end(new JsonObject().put("done", true).put("finish_reason", g.finishReason())
-                        .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()).encode() + "\n");
-                return;
-            }
-            Throwable e = unwrap(ar.cause());
-            if (!response.headWritten() && e instanceof CapacityException) {
-                response.setStatusCode(503).putHeader("retry-after", "1");
-            } else if (!response.headWritten() && e instanceof IllegalArgumentException) {
-                response.setStatusCode(400);
-            }
-            response.end(new JsonObject().put("error", new JsonObject().put("code", code(e))
-                    .put("message", e.getMessage() == null ? code(e) : e.getMessage())).encode() + "\n");
-        });
-    }
-
     /** Writes one structured request line (docs: {@link RequestLog}) when the response has ended. */
     private void logWhenDone(RoutingContext ctx) {
         long start = System.nanoTime();
         ctx.addEndHandler(v -> {
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("model", config.modelId());
-            fields.putAll(logFields(ctx));
+            fields.putAll(LogFields.of(ctx));
             String id = ctx.request().getHeader("x-request-id");
             RequestLog.finished(id == null ? "-" : id, ctx.request().method().name(), ctx.request().path(),
                     ctx.response().getStatusCode(), System.nanoTime() - start, fields);
@@ -320,72 +177,18 @@ public final class WorkerVerticle extends VerticleBase {
         ctx.next();
     }
 
-    private static Map<String, Object> logFields(RoutingContext ctx) {
-        Map<String, Object> fields = ctx.get("log.fields");
-        if (fields == null) {
-            fields = new LinkedHashMap<>();
-            ctx.put("log.fields", fields);
-        }
-        return fields;
-    }
-
-    private static void logGeneration(RoutingContext ctx, Generation g) {
-        Map<String, Object> fields = logFields(ctx);
-        fields.put("prompt_tokens", g.promptTokens());
-        fields.put("completion_tokens", g.completionTokens());
-        fields.put("finish_reason", g.finishReason());
-    }
-
     /** The served model if ready for this task; otherwise answers (503 not ready, 400 wrong task) and returns null. */
     private ServedModel ready(RoutingContext ctx, String task) {
         ServedModel s = served;
         if (state != ModelState.READY || s == null) {
-            error(ctx, 503, "model_not_ready", "model " + config.modelId() + " is " + state.name().toLowerCase());
+            Replies.error(ctx, 503, "model_not_ready", "model " + config.modelId() + " is " + state.name().toLowerCase());
             return null;
         }
-        if (!s.runtime().properties().task().equals(task)) {
-            error(ctx, 400, "wrong_task", "this worker serves " + s.runtime().properties().task());
+        if (!s.runtime().task().equals(task)) {
+            Replies.error(ctx, 400, "wrong_task", "this worker serves " + s.runtime().task());
             return null;
         }
         return s;
-    }
-
-    private <T> void respond(RoutingContext ctx, CompletableFuture<T> work, Function<T, JsonObject> render) {
-        Future.fromCompletionStage(work, vertx.getOrCreateContext()).onComplete(ar -> {
-            if (ar.succeeded()) {
-                ctx.response().putHeader("content-type", "application/json").end(render.apply(ar.result()).encode());
-                return;
-            }
-            Throwable e = unwrap(ar.cause());
-            if (e instanceof CapacityException) {
-                ctx.response().putHeader("retry-after", "1");
-                error(ctx, 503, code(e), e.getMessage());
-            } else if (e instanceof IllegalArgumentException) {
-                error(ctx, 400, "invalid_request", e.getMessage());
-            } else {
-                LOG.error("[{}] inference failed", ctx.request().getHeader("x-request-id"), e);
-                error(ctx, 500, "inference_failed", "inference failed: " + e.getClass().getSimpleName());
-            }
-        });
-    }
-
-    private String code(Throwable e) {
-        if (e instanceof CapacityException) {
-            return state == ModelState.DRAINING ? "model_not_ready" : "model_overloaded";
-        }
-        return e instanceof IllegalArgumentException ? "invalid_request" : "inference_failed";
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    }
-
-    private static void error(RoutingContext ctx, int status, String code, String message) {
-        if (ctx.response().ended() || ctx.response().closed()) {
-            return;
-        }
-        ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-                .end(new JsonObject().put("error", new JsonObject().put("message", message).put("code", code)).encode());
     }
 
     /** Drain: report draining (the scheduler stops routing here), finish running work (bounded), then close. */

@@ -1,7 +1,9 @@
 package io.lmaas.worker.wlm;
 
 import io.lmaas.worker.modeldir.ServingProperties;
+import io.lmaas.worker.runtime.Classification;
 import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.runtime.EncoderRuntime;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.ModelRuntime;
@@ -12,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A model version being served: its runtime and the batching in front of it (dynamic batching for
- * classifiers, continuous batching for generators). {@link #warmUp()} runs one real inference before the
+ * classifiers and embedders, continuous batching for generators). {@link #warmUp()} runs one real inference before the
  * worker reports ready; {@link #drain} stops taking work and lets running work finish.
  */
 public sealed interface ServedModel extends AutoCloseable {
@@ -31,24 +33,30 @@ public sealed interface ServedModel extends AutoCloseable {
     /** Settings a worker may override over the version's {@code batch.*} options (null = keep). */
     record Overrides(Integer maxBatchSize, Integer maxBatchDelayMs, Integer queueCapacity, Integer threads) {
         public static final Overrides NONE = new Overrides(null, null, null, null);
+
+        DynamicBatcher.Settings settings(ServingProperties.Batching b) {
+            return new DynamicBatcher.Settings(maxBatchSize != null ? maxBatchSize : b.maxBatchSize(),
+                    maxBatchDelayMs != null ? Duration.ofMillis(maxBatchDelayMs) : b.maxBatchDelay(),
+                    queueCapacity != null ? queueCapacity : b.queueCapacity(), threads != null ? threads : b.threads());
+        }
     }
 
     static ServedModel load(Path directory, Overrides overrides, ServingObserver observer) {
         ModelRuntime runtime = ModelRuntime.load(directory);
-        ServingProperties.Batching b = runtime.properties().batching();
-        int batch = overrides.maxBatchSize() != null ? overrides.maxBatchSize() : b.maxBatchSize();
-        int capacity = overrides.queueCapacity() != null ? overrides.queueCapacity() : b.queueCapacity();
+        DynamicBatcher.Settings settings = overrides.settings(runtime.batching());
         if (runtime instanceof ClassifierRuntime c) {
-            return new Classifier(c, new ClassificationBatcher(c, new ClassificationBatcher.Settings(batch,
-                    overrides.maxBatchDelayMs() != null ? Duration.ofMillis(overrides.maxBatchDelayMs()) : b.maxBatchDelay(),
-                    capacity, overrides.threads() != null ? overrides.threads() : b.threads()), observer));
+            return new Classifier(c, new DynamicBatcher<>(c, settings, observer));
+        }
+        if (runtime instanceof EncoderRuntime e) {
+            return e.task().equals(ModelRuntime.FEATURE_EXTRACTION) ? new Embedder(e, new DynamicBatcher<>(e.embedder(), settings, observer))
+                    : new Classifier(e, new DynamicBatcher<>(e.classifier(), settings, observer));
         }
         GeneratorRuntime g = (GeneratorRuntime) runtime;
-        return new Generator(g, new GenerationEngine(g, batch, capacity, observer));
+        return new Generator(g, new GenerationEngine(g, settings.maxBatchSize(), settings.queueCapacity(), observer));
     }
 
     /** A classifier behind dynamic batching. */
-    record Classifier(ClassifierRuntime runtime, ClassificationBatcher batcher) implements ServedModel {
+    record Classifier(ModelRuntime runtime, DynamicBatcher<Classification> batcher) implements ServedModel {
         @Override
         public int queueDepth() {
             return batcher.queueDepth();
@@ -56,7 +64,31 @@ public sealed interface ServedModel extends AutoCloseable {
 
         @Override
         public void warmUp() throws Exception {
-            batcher.submit(List.of("warm up")).get(60, TimeUnit.SECONDS);
+            batcher.submit(List.of("warm up"), true).get(60, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public boolean drain(Duration timeout) throws InterruptedException {
+            return batcher.drain(timeout);
+        }
+
+        @Override
+        public void close() {
+            batcher.close();
+            runtime.close();
+        }
+    }
+
+    /** A sentence-embedding model behind dynamic batching. */
+    record Embedder(EncoderRuntime runtime, DynamicBatcher<float[]> batcher) implements ServedModel {
+        @Override
+        public int queueDepth() {
+            return batcher.queueDepth();
+        }
+
+        @Override
+        public void warmUp() throws Exception {
+            batcher.submit(List.of("warm up"), true).get(60, TimeUnit.SECONDS);
         }
 
         @Override

@@ -47,12 +47,7 @@ class RealEncoderFidelityTest {
     }
 
     private static Path resource(Path dir, String name) throws Exception {
-        try (InputStream in = RealEncoderFidelityTest.class.getClassLoader().getResourceAsStream(name)) {
-            assertThat(in).as(name + " on the test classpath").isNotNull();
-            Path out = dir.resolve(name);
-            Files.copy(in, out);
-            return out;
-        }
+        return io.lmaas.worker.testing.HfModels.jarResource(dir, name);
     }
 
     /** 200+ sentences: English, Chinese, mixed, emoji, and a few long enough to be cut at the model's maximum. */

@@ -57,8 +57,8 @@ class ServingCoreTest {
     @Test
     void concurrentClassificationsShareBatchesAndGetTheirOwnAnswers() throws Exception {
         Batches seen = new Batches();
-        try (ClassificationBatcher batcher = new ClassificationBatcher(classifier,
-                new ClassificationBatcher.Settings(16, Duration.ofMillis(20), 1000, 1), seen)) {
+        try (DynamicBatcher<Classification> batcher = new DynamicBatcher<>(classifier,
+                new DynamicBatcher.Settings(16, Duration.ofMillis(20), 1000, 1), seen)) {
             List<CompletableFuture<List<Classification>>> all = new ArrayList<>();
             for (int i = 0; i < 32; i++) {
                 all.add(batcher.submit(List.of(i % 2 == 0 ? "the striker scored a late goal" : "heavy rain flooded the harbor")));
@@ -75,8 +75,8 @@ class ServingCoreTest {
     @Test
     void aFullClassificationQueueRejectsAtOnce() {
         Batches seen = new Batches();
-        try (ClassificationBatcher batcher = new ClassificationBatcher(classifier,
-                new ClassificationBatcher.Settings(4, Duration.ofMillis(1), 8, 1), seen)) {
+        try (DynamicBatcher<Classification> batcher = new DynamicBatcher<>(classifier,
+                new DynamicBatcher.Settings(4, Duration.ofMillis(1), 8, 1), seen)) {
             List<String> twenty = java.util.Collections.nCopies(20, "the storm hit the islands");
             CompletableFuture<List<Classification>> tooMany = batcher.submit(twenty);
             assertThat(tooMany).isCompletedExceptionally();

@@ -1,7 +1,8 @@
 package io.lmaas.worker.wlm;
 
-import io.lmaas.worker.runtime.Classification;
-import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.runtime.BatchedModel;
+import io.lmaas.worker.runtime.Encoded;
+import io.lmaas.worker.runtime.Inputs;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,13 +14,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Dynamic batching for a classifier: inputs of concurrent requests are gathered into batches of up to
- * {@code maxBatchSize}, waiting at most {@code maxBatchDelay} for a batch to fill (only while requests are
- * arriving together: a lone request is not held back), and run by
- * {@code threads} inference threads sharing the model (each forward in its own NDManager). A bounded
- * queue rejects at once with {@link CapacityException}. No HTTP in here.
+ * Dynamic batching for an encoder (classification or embeddings): inputs of concurrent requests are gathered into
+ * batches of up to {@code maxBatchSize}, waiting at most {@code maxBatchDelay} for a batch to fill (only while requests
+ * are arriving together: a lone request is not held back), split into forward passes of similar length
+ * ({@link LengthBuckets}), and run by {@code threads} inference threads sharing the model (each forward in its own
+ * NDManager). A bounded queue rejects at once with {@link CapacityException}. No HTTP in here.
+ *
+ * @param <R> one input's answer
  */
-public final class ClassificationBatcher implements AutoCloseable {
+public final class DynamicBatcher<R> implements AutoCloseable {
 
     /** Batching settings: from the model's serving.properties, overridable per worker. */
     public record Settings(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads) {
@@ -31,19 +34,19 @@ public final class ClassificationBatcher implements AutoCloseable {
     }
 
     /** One input of one request. */
-    private record Item(ClassifierRuntime.Encoded input, CompletableFuture<Classification> result, long enqueuedNanos) {
+    private record Item<R>(Encoded input, CompletableFuture<R> result, long enqueuedNanos) {
     }
 
-    private final ClassifierRuntime runtime;
+    private final BatchedModel<R> model;
     private final Settings settings;
     private final ServingObserver observer;
-    private final LinkedBlockingQueue<Item> queue = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Item<R>> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicInteger running = new AtomicInteger();
     private final List<Thread> threads = new ArrayList<>();
     /** Completes results (waking the callers) so the inference threads go straight on to the next batch. */
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "classify-delivery");
+        Thread t = new Thread(r, "batch-delivery");
         t.setDaemon(true);
         return t;
     });
@@ -52,20 +55,39 @@ public final class ClassificationBatcher implements AutoCloseable {
     /** Size of the latest batch: waiting for a batch to fill only pays when requests are arriving together. */
     private volatile int lastBatch;
 
-    public ClassificationBatcher(ClassifierRuntime runtime, Settings settings, ServingObserver observer) {
-        this.runtime = runtime;
+    public DynamicBatcher(BatchedModel<R> model, Settings settings, ServingObserver observer) {
+        this.model = model;
         this.settings = settings;
         this.observer = observer;
         for (int i = 0; i < settings.threads(); i++) {
-            Thread t = new Thread(this::run, "classify-" + i);
+            Thread t = new Thread(this::run, "batch-" + i);
             t.setDaemon(true);
             t.start();
             threads.add(t);
         }
     }
 
-    /** Classifies the inputs of one request; fails at once with {@link CapacityException} when full or draining. */
-    public CompletableFuture<List<Classification>> submit(List<String> inputs) {
+    /** Answers the texts of one request, each tokenised (on the caller's thread) without truncation. */
+    public CompletableFuture<List<R>> submit(List<String> texts) {
+        return submit(texts, false);
+    }
+
+    /**
+     * Answers the texts of one request; an input the model refuses (empty, too long) fails the request with the
+     * model's IllegalArgumentException, naming the input by its index.
+     */
+    public CompletableFuture<List<R>> submit(List<String> texts, boolean truncate) {
+        List<Encoded> encoded;
+        try {
+            encoded = Inputs.encode(texts, text -> model.encode(text, truncate));
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return submitEncoded(encoded);
+    }
+
+    /** Answers inputs already tokenised; fails at once with {@link CapacityException} when full or draining. */
+    public CompletableFuture<List<R>> submitEncoded(List<Encoded> inputs) {
         if (!accepting) {
             observer.rejected();
             return CompletableFuture.failedFuture(new CapacityException("the worker is draining"));
@@ -74,27 +96,18 @@ public final class ClassificationBatcher implements AutoCloseable {
             queued.addAndGet(-inputs.size());
             observer.rejected();
             return CompletableFuture.failedFuture(new CapacityException(
-                    "classification queue is full (" + settings.queueCapacity() + " inputs waiting)"));
+                    "the queue is full (" + settings.queueCapacity() + " inputs waiting)"));
         }
         long now = System.nanoTime();
-        List<CompletableFuture<Classification>> parts = new ArrayList<>(inputs.size());
-        for (String text : inputs) {
-            ClassifierRuntime.Encoded encoded;
-            try {
-                // Tokenised on the caller's thread: the inference threads only pad and run the network.
-                encoded = runtime.encode(text);
-            } catch (RuntimeException e) {
-                queued.addAndGet(-1);
-                parts.add(CompletableFuture.failedFuture(e));
-                continue;
-            }
-            Item item = new Item(encoded, new CompletableFuture<>(), now);
+        List<CompletableFuture<R>> parts = new ArrayList<>(inputs.size());
+        for (Encoded input : inputs) {
+            Item<R> item = new Item<>(input, new CompletableFuture<>(), now);
             parts.add(item.result());
             queue.add(item);
         }
         observer.queued(queued.get());
         return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).thenApply(v -> {
-            List<Classification> out = new ArrayList<>(parts.size());
+            List<R> out = new ArrayList<>(parts.size());
             parts.forEach(p -> out.add(p.join()));
             observer.finished(System.nanoTime() - now, System.nanoTime() - now);
             return out;
@@ -106,10 +119,10 @@ public final class ClassificationBatcher implements AutoCloseable {
     }
 
     private void run() {
-        List<Item> batch = new ArrayList<>(settings.maxBatchSize());
+        List<Item<R>> batch = new ArrayList<>(settings.maxBatchSize());
         while (!stopped) {
             try {
-                Item first = queue.poll(100, TimeUnit.MILLISECONDS);
+                Item<R> first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
@@ -117,7 +130,7 @@ public final class ClassificationBatcher implements AutoCloseable {
                 batch.add(first);
                 long deadline = System.nanoTime() + settings.maxBatchDelay().toNanos();
                 while (batch.size() < settings.maxBatchSize()) {
-                    Item next = queue.poll();
+                    Item<R> next = queue.poll();
                     if (next == null) {
                         long left = deadline - System.nanoTime();
                         // A lone request (nothing queued, the last batch a single input) is not held back.
@@ -143,23 +156,30 @@ public final class ClassificationBatcher implements AutoCloseable {
         }
     }
 
-    private void runBatch(List<Item> batch) {
+    /** Runs a gathered batch as forward passes of similar length; delivers answers off the inference thread. */
+    private void runBatch(List<Item<R>> batch) {
         observer.batch(batch.size());
-        try {
-            List<Classification> results = runtime.classifyEncoded(batch.stream().map(Item::input).toList());
-            List<CompletableFuture<Classification>> waiting = batch.stream().map(Item::result).toList();
-            delivery.execute(() -> {
-                for (int i = 0; i < waiting.size(); i++) {
-                    waiting.get(i).complete(results.get(i));
-                }
-            });
-            observer.tokens(results.stream().mapToInt(Classification::tokens).sum());
-        } catch (RuntimeException e) {
-            batch.forEach(item -> item.result().completeExceptionally(e));
+        int[] lengths = batch.stream().mapToInt(item -> item.input().length()).toArray();
+        for (int[] group : LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS)) {
+            List<Item<R>> pass = new ArrayList<>(group.length);
+            for (int i : group) {
+                pass.add(batch.get(i));
+            }
+            try {
+                List<R> results = model.run(pass.stream().map(Item::input).toList());
+                delivery.execute(() -> {
+                    for (int i = 0; i < pass.size(); i++) {
+                        pass.get(i).result().complete(results.get(i));
+                    }
+                });
+                observer.tokens(pass.stream().mapToInt(item -> item.input().tokens()).sum());
+            } catch (RuntimeException e) {
+                pass.forEach(item -> item.result().completeExceptionally(e));
+            }
         }
     }
 
-    /** Stops taking work and waits (bounded) for queued inputs to be classified. */
+    /** Stops taking work and waits (bounded) for queued inputs to be answered. */
     public boolean drain(Duration timeout) throws InterruptedException {
         accepting = false;
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -178,7 +198,7 @@ public final class ClassificationBatcher implements AutoCloseable {
         stopped = true;
         threads.forEach(Thread::interrupt);
         delivery.shutdown();
-        Item item;
+        Item<R> item;
         while ((item = queue.poll()) != null) {
             item.result().completeExceptionally(new CapacityException("the worker stopped"));
         }

@@ -1,0 +1,99 @@
+package io.lmaas.worker.hf;
+
+import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.lmaas.worker.modeldir.ServingProperties;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A Hugging Face model directory served as it is: {@code config.json} says what the model is; an optional
+ * {@code serving.properties} holds only LMaaS's own settings ({@code task} to override the task the architecture
+ * implies, and {@code batch.*}). Reads files only.
+ */
+public record HfDirectory(Path directory, JsonObject config, String taskOverride, Map<String, String> options) {
+
+    /** True if {@code directory} is a Hugging Face directory (config.json, and no built-in architecture declared). */
+    public static boolean is(Path directory) {
+        if (!Files.isRegularFile(directory.resolve("config.json"))) {
+            return false;
+        }
+        Path props = directory.resolve(ServingProperties.FILE);
+        return !Files.isRegularFile(props) || !properties(props).containsKey("architecture");
+    }
+
+    public static HfDirectory read(Path directory) {
+        JsonObject config = json(directory, "config.json");
+        if (config == null) {
+            throw new ModelDirectoryException("config.json: missing");
+        }
+        Path file = directory.resolve(ServingProperties.FILE);
+        String task = null;
+        Map<String, String> options = new LinkedHashMap<>();
+        if (Files.isRegularFile(file)) {
+            Properties p = properties(file);
+            for (String key : p.stringPropertyNames()) {
+                String value = p.getProperty(key).trim();
+                if (key.equals("task")) {
+                    task = value;
+                } else if (key.startsWith("batch.")) {
+                    options.put(key, value);
+                } else {
+                    throw new ModelDirectoryException(ServingProperties.FILE + ": '" + key + "' is not an LMaaS setting for a "
+                            + "Hugging Face directory (task, batch.max_size, batch.max_delay_ms, batch.queue_capacity, batch.threads)");
+                }
+            }
+        }
+        return new HfDirectory(directory, config, task, Map.copyOf(options));
+    }
+
+    public ServingProperties.Batching batching(boolean generator) {
+        return ServingProperties.Batching.of(options, generator);
+    }
+
+    /**
+     * The longest input to serve: the architecture's limit, lowered by sentence-transformers' {@code max_seq_length}
+     * or the tokenizer's {@code model_max_length} where they say less (as the model was trained and is used).
+     */
+    public int maxTokens(int architectureLimit) {
+        int limit = architectureLimit;
+        JsonObject sentence = json(directory, "sentence_bert_config.json");
+        if (sentence != null && sentence.getValue("max_seq_length") instanceof Number n && n.intValue() > 0) {
+            limit = Math.min(limit, n.intValue());
+        }
+        JsonObject tokenizer = json(directory, "tokenizer_config.json");
+        if (tokenizer != null && tokenizer.getValue("model_max_length") instanceof Number n && n.longValue() > 0) {
+            limit = (int) Math.min(limit, n.longValue());
+        }
+        return limit;
+    }
+
+    /** A JSON file of the directory, or null if absent; an unreadable one names itself. */
+    public static JsonObject json(Path directory, String name) {
+        Path file = directory.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            return new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            throw new ModelDirectoryException(name + ": not a readable JSON object (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static Properties properties(Path file) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ModelDirectoryException(ServingProperties.FILE + ": unreadable: " + e.getMessage(), e);
+        }
+        return p;
+    }
+}

@@ -1,0 +1,123 @@
+package io.lmaas.worker.hf.encoder;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.lmaas.worker.runtime.Encoded;
+import io.lmaas.worker.runtime.InputTooLong;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * An encoder's {@code tokenizer.json} as the model was trained with it: special tokens added ({@code [CLS] … [SEP]},
+ * {@code <s> … </s>}), no padding (the runtime pads per batch). An input longer than the model takes is refused, or, on
+ * request, cut by the tokenizer's own truncation (which keeps the closing special token). Thread-safe.
+ */
+public final class EncoderTokenizer implements AutoCloseable {
+    private final HuggingFaceTokenizer whole;
+    private final HuggingFaceTokenizer truncating;
+    private final int maxTokens;
+    private final int vocab;
+
+    private EncoderTokenizer(HuggingFaceTokenizer whole, HuggingFaceTokenizer truncating, int maxTokens, int vocab) {
+        this.whole = whole;
+        this.truncating = truncating;
+        this.maxTokens = maxTokens;
+        this.vocab = vocab;
+    }
+
+    /** Loads {@code tokenizer.json}, checked to fit a vocabulary of {@code vocab} ids. */
+    public static EncoderTokenizer load(Path directory, int maxTokens, int vocab) {
+        Path file = directory.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new ModelDirectoryException("tokenizer.json: missing (an encoder needs the fast tokenizer's tokenizer.json)");
+        }
+        long largest;
+        try {
+            largest = largestId(new JsonObject(Files.readString(file)));
+        } catch (IOException | RuntimeException e) {
+            throw new ModelDirectoryException("tokenizer.json: not a readable tokenizer (" + e.getMessage() + ")", e);
+        }
+        if (largest >= vocab) {
+            throw new ModelDirectoryException("tokenizer.json: token id " + largest + " is outside the model's vocabulary of "
+                    + vocab + " (config.json vocab_size): the tokenizer does not belong to these weights");
+        }
+        HuggingFaceTokenizer whole = null;
+        try {
+            whole = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(true).optTruncation(false)
+                    .optPadding(false).build();
+            HuggingFaceTokenizer truncating = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(true)
+                    .optTruncation(true).optMaxLength(maxTokens).optPadding(false).build();
+            return new EncoderTokenizer(whole, truncating, maxTokens, vocab);
+        } catch (IOException | RuntimeException e) {
+            if (whole != null) {
+                whole.close();
+            }
+            throw new ModelDirectoryException("tokenizer.json: cannot be loaded (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The largest id the tokenizer can produce: its model's vocabulary and its added tokens. */
+    static long largestId(JsonObject tokenizer) {
+        JsonObject model = tokenizer.getJsonObject("model", new JsonObject());
+        Object vocab = model.getValue("vocab");
+        long largest = -1;
+        if (vocab instanceof JsonObject map) {
+            for (var e : map) {
+                largest = Math.max(largest, ((Number) e.getValue()).longValue());
+            }
+        } else if (vocab instanceof JsonArray pieces) {
+            largest = pieces.size() - 1;
+        }
+        for (Object o : tokenizer.getJsonArray("added_tokens", new JsonArray())) {
+            largest = Math.max(largest, ((JsonObject) o).getLong("id", -1L));
+        }
+        return largest;
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** Tokenises {@code text}: refused when empty, or when too long unless {@code truncate}. */
+    public Encoded encode(String text, boolean truncate) {
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("an input must not be empty");
+        }
+        long[] ids = whole.encode(text).getIds();
+        if (ids.length <= maxTokens) {
+            return new Encoded(ids, ids.length);
+        }
+        if (!truncate) {
+            throw new InputTooLong(0, ids.length, maxTokens);
+        }
+        return new Encoded(truncating.encode(text).getIds(), ids.length);
+    }
+
+    /** Token ids given by the caller, taken as they are (special tokens included), checked against the vocabulary. */
+    public Encoded ids(long[] ids, boolean truncate) {
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("an input must not be empty");
+        }
+        for (long id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the model's vocabulary (0.." + (vocab - 1) + ")");
+            }
+        }
+        if (ids.length <= maxTokens) {
+            return new Encoded(ids, ids.length);
+        }
+        if (!truncate) {
+            throw new InputTooLong(0, ids.length, maxTokens);
+        }
+        return new Encoded(java.util.Arrays.copyOf(ids, maxTokens), ids.length);
+    }
+
+    @Override
+    public void close() {
+        whole.close();
+        truncating.close();
+    }
+}

@@ -1,0 +1,157 @@
+package io.lmaas.worker.serve;
+
+import io.lmaas.worker.modeldir.ChatTemplate;
+import io.lmaas.worker.modeldir.ServingProperties;
+import io.lmaas.worker.runtime.Generation;
+import io.lmaas.worker.runtime.GenerationRequest;
+import io.lmaas.worker.wlm.CapacityException;
+import io.lmaas.worker.wlm.GenerationEngine;
+import io.lmaas.worker.wlm.ServedModel;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code POST /v1/generate {"prompt" | "messages", "max_tokens", "temperature", "top_p", "top_k", "stop", "seed",
+ * "stream"}} → {@code {text, finish_reason, prompt_tokens, completion_tokens}}, or NDJSON when streamed.
+ */
+final class GenerationRoutes {
+    private final Vertx vertx;
+    private final Readiness readiness;
+    private final Replies replies;
+
+    GenerationRoutes(Vertx vertx, Readiness readiness, Replies replies) {
+        this.vertx = vertx;
+        this.readiness = readiness;
+        this.replies = replies;
+    }
+
+    void generate(RoutingContext ctx) {
+        if (!(readiness.ready(ctx, ServingProperties.GENERATION) instanceof ServedModel.Generator generator)) {
+            return;
+        }
+        GenerationRequest request;
+        boolean streamed;
+        try {
+            JsonObject body = ctx.body().asJsonObject();
+            String prompt = prompt(body, generator);
+            request = new GenerationRequest(prompt, body.getInteger("max_tokens", 16), body.getDouble("temperature", 1.0),
+                    body.getDouble("top_p", 1.0), body.getInteger("top_k", 0), strings(body.getValue("stop")),
+                    body.getLong("seed", ThreadLocalRandom.current().nextLong()));
+            streamed = Boolean.TRUE.equals(body.getValue("stream"));
+        } catch (DecodeException | ClassCastException | NullPointerException e) {
+            Replies.error(ctx, 400, "invalid_json", "request body must be a JSON object with typed fields");
+            return;
+        } catch (IllegalArgumentException e) {
+            Replies.error(ctx, 400, "invalid_request", e.getMessage());
+            return;
+        }
+        if (streamed) {
+            stream(ctx, generator.engine(), request);
+            return;
+        }
+        AtomicBoolean gone = new AtomicBoolean();
+        ctx.response().closeHandler(v -> gone.set(true));
+        replies.respond(ctx, generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), (Generation g) -> {
+            logGeneration(ctx, g);
+            return new JsonObject().put("text", g.text()).put("finish_reason", g.finishReason())
+                    .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens());
+        });
+    }
+
+    /** The prompt, or chat messages rendered with the version's chat template. */
+    private static String prompt(JsonObject body, ServedModel.Generator generator) {
+        JsonArray messages = body.getJsonArray("messages");
+        if (messages == null) {
+            return body.getString("prompt", "");
+        }
+        ChatTemplate template = generator.runtime().properties().chatTemplate()
+                .orElseThrow(() -> new IllegalArgumentException("this model declares no chat template"));
+        List<ChatTemplate.Message> list = new ArrayList<>();
+        for (Object o : messages) {
+            JsonObject m = (JsonObject) o;
+            list.add(new ChatTemplate.Message(m.getString("role"), m.getString("content", "")));
+        }
+        return template.render(list);
+    }
+
+    private static List<String> strings(Object raw) {
+        if (raw == null) {
+            return List.of();
+        }
+        if (raw instanceof String s) {
+            return List.of(s);
+        }
+        List<String> out = new ArrayList<>();
+        for (Object o : (JsonArray) raw) {
+            out.add((String) o);
+        }
+        return out;
+    }
+
+    /**
+     * Streams a generation as NDJSON: {@code {"prompt_tokens":n}} first, then {@code {"text","tokens"}} per
+     * piece, then {@code {"done":true,"finish_reason","prompt_tokens","completion_tokens"}} (or
+     * {@code {"error":{...}}}). A client that goes away cancels the generation at its next step.
+     */
+    private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request) {
+        HttpServerResponse response = ctx.response().setChunked(true).putHeader("content-type", "application/x-ndjson");
+        AtomicBoolean gone = new AtomicBoolean();
+        response.closeHandler(v -> gone.set(true));
+        Context context = vertx.getOrCreateContext();
+        java.util.function.Consumer<JsonObject> send = line -> context.runOnContext(v -> {
+            if (!gone.get() && !response.ended()) {
+                response.write(line.encode() + "\n");
+            }
+        });
+        GenerationEngine.Listener listener = new GenerationEngine.Listener() {
+            @Override
+            public void started(int promptTokens) {
+                send.accept(new JsonObject().put("prompt_tokens", promptTokens));
+            }
+
+            @Override
+            public void delta(String text, int tokens) {
+                send.accept(new JsonObject().put("text", text).put("tokens", tokens));
+            }
+        };
+        Future.fromCompletionStage(engine.submit(request, listener, gone::get), context).onComplete(ar -> {
+            if (gone.get() || response.ended()) {
+                return;
+            }
+            if (ar.succeeded()) {
+                Generation g = ar.result();
+                logGeneration(ctx, g);
+                response.end(new JsonObject().put("done", true).put("finish_reason", g.finishReason())
+                        .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens()).encode() + "\n");
+                return;
+            }
+            Throwable e = Replies.unwrap(ar.cause());
+            if (!response.headWritten() && e instanceof CapacityException) {
+                response.setStatusCode(503).putHeader("retry-after", "1");
+            } else if (!response.headWritten() && e instanceof IllegalArgumentException) {
+                response.setStatusCode(400);
+            }
+            response.end(new JsonObject().put("error", new JsonObject().put("code", replies.code(e))
+                    .put("message", e.getMessage() == null ? replies.code(e) : e.getMessage())).encode() + "\n");
+        });
+    }
+
+    private static void logGeneration(RoutingContext ctx, Generation g) {
+        Map<String, Object> fields = LogFields.of(ctx);
+        fields.put("prompt_tokens", g.promptTokens());
+        fields.put("completion_tokens", g.completionTokens());
+        fields.put("finish_reason", g.finishReason());
+    }
+
+}

@@ -1,0 +1,49 @@
+package io.lmaas.worker.wlm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class LengthBucketsTest {
+
+    private static long cost(int[] lengths, List<int[]> groups, int overhead) {
+        long total = 0;
+        for (int[] g : groups) {
+            total += (long) g.length * Arrays.stream(g).map(i -> lengths[i]).max().orElse(0) + overhead;
+        }
+        return total;
+    }
+
+    @Test
+    void similarLengthsShareOnePassAndOutliersGetTheirOwn() {
+        int[] lengths = {12, 510, 10, 11, 9, 500, 12};
+        List<int[]> groups = LengthBuckets.plan(lengths, 128);
+        assertThat(groups).hasSize(2);
+        assertThat(groups.get(0)).containsExactlyInAnyOrder(0, 2, 3, 4, 6);
+        assertThat(groups.get(1)).containsExactlyInAnyOrder(1, 5);
+    }
+
+    @Test
+    void aCheapSplitIsNotWorthAPass() {
+        assertThat(LengthBuckets.plan(new int[] {10, 12, 20, 30}, 128)).hasSize(1);
+        assertThat(LengthBuckets.plan(new int[] {7}, 128)).hasSize(1);
+        assertThat(LengthBuckets.plan(new int[0], 128)).isEmpty();
+    }
+
+    @Test
+    void everyInputIsInExactlyOnePassAndThePlanIsNoWorseThanOnePass() {
+        Random r = new Random(3);
+        for (int round = 0; round < 200; round++) {
+            int[] lengths = IntStream.range(0, 1 + r.nextInt(64)).map(i -> 1 + r.nextInt(r.nextBoolean() ? 32 : 512)).toArray();
+            List<int[]> groups = LengthBuckets.plan(lengths, 128);
+            assertThat(groups.stream().flatMapToInt(Arrays::stream).sorted().toArray())
+                    .isEqualTo(IntStream.range(0, lengths.length).toArray());
+            List<int[]> single = List.of(IntStream.range(0, lengths.length).toArray());
+            assertThat(cost(lengths, groups, 128)).isLessThanOrEqualTo(cost(lengths, single, 128));
+        }
+    }
+}
