@@ -59,6 +59,9 @@ public final class Main {
                 case "worker job" -> System.exit(io.lmaas.worker.jobs.JobProcess.run(settings));
                 case "worker validate" -> System.exit(ProcessModelValidator.run(Path.of(settings.required("model-dir"))
                         .toAbsolutePath(), settings.optional("task").orElse(null)));
+                case "worker import-onnx" -> io.lmaas.worker.hf.onnx.OnnxEncoderImport.convert(Path.of(settings.required("onnx")),
+                        Path.of(settings.required("tokenizer")), pooling(settings),
+                        Path.of(settings.required("out")).toAbsolutePath());
                 case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
                         Path.of(settings.required("out")).toAbsolutePath(), settings.integer("seed", 42, 0, Integer.MAX_VALUE));
                 case "bench", "bench skeleton" -> SkeletonBenchmark.run(settings.integer("requests", 500, 10, 1_000_000));
@@ -81,6 +84,15 @@ public final class Main {
         } catch (ConfigException e) {
             System.err.println("lmaas: " + e.getMessage());
             System.exit(2);
+        }
+    }
+
+    private static io.lmaas.worker.hf.onnx.OnnxEncoderImport.Pooling pooling(Settings settings) {
+        try {
+            return new io.lmaas.worker.hf.onnx.OnnxEncoderImport.Pooling(settings.string("pooling", "mean"),
+                    settings.bool("normalize", true));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 
@@ -115,7 +127,7 @@ public final class Main {
         System.out.println("""
                 usage:
                   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
-                           [--starters=false]
+                           [--starters=false] [--real-models=false]
                   lmaas scheduler --database-url URL --image IMAGE [--namespace lmaas] [--gpu-flavors JSON|@file]
                                 [--artifacts-claim lmaas-artifacts] [--artifacts-mount /var/lib/lmaas/artifacts] [--migrate]
                                 [--health-port 8080] (on Kubernetes; replicas elect a leader through a Lease)
@@ -125,7 +137,9 @@ public final class Main {
                   lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
                                 (LMAAS_WORKER_TOKEN: every request but GET /health must carry it as a bearer token)
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
-                  lmaas worker validate --model-dir DIR [--task text-classification|text-generation]
+                  lmaas worker validate --model-dir DIR [--task text-classification|text-generation|feature-extraction]
+                  lmaas worker import-onnx --onnx FILE --tokenizer tokenizer.json --out DIR [--pooling mean|cls|lasttoken]
+                                [--normalize=true]   (an ONNX-exported BERT-family encoder → a Hugging Face directory)
                   lmaas worker job --job-id ID   (LMAAS_DATABASE_URL, LMAAS_ARTIFACTS: run an admitted job's attempt)
                   lmaas bench [skeleton] [--requests 500]   cold/warm start, gateway vs worker latency
                   lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)

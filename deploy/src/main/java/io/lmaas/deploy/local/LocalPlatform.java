@@ -117,7 +117,7 @@ public final class LocalPlatform implements AutoCloseable {
         jobRunner = new LocalJobRunner(new JobRepository(pool), workers, url, config.artifacts(), 1, 2, Clock.systemUTC());
         jobRunner.start(Duration.ofMillis(500));
 
-        if (!config.starters()) {
+        if (!config.starters() && !config.realModels()) {
             return;
         }
         starters = new StarterBootstrap(vertx, config, workers, new ArtifactStore(config.artifacts()),

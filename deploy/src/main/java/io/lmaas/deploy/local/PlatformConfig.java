@@ -9,9 +9,11 @@ import java.util.Optional;
 
 /**
  * {@code lmaas up}: where the gateway listens, where data lives, which database to use (embedded unless
- * a URL is given), whether to prepare the starter models, how worker processes are started.
+ * a URL is given), whether to prepare the starter models and the real embedding models, how worker processes are
+ * started.
  */
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
+        boolean realModels,
         int maxBodyBytes, long maxFileBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed,
         Optional<KeycloakSettings> keycloak) {
 
@@ -22,6 +24,7 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 s.path("data-dir", ".lmaas"),
                 s.optional("database-url"),
                 s.bool("starters", true),
+                s.bool("real-models", true),
                 s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
                 s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L,
                 classpath,

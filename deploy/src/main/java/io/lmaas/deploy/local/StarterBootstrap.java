@@ -19,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes sure the starter models exist, are registered and deployed. A missing model version is trained
- * by a worker process ({@code worker train-starter}) the first time; later starts find it on disk.
+ * Makes sure the starter models and the real embedding models exist, are registered and deployed. A missing starter
+ * version is trained by a worker process ({@code worker train-starter}) the first time; a missing real model is
+ * converted from its ONNX export ({@link RealModels}); later starts find them on disk.
  */
 final class StarterBootstrap {
     private static final Logger LOG = LoggerFactory.getLogger(StarterBootstrap.class);
@@ -52,13 +53,38 @@ final class StarterBootstrap {
         this.deployments = deployments;
     }
 
-    /** Prepares each starter in turn (the classifier first: it is ready sooner). */
+    /** Prepares each starter in turn (the classifier first: it is ready sooner), then the real models. */
     Future<Void> run() {
         Future<Void> chain = Future.succeededFuture();
-        for (Starter s : STARTERS) {
-            chain = chain.compose(v -> prepare(s));
+        if (config.starters()) {
+            for (Starter s : STARTERS) {
+                chain = chain.compose(v -> prepare(s));
+            }
+        }
+        if (config.realModels()) {
+            for (RealModels.RealModel m : RealModels.MODELS) {
+                chain = chain.compose(v -> prepareReal(m));
+            }
         }
         return chain;
+    }
+
+    private Future<Void> prepareReal(RealModels.RealModel m) {
+        Path dir = store.modelVersion(m.id(), VERSION);
+        return vertx.executeBlocking(() -> {
+                    if (!RealModels.converted(dir)) {
+                        LOG.info("converting {} from its ONNX export for the first time", m.id());
+                        long start = System.nanoTime();
+                        RealModels.ensure(m, dir);
+                        LOG.info("{} converted in {} ms", m.id(), (System.nanoTime() - start) / 1_000_000);
+                    }
+                    return null;
+                }, false)
+                .compose(v -> catalog.register(new ModelRecord(m.id(), ModelTask.FEATURE_EXTRACTION, null, m.description(), null),
+                        VERSION, ArtifactStore.uri(dir)))
+                .compose(v -> deployments.ensure(m.id(), VERSION, 1))
+                .onSuccess(id -> LOG.info("{} version {} deployed as {}", m.id(), VERSION, id))
+                .mapEmpty();
     }
 
     private Future<Void> prepare(Starter s) {

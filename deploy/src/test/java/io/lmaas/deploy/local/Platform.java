@@ -35,7 +35,13 @@ final class Platform implements AutoCloseable {
 
     static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters,
             Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak) throws Exception {
-        PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters,
+        return start(dataDir, databaseUrl, starters, false, keycloak);
+    }
+
+    /** A platform that also serves (or not) the real embedding models. */
+    static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
+            Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak) throws Exception {
+        PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters, realModels,
                 io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),
                 Path.of(System.getProperty("java.home"), "bin", "java"),
                 List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), 42L, keycloak);

