@@ -15,6 +15,8 @@ import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.gateway.admin.AdminJobRoutes;
 import io.lmaas.gateway.batches.BatchRepository;
 import io.lmaas.gateway.auth.AdminPrincipal;
+import io.lmaas.gateway.auth.ScopeHandler;
+import io.lmaas.gateway.models.ModelDownloadRoute;
 import io.lmaas.gateway.models.ModelUploadRoute;
 import io.lmaas.gateway.usage.OverviewService;
 import io.vertx.core.json.JsonObject;
@@ -72,6 +74,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         new InferenceRoutes(services.inference(), services.quota(), responder).addTo(v1);
         new UsageRoutes(services.usage(), responder).addTo(v1);
         new FineTuningRoutes(new FineTuningService(vertx, services.pool()), responder).addTo(v1);
+        ModelDownloadRoute downloads = new ModelDownloadRoute(vertx, services.models());
+        v1.get("/models/:id/download").handler(ScopeHandler.FINE_TUNING).handler(downloads::tenant);
         config.artifacts().ifPresent(store -> {
             Uploads uploads = new Uploads(store, config.fileLimitBytes(), guards.minFreeBytes());
             new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store), uploads, responder).addTo(v1);
@@ -85,7 +89,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
                 services.models(), responder, services.admins(), new OverviewService(services.pool()), services.identity(),
-                new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder)).router(vertx));
+                new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder), downloads)
+                .router(vertx));
         JsonObject consoleConfig = config.keycloak().map(k -> new JsonObject().put("auth", "keycloak").put("issuer", k.issuer())
                 .put("client_id", k.consoleClientId())).orElse(new JsonObject().put("auth", "token"));
         root.get("/console/config.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")

@@ -94,6 +94,14 @@ public final class ModelCatalogRepository {
     public record Version(String modelId, String version, String artifactUri) {
     }
 
+    /** One version of a model, or empty if it has no such version. */
+    public Future<Optional<Version>> version(String modelId, String version) {
+        return pool.preparedQuery("SELECT model_id, version, artifact_uri FROM model_versions WHERE model_id = $1 AND version = $2")
+                .execute(Tuple.of(modelId, version))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(new Version(rows.iterator().next().getString("model_id"),
+                        rows.iterator().next().getString("version"), rows.iterator().next().getString("artifact_uri"))));
+    }
+
     /** The model's newest version, or empty if it has none. */
     public Future<Optional<Version>> latestVersion(String modelId) {
         return pool.preparedQuery("SELECT model_id, version, artifact_uri FROM model_versions WHERE model_id = $1"

@@ -132,4 +132,57 @@ class RealModelsEndToEndTest {
         assertThat(r.getJsonObject("dimensions").getInteger("status")).isEqualTo(400);
         assertThat(r.getJsonObject("dimensions").getString("param")).isEqualTo("dimensions");
     }
+
+    /** A version downloads as a Hugging Face directory zip, re-imports as a new model and answers the same. */
+    @Test
+    void aVersionDownloadsAsAZipAndReimportsWithTheSameAnswers() throws Exception {
+        String admin = platform.adminToken();
+        java.net.http.HttpResponse<byte[]> zip = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(platform.platform.url() + "/admin/v1/models/bge-small-zh-v1.5/versions/1/download"))
+                .header("Authorization", "Bearer " + admin).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(zip.statusCode()).isEqualTo(200);
+        assertThat(zip.headers().firstValue("content-type")).hasValue("application/zip");
+        Path unpacked = Files.createDirectories(platform.dataDir.resolve("downloaded"));
+        java.util.List<String> names = new java.util.ArrayList<>();
+        try (java.util.zip.ZipInputStream z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip.body()))) {
+            for (java.util.zip.ZipEntry e; (e = z.getNextEntry()) != null; ) {
+                names.add(e.getName());
+                Path out = unpacked.resolve(e.getName());
+                Files.createDirectories(out.getParent());
+                Files.copy(z, out);
+            }
+        }
+        assertThat(names).contains("bge-small-zh-v1.5-1/config.json", "bge-small-zh-v1.5-1/model.safetensors",
+                "bge-small-zh-v1.5-1/tokenizer.json", "bge-small-zh-v1.5-1/modules.json", "bge-small-zh-v1.5-1/1_Pooling/config.json");
+        // A tenant cannot take a shared model's weights away: only its own models download.
+        assertThat(platform.send("GET", "/v1/models/bge-small-zh-v1.5/download", key, null).status()).isEqualTo(404);
+
+        assertThat(platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "bge-copy")
+                .put("task", "feature-extraction")).status()).isEqualTo(201);
+        Platform.Response added = platform.send("POST", "/admin/v1/models/bge-copy/versions", admin, new JsonObject()
+                .put("version", "1").put("path", unpacked.resolve("bge-small-zh-v1.5-1").toString()));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        assertThat(platform.send("POST", "/admin/v1/deployments", admin, new JsonObject().put("model", "bge-copy")
+                .put("version", "1").put("replicas", 1)).status()).isEqualTo(201);
+        JsonArray input = new JsonArray().add("央行宣布降息").add("球队在最后一分钟进球");
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() -> embed("bge-copy", input).status() == 200);
+        double[][] copy = vectors(embed("bge-copy", input));
+        double[][] original = vectors(embed("bge-small-zh-v1.5", input));
+        for (int i = 0; i < 2; i++) {
+            for (int d = 0; d < original[i].length; d++) {
+                assertThat(copy[i][d]).isCloseTo(original[i][d], org.assertj.core.data.Offset.offset(1e-6));
+            }
+        }
+
+        // A version registered from a directory that is not a servable model is refused, naming what is wrong.
+        Path broken = Files.createDirectories(platform.dataDir.resolve("broken"));
+        for (String f : new String[] {"config.json", "tokenizer.json", "modules.json"}) {
+            Files.copy(unpacked.resolve("bge-small-zh-v1.5-1").resolve(f), broken.resolve(f));
+        }
+        Platform.Response refused = platform.send("POST", "/admin/v1/models/bge-copy/versions", admin, new JsonObject()
+                .put("version", "2").put("path", broken.toString()));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.json().getJsonObject("error").getString("code")).isEqualTo("invalid_model_version");
+        assertThat(refused.json().getJsonObject("error").getString("message")).contains("no weights", "model.safetensors");
+    }
 }

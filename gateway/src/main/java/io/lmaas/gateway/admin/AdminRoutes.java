@@ -51,9 +51,12 @@ public final class AdminRoutes {
     private final OverviewService overview;
     private final Optional<KeycloakDirectory> identity;
     private final AdminJobRoutes jobs;
+    private final io.lmaas.gateway.models.ModelDownloadRoute downloads;
 
     public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, ModelAdminService models, Responder responder,
-            AdminTokenAuthenticator authenticator, OverviewService overview, Optional<KeycloakDirectory> identity, AdminJobRoutes jobs) {
+            AdminTokenAuthenticator authenticator, OverviewService overview, Optional<KeycloakDirectory> identity, AdminJobRoutes jobs,
+            io.lmaas.gateway.models.ModelDownloadRoute downloads) {
+        this.downloads = downloads;
         this.admin = admin;
         this.keys = keys;
         this.usage = usage;
@@ -152,7 +155,7 @@ public final class AdminRoutes {
             platform(ctx);
             JsonObject body = Json.body(ctx);
             ModelTask task = ModelTask.fromWire(body.getValue("task") instanceof String t ? t : "")
-                    .orElseThrow(() -> ApiException.invalidParam("task", "'task' must be text-classification or text-generation"));
+                    .orElseThrow(() -> ApiException.invalidParam("task", "'task' must be text-classification, text-generation or feature-extraction"));
             Object owner = body.getValue("owner_tenant_id");
             if (owner != null && !(owner instanceof String)) {
                 throw ApiException.invalidParam("owner_tenant_id", "'owner_tenant_id' must be a tenant id");
@@ -180,6 +183,7 @@ public final class AdminRoutes {
                     uri -> new JsonObject().put("object", "model_version").put("model", Params.path(ctx, "id"))
                             .put("version", version).put("artifact_uri", uri));
         });
+        r.get("/models/:id/versions/:version/download").handler(downloads::admin);
         jobs.addTo(r);
         r.get("/audit").handler(this::audit);
         return r;

@@ -80,6 +80,40 @@ public final class ModelAdminService {
                                 .map(uri))));
     }
 
+    /** The newest version's name; a model without versions is 404. */
+    public Future<String> latestVersion(String modelId) {
+        return catalog.latestVersion(modelId).compose(v -> v.isPresent() ? Future.succeededFuture(v.get().version())
+                : Future.failedFuture(ApiException.notFound("model_not_found", "no model '" + modelId + "' with a version")));
+    }
+
+    /**
+     * A version of a model packed as a zip of its directory (a temporary file the caller deletes once sent), if
+     * {@code owners} may see it: null owners = every model (the platform admin); otherwise only models owned by one
+     * of them — another tenant's model, or a shared one, is 404 as if it did not exist.
+     */
+    public Future<Path> download(String modelId, String version, List<String> owners) {
+        ApiException notFound = ApiException.notFound("model_not_found", "no model '" + modelId + "' with a version '" + version + "'");
+        return catalog.find(modelId)
+                .compose(m -> m.isPresent() && (owners == null || (m.get().ownerTenantId() != null
+                        && owners.contains(m.get().ownerTenantId()))) ? catalog.version(modelId, version)
+                        : Future.succeededFuture(Optional.<ModelCatalogRepository.Version>empty()))
+                .compose(v -> v.isEmpty() ? Future.failedFuture(notFound) : vertx.executeBlocking(() -> {
+                    Path dir = ArtifactStore.path(v.get().artifactUri());
+                    if (!Files.isDirectory(dir)) {
+                        throw ApiException.notFound("model_not_found", "the files of '" + modelId + "' version '" + version
+                                + "' are gone from the artifact store");
+                    }
+                    Path zip = Files.createTempFile("lmaas-download-", ".zip");
+                    try {
+                        ModelArchive.pack(dir, modelId + "-" + version, zip);
+                    } catch (IOException | RuntimeException e) {
+                        Files.deleteIfExists(zip);
+                        throw e;
+                    }
+                    return zip;
+                }, false));
+    }
+
     /** GPUs per replica of a deployment, of one flavor (on Kubernetes; the local backend runs on what it has). */
     public record Gpu(int count, String flavor) {
     }

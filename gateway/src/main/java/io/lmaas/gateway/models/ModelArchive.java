@@ -11,9 +11,10 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
 
 /**
- * A model version uploaded as a zip of its directory, unpacked safely: no entry may leave the target (zip
+ * A model version as a zip of its directory. Uploaded ones are unpacked safely: no entry may leave the target (zip
  * slip), links are not followed, and the unpacked size and entry count are capped (zip bombs). A zip
- * holding one top folder is that folder. Pure file I/O, no network.
+ * holding one top folder is that folder. Downloads pack a version's directory (regular files only) under one top
+ * folder, so a Hugging Face directory comes back as it went in. Pure file I/O, no network.
  */
 public final class ModelArchive {
     public static final int MAX_ENTRIES = 10_000;
@@ -79,6 +80,23 @@ public final class ModelArchive {
         try (var top = Files.list(target)) {
             List<Path> children = top.toList();
             return children.size() == 1 && Files.isDirectory(children.get(0)) ? children.get(0) : target;
+        }
+    }
+
+    /** Packs the regular files under {@code directory} into {@code zip}, inside a top folder named {@code top}. */
+    public static void pack(Path directory, String top, Path zip) throws IOException {
+        try (OutputStream out = Files.newOutputStream(zip);
+                java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
+                java.util.stream.Stream<Path> files = Files.walk(directory)) {
+            z.setLevel(1); // weights barely compress: favour speed
+            for (Path f : files.sorted().toList()) {
+                if (!Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                z.putNextEntry(new ZipEntry(top + "/" + directory.relativize(f).toString().replace('\\', '/')));
+                Files.copy(f, z);
+                z.closeEntry();
+            }
         }
     }
 }
