@@ -5,7 +5,19 @@ import { api, listAll, upload, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 
-const TASKS = ['text-classification', 'text-generation'];
+const TASKS = ['text-classification', 'text-generation', 'feature-extraction'];
+
+/** "BertModel · 22.7M parameters · float32 · 512 tokens · 91 MB" from a version's info. */
+export function describeVersion(info) {
+  if (!info) return '';
+  const parts = [];
+  if (info.architecture) parts.push(info.architecture);
+  if (info.parameters) parts.push(`${info.parameters >= 1e6 ? (info.parameters / 1e6).toFixed(1) + 'M' : info.parameters.toLocaleString()} parameters`);
+  if (info.dtype) parts.push(info.dtype);
+  if (info.max_length) parts.push(`${info.max_length} tokens`);
+  if (info.weights_bytes) parts.push(`${Math.round(info.weights_bytes / 1048576)} MB`);
+  return parts.join(' · ');
+}
 
 customElements.define('lm-models', class extends Page {
   render() {
@@ -15,6 +27,22 @@ customElements.define('lm-models', class extends Page {
       h('section', {}, h('h2', {}, 'Catalogue'), this.list),
       admin ? h('div', { class: 'two-col' }, this.registerForm(), this.versionForm()) : null);
     this.load();
+  }
+
+  /** Saves a version as a zip of its directory (a Hugging Face directory comes back as one). */
+  async download(model, version) {
+    try {
+      const blob = await api(`/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}/download`, { blob: true });
+      const href = URL.createObjectURL(blob);
+      const a = h('a', { href, download: `${model}-${version}.zip`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(href), 10_000);
+      announce(`${model} version ${version} downloaded.`);
+    } catch (err) {
+      announce(`Could not download ${model} ${version}: ${err.message}`);
+    }
   }
 
   async load() {
@@ -27,14 +55,19 @@ customElements.define('lm-models', class extends Page {
       return;
     }
     if (!this.alive) return;
-    const t = table('models-table', 'Models', ['ID', 'Task', 'Owner', 'Versions', 'Description']);
+    const t = table('models-table', 'Models', ['ID', 'Task', 'Owner', 'Versions', 'Latest version', 'Description']);
     models.forEach((m) => t.tbody.append(h('tr', { 'data-model-id': m.id },
       h('td', {}, h('code', {}, m.id)),
       h('td', {}, m.task),
       h('td', {}, m.owner_tenant_id ? h('a', { href: `#/tenants/${encodeURIComponent(m.owner_tenant_id)}` }, m.owner_tenant_id) : 'Shared'),
       h('td', {}, (m.versions || []).length ? m.versions.join(', ') : h('span', { class: 'muted' }, 'none yet')),
+      h('td', { class: 'model-info' }, (m.versions || []).length ? [
+        describeVersion((m.version_info || {})[m.versions[m.versions.length - 1]]), ' ',
+        h('button', { type: 'button', class: 'secondary', 'aria-label': `Download ${m.id} version ${m.versions[m.versions.length - 1]}`,
+          onclick: () => this.download(m.id, m.versions[m.versions.length - 1]) },
+          `Download ${m.versions[m.versions.length - 1]}`)] : ''),
       h('td', {}, m.description || ''))));
-    if (!models.length) t.tbody.append(emptyRow(5, 'No models yet.'));
+    if (!models.length) t.tbody.append(emptyRow(6, 'No models yet.'));
     fill(this.list, t.wrap);
     if (this.modelSelect) {
       const current = this.modelSelect.value;

@@ -1,6 +1,7 @@
 package io.lmaas.core.catalog;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
@@ -22,14 +23,19 @@ public final class ModelCatalogRepository {
 
     /** Registers a model and one version; idempotent (an existing model or version is left as it is). */
     public Future<Void> register(ModelRecord model, String version, String artifactUri) {
+        return register(model, version, artifactUri, null);
+    }
+
+    /** The same, with what the version is ({@link ModelInfo}); a version registered without it gets it now. */
+    public Future<Void> register(ModelRecord model, String version, String artifactUri, JsonObject info) {
         return pool.withTransaction(conn -> conn
                 .preparedQuery("INSERT INTO models (id, task, owner_tenant_id, description) VALUES ($1, $2, $3, $4)"
                         + " ON CONFLICT (id) DO NOTHING")
                 .execute(Tuple.of(model.id(), model.task().wireName(), model.ownerTenantId(), model.description()))
                 .compose(r -> conn
-                        .preparedQuery("INSERT INTO model_versions (model_id, version, artifact_uri) VALUES ($1, $2, $3)"
-                                + " ON CONFLICT (model_id, version) DO NOTHING")
-                        .execute(Tuple.of(model.id(), version, artifactUri)))
+                        .preparedQuery("INSERT INTO model_versions (model_id, version, artifact_uri, info) VALUES ($1, $2, $3, $4)"
+                                + " ON CONFLICT (model_id, version) DO UPDATE SET info = coalesce(model_versions.info, excluded.info)")
+                        .execute(Tuple.of(model.id(), version, artifactUri, info)))
                 .mapEmpty());
     }
 
@@ -41,11 +47,11 @@ public final class ModelCatalogRepository {
                 .map(r -> r.rowCount() == 1);
     }
 
-    /** Adds a version; false if the model already has one of that name. */
-    public static Future<Boolean> addVersion(SqlClient conn, String modelId, String version, String artifactUri) {
-        return conn.preparedQuery("INSERT INTO model_versions (model_id, version, artifact_uri) VALUES ($1, $2, $3)"
+    /** Adds a version with what it is ({@link ModelInfo}); false if the model already has one of that name. */
+    public static Future<Boolean> addVersion(SqlClient conn, String modelId, String version, String artifactUri, JsonObject info) {
+        return conn.preparedQuery("INSERT INTO model_versions (model_id, version, artifact_uri, info) VALUES ($1, $2, $3, $4)"
                         + " ON CONFLICT (model_id, version) DO NOTHING")
-                .execute(Tuple.of(modelId, version, artifactUri))
+                .execute(Tuple.of(modelId, version, artifactUri, info))
                 .map(r -> r.rowCount() == 1);
     }
 
@@ -56,20 +62,23 @@ public final class ModelCatalogRepository {
      */
     public Future<List<ModelWithVersions>> page(List<String> owners, String after, int limit) {
         return pool.preparedQuery(SELECT_MODEL.replace("FROM models m ", ", coalesce((SELECT array_agg(v.version ORDER BY v.created_at)"
-                        + " FROM model_versions v WHERE v.model_id = m.id), '{}') AS versions FROM models m ")
+                        + " FROM model_versions v WHERE v.model_id = m.id), '{}') AS versions,"
+                        + " (SELECT coalesce(jsonb_object_agg(v.version, v.info), '{}'::jsonb) FROM model_versions v"
+                        + " WHERE v.model_id = m.id AND v.info IS NOT NULL) AS info FROM models m ")
                         + "WHERE ($1::text[] IS NULL OR m.owner_tenant_id IS NULL OR m.owner_tenant_id = ANY($1))"
                         + " AND ($2::text IS NULL OR m.id > $2) ORDER BY m.id LIMIT $3")
                 .execute(io.vertx.sqlclient.Tuple.tuple().addArrayOfString(owners == null ? null : owners.toArray(new String[0]))
                         .addString(after).addInteger(limit))
                 .map(rows -> {
                     List<ModelWithVersions> out = new ArrayList<>();
-                    rows.forEach(row -> out.add(new ModelWithVersions(toModel(row), List.of(row.getArrayOfStrings("versions")))));
+                    rows.forEach(row -> out.add(new ModelWithVersions(toModel(row), List.of(row.getArrayOfStrings("versions")),
+                            row.getJsonObject("info") == null ? new JsonObject() : row.getJsonObject("info"))));
                     return out;
                 });
     }
 
-    /** A model and the names of its versions. */
-    public record ModelWithVersions(ModelRecord model, List<String> versions) {
+    /** A model, the names of its versions, and what each version is ({@link ModelInfo}, by version name). */
+    public record ModelWithVersions(ModelRecord model, List<String> versions, JsonObject info) {
     }
 
     /** Every model that has at least one version, in id order. */

@@ -2,6 +2,7 @@ package io.lmaas.deploy.local;
 
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.catalog.ModelInfo;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.deployments.DeploymentRepository;
@@ -78,10 +79,10 @@ final class StarterBootstrap {
                         RealModels.ensure(m, dir);
                         LOG.info("{} converted in {} ms", m.id(), (System.nanoTime() - start) / 1_000_000);
                     }
-                    return null;
+                    return ModelInfo.of(dir);
                 }, false)
-                .compose(v -> catalog.register(new ModelRecord(m.id(), ModelTask.FEATURE_EXTRACTION, null, m.description(), null),
-                        VERSION, ArtifactStore.uri(dir)))
+                .compose(info -> catalog.register(new ModelRecord(m.id(), ModelTask.FEATURE_EXTRACTION, null, m.description(), null),
+                        VERSION, ArtifactStore.uri(dir), info))
                 .compose(v -> deployments.ensure(m.id(), VERSION, 1))
                 .onSuccess(id -> LOG.info("{} version {} deployed as {}", m.id(), VERSION, id))
                 .mapEmpty();
@@ -91,10 +92,10 @@ final class StarterBootstrap {
         Path dir = store.modelVersion(s.id(), VERSION);
         return vertx.executeBlocking(() -> {
                     train(s.id(), dir);
-                    return null;
+                    return ModelInfo.of(dir);
                 }, false)
-                .compose(v -> catalog.register(new ModelRecord(s.id(), s.task(), null, s.description(), null), VERSION,
-                        ArtifactStore.uri(dir)))
+                .compose(info -> catalog.register(new ModelRecord(s.id(), s.task(), null, s.description(), null), VERSION,
+                        ArtifactStore.uri(dir), info))
                 .compose(v -> deployments.ensure(s.id(), VERSION, 1))
                 .onSuccess(id -> LOG.info("{} version {} deployed as {}", s.id(), VERSION, id))
                 .mapEmpty();

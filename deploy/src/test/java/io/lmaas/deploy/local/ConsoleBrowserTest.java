@@ -266,6 +266,10 @@ class ConsoleBrowserTest {
         assertThat(platform.send("GET", "/admin/v1/models", opsToken, null).json().getJsonArray("data").stream()
                 .map(JsonObject.class::cast).filter(m -> m.getString("id").equals("browser-uploaded")).findFirst().orElseThrow()
                 .getJsonArray("versions").getList()).containsExactly("1");
+        // What the version is, read from its files at registration, is shown with it (and it can be downloaded).
+        assertThat(browser.findElement(By.xpath("//table[@id='models-table']//tr[.//*[text()='browser-uploaded']]"))
+                .findElement(By.cssSelector(".model-info")).getText()).contains("encoder-classifier", "float32", "tokens",
+                "Download 1");
 
         // A narrow window still lays out (navigation wraps, tables scroll inside their wrapper).
         browser.manage().window().setSize(new Dimension(460, 900));

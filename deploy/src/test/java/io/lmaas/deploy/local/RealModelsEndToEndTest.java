@@ -74,6 +74,13 @@ class RealModelsEndToEndTest {
     void bothModelsAreListedAndEmbedWithTheirPublishedMeaning() throws Exception {
         JsonArray models = platform.send("GET", "/v1/models", key, null).json().getJsonArray("data");
         assertThat(models.stream().map(o -> ((JsonObject) o).getString("id"))).contains("all-MiniLM-L6-v2", "bge-small-zh-v1.5");
+        JsonObject info = platform.send("GET", "/admin/v1/models", platform.adminToken(), null).json().getJsonArray("data").stream()
+                .map(JsonObject.class::cast).filter(m -> m.getString("id").equals("all-MiniLM-L6-v2")).findFirst().orElseThrow()
+                .getJsonObject("version_info").getJsonObject("1");
+        assertThat(info.getString("architecture")).isEqualTo("BertModel");
+        assertThat(info.getLong("parameters")).isBetween(22_000_000L, 23_000_000L);
+        assertThat(info.getString("dtype")).isEqualTo("float32");
+        assertThat(info.getInteger("max_length")).isEqualTo(256);
 
         Platform.Response en = embed("all-MiniLM-L6-v2", new JsonArray().add("The central bank cut interest rates.")
                 .add("The Federal Reserve lowered borrowing costs.").add("A cat is sleeping on the sofa."));

@@ -168,7 +168,8 @@ public final class AdminRoutes {
             int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
             answer(ctx, 200, models.models(AdminPrincipal.of(ctx).tenantFilter(), Params.query(ctx, "after"), limit), list -> page(
                     list.stream().map(m -> ModelAdminService.modelJson(m.model())
-                            .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions())))).toList(), limit,
+                            .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions()))).put("version_info", m.info()))
+                            .toList(), limit,
                     list.isEmpty() ? null : list.get(list.size() - 1).model().id()));
         });
         r.post("/models/:id/versions").handler(ctx -> {

@@ -3,6 +3,7 @@ package io.lmaas.gateway.models;
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.audit.AuditRepository;
 import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.catalog.ModelInfo;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.gateway.http.ApiException;
@@ -70,14 +71,18 @@ public final class ModelAdminService {
                 .compose(model -> validator.validate(source, model.task())
                         .recover(e -> Future.failedFuture(e instanceof ApiException ? e
                                 : ApiException.badRequest("invalid_model_version", "path", e.getMessage())))
-                        .compose(v -> vertx.executeBlocking(() -> copy(modelId, version, source)))
-                        .compose(uri -> pool.withTransaction(conn -> ModelCatalogRepository.addVersion(conn, modelId, version, uri)
+                        .compose(v -> vertx.executeBlocking(() -> {
+                            String copied = copy(modelId, version, source);
+                            return java.util.Map.entry(copied, ModelInfo.of(ArtifactStore.path(copied)));
+                        }))
+                        .compose(stored -> pool.withTransaction(conn -> ModelCatalogRepository.addVersion(conn, modelId, version,
+                                        stored.getKey(), stored.getValue())
                                 .compose(added -> added ? Future.succeededFuture()
                                         : Future.failedFuture(ApiException.conflict("version_exists",
                                                 "model '" + modelId + "' already has a version '" + version + "'")))
                                 .compose(v -> AuditRepository.record(conn, actor, "model_version.create", "model", modelId,
-                                        model.ownerTenantId(), null, new JsonObject().put("version", version).put("artifact_uri", uri)))
-                                .map(uri))));
+                                        model.ownerTenantId(), null, new JsonObject().put("version", version).put("artifact_uri", stored.getKey())))
+                                .map(stored.getKey()))));
     }
 
     /** The newest version's name; a model without versions is 404. */

@@ -135,7 +135,7 @@ final class FineTuneRun {
         copyDirectory(outcome.lastCheckpoint(), target);
         ModelTask task = classification ? ModelTask.TEXT_CLASSIFICATION : ModelTask.TEXT_GENERATION;
         await(catalog.register(new ModelRecord(name, task, job.tenantId(), "fine-tuned from " + spec.getString("model") + " by "
-                + job.id(), null), "1", ArtifactStore.uri(target)));
+                + job.id(), null), "1", ArtifactStore.uri(target), io.lmaas.core.catalog.ModelInfo.of(target)));
         return new Result(true, outcome.trainedTokens(), name);
     }
 
