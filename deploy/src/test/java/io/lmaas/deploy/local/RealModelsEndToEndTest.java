@@ -192,4 +192,110 @@ class RealModelsEndToEndTest {
         assertThat(refused.json().getJsonObject("error").getString("code")).isEqualTo("invalid_model_version");
         assertThat(refused.json().getJsonObject("error").getString("message")).contains("no weights", "model.safetensors");
     }
+
+    private static JsonObject finishedJob(String id) {
+        await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1)).until(() -> java.util.List.of("succeeded", "failed",
+                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, key, null).json().getString("status")));
+        try {
+            return platform.send("GET", "/v1/fine_tuning/jobs/" + id, key, null).json();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String fineTune(String file, String suffix, JsonObject hyperparameters) throws Exception {
+        Platform.Response created = platform.send("POST", "/v1/fine_tuning/jobs", key, new JsonObject()
+                .put("model", "bge-small-zh-v1.5").put("training_file", file).put("suffix", suffix).put("seed", 7)
+                .put("hyperparameters", hyperparameters));
+        assertThat(created.status()).as(created.body()).isEqualTo(200);
+        JsonObject done = finishedJob(created.json().getString("id"));
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        return done.getString("fine_tuned_model");
+    }
+
+    private static void deploy(String model) throws Exception {
+        Platform.Response deployed = platform.send("POST", "/admin/v1/deployments", platform.adminToken(), new JsonObject()
+                .put("model", model).put("version", "1").put("replicas", 1));
+        assertThat(deployed.status()).as(deployed.body()).isEqualTo(201);
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() -> platform.send("POST",
+                "/v1/classifications", key, new JsonObject().put("model", model).put("input", "x")).status() == 200);
+    }
+
+    private static JsonArray classify(String model, java.util.List<ChineseTopics.Example> examples) throws Exception {
+        JsonArray out = new JsonArray();
+        for (int from = 0; from < examples.size(); from += 50) {
+            java.util.List<ChineseTopics.Example> batch = examples.subList(from, Math.min(examples.size(), from + 50));
+            Platform.Response r = platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", model)
+                    .put("input", new JsonArray(batch.stream().map(ChineseTopics.Example::text).toList())));
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            r.json().getJsonArray("data").forEach(out::add);
+        }
+        return out;
+    }
+
+    private static double accuracy(JsonArray answers, java.util.List<ChineseTopics.Example> examples) {
+        int right = 0;
+        for (int i = 0; i < examples.size(); i++) {
+            right += answers.getJsonObject(i).getString("label").equals(examples.get(i).label()) ? 1 : 0;
+        }
+        return (double) right / examples.size();
+    }
+
+    /**
+     * bge-small-zh-v1.5 fine-tuned (new head, every layer) on a Chinese four-label set the test makes: held-out accuracy
+     * (on subjects the training set never used) at least 0.9 and above the head-only baseline trained the same way;
+     * served; downloaded by its tenant as a Hugging Face zip; re-imported; the same answers.
+     */
+    @Test
+    void bgeFineTunedOnChineseTopicsBeatsItsHeadOnlyBaselineAndTravelsAsAZip() throws Exception {
+        java.util.List<ChineseTopics.Example> training = ChineseTopics.examples(110, 11, false);
+        java.util.List<ChineseTopics.Example> heldOut = ChineseTopics.examples(30, 2026, true);
+        String file = platform.upload(key, "fine-tune", "topics-zh.jsonl", ChineseTopics.jsonl(training)).getString("id");
+        JsonObject hp = new JsonObject().put("n_epochs", 2).put("batch_size", 8).put("learning_rate_multiplier", 2);
+        String tuned = fineTune(file, "zh-topics", hp);
+        String headOnly = fineTune(file, "zh-head", hp.copy().put("freeze_layers", "all"));
+        deploy(tuned);
+        deploy(headOnly);
+        JsonArray answers = classify(tuned, heldOut);
+        double full = accuracy(answers, heldOut);
+        double baseline = accuracy(classify(headOnly, heldOut), heldOut);
+        System.out.printf("bge-small-zh-v1.5 fine-tuning E2E: held-out accuracy %.3f full, %.3f head only (%d held-out, %d training)%n",
+                full, baseline, heldOut.size(), training.size());
+        assertThat(full).as("held-out accuracy of the full fine-tune").isGreaterThanOrEqualTo(0.9);
+        assertThat(full).as("above the head-only baseline").isGreaterThan(baseline);
+
+        // The tenant takes its model away as a Hugging Face directory zip; re-imported, it answers the same.
+        java.net.http.HttpResponse<byte[]> zip = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(platform.platform.url() + "/v1/models/" + tuned + "/download"))
+                .header("Authorization", "Bearer " + key).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(zip.statusCode()).isEqualTo(200);
+        Path unpacked = Files.createDirectories(platform.dataDir.resolve("taken-away"));
+        try (java.util.zip.ZipInputStream z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip.body()))) {
+            for (java.util.zip.ZipEntry e; (e = z.getNextEntry()) != null; ) {
+                Path out = unpacked.resolve(e.getName());
+                Files.createDirectories(out.getParent());
+                Files.copy(z, out);
+            }
+        }
+        Path dir = unpacked.resolve(tuned + "-1");
+        JsonObject config = new JsonObject(Files.readString(dir.resolve("config.json")));
+        assertThat(config.getJsonArray("architectures").getString(0)).isEqualTo("BertForSequenceClassification");
+        assertThat(config.getJsonObject("id2label").getMap().values()).containsExactlyInAnyOrderElementsOf(ChineseTopics.LABELS);
+        String admin = platform.adminToken();
+        assertThat(platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "zh-topics-reimported")
+                .put("task", "text-classification")).status()).isEqualTo(201);
+        Platform.Response added = platform.send("POST", "/admin/v1/models/zh-topics-reimported/versions", admin, new JsonObject()
+                .put("version", "1").put("path", dir.toString()));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        deploy("zh-topics-reimported");
+        JsonArray again = classify("zh-topics-reimported", heldOut);
+        for (int i = 0; i < heldOut.size(); i++) {
+            assertThat(again.getJsonObject(i).getString("label")).isEqualTo(answers.getJsonObject(i).getString("label"));
+            assertThat(again.getJsonObject(i).getDouble("score")).isCloseTo(answers.getJsonObject(i).getDouble("score"),
+                    org.assertj.core.data.Offset.offset(1e-5));
+        }
+        // Another tenant cannot download it.
+        String stranger = platform.createKey(platform.createTenant("zh-stranger"));
+        assertThat(platform.send("GET", "/v1/models/" + tuned + "/download", stranger, null).status()).isEqualTo(404);
+    }
 }

@@ -9,11 +9,14 @@ import java.util.regex.Pattern;
 
 /**
  * {@code POST /v1/fine_tuning/jobs} parsed and checked (pure): base model, files, hyperparameters
- * ({@code "auto"} or a number: epochs 1–50, batch size 1–256, learning-rate multiplier 0.01–10), suffix,
- * seed, and LMaaS's optional {@code gpu} ({@code {"count", "flavors"}}, for Kubernetes) and {@code priority}.
+ * ({@code "auto"} or a number: epochs 1–50, batch size 1–256, learning-rate multiplier 0.01–10; and, for Hugging Face
+ * encoders, LMaaS's {@code freeze_layers} (0–1000 lower layers with the embeddings, or {@code "all"}: only the new head
+ * trains), {@code warmup_ratio} 0–0.5 and {@code weight_decay} 0–0.5), suffix, seed, and LMaaS's optional {@code gpu}
+ * ({@code {"count", "flavors"}}, for Kubernetes) and {@code priority}.
  */
 public record FineTuningRequest(String model, String trainingFile, String validationFile, int epochs, int batchSize,
-        double learningRateMultiplier, String suffix, long seed, int gpus, List<String> gpuFlavors, int priority) {
+        double learningRateMultiplier, String suffix, long seed, int gpus, List<String> gpuFlavors, int priority,
+        Object freezeLayers, double warmupRatio, double weightDecay) {
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 16;
     private static final Pattern SUFFIX = Pattern.compile("[a-z0-9][a-z0-9-]{0,17}");
@@ -31,6 +34,9 @@ public record FineTuningRequest(String model, String trainingFile, String valida
         int epochs = (int) number(h, "n_epochs", DEFAULT_EPOCHS, 1, 50, true);
         int batch = (int) number(h, "batch_size", DEFAULT_BATCH_SIZE, 1, 256, true);
         double lr = number(h, "learning_rate_multiplier", 1.0, 0.01, 10, false);
+        Object freeze = "all".equals(h.getValue("freeze_layers")) ? "all" : (Object) (int) number(h, "freeze_layers", 0, 0, 1000, true);
+        double warmup = number(h, "warmup_ratio", 0.1, 0, 0.5, false);
+        double decay = number(h, "weight_decay", 0.01, 0, 0.5, false);
         String suffix = string(body, "suffix", false);
         if (suffix != null && !SUFFIX.matcher(suffix).matches()) {
             throw ApiException.invalidParam("suffix", "'suffix' must be 1 to 18 lower-case letters, digits or '-'");
@@ -64,12 +70,13 @@ public record FineTuningRequest(String model, String trainingFile, String valida
         if (!(priority instanceof Integer p) || p < -1000 || p > 999) {
             throw ApiException.invalidParam("priority", "'priority' must be an integer from -1000 to 999");
         }
-        return new FineTuningRequest(model, training, validation, epochs, batch, lr, suffix, seed, gpus, List.copyOf(flavors), p);
+        return new FineTuningRequest(model, training, validation, epochs, batch, lr, suffix, seed, gpus, List.copyOf(flavors), p,
+                freeze, warmup, decay);
     }
 
     public JsonObject hyperparameters() {
         return new JsonObject().put("n_epochs", epochs).put("batch_size", batchSize).put("learning_rate_multiplier",
-                learningRateMultiplier);
+                learningRateMultiplier).put("freeze_layers", freezeLayers).put("warmup_ratio", warmupRatio).put("weight_decay", weightDecay);
     }
 
     private static String string(JsonObject body, String field, boolean required) {
@@ -93,8 +100,8 @@ public record FineTuningRequest(String model, String trainingFile, String valida
         }
         if (!(v instanceof Number n) || (integer && n.doubleValue() != Math.rint(n.doubleValue())) || n.doubleValue() < min
                 || n.doubleValue() > max) {
-            throw ApiException.invalidParam("hyperparameters." + field, "'" + field + "' must be \"auto\" or "
-                    + (integer ? "an integer" : "a number") + " from " + fmt(min) + " to " + fmt(max));
+            throw ApiException.invalidParam("hyperparameters." + field, "'" + field + "' must be \"auto\"" + (field.equals("freeze_layers")
+                    ? ", \"all\"" : "") + " or " + (integer ? "an integer" : "a number") + " from " + fmt(min) + " to " + fmt(max));
         }
         return n.doubleValue();
     }

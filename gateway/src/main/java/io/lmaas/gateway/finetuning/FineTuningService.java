@@ -75,7 +75,8 @@ public final class FineTuningService {
     }
 
     private Future<FileRecord> file(String tenantId, String id, String param, ModelRecord model) {
-        String wanted = model.task() == ModelTask.TEXT_CLASSIFICATION ? JsonlValidator.CLASSIFICATION : JsonlValidator.GENERATION;
+        // Classifiers and encoders (fine-tuned into classifiers) train on {"text","label"}; generators on prompts.
+        String wanted = model.task() == ModelTask.TEXT_GENERATION ? JsonlValidator.GENERATION : JsonlValidator.CLASSIFICATION;
         return files.find(tenantId, id).compose(f -> {
             if (f == null) {
                 return Future.failedFuture(ApiException.badRequest("invalid_file", param, "No file '" + id + "'."));

@@ -12,6 +12,9 @@ import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.worker.modeldir.ChatTemplate;
 import io.lmaas.worker.modeldir.ServingProperties;
+import io.lmaas.worker.hf.HfDirectory;
+import io.lmaas.worker.hf.encoder.EncoderConfig;
+import io.lmaas.worker.training.EncoderFineTuning;
 import io.lmaas.worker.training.FineTuning;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -71,13 +74,19 @@ final class FineTuneRun {
         JsonObject spec = job.spec();
         JsonObject hp = spec.getJsonObject("hyperparameters", new JsonObject());
         Path base = ArtifactStore.path(spec.getString("base_artifact_uri"));
-        ServingProperties baseProps;
+        boolean huggingFace = HfDirectory.is(base);
+        ServingProperties baseProps = null;
         try {
-            baseProps = ServingProperties.read(base);
+            if (huggingFace) {
+                EncoderConfig.parse(HfDirectory.read(base).config()); // an encoder this worker can train, or a clear refusal
+            } else {
+                baseProps = ServingProperties.read(base);
+            }
         } catch (RuntimeException e) {
             throw new JobFailure("invalid_base_model", "the base model cannot be read: " + e.getMessage());
         }
-        boolean classification = ServingProperties.CLASSIFICATION.equals(baseProps.task());
+        // A Hugging Face encoder (a classifier or a bare sentence encoder) is fine-tuned into a classifier.
+        boolean classification = huggingFace || ServingProperties.CLASSIFICATION.equals(baseProps.task());
         List<JsonObject> training = examples(spec.getString("training_file"), "training_file");
         List<JsonObject> validation = spec.getString("validation_file") == null ? List.of()
                 : examples(spec.getString("validation_file"), "validation_file");
@@ -104,7 +113,8 @@ final class FineTuneRun {
             await(jobs.note(job.id(), "info", "resumed", "resuming from the checkpoint after epoch " + last.epoch()
                     + " (step " + last.step() + ")", new JsonObject().put("epoch", last.epoch()).put("step", last.step())));
         }
-        float lr = (float) (FineTuning.baseLearningRate(baseProps) * hp.getDouble("learning_rate_multiplier", 1.0));
+        float lr = (float) ((huggingFace ? EncoderFineTuning.BASE_LEARNING_RATE : FineTuning.baseLearningRate(baseProps))
+                * hp.getDouble("learning_rate_multiplier", 1.0));
         FineTuning.Plan plan = new FineTuning.Plan(startEpoch, epochs, hp.getInteger("batch_size", 16), lr, spec.getLong("seed", 42L));
         Progress progress = new Progress(epochs, training.size(), plan.batchSize());
 
@@ -117,8 +127,12 @@ final class FineTuneRun {
                     await(jobs.note(job.id(), "warn", "message", (validation.size() - known.size())
                             + " validation example(s) have labels the training file does not: left out of the metrics", null));
                 }
-                outcome = FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
-                        field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
+                outcome = huggingFace
+                        ? EncoderFineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"),
+                                field(known, "text"), field(known, "label"), labelSet, plan, encoderOptions(hp), checkpoints, cancelled,
+                                progress)
+                        : FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
+                                field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
             } else {
                 ChatTemplate template = baseProps.chatTemplate().orElse(null);
                 outcome = FineTuning.languageModel(base, resumeFrom, documents(training, template), documents(validation, template),
@@ -137,6 +151,14 @@ final class FineTuneRun {
         await(catalog.register(new ModelRecord(name, task, job.tenantId(), "fine-tuned from " + spec.getString("model") + " by "
                 + job.id(), null), "1", ArtifactStore.uri(target), io.lmaas.core.catalog.ModelInfo.of(target)));
         return new Result(true, outcome.trainedTokens(), name);
+    }
+
+    /** LMaaS's hyperparameters for Hugging Face encoders (checked by the gateway): frozen layers, warm-up, weight decay. */
+    private static EncoderFineTuning.Options encoderOptions(JsonObject hp) {
+        Object freeze = hp.getValue("freeze_layers", 0);
+        return new EncoderFineTuning.Options("all".equals(freeze) ? EncoderFineTuning.HEAD_ONLY : ((Number) freeze).intValue(),
+                hp.getNumber("warmup_ratio", EncoderFineTuning.Options.DEFAULT.warmupRatio()).floatValue(),
+                hp.getNumber("weight_decay", EncoderFineTuning.Options.DEFAULT.weightDecay()).floatValue());
     }
 
     /** Reports steps (a metrics event every fifth of an epoch) and epochs (checkpoint and metrics) into PostgreSQL. */

@@ -6,29 +6,38 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import io.lmaas.worker.hf.HfWeights;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * BERT, RoBERTa, XLM-RoBERTa and DistilBERT as Hugging Face's modeling code computes them, on DJL's NDArrays, from
  * the checkpoint's own tensor names. One implementation: the families differ only in tensor names, in how positions
- * are counted (RoBERTa's start after the padding id), in token types, and in their classification heads.
+ * are counted (RoBERTa's start after the padding id), in token types, and in their classification heads. Every tensor
+ * is kept under its Hugging Face name ({@link #parameters()}), so fine-tuning trains them in place and writes them back
+ * under the same names; {@code training} turns on the checkpoint's dropout.
  */
 public final class BertFamilyEncoder implements AutoCloseable {
     private final EncoderConfig config;
     private final NDManager manager;
+    private final String prefix;
+    private final Map<String, NDArray> named = new LinkedHashMap<>();
     private final NDArray words;
     private final NDArray positions;
     private final NDArray types;
     private final Norm embeddingNorm;
     private final List<Layer> layers = new ArrayList<>();
-    private final Head head;
+    private Head head;
+    private List<String> labels;
 
-    private record Linear(NDArray weightT, NDArray bias) {
+    private record Linear(NDArray weight, NDArray bias) {
         NDArray apply(NDArray x) {
-            return x.matMul(weightT).add(bias);
+            return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
         }
     }
 
@@ -45,11 +54,12 @@ public final class BertFamilyEncoder implements AutoCloseable {
     public BertFamilyEncoder(EncoderConfig config, HfWeights w, NDManager manager) {
         this.config = config;
         this.manager = manager;
-        String p = prefix(config, w);
+        this.prefix = prefix(config, w);
+        String p = prefix;
         int h = config.hidden();
-        words = w.get(p + "embeddings.word_embeddings.weight", new Shape(config.vocab(), h));
-        positions = w.get(p + "embeddings.position_embeddings.weight", new Shape(config.maxPositions(), h));
-        types = config.typeVocab() > 0 ? w.get(p + "embeddings.token_type_embeddings.weight", new Shape(config.typeVocab(), h)) : null;
+        words = take(w, p + "embeddings.word_embeddings.weight", new Shape(config.vocab(), h));
+        positions = take(w, p + "embeddings.position_embeddings.weight", new Shape(config.maxPositions(), h));
+        types = config.typeVocab() > 0 ? take(w, p + "embeddings.token_type_embeddings.weight", new Shape(config.typeVocab(), h)) : null;
         embeddingNorm = norm(w, p + "embeddings.LayerNorm");
         boolean distil = config.family() == EncoderConfig.Family.DISTILBERT;
         for (int i = 0; i < config.layers(); i++) {
@@ -67,7 +77,8 @@ public final class BertFamilyEncoder implements AutoCloseable {
                         linear(w, l + "output.dense", config.intermediate(), h), norm(w, l + "output.LayerNorm")));
             }
         }
-        head = config.classifier() ? head(config, w, p) : null;
+        labels = List.copyOf(config.labels().values());
+        head = config.classifier() ? head(w) : null;
     }
 
     /** Where the encoder's tensors live: bare ({@code embeddings.…}) or under the family's prefix ({@code bert.embeddings.…}). */
@@ -76,33 +87,111 @@ public final class BertFamilyEncoder implements AutoCloseable {
         return w.has(p + "embeddings.word_embeddings.weight") ? p : "";
     }
 
-    private static Head head(EncoderConfig c, HfWeights w, String p) {
-        int h = c.hidden();
-        int n = c.labels().size();
-        return switch (c.family()) {
-            case BERT -> new Head(linear(w, p + "pooler.dense", h, h), false, linear(w, "classifier", h, n));
-            case ROBERTA, XLM_ROBERTA -> new Head(linear(w, "classifier.dense", h, h), false, linear(w, "classifier.out_proj", h, n));
-            case DISTILBERT -> new Head(linear(w, "pre_classifier", h, h), true, linear(w, "classifier", h, n));
+    /** The names of the head's tensors, by family: (dense, scores). */
+    private String[] headNames() {
+        return switch (config.family()) {
+            case BERT -> new String[] {prefix + "pooler.dense", "classifier"};
+            case ROBERTA, XLM_ROBERTA -> new String[] {"classifier.dense", "classifier.out_proj"};
+            case DISTILBERT -> new String[] {"pre_classifier", "classifier"};
         };
     }
 
-    private static Linear linear(HfWeights w, String name, int in, int out) {
-        return new Linear(w.get(name + ".weight", new Shape(out, in)).transpose(), w.get(name + ".bias", new Shape(out)));
+    private Head head(HfWeights w) {
+        String[] names = headNames();
+        int h = config.hidden();
+        return new Head(linear(w, names[0], h, h), config.family() == EncoderConfig.Family.DISTILBERT,
+                linear(w, names[1], h, labels.size()));
     }
 
-    private static Norm norm(HfWeights w, String name) {
-        return new Norm(w.get(name + ".weight", null), w.get(name + ".bias", null));
+    /**
+     * Puts a new classification head for {@code newLabels} on the encoder (Hugging Face's initialisation: normal with the
+     * config's initializer range, zero biases). BERT keeps its pooler when the checkpoint has one.
+     */
+    public void newHead(List<String> newLabels, HfWeights w) {
+        String[] names = headNames();
+        int h = config.hidden();
+        named.keySet().removeIf(n -> n.startsWith(names[0] + ".") || n.startsWith(names[1] + "."));
+        Linear dense = config.family() == EncoderConfig.Family.BERT && w.has(names[0] + ".weight") ? linear(w, names[0], h, h)
+                : fresh(names[0], h, h);
+        head = new Head(dense, config.family() == EncoderConfig.Family.DISTILBERT, fresh(names[1], h, newLabels.size()));
+        labels = List.copyOf(newLabels);
+    }
+
+    private Linear fresh(String name, int in, int out) {
+        NDArray weight = manager.randomNormal(0f, config.dropouts().initializerRange(), new Shape(out, in), DataType.FLOAT32);
+        NDArray bias = manager.zeros(new Shape(out), DataType.FLOAT32);
+        named.put(name + ".weight", weight);
+        named.put(name + ".bias", bias);
+        return new Linear(weight, bias);
+    }
+
+    private NDArray take(HfWeights w, String name, Shape shape) {
+        NDArray a = w.get(name, shape);
+        named.put(name, a);
+        return a;
+    }
+
+    private Linear linear(HfWeights w, String name, int in, int out) {
+        return new Linear(take(w, name + ".weight", new Shape(out, in)), take(w, name + ".bias", new Shape(out)));
+    }
+
+    private Norm norm(HfWeights w, String name) {
+        return new Norm(take(w, name + ".weight", null), take(w, name + ".bias", null));
     }
 
     public EncoderConfig config() {
         return config;
     }
 
-    /**
-     * The last hidden states, {@code [batch, longest, hidden]}, for token ids padded to the longest input;
-     * {@code mask} is 1 for real tokens. Arrays are created in {@code request} (close it when done).
-     */
+    /** The labels of the head (empty for a bare encoder). */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** Every tensor under its Hugging Face name, the head's included, in checkpoint order. */
+    public Map<String, NDArray> parameters() {
+        return Collections.unmodifiableMap(named);
+    }
+
+    /** True if {@code name} belongs to the embeddings or to an encoder layer below {@code layer}. */
+    public boolean below(String name, int layer) {
+        if (name.startsWith(prefix + "embeddings.")) {
+            return true;
+        }
+        String layers = prefix + (config.family() == EncoderConfig.Family.DISTILBERT ? "transformer.layer." : "encoder.layer.");
+        if (!name.startsWith(layers)) {
+            return false;
+        }
+        String rest = name.substring(layers.length());
+        return Integer.parseInt(rest.substring(0, rest.indexOf('.'))) < layer;
+    }
+
+    /** True if {@code name} is one of the head's tensors. */
+    public boolean inHead(String name) {
+        String[] names = headNames();
+        return name.startsWith(names[0] + ".") || name.startsWith(names[1] + ".");
+    }
+
+    /** The prefix the encoder's tensors carry in a sequence-classification checkpoint ({@code bert.}, {@code roberta.}…). */
+    public String classifierPrefix() {
+        return config.family().prefix + ".";
+    }
+
+    /** The prefix they carry in this checkpoint ({@code ""} for a bare encoder). */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Inference: {@link #hiddenStates(NDManager, long[][], long[][], boolean)} without dropout. */
     public NDArray hiddenStates(NDManager request, long[][] ids, long[][] typeIds) {
+        return hiddenStates(request, ids, typeIds, false);
+    }
+
+    /**
+     * The last hidden states, {@code [batch, longest, hidden]}, for token ids padded to the longest input. Arrays are
+     * created in {@code request} (close it when done); {@code training} applies the checkpoint's dropout.
+     */
+    public NDArray hiddenStates(NDManager request, long[][] ids, long[][] typeIds, boolean training) {
         int batch = ids.length;
         int longest = 1;
         for (long[] row : ids) {
@@ -129,7 +218,7 @@ public final class BertFamilyEncoder implements AutoCloseable {
         if (types != null) {
             x = x.add(types.get(request.create(flatTypes, bt)));
         }
-        x = norm(x, embeddingNorm);
+        x = dropout(norm(x, embeddingNorm), config.dropouts().hidden(), training);
         NDArray mask = request.create(additive, new Shape(batch, 1, 1, longest));
         int heads = config.heads();
         int size = config.headSize();
@@ -138,24 +227,37 @@ public final class BertFamilyEncoder implements AutoCloseable {
             NDArray q = split(layer.q().apply(x), batch, longest, heads, size);
             NDArray k = split(layer.k().apply(x), batch, longest, heads, size);
             NDArray v = split(layer.v().apply(x), batch, longest, heads, size);
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask).softmax(-1);
+            NDArray scores = dropout(q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask).softmax(-1),
+                    config.dropouts().attention(), training);
             NDArray context = scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
-            NDArray attended = norm(layer.out().apply(context).add(x), layer.attentionNorm());
+            NDArray attended = norm(dropout(layer.out().apply(context), config.dropouts().hidden(), training).add(x),
+                    layer.attentionNorm());
             NDArray up = activation(layer.up().apply(attended));
-            x = norm(layer.down().apply(up).add(attended), layer.outputNorm());
+            x = norm(dropout(layer.down().apply(up), config.dropouts().hidden(), training).add(attended), layer.outputNorm());
         }
         return x;
     }
 
-    /** Class scores ({@code [batch, labels]}) from the first token's state, through the checkpoint's head. */
+    /** Inference: class scores without dropout. */
     public NDArray logits(NDArray hidden) {
+        return logits(hidden, false);
+    }
+
+    /** Class scores ({@code [batch, labels]}) from the first token's state, through the head (with its dropout when training). */
+    public NDArray logits(NDArray hidden, boolean training) {
         if (head == null) {
             throw new IllegalStateException("this checkpoint is a bare encoder, not a sequence classifier");
         }
+        float rate = config.dropouts().head();
         NDArray first = hidden.get(new NDIndex(":, 0, :"));
-        NDArray dense = head.dense().apply(first);
+        boolean roberta = config.family() == EncoderConfig.Family.ROBERTA || config.family() == EncoderConfig.Family.XLM_ROBERTA;
+        NDArray dense = head.dense().apply(roberta ? dropout(first, rate, training) : first);
         dense = head.relu() ? Activation.relu(dense) : Activation.tanh(dense);
-        return head.scores().apply(dense);
+        return head.scores().apply(dropout(dense, rate, training));
+    }
+
+    private static NDArray dropout(NDArray x, float rate, boolean training) {
+        return training && rate > 0 ? Dropout.dropout(x, rate, true).singletonOrThrow() : x;
     }
 
     private NDArray norm(NDArray x, Norm n) {

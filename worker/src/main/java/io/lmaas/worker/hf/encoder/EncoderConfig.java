@@ -15,7 +15,12 @@ import java.util.Set;
  * sequence classifier. Pure.
  */
 public record EncoderConfig(Family family, boolean classifier, int hidden, int layers, int heads, int intermediate,
-        String activation, int maxPositions, int typeVocab, int vocab, float eps, int padTokenId, Map<Integer, String> labels) {
+        String activation, int maxPositions, int typeVocab, int vocab, float eps, int padTokenId, Map<Integer, String> labels,
+        Dropouts dropouts) {
+
+    /** Dropout rates used when fine-tuning (hidden states, attention weights, the classification head), and the init range. */
+    public record Dropouts(float hidden, float attention, float head, float initializerRange) {
+    }
 
     /** The families this worker serves, with the tensor-name conventions each uses. */
     public enum Family {
@@ -72,7 +77,9 @@ public record EncoderConfig(Family family, boolean classifier, int hidden, int l
         if (family == Family.DISTILBERT) {
             return new EncoderConfig(family, classifier, positive(c, "dim"), positive(c, "n_layers"), positive(c, "n_heads"),
                     positive(c, "hidden_dim"), c.getString("activation", "gelu"), positive(c, "max_position_embeddings"), 0,
-                    positive(c, "vocab_size"), 1e-12f, c.getInteger("pad_token_id", 0), labels).checked();
+                    positive(c, "vocab_size"), 1e-12f, c.getInteger("pad_token_id", 0), labels, new Dropouts(rate(c, "dropout", 0.1),
+                    rate(c, "attention_dropout", 0.1), rate(c, "seq_classif_dropout", 0.2), rate(c, "initializer_range", 0.02)))
+                    .checked();
         }
         String position = c.getString("position_embedding_type", "absolute");
         if (!"absolute".equals(position)) {
@@ -82,7 +89,9 @@ public record EncoderConfig(Family family, boolean classifier, int hidden, int l
                 positive(c, "num_attention_heads"), positive(c, "intermediate_size"), c.getString("hidden_act", "gelu"),
                 positive(c, "max_position_embeddings"), c.getInteger("type_vocab_size", 0), positive(c, "vocab_size"),
                 c.getNumber("layer_norm_eps", 1e-12).floatValue(), c.getInteger("pad_token_id", family == Family.BERT ? 0 : 1),
-                labels).checked();
+                labels, new Dropouts(rate(c, "hidden_dropout_prob", 0.1), rate(c, "attention_probs_dropout_prob", 0.1),
+                c.getValue("classifier_dropout") instanceof Number ? rate(c, "classifier_dropout", 0.1) : rate(c, "hidden_dropout_prob", 0.1),
+                rate(c, "initializer_range", 0.02))).checked();
     }
 
     /** The longest input the model takes: RoBERTa's positions start after the padding id. */
@@ -98,6 +107,17 @@ public record EncoderConfig(Family family, boolean classifier, int hidden, int l
             throw new ModelDirectoryException("config.json: activation '" + activation + "' is not supported (gelu, relu)");
         }
         return this;
+    }
+
+    private static float rate(JsonObject c, String key, double otherwise) {
+        Object v = c.getValue(key);
+        if (v == null) {
+            return (float) otherwise;
+        }
+        if (!(v instanceof Number n) || n.doubleValue() < 0 || n.doubleValue() >= 1) {
+            throw new ModelDirectoryException("config.json: '" + key + "' must be a number from 0 to below 1");
+        }
+        return n.floatValue();
     }
 
     private static int positive(JsonObject c, String key) {
