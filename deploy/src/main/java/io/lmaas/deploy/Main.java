@@ -6,6 +6,7 @@ import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.deploy.bench.AdmissionBenchmark;
 import io.lmaas.deploy.bench.GpuAdmissionBenchmark;
 import io.lmaas.deploy.bench.ReconcileBenchmark;
+import io.lmaas.deploy.bench.EmbeddingBenchmark;
 import io.lmaas.deploy.bench.FineTuneBenchmark;
 import io.lmaas.deploy.bench.GatewayOverheadBenchmark;
 import io.lmaas.deploy.bench.SkeletonBenchmark;
@@ -72,6 +73,9 @@ public final class Main {
                         settings.integer("burst", 100, 1, 10_000));
                 case "bench finetune" -> FineTuneBenchmark.run(settings.integer("examples", 900, 20, 1_000_000),
                         settings.integer("epochs", 3, 1, 100));
+                case "bench embeddings" -> EmbeddingBenchmark.run(settings.path("models", ".lmaas-bench-models"),
+                        settings.integer("seconds", 8, 1, 600), settings.integer("runs", 3, 1, 21),
+                        settings.integer("max-pass-tokens", io.lmaas.worker.wlm.LengthBuckets.DEFAULT_MAX_PASS_TOKENS, 1, 1 << 20));
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
@@ -149,6 +153,7 @@ public final class Main {
                   lmaas bench finetune [--examples 900] [--epochs 3]  fine-tuning timings, throughput, accuracy; batch vs online
                   lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
+                  lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                                                             batching, generation, efficiency, PyTorch eager
                   (figures and machines in docs/benchmarks.md)
                 """);

@@ -222,12 +222,12 @@ public final class WorkerBenchmark {
     }
 
     @FunctionalInterface
-    private interface ClosedLoop {
+    interface ClosedLoop {
         CompletableFuture<?> call(int i) throws Exception;
     }
 
     /** {@code clients} threads each calling and waiting, for {@code d}; returns every call's latency (ns). */
-    private static long[] closedLoop(int clients, Duration d, ClosedLoop call) throws Exception {
+    static long[] closedLoop(int clients, Duration d, ClosedLoop call) throws Exception {
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         long end = System.nanoTime() + d.toNanos();
         CountDownLatch done = new CountDownLatch(clients);
@@ -253,8 +253,17 @@ public final class WorkerBenchmark {
         return latencies.stream().mapToLong(Long::longValue).toArray();
     }
 
+    /** {@link #closedLoop} for measurements that cannot throw checked exceptions. */
+    static long[] closedLoopOrThrow(int clients, Duration d, ClosedLoop call) {
+        try {
+            return closedLoop(clients, d, call);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Best of three: seconds spent multiplying two 1024 x 1024 fp32 matrices. */
-    private static double matmulPeak(Duration d) {
+    static double matmulPeak(Duration d) {
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDArray a = m.randomUniform(-1, 1, new Shape(1024, 1024));
             NDArray b = m.randomUniform(-1, 1, new Shape(1024, 1024));
@@ -381,7 +390,7 @@ public final class WorkerBenchmark {
         return new Eager(Double.parseDouble(last.substring("sentences_per_second=".length())), pythonPeak * 1e9);
     }
 
-    private static double pct(long[] sorted, double p) {
+    static double pct(long[] sorted, double p) {
         if (sorted.length == 0) {
             return 0;
         }

@@ -17,13 +17,13 @@ import java.util.stream.Stream;
  * distribution's classpath); LMaaS's ONNX importer converts each once into a Hugging Face directory (safetensors under
  * the original tensor names, {@code config.json}, sentence-transformers pooling) that later starts reuse.
  */
-final class RealModels {
+public final class RealModels {
 
     /** A model: its id, the name of its resources in the jar, its pooling and the sequence length it was trained for. */
-    record RealModel(String id, String resource, OnnxEncoderImport.Pooling pooling, int maxSeqLength, String description) {
+    public record RealModel(String id, String resource, OnnxEncoderImport.Pooling pooling, int maxSeqLength, String description) {
     }
 
-    static final List<RealModel> MODELS = List.of(
+    public static final List<RealModel> MODELS = List.of(
             new RealModel("all-MiniLM-L6-v2", "all-minilm-l6-v2", new OnnxEncoderImport.Pooling("mean", true), 256,
                     "sentence-transformers/all-MiniLM-L6-v2: English sentence embeddings (384 dimensions, mean pooling, "
                             + "normalised)"),
@@ -39,7 +39,7 @@ final class RealModels {
     }
 
     /** Converts {@code model} into {@code dir} unless it is there already. */
-    static void ensure(RealModel model, Path dir) throws IOException {
+    public static void ensure(RealModel model, Path dir) throws IOException {
         if (converted(dir)) {
             return;
         }

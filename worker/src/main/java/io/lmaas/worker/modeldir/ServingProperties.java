@@ -29,7 +29,7 @@ import java.util.TreeMap;
  * eos_token=&lt;|endoftext|&gt;                        (generators)
  * weights=weights.params | model.safetensors | model.pt
  * tokenizer=tokenizer.json
- * batch.max_size=32, batch.max_delay_ms=5, batch.queue_capacity=1024, batch.threads=1
+ * batch.max_size=32, batch.max_delay_ms=5, batch.queue_capacity=1024, batch.threads=1, batch.max_pass_tokens=2048
  * chat.system, chat.user, chat.assistant ({content} placeholder), chat.generation_prompt
  * </pre>
  */
@@ -45,7 +45,7 @@ public record ServingProperties(String task, String engine, String architecture,
     public static final List<String> FORMATS = List.of("djl", "safetensors", "torchscript");
 
     /** Batching settings declared by the model version ({@code batch.*} options of serving.properties). */
-    public record Batching(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads) {
+    public record Batching(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads, int maxPassTokens) {
 
         /** Reads the {@code batch.*} options; a bad value is a {@link ModelDirectoryException} naming it. */
         public static Batching of(Map<String, String> options, boolean generator) {
@@ -53,7 +53,8 @@ public record ServingProperties(String task, String engine, String architecture,
                     intOption(options, "batch.max_size", generator ? 16 : 32, 1, 4096),
                     Duration.ofMillis(intOption(options, "batch.max_delay_ms", 5, 0, 10_000)),
                     intOption(options, "batch.queue_capacity", 1024, 1, 1_000_000),
-                    intOption(options, "batch.threads", 1, 1, 64));
+                    intOption(options, "batch.threads", 1, 1, 64),
+                    intOption(options, "batch.max_pass_tokens", 2048, 1, 1 << 20));
         }
 
         private static int intOption(Map<String, String> options, String key, int defaultValue, int min, int max) {

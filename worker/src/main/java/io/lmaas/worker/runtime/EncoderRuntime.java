@@ -61,6 +61,7 @@ public final class EncoderRuntime implements ModelRuntime {
             HfWeights weights = HfWeights.load(hf.directory(), manager);
             BertFamilyEncoder encoder = new BertFamilyEncoder(config, weights, manager);
             weights.releaseUnused();
+            encoder.fuseForInference();
             SentencePooling pooling = task.equals(FEATURE_EXTRACTION) ? SentencePooling.read(hf.directory()) : null;
             tokenizer = EncoderTokenizer.load(hf.directory(), hf.maxTokens(config.maxTokens()), config.vocab());
             JsonObject description = new JsonObject()

@@ -25,11 +25,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DynamicBatcher<R> implements AutoCloseable {
 
     /** Batching settings: from the model's serving.properties, overridable per worker. */
-    public record Settings(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads) {
+    public record Settings(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads, int maxPassTokens) {
         public Settings {
-            if (maxBatchSize < 1 || threads < 1 || queueCapacity < 1 || maxBatchDelay.isNegative()) {
-                throw new IllegalArgumentException("batch size, threads and queue capacity must be positive");
+            if (maxBatchSize < 1 || threads < 1 || queueCapacity < 1 || maxPassTokens < 1 || maxBatchDelay.isNegative()) {
+                throw new IllegalArgumentException("batch size, threads, queue capacity and tokens per pass must be positive");
             }
+        }
+
+        /** The default token budget per forward pass. */
+        public Settings(int maxBatchSize, Duration maxBatchDelay, int queueCapacity, int threads) {
+            this(maxBatchSize, maxBatchDelay, queueCapacity, threads, LengthBuckets.DEFAULT_MAX_PASS_TOKENS);
         }
     }
 
@@ -160,7 +165,7 @@ public final class DynamicBatcher<R> implements AutoCloseable {
     private void runBatch(List<Item<R>> batch) {
         observer.batch(batch.size());
         int[] lengths = batch.stream().mapToInt(item -> item.input().length()).toArray();
-        for (int[] group : LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS)) {
+        for (int[] group : LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS, settings.maxPassTokens())) {
             List<Item<R>> pass = new ArrayList<>(group.length);
             for (int i : group) {
                 pass.add(batch.get(i));

@@ -31,13 +31,14 @@ public sealed interface ServedModel extends AutoCloseable {
     void close();
 
     /** Settings a worker may override over the version's {@code batch.*} options (null = keep). */
-    record Overrides(Integer maxBatchSize, Integer maxBatchDelayMs, Integer queueCapacity, Integer threads) {
-        public static final Overrides NONE = new Overrides(null, null, null, null);
+    record Overrides(Integer maxBatchSize, Integer maxBatchDelayMs, Integer queueCapacity, Integer threads, Integer maxPassTokens) {
+        public static final Overrides NONE = new Overrides(null, null, null, null, null);
 
         DynamicBatcher.Settings settings(ServingProperties.Batching b) {
             return new DynamicBatcher.Settings(maxBatchSize != null ? maxBatchSize : b.maxBatchSize(),
                     maxBatchDelayMs != null ? Duration.ofMillis(maxBatchDelayMs) : b.maxBatchDelay(),
-                    queueCapacity != null ? queueCapacity : b.queueCapacity(), threads != null ? threads : b.threads());
+                    queueCapacity != null ? queueCapacity : b.queueCapacity(), threads != null ? threads : b.threads(),
+                    maxPassTokens != null ? maxPassTokens : b.maxPassTokens());
         }
     }
 

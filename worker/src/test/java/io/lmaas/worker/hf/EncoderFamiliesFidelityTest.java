@@ -59,4 +59,21 @@ class EncoderFamiliesFidelityTest {
             }
         }
     }
+
+    /** Inference leaves nothing behind in the model's manager: every intermediate belongs to the request's. */
+    @org.junit.jupiter.api.Test
+    void inferenceKeepsNothingInTheModelsManager() throws Exception {
+        Path dir = Path.of(getClass().getResource("/encoder-fixtures/bert/config.json").toURI()).getParent();
+        EncoderConfig config = EncoderConfig.parse(new JsonObject(Files.readString(dir.resolve("config.json"))));
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            BertFamilyEncoder encoder = new BertFamilyEncoder(config, HfWeights.load(dir, manager), manager);
+            int held = manager.getManagedArrays().size();
+            for (int i = 0; i < 5; i++) {
+                try (NDManager request = manager.newSubManager()) {
+                    encoder.logits(encoder.hiddenStates(request, new long[][] {{2, 7, 9, 3}, {2, 5, 3}}, null)).toFloatArray();
+                }
+            }
+            assertThat(manager.getManagedArrays().size()).isEqualTo(held);
+        }
+    }
 }

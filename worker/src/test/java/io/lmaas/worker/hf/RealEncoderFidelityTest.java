@@ -94,6 +94,7 @@ class RealEncoderFidelityTest {
                 OrtEnvironment env = OrtEnvironment.getEnvironment();
                 OrtSession session = env.createSession(onnx.toString(), new OrtSession.SessionOptions())) {
             BertFamilyEncoder encoder = new BertFamilyEncoder(config, HfWeights.load(hf, manager), manager);
+            encoder.fuseForInference(); // what the worker serves (the families' test checks the unfused, training path)
             int checked = 0;
             boolean sawMaximum = false;
             for (int from = 0; from < sentences.size(); from += 16) {

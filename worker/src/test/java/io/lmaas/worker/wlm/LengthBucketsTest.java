@@ -46,4 +46,20 @@ class LengthBucketsTest {
             assertThat(cost(lengths, groups, 128)).isLessThanOrEqualTo(cost(lengths, single, 128));
         }
     }
+
+    @Test
+    void noPassHoldsMoreThanTheTokenBudget() {
+        int[] lengths = java.util.stream.IntStream.generate(() -> 128).limit(64).toArray();
+        List<int[]> groups = LengthBuckets.plan(lengths, 128, 2048);
+        assertThat(groups).hasSize(4).allMatch(g -> g.length == 16);
+        assertThat(LengthBuckets.plan(new int[] {3000, 5}, 128, 2048)).hasSize(2);
+        Random r = new Random(5);
+        for (int round = 0; round < 100; round++) {
+            int[] ls = IntStream.range(0, 1 + r.nextInt(64)).map(i -> 1 + r.nextInt(512)).toArray();
+            for (int[] g : LengthBuckets.plan(ls, 128, 1024)) {
+                int longest = Arrays.stream(g).map(i -> ls[i]).max().orElse(0);
+                assertThat(g.length == 1 || g.length * longest <= 1024).isTrue();
+            }
+        }
+    }
 }

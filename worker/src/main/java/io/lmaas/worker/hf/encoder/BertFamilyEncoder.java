@@ -34,6 +34,8 @@ public final class BertFamilyEncoder implements AutoCloseable {
     private final List<Layer> layers = new ArrayList<>();
     private Head head;
     private List<String> labels;
+    /** Per layer, query, key and value weights in one matrix (inference only; see {@link #fuseForInference()}). */
+    private List<Linear> fusedQkv;
 
     private record Linear(NDArray weight, NDArray bias) {
         NDArray apply(NDArray x) {
@@ -143,6 +145,42 @@ public final class BertFamilyEncoder implements AutoCloseable {
         return config;
     }
 
+    /**
+     * For serving: each layer's query, key and value projections become one matrix multiply (one GEMM of three times
+     * the width instead of three). The separate tensors become views into the fused one, so no weight is held twice.
+     * Not for training: the gradients would flow into the fused copy.
+     */
+    public void fuseForInference() {
+        List<Linear> fused = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            NDArray weight = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(l.q().weight(), l.k().weight(), l.v().weight()));
+            NDArray bias = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(l.q().bias(), l.k().bias(), l.v().bias()));
+            weight.attach(manager);
+            bias.attach(manager);
+            fused.add(new Linear(weight, bias));
+            // The separate projections become views (slices) of the fused tensors; the originals are freed.
+            long h = config.hidden();
+            Linear[] views = new Linear[3];
+            Linear[] originals = {l.q(), l.k(), l.v()};
+            for (int p = 0; p < 3; p++) {
+                String rows = (p * h) + ":" + ((p + 1) * h);
+                views[p] = new Linear(weight.get(rows), bias.get(rows));
+                for (Map.Entry<String, NDArray> e : named.entrySet()) {
+                    if (e.getValue() == originals[p].weight()) {
+                        e.setValue(views[p].weight());
+                    } else if (e.getValue() == originals[p].bias()) {
+                        e.setValue(views[p].bias());
+                    }
+                }
+                originals[p].weight().close();
+                originals[p].bias().close();
+            }
+            layers.set(i, new Layer(views[0], views[1], views[2], l.out(), l.attentionNorm(), l.up(), l.down(), l.outputNorm()));
+        }
+        fusedQkv = fused;
+    }
+
     /** The labels of the head (empty for a bare encoder). */
     public List<String> labels() {
         return labels;
@@ -214,21 +252,41 @@ public final class BertFamilyEncoder implements AutoCloseable {
             }
         }
         Shape bt = new Shape(batch, longest);
-        NDArray x = words.get(request.create(flatIds, bt)).add(positions.get(request.create(flatPositions, bt)));
+        // A result lands in the manager of the array an op is called on: the lookups into the weights are moved to the
+        // request's manager, so everything computed from them is freed with it (not kept by the model's manager).
+        NDArray x = inRequest(words.get(request.create(flatIds, bt)), request)
+                .add(inRequest(positions.get(request.create(flatPositions, bt)), request));
         if (types != null) {
-            x = x.add(types.get(request.create(flatTypes, bt)));
+            x = x.add(inRequest(types.get(request.create(flatTypes, bt)), request));
         }
         x = dropout(norm(x, embeddingNorm), config.dropouts().hidden(), training);
-        NDArray mask = request.create(additive, new Shape(batch, 1, 1, longest));
+        boolean padded = false;
+        for (long[] row : ids) {
+            padded |= row.length < longest;
+        }
+        // Without padding there is nothing to mask: the add over the whole score tensor is skipped.
+        NDArray mask = padded ? request.create(additive, new Shape(batch, 1, 1, longest)) : null;
         int heads = config.heads();
         int size = config.headSize();
         float scale = (float) (1.0 / Math.sqrt(size));
-        for (Layer layer : layers) {
-            NDArray q = split(layer.q().apply(x), batch, longest, heads, size);
-            NDArray k = split(layer.k().apply(x), batch, longest, heads, size);
-            NDArray v = split(layer.v().apply(x), batch, longest, heads, size);
-            NDArray scores = dropout(q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask).softmax(-1),
-                    config.dropouts().attention(), training);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            NDArray q;
+            NDArray k;
+            NDArray v;
+            if (fusedQkv != null && !training) {
+                NDArray qkv = fusedQkv.get(i).apply(x).reshape(batch, longest, 3, heads, size).transpose(2, 0, 3, 1, 4);
+                q = qkv.get(0).mul(scale);
+                k = qkv.get(1);
+                v = qkv.get(2);
+            } else {
+                // The scale goes on the queries, not on the scores: a tensor a quarter of the size at 128 tokens.
+                q = split(layer.q().apply(x), batch, longest, heads, size).mul(scale);
+                k = split(layer.k().apply(x), batch, longest, heads, size);
+                v = split(layer.v().apply(x), batch, longest, heads, size);
+            }
+            NDArray raw = q.matMul(k.transpose(0, 1, 3, 2));
+            NDArray scores = dropout((mask == null ? raw : raw.add(mask)).softmax(-1), config.dropouts().attention(), training);
             NDArray context = scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
             NDArray attended = norm(dropout(layer.out().apply(context), config.dropouts().hidden(), training).add(x),
                     layer.attentionNorm());
@@ -254,6 +312,11 @@ public final class BertFamilyEncoder implements AutoCloseable {
         NDArray dense = head.dense().apply(roberta ? dropout(first, rate, training) : first);
         dense = head.relu() ? Activation.relu(dense) : Activation.tanh(dense);
         return head.scores().apply(dropout(dense, rate, training));
+    }
+
+    private static NDArray inRequest(NDArray a, NDManager request) {
+        a.attach(request);
+        return a;
     }
 
     private static NDArray dropout(NDArray x, float rate, boolean training) {

@@ -1,0 +1,346 @@
+package io.lmaas.deploy.bench;
+
+import ai.djl.ndarray.NDManager;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.lmaas.core.secrets.WorkerToken;
+import io.lmaas.deploy.local.RealModels;
+import io.lmaas.worker.runtime.Encoded;
+import io.lmaas.worker.runtime.EncoderRuntime;
+import io.lmaas.worker.runtime.ModelRuntime;
+import io.lmaas.worker.wlm.LengthBuckets;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.DoubleSupplier;
+
+/**
+ * {@code lmaas bench embeddings}: all-MiniLM-L6-v2 sentence embeddings at 32 and 128 tokens, side by side in one run, on
+ * the same weights and the same number of threads (OMP_NUM_THREADS, default the machine's cores):
+ * <ul>
+ *   <li>the LMaaS worker as deployed: a {@code lmaas worker serve} process, 64 concurrent HTTP clients each asking for
+ *       one embedding at a time (dynamic batching up to 64), its resident memory at the end;
+ *   <li>the worker's forward pass alone, in this process, batch 64;
+ *   <li>ONNX Runtime Java in-process on the original ONNX file (what a Java user picks today): 64 client threads each
+ *       running one input per call, and one batch of 64 per call;
+ *   <li>PyTorch eager (Debian's python3-torch, BertModel written from Hugging Face's code) on batches of 64.
+ * </ul>
+ * FLOP/s against the fp32 matmul peak measured in this process; each figure the median of {@code runs} measurements
+ * with their range.
+ */
+public final class EmbeddingBenchmark {
+    private static final int CLIENTS = 64;
+    private static final int BATCH = 64;
+
+    private EmbeddingBenchmark() {
+    }
+
+    public static void run(Path models, int seconds, int runs, int maxPassTokens) throws Exception {
+        RealModels.RealModel model = RealModels.MODELS.get(0);
+        Path dir = models.resolve(model.id());
+        RealModels.ensure(model, dir);
+        Path work = Files.createTempDirectory("lmaas-bench-embeddings-");
+        Path onnx = work.resolve("model.onnx");
+        try (InputStream in = EmbeddingBenchmark.class.getClassLoader().getResourceAsStream(model.resource() + ".onnx")) {
+            Files.copy(in, onnx);
+        }
+        int threads = Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS",
+                Integer.toString(Runtime.getRuntime().availableProcessors())));
+        Duration d = Duration.ofSeconds(seconds);
+        double peak = WorkerBenchmark.matmulPeak(d);
+        System.out.printf(Locale.ROOT, "machine: %d cores; %d threads for every system; %d s per measurement, median of %d;"
+                + " DJL/libtorch fp32 matmul peak %.1f GFLOP/s%n", Runtime.getRuntime().availableProcessors(), threads, seconds, runs,
+                peak / 1e9);
+        Process worker = startWorker(dir, work, threads, maxPassTokens);
+        try {
+            String url = awaitReady(work.resolve("worker.port"));
+            for (int length : new int[] {32, 128}) {
+                long[][] inputs = inputs(length, 512);
+                measure(length, inputs, dir, onnx, url, worker, work, threads, peak, d, runs, maxPassTokens);
+            }
+        } finally {
+            worker.destroy();
+            worker.waitFor();
+        }
+    }
+
+    /** Token-id sequences of exactly {@code length}: [CLS], random word pieces, [SEP]. */
+    private static long[][] inputs(int length, int count) {
+        Random r = new Random(length);
+        long[][] out = new long[count][length];
+        for (long[] row : out) {
+            row[0] = 101;
+            for (int t = 1; t < length - 1; t++) {
+                row[t] = 1000 + r.nextInt(29_000);
+            }
+            row[length - 1] = 102;
+        }
+        return out;
+    }
+
+    private static void measure(int length, long[][] inputs, Path dir, Path onnx, String url, Process worker, Path work, int threads,
+            double peak, Duration d, int runs, int maxPassTokens) throws Exception {
+        double flops = flops(length);
+        System.out.println();
+        System.out.printf(Locale.ROOT, "| all-MiniLM-L6-v2, %d tokens (%.2f GFLOP per sentence) | sentences/s: median [range] | of peak |%n",
+                length, flops / 1e9);
+        System.out.println("|---|---|---|");
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String auth = WorkerToken.header(TOKEN);
+        double[] served = repeat(runs, () -> rate(WorkerBenchmark.closedLoopOrThrow(CLIENTS, d, i -> {
+            JsonArray ids = new JsonArray();
+            for (long id : inputs[i % inputs.length]) {
+                ids.add(id);
+            }
+            HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/embed")).header("authorization", auth)
+                    .header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("inputs", new JsonArray().add(ids)).encode())).build();
+            return http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).thenApply(r -> {
+                if (r.statusCode() != 200) {
+                    throw new IllegalStateException("worker answered " + r.statusCode());
+                }
+                return r;
+            });
+        }), d));
+        row("LMaaS worker, served over HTTP, " + CLIENTS + " clients (dynamic batching ≤ " + BATCH + ", passes ≤ " + maxPassTokens
+                + " tokens)", served, flops, peak);
+        double[] raw;
+        double[] planned;
+        try (ModelRuntime runtime = ModelRuntime.load(dir)) {
+            EncoderRuntime e = (EncoderRuntime) runtime;
+            List<Encoded> batch = new ArrayList<>();
+            for (int i = 0; i < BATCH; i++) {
+                batch.add(new Encoded(inputs[i], length));
+            }
+            e.embedder().run(batch);
+            raw = forward(e, batch, List.of(java.util.stream.IntStream.range(0, BATCH).toArray()), runs, d);
+            int[] lengths = batch.stream().mapToInt(Encoded::length).toArray();
+            planned = forward(e, batch, LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS, maxPassTokens), runs, d);
+        }
+        row("LMaaS worker forward pass alone (DJL, in-process), one pass of " + BATCH, raw, flops, peak);
+        row("LMaaS worker forward pass alone, " + BATCH + " inputs in passes of ≤ " + maxPassTokens + " tokens", planned, flops, peak);
+        try (OrtEnvironment env = OrtEnvironment.getEnvironment(); OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(threads);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession session = env.createSession(onnx.toString(), options)) {
+                double[] single = repeat(runs, () -> rate(WorkerBenchmark.closedLoopOrThrow(CLIENTS, d, i -> {
+                    ort(env, session, new long[][] {inputs[i % inputs.length]});
+                    return CompletableFuture.completedFuture(null);
+                }), d));
+                row("ONNX Runtime Java in-process, " + CLIENTS + " client threads, one input per call", single, flops, peak);
+                long[][] batch = Arrays.copyOf(inputs, BATCH);
+                ort(env, session, batch);
+                double[] batched = repeat(runs, () -> {
+                    long n = 0;
+                    long start = System.nanoTime();
+                    while (System.nanoTime() - start < d.toNanos()) {
+                        try {
+                            ort(env, session, batch);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        n += BATCH;
+                    }
+                    return n / ((System.nanoTime() - start) / 1e9);
+                });
+                row("ONNX Runtime Java in-process, batch " + BATCH + " per call", batched, flops, peak);
+                System.out.printf(Locale.ROOT, "| LMaaS served / ONNX Runtime (one input per call) | %.2f× | |%n",
+                        median(served) / median(single));
+                System.out.printf(Locale.ROOT, "| LMaaS served / ONNX Runtime (batch %d) | %.2f× | |%n", BATCH, median(served) / median(batched));
+            }
+        }
+        double[] python = pythonEager(dir, inputs, work, threads, d, runs);
+        if (python != null) {
+            row("PyTorch eager (Debian python3-torch), batch " + BATCH, python, flops, peak);
+        }
+        System.out.printf(Locale.ROOT, "| worker resident memory after the run (RSS / peak RSS) | %s / %s | |%n",
+                mb(status(worker, "VmRSS:")), mb(status(worker, "VmHWM:")));
+    }
+
+    private static final String TOKEN = "bench-worker-token-" + Long.toHexString(new Random().nextLong());
+
+    /** Sentences/s of the forward pass alone over {@code batch}, run as the given passes. */
+    private static double[] forward(EncoderRuntime e, List<Encoded> batch, List<int[]> passes, int runs, Duration d) {
+        List<List<Encoded>> split = passes.stream().map(g -> java.util.Arrays.stream(g).mapToObj(batch::get).toList()).toList();
+        return repeat(runs, () -> {
+            long n = 0;
+            long start = System.nanoTime();
+            while (System.nanoTime() - start < d.toNanos()) {
+                split.forEach(pass -> e.embedder().run(pass));
+                n += batch.size();
+            }
+            return n / ((System.nanoTime() - start) / 1e9);
+        });
+    }
+
+    private static Process startWorker(Path dir, Path work, int threads, int maxPassTokens) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m",
+                "-XX:+UseSerialGC", "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                "io.lmaas.deploy.Main", "worker", "serve", "--model-dir=" + dir, "--port-file=" + work.resolve("worker.port"),
+                "--batch-size=" + BATCH, "--batch-delay-ms=2", "--queue-capacity=100000", "--max-pass-tokens=" + maxPassTokens)
+                .redirectErrorStream(true).redirectOutput(work.resolve("worker.log").toFile());
+        pb.environment().put(WorkerToken.ENV, TOKEN);
+        pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        return pb.start();
+    }
+
+    private static String awaitReady(Path portFile) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.isRegularFile(portFile)) {
+                String url = "http://127.0.0.1:" + Files.readString(portFile).trim();
+                try {
+                    if (http.send(HttpRequest.newBuilder(URI.create(url + "/health")).build(), HttpResponse.BodyHandlers.ofString())
+                            .statusCode() == 200) {
+                        return url;
+                    }
+                } catch (java.io.IOException e) {
+                    // not listening yet
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the worker did not become ready in 2 minutes");
+    }
+
+    private static void ort(OrtEnvironment env, OrtSession session, long[][] batch) throws Exception {
+        int t = batch[0].length;
+        long[] ids = new long[batch.length * t];
+        for (int b = 0; b < batch.length; b++) {
+            System.arraycopy(batch[b], 0, ids, b * t, t);
+        }
+        long[] ones = new long[ids.length];
+        Arrays.fill(ones, 1);
+        long[] shape = {batch.length, t};
+        try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
+                OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(ones), shape);
+                OnnxTensor ty = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
+                OrtSession.Result r = session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", ty))) {
+            // Mean pooling and normalisation, as the worker does (the ONNX file ends at the token states).
+            float[][][] states = (float[][][]) r.get(0).getValue();
+            for (float[][] sentence : states) {
+                float[] pooled = new float[sentence[0].length];
+                for (float[] token : sentence) {
+                    for (int h = 0; h < pooled.length; h++) {
+                        pooled[h] += token[h] / sentence.length;
+                    }
+                }
+                double norm = 0;
+                for (float v : pooled) {
+                    norm += v * v;
+                }
+                if (norm == 0) {
+                    throw new IllegalStateException("empty embedding");
+                }
+            }
+        }
+    }
+
+    private static double[] pythonEager(Path dir, long[][] inputs, Path work, int threads, Duration d, int runs) throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        if (!Files.isExecutable(python)) {
+            System.out.println("| PyTorch eager | not measured: no /usr/bin/python3 | |");
+            return null;
+        }
+        Path script = work.resolve("eager_bert.py");
+        try (InputStream in = EmbeddingBenchmark.class.getResourceAsStream("/bench/eager_bert.py")) {
+            Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path json = work.resolve("inputs-" + inputs[0].length + ".json");
+        JsonArray rows = new JsonArray();
+        for (long[] row : inputs) {
+            JsonArray ids = new JsonArray();
+            Arrays.stream(row).forEach(ids::add);
+            rows.add(ids);
+        }
+        Files.writeString(json, rows.encode());
+        double[] out = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), dir.toString(), json.toString(),
+                    Integer.toString(BATCH), Long.toString(d.toSeconds())).redirectErrorStream(true);
+            pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+            Process p = pb.start();
+            String last = null;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    last = line;
+                }
+            }
+            if (p.waitFor() != 0 || last == null || !last.startsWith("sentences_per_second=")) {
+                System.out.println("| PyTorch eager | failed: " + last + " | |");
+                return null;
+            }
+            out[run] = Double.parseDouble(last.substring("sentences_per_second=".length()));
+        }
+        return out;
+    }
+
+    /** Forward FLOPs of one sentence of {@code t} tokens through MiniLM-L6 (d 384, 6 layers, FFN 1536): matmuls only. */
+    static double flops(int t) {
+        double d = 384;
+        double perLayer = 2.0 * t * (4 * d * d + 2 * d * 4 * d) + 2.0 * 2 * t * t * d;
+        return 6 * perLayer;
+    }
+
+    private static double[] repeat(int runs, DoubleSupplier measurement) {
+        double[] out = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            out[i] = measurement.getAsDouble();
+        }
+        return out;
+    }
+
+    private static double rate(long[] latencies, Duration d) {
+        return latencies.length / (d.toNanos() / 1e9);
+    }
+
+    private static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    private static void row(String name, double[] rates, double flops, double peak) {
+        double[] s = rates.clone();
+        Arrays.sort(s);
+        System.out.printf(Locale.ROOT, "| %s | %,.0f [%,.0f–%,.0f] | %.3f (%.1f GFLOP/s) |%n", name, median(s), s[0], s[s.length - 1],
+                median(s) * flops / peak, median(s) * flops / 1e9);
+    }
+
+    private static long status(Process p, String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
+                if (line.startsWith(field)) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static String mb(long bytes) {
+        return bytes < 0 ? "n/a" : (bytes >> 20) + " MB";
+    }
+}
