@@ -193,13 +193,16 @@ public final class EmbeddingBenchmark {
     }
 
     private static Process startWorker(Path dir, Path work, int threads, int maxPassTokens) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m",
-                "-XX:+UseSerialGC", "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                System.getenv().getOrDefault("BENCH_WORKER_XMX", "-Xmx768m"), "-XX:+UseSerialGC", "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
                 "io.lmaas.deploy.Main", "worker", "serve", "--model-dir=" + dir, "--port-file=" + work.resolve("worker.port"),
                 "--batch-size=" + BATCH, "--batch-delay-ms=2", "--queue-capacity=100000", "--max-pass-tokens=" + maxPassTokens)
                 .redirectErrorStream(true).redirectOutput(work.resolve("worker.log").toFile());
         pb.environment().put(WorkerToken.ENV, TOKEN);
         pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        if (System.getenv("BENCH_MALLOC_ARENA_MAX") != null) {
+            pb.environment().put("MALLOC_ARENA_MAX", System.getenv("BENCH_MALLOC_ARENA_MAX"));
+        }
         return pb.start();
     }
 

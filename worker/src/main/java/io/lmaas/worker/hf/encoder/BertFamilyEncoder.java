@@ -2,6 +2,7 @@ package io.lmaas.worker.hf.encoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -266,34 +267,46 @@ public final class BertFamilyEncoder implements AutoCloseable {
         }
         // Without padding there is nothing to mask: the add over the whole score tensor is skipped.
         NDArray mask = padded ? request.create(additive, new Shape(batch, 1, 1, longest)) : null;
+        for (int i = 0; i < layers.size(); i++) {
+            // Each layer's intermediates are freed as soon as the layer is done (DJL would otherwise keep every one of
+            // them until the request ends: hundreds of MB at 16 x 128 tokens). Autograd keeps what backward needs.
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray next = layer(i, x, mask, batch, longest, training);
+                NDScope.unregister(next);
+                x.close();
+                x = next;
+            }
+        }
+        return x;
+    }
+
+    private NDArray layer(int i, NDArray x, NDArray mask, int batch, int longest, boolean training) {
         int heads = config.heads();
         int size = config.headSize();
         float scale = (float) (1.0 / Math.sqrt(size));
-        for (int i = 0; i < layers.size(); i++) {
-            Layer layer = layers.get(i);
-            NDArray q;
-            NDArray k;
-            NDArray v;
-            if (fusedQkv != null && !training) {
-                NDArray qkv = fusedQkv.get(i).apply(x).reshape(batch, longest, 3, heads, size).transpose(2, 0, 3, 1, 4);
-                q = qkv.get(0).mul(scale);
-                k = qkv.get(1);
-                v = qkv.get(2);
-            } else {
-                // The scale goes on the queries, not on the scores: a tensor a quarter of the size at 128 tokens.
-                q = split(layer.q().apply(x), batch, longest, heads, size).mul(scale);
-                k = split(layer.k().apply(x), batch, longest, heads, size);
-                v = split(layer.v().apply(x), batch, longest, heads, size);
-            }
-            NDArray raw = q.matMul(k.transpose(0, 1, 3, 2));
-            NDArray scores = dropout((mask == null ? raw : raw.add(mask)).softmax(-1), config.dropouts().attention(), training);
-            NDArray context = scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
-            NDArray attended = norm(dropout(layer.out().apply(context), config.dropouts().hidden(), training).add(x),
-                    layer.attentionNorm());
-            NDArray up = activation(layer.up().apply(attended));
-            x = norm(dropout(layer.down().apply(up), config.dropouts().hidden(), training).add(attended), layer.outputNorm());
+        Layer layer = layers.get(i);
+        NDArray q;
+        NDArray k;
+        NDArray v;
+        if (fusedQkv != null && !training) {
+            NDArray qkv = fusedQkv.get(i).apply(x).reshape(batch, longest, 3, heads, size).transpose(2, 0, 3, 1, 4);
+            q = qkv.get(0).mul(scale);
+            k = qkv.get(1);
+            v = qkv.get(2);
+        } else {
+            // The scale goes on the queries, not on the scores: a tensor a quarter of the size at 128 tokens.
+            q = split(layer.q().apply(x), batch, longest, heads, size).mul(scale);
+            k = split(layer.k().apply(x), batch, longest, heads, size);
+            v = split(layer.v().apply(x), batch, longest, heads, size);
         }
-        return x;
+        NDArray raw = q.matMul(k.transpose(0, 1, 3, 2));
+        NDArray scores = dropout((mask == null ? raw : raw.add(mask)).softmax(-1), config.dropouts().attention(), training);
+        NDArray context = scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
+        NDArray attended = norm(dropout(layer.out().apply(context), config.dropouts().hidden(), training).add(x),
+                layer.attentionNorm());
+        NDArray up = activation(layer.up().apply(attended));
+        return norm(dropout(layer.down().apply(up), config.dropouts().hidden(), training).add(attended), layer.outputNorm());
     }
 
     /** Inference: class scores without dropout. */
