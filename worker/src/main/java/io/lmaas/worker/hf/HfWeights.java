@@ -1,15 +1,11 @@
 package io.lmaas.worker.hf;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -68,31 +64,13 @@ public final class HfWeights {
     }
 
     private static void read(Path file, NDManager manager, Map<String, NDArray> out, Set<String> types, Set<String> expected) {
-        NDList list;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
-            list = NDList.decode(manager, in);
-        } catch (IOException | RuntimeException e) {
-            throw new ModelDirectoryException(file.getFileName() + ": not a readable safetensors file (" + e.getMessage() + ")", e);
-        }
         Map<String, NDArray> found = new HashMap<>();
-        for (NDArray a : list) {
-            DataType t = a.getDataType();
-            if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.BFLOAT16) {
-                boolean weight = a.getName().endsWith(".weight") || a.getName().endsWith(".bias");
-                if (t.isInteger() && !weight) {
-                    a.close(); // buffers (position ids), not weights
-                    continue;
-                }
-                throw new ModelDirectoryException(file.getFileName() + ": tensor '" + a.getName() + "' is " + t
-                        + "; weights must be float32, float16 or bfloat16");
-            }
-            types.add(t.name().toLowerCase());
-            NDArray f = t == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
-            if (f != a) {
-                a.close();
-            }
-            f.setName(a.getName());
-            found.put(a.getName(), f);
+        for (Map.Entry<String, SafetensorsReader.Tensor> e : SafetensorsReader.read(file).entrySet()) {
+            SafetensorsReader.Tensor t = e.getValue();
+            NDArray a = manager.create(t.values(), new Shape(t.shape()));
+            a.setName(e.getKey());
+            types.add(t.storedAs());
+            found.put(e.getKey(), a);
         }
         if (expected != null) {
             for (String name : expected) {

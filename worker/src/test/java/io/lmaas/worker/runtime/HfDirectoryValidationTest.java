@@ -14,6 +14,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,5 +118,94 @@ class HfDirectoryValidationTest {
         ByteBuffer b = ByteBuffer.allocate(8 + header.length + count * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(header.length).put(header);
         Files.write(file, b.array());
+    }
+
+    /** float16 and bfloat16 checkpoints load (computed in float32) and answer as the float32 one does, to their precision. */
+    @Test
+    void halfPrecisionWeightsLoadAndAnswerLikeFloat32(@TempDir Path tmp) throws Exception {
+        Path fp32 = HfModels.bertClassifier(tmp.resolve("fp32"));
+        List<String> texts = List.of("w1 w2 w3", "w40 w41", "w9 w8 w7 w6 w5");
+        List<Classification> reference;
+        try (ModelRuntime runtime = ModelRuntime.load(fp32)) {
+            EncoderRuntime e = (EncoderRuntime) runtime;
+            reference = e.classifier().run(texts.stream().map(t -> e.tokenizer().encode(t, false)).toList());
+        }
+        for (ai.djl.ndarray.types.DataType type : List.of(ai.djl.ndarray.types.DataType.FLOAT16,
+                ai.djl.ndarray.types.DataType.BFLOAT16)) {
+            Path dir = HfModels.bertClassifier(tmp.resolve(type.name()));
+            writeHalf(fp32, dir.resolve("model.safetensors"), type == ai.djl.ndarray.types.DataType.FLOAT16);
+            assertThat(io.lmaas.core.catalog.ModelInfo.of(dir).getString("dtype")).isEqualTo(type == ai.djl.ndarray.types.DataType.FLOAT16
+                    ? "float16" : "bfloat16");
+            try (ModelRuntime runtime = ModelRuntime.load(dir)) {
+                EncoderRuntime e = (EncoderRuntime) runtime;
+                assertThat(runtime.describe().getString("dtype")).isEqualTo(type.name().toLowerCase());
+                assertThat(runtime.describe().getString("compute_dtype")).isEqualTo("float32");
+                List<Classification> answers = e.classifier().run(texts.stream().map(t -> e.tokenizer().encode(t, false)).toList());
+                for (int i = 0; i < texts.size(); i++) {
+                    for (String label : reference.get(i).scores().keySet()) {
+                        assertThat(answers.get(i).scores().get(label)).as("%s %s %s", type, texts.get(i), label)
+                                .isCloseTo(reference.get(i).scores().get(label), org.assertj.core.data.Offset.offset(0.02));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Writes {@code from}'s tensors as float16 or bfloat16 (round to nearest even), as Hugging Face stores them. */
+    private static void writeHalf(Path from, Path file, boolean float16) throws IOException {
+        java.util.Map<String, float[]> values = new java.util.TreeMap<>();
+        java.util.Map<String, long[]> shapes = new java.util.HashMap<>();
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
+            io.lmaas.worker.hf.HfWeights w = io.lmaas.worker.hf.HfWeights.load(from, m);
+            for (String name : w.names()) {
+                values.put(name, w.get(name, null).toFloatArray());
+                shapes.put(name, w.get(name, null).getShape().getShape());
+            }
+        }
+        JsonObject header = new JsonObject();
+        long offset = 0;
+        for (var e : values.entrySet()) {
+            JsonArray shape = new JsonArray();
+            for (long d : shapes.get(e.getKey())) {
+                shape.add(d);
+            }
+            long end = offset + 2L * e.getValue().length;
+            header.put(e.getKey(), new JsonObject().put("dtype", float16 ? "F16" : "BF16").put("shape", shape)
+                    .put("data_offsets", new JsonArray().add(offset).add(end)));
+            offset = end;
+        }
+        byte[] json = header.encode().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + json.length + (int) offset).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(json.length).put(json);
+        for (float[] v : values.values()) {
+            for (float f : v) {
+                b.putShort(float16 ? toFloat16(f) : toBfloat16(f));
+            }
+        }
+        Files.write(file, b.array());
+    }
+
+    private static short toBfloat16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** IEEE half precision, round to nearest (the weights here are small normal numbers). */
+    private static short toFloat16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int exponent = ((bits >>> 23) & 0xFF) - 127 + 15;
+        int mantissa = bits & 0x7FFFFF;
+        if (exponent <= 0) {
+            return (short) sign; // below half's normal range: zero is close enough for these weights
+        }
+        if (exponent >= 31) {
+            return (short) (sign | 0x7C00);
+        }
+        int half = sign | (exponent << 10) | (mantissa >>> 13);
+        if ((mantissa & 0x1FFF) > 0x1000 || ((mantissa & 0x1FFF) == 0x1000 && (half & 1) == 1)) {
+            half++;
+        }
+        return (short) half;
     }
 }

@@ -1,0 +1,116 @@
+package io.lmaas.worker.hf;
+
+import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads a safetensors file's float tensors as float32, whatever they are stored as (F32, F16, BF16), one tensor at a
+ * time from a memory map, so a shard is never held twice and half-precision conversion happens in Java (libtorch's
+ * bfloat16 buffers crashed the JVM when handed over raw). Integer buffers (position ids) are skipped; an integer
+ * {@code .weight} or {@code .bias} is refused. Pure file reading, no native calls.
+ */
+public final class SafetensorsReader {
+    private static final long MAX_HEADER = 100L << 20;
+
+    /** One tensor: its shape, its values in float32, and the dtype it was stored as. */
+    public record Tensor(long[] shape, float[] values, String storedAs) {
+    }
+
+    private SafetensorsReader() {
+    }
+
+    public static Map<String, Tensor> read(Path file) {
+        String name = file.getFileName().toString();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(length, 0);
+            long n = length.getLong(0);
+            if (n <= 0 || n > MAX_HEADER || 8 + n > channel.size()) {
+                throw new ModelDirectoryException(name + ": not a safetensors file (bad header length)");
+            }
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
+            channel.read(headerBytes, 8);
+            JsonObject header = new JsonObject(new String(headerBytes.array(), StandardCharsets.UTF_8));
+            long dataStart = 8 + n;
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (String tensor : header.fieldNames()) {
+                if (tensor.equals("__metadata__")) {
+                    continue;
+                }
+                JsonObject meta = header.getJsonObject(tensor);
+                String dtype = meta.getString("dtype", "");
+                JsonArray offsets = meta.getJsonArray("data_offsets");
+                long[] shape = meta.getJsonArray("shape").stream().mapToLong(d -> ((Number) d).longValue()).toArray();
+                long count = 1;
+                for (long d : shape) {
+                    count *= d;
+                }
+                int width = switch (dtype) {
+                    case "F32" -> 4;
+                    case "F16", "BF16" -> 2;
+                    default -> 0;
+                };
+                if (width == 0) {
+                    if ((dtype.startsWith("I") || dtype.startsWith("U") || dtype.equals("BOOL"))
+                            && !tensor.endsWith(".weight") && !tensor.endsWith(".bias")) {
+                        continue; // a buffer (position ids), not a weight
+                    }
+                    throw new ModelDirectoryException(name + ": tensor '" + tensor + "' is " + dtype.toLowerCase()
+                            .replace("i", "int").replace("f", "float") + "; weights must be float32, float16 or bfloat16");
+                }
+                long start = offsets.getLong(0);
+                long end = offsets.getLong(1);
+                if (end - start != count * width || dataStart + end > channel.size() || count > Integer.MAX_VALUE) {
+                    throw new ModelDirectoryException(name + ": tensor '" + tensor + "' has " + (end - start) + " bytes for shape "
+                            + java.util.Arrays.toString(shape) + " of " + dtype);
+                }
+                ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + start, end - start).order(ByteOrder.LITTLE_ENDIAN);
+                float[] values = new float[(int) count];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = switch (dtype) {
+                        case "F32" -> data.getFloat(i * 4);
+                        case "BF16" -> Float.intBitsToFloat((data.getShort(i * 2) & 0xFFFF) << 16);
+                        default -> halfToFloat(data.getShort(i * 2));
+                    };
+                }
+                out.put(tensor, new Tensor(shape, values, switch (dtype) {
+                    case "F16" -> "float16";
+                    case "BF16" -> "bfloat16";
+                    default -> "float32";
+                }));
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ModelDirectoryException m) {
+                throw m;
+            }
+            throw new ModelDirectoryException(name + ": not a readable safetensors file (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** IEEE 754 half precision to float, subnormals, infinities and NaN included. */
+    static float halfToFloat(short half) {
+        int h = half & 0xFFFF;
+        int sign = (h & 0x8000) << 16;
+        int exponent = (h >>> 10) & 0x1F;
+        int mantissa = h & 0x3FF;
+        if (exponent == 0) {
+            float value = mantissa * (1f / (1 << 24)); // subnormal: mantissa × 2^-24
+            return sign == 0 ? value : -value;
+        }
+        if (exponent == 31) {
+            return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
+        }
+        return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
+    }
+}
