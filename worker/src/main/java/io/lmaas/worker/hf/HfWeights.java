@@ -65,13 +65,12 @@ public final class HfWeights {
 
     private static void read(Path file, NDManager manager, Map<String, NDArray> out, Set<String> types, Set<String> expected) {
         Map<String, NDArray> found = new HashMap<>();
-        for (Map.Entry<String, SafetensorsReader.Tensor> e : SafetensorsReader.read(file).entrySet()) {
-            SafetensorsReader.Tensor t = e.getValue();
+        SafetensorsReader.read(file, (name, t) -> {
             NDArray a = manager.create(t.values(), new Shape(t.shape()));
-            a.setName(e.getKey());
+            a.setName(name);
             types.add(t.storedAs());
-            found.put(e.getKey(), a);
-        }
+            found.put(name, a);
+        });
         if (expected != null) {
             for (String name : expected) {
                 if (!found.containsKey(name)) {

@@ -29,7 +29,18 @@ public final class SafetensorsReader {
     private SafetensorsReader() {
     }
 
+    /** Every float tensor of {@code file}, in order. */
     public static Map<String, Tensor> read(Path file) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        read(file, out::put);
+        return out;
+    }
+
+    /**
+     * Hands each float tensor to {@code sink} as soon as it is converted, so only one tensor's float32 copy is on the
+     * Java heap at a time.
+     */
+    public static void read(Path file, java.util.function.BiConsumer<String, Tensor> sink) {
         String name = file.getFileName().toString();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -42,7 +53,6 @@ public final class SafetensorsReader {
             channel.read(headerBytes, 8);
             JsonObject header = new JsonObject(new String(headerBytes.array(), StandardCharsets.UTF_8));
             long dataStart = 8 + n;
-            Map<String, Tensor> out = new LinkedHashMap<>();
             for (String tensor : header.fieldNames()) {
                 if (tensor.equals("__metadata__")) {
                     continue;
@@ -83,13 +93,12 @@ public final class SafetensorsReader {
                         default -> halfToFloat(data.getShort(i * 2));
                     };
                 }
-                out.put(tensor, new Tensor(shape, values, switch (dtype) {
+                sink.accept(tensor, new Tensor(shape, values, switch (dtype) {
                     case "F16" -> "float16";
                     case "BF16" -> "bfloat16";
                     default -> "float32";
                 }));
             }
-            return out;
         } catch (IOException | RuntimeException e) {
             if (e instanceof ModelDirectoryException m) {
                 throw m;
