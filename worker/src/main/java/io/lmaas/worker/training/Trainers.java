@@ -40,8 +40,38 @@ final class Trainers {
                     }
                     gc.backward(value);
                 }
+                if (!gradientsFinite(m)) {
+                    // A finite loss can still give an overflowing gradient: never let it reach the weights.
+                    zeroGradients();
+                    return Float.NaN;
+                }
                 trainer.step();
                 return loss;
+            }
+        }
+
+        private boolean gradientsFinite(NDManager m) {
+            for (var p : trainer.getModel().getBlock().getParameters()) {
+                NDArray w = p.getValue().getArray();
+                if (w.hasGradient()) {
+                    NDArray g = w.getGradient();
+                    g.attach(m);
+                    if (!Float.isFinite(g.abs().max().getFloat())) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
+        private void zeroGradients() {
+            for (var p : trainer.getModel().getBlock().getParameters()) {
+                NDArray w = p.getValue().getArray();
+                if (w.hasGradient()) {
+                    try (NDArray g = w.getGradient()) {
+                        g.subi(g);
+                    }
+                }
             }
         }
 
