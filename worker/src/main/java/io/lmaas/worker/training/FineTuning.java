@@ -189,7 +189,10 @@ public final class FineTuning {
             Parameter s = source.get(e.getKey());
             NDArray target = e.getValue().getArray();
             if (s != null && s.getArray().getShape().equals(target.getShape())) {
-                target.set(s.getArray().toFloatArray());
+                // A native copy into the target's own memory. NDArray.set(float[]) would make the tensor use a Java direct
+                // buffer that only the NDArray object keeps alive: once the garbage collector frees it, the weights are
+                // whatever the memory holds next (fine-tunes diverged in job processes under GC pressure).
+                s.getArray().copyTo(target);
                 copied++;
             }
         }
