@@ -67,8 +67,7 @@ public final class FineTuning {
             Listener listener) throws IOException {
         ServingProperties base = readTrainable(baseDir, ServingProperties.ENCODER_CLASSIFIER);
         ServingProperties props = ServingProperties.classifier(base.spec(), labelSet, base.padToken());
-        try (TextTokenizer tokenizer = TextTokenizer.load(baseDir.resolve(base.tokenizerFile()));
-                NDManager sources = NDManager.newBaseManager("PyTorch")) {
+        try (TextTokenizer tokenizer = TextTokenizer.load(baseDir.resolve(base.tokenizerFile()))) {
             long pad = base.padToken() == null ? 0 : tokenizer.encode(base.padToken())[0];
             int maxLength = base.spec().maxLength();
             List<ClassifierTrainer.Sample> train = ClassifierTrainer.tokenize(tokenizer, texts, indices(labels, labelSet), maxLength);
@@ -79,9 +78,8 @@ public final class FineTuning {
             TrainingOptions options = new TrainingOptions(plan.epochs(), plan.batchSize(), plan.learningRate(), plan.seed());
             try (Trainers.Session session = Trainers.open("fine-tune", block, options, new Shape(plan.batchSize(), maxLength),
                     new Shape(plan.batchSize(), maxLength))) {
-                Block source = resumeFrom != null ? load(new EncoderClassifier(base.spec(), labelSet.size()), sources, resumeFrom)
-                        : load(new EncoderClassifier(base.spec(), base.labels().size()), sources, baseDir);
-                copyMatching(source, block);
+                copyFrom(resumeFrom != null ? new EncoderClassifier(base.spec(), labelSet.size())
+                        : new EncoderClassifier(base.spec(), base.labels().size()), resumeFrom != null ? resumeFrom : baseDir, block);
                 List<ClassifierTrainer.Sample> order = new ArrayList<>(train);
                 int step = plan.startEpoch() * steps(train.size(), plan.batchSize());
                 Path last = resumeFrom;
@@ -111,8 +109,7 @@ public final class FineTuning {
     public static Outcome languageModel(Path baseDir, Path resumeFrom, List<String> documents, List<String> validDocuments,
             Plan plan, Path checkpoints, BooleanSupplier cancelled, Listener listener) throws IOException {
         ServingProperties base = readTrainable(baseDir, ServingProperties.DECODER_LM);
-        try (TextTokenizer tokenizer = TextTokenizer.load(baseDir.resolve(base.tokenizerFile()));
-                NDManager sources = NDManager.newBaseManager("PyTorch")) {
+        try (TextTokenizer tokenizer = TextTokenizer.load(baseDir.resolve(base.tokenizerFile()))) {
             int window = base.spec().maxLength();
             long[] train = stream(tokenizer, documents, base.eosToken(), window);
             long[] valid = validDocuments.isEmpty() ? new long[0] : stream(tokenizer, validDocuments, base.eosToken(), window);
@@ -121,7 +118,7 @@ public final class FineTuning {
             int batch = plan.batchSize();
             int stepsPerEpoch = Math.max(1, train.length / (batch * window));
             try (Trainers.Session session = Trainers.open("fine-tune", block, options, new Shape(batch, window))) {
-                copyMatching(load(new DecoderLm(base.spec()), sources, resumeFrom != null ? resumeFrom : baseDir), block);
+                copyFrom(new DecoderLm(base.spec()), resumeFrom != null ? resumeFrom : baseDir, block);
                 Random random = new Random(plan.seed() + plan.startEpoch());
                 int step = plan.startEpoch() * stepsPerEpoch;
                 Path last = resumeFrom;
@@ -181,6 +178,18 @@ public final class FineTuning {
         return block instanceof EncoderClassifier ? new Shape[] {new Shape(1, t), new Shape(1, t)} : new Shape[] {new Shape(1, t)};
     }
 
+    /**
+     * Loads {@code source} from {@code dir}, copies what matches into {@code block}, and frees the source at once. The
+     * source must not outlive the copy: with a second manager's arrays alive during training, forced garbage
+     * collection made every step's loss non-finite (reproduced in-process; seen as diverged fine-tunes in job
+     * processes). The cause inside DJL/libtorch is not pinned down; freeing the source deterministically avoids it.
+     */
+    private static void copyFrom(Block source, Path dir, Block block) {
+        try (NDManager sources = NDManager.newBaseManager("PyTorch")) {
+            copyMatching(load(source, sources, dir), block);
+        }
+    }
+
     /** Copies every parameter of {@code from} whose dotted name and shape {@code to} has too (a new head keeps its init). */
     static int copyMatching(Block from, Block to) {
         Map<String, Parameter> source = Weights.named(from);
@@ -189,10 +198,11 @@ public final class FineTuning {
             Parameter s = source.get(e.getKey());
             NDArray target = e.getValue().getArray();
             if (s != null && s.getArray().getShape().equals(target.getShape())) {
-                // A native copy into the target's own memory. NDArray.set(float[]) would make the tensor use a Java direct
-                // buffer that only the NDArray object keeps alive: once the garbage collector frees it, the weights are
-                // whatever the memory holds next (fine-tunes diverged in job processes under GC pressure).
-                s.getArray().copyTo(target);
+                // Copied by native ops into the target's own (libtorch-allocated) memory. NDArray.set(...) and copyTo(...)
+                // make the tensor use a Java direct buffer that only an NDArray object keeps alive: once the garbage
+                // collector frees it, the weights are whatever the memory holds next (fine-tunes diverged in job
+                // processes under GC pressure; reproduced in-process by forcing GC).
+                target.muli(0).addi(s.getArray());
                 copied++;
             }
         }
