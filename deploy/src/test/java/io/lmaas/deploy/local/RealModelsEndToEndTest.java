@@ -45,6 +45,20 @@ class RealModelsEndToEndTest {
         return platform.send("POST", "/v1/embeddings", key, new JsonObject().put("model", model).put("input", input));
     }
 
+    /** Unpacks a downloaded zip into {@code dir}; returns its entry names. */
+    private static java.util.List<String> unzip(byte[] zip, Path dir) throws java.io.IOException {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        try (java.util.zip.ZipInputStream z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+            for (java.util.zip.ZipEntry e; (e = z.getNextEntry()) != null; ) {
+                names.add(e.getName());
+                Path out = dir.resolve(e.getName());
+                Files.createDirectories(out.getParent());
+                Files.copy(z, out);
+            }
+        }
+        return names;
+    }
+
     private static double[][] vectors(Platform.Response r) {
         JsonArray data = r.json().getJsonArray("data");
         double[][] out = new double[data.size()][];
@@ -150,15 +164,7 @@ class RealModelsEndToEndTest {
         assertThat(zip.statusCode()).isEqualTo(200);
         assertThat(zip.headers().firstValue("content-type")).hasValue("application/zip");
         Path unpacked = Files.createDirectories(platform.dataDir.resolve("downloaded"));
-        java.util.List<String> names = new java.util.ArrayList<>();
-        try (java.util.zip.ZipInputStream z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip.body()))) {
-            for (java.util.zip.ZipEntry e; (e = z.getNextEntry()) != null; ) {
-                names.add(e.getName());
-                Path out = unpacked.resolve(e.getName());
-                Files.createDirectories(out.getParent());
-                Files.copy(z, out);
-            }
-        }
+        java.util.List<String> names = unzip(zip.body(), unpacked);
         assertThat(names).contains("bge-small-zh-v1.5-1/config.json", "bge-small-zh-v1.5-1/model.safetensors",
                 "bge-small-zh-v1.5-1/tokenizer.json", "bge-small-zh-v1.5-1/modules.json", "bge-small-zh-v1.5-1/1_Pooling/config.json");
         // A tenant cannot take a shared model's weights away: only its own models download.
@@ -270,13 +276,7 @@ class RealModelsEndToEndTest {
                 .header("Authorization", "Bearer " + key).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
         assertThat(zip.statusCode()).isEqualTo(200);
         Path unpacked = Files.createDirectories(platform.dataDir.resolve("taken-away"));
-        try (java.util.zip.ZipInputStream z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip.body()))) {
-            for (java.util.zip.ZipEntry e; (e = z.getNextEntry()) != null; ) {
-                Path out = unpacked.resolve(e.getName());
-                Files.createDirectories(out.getParent());
-                Files.copy(z, out);
-            }
-        }
+        unzip(zip.body(), unpacked);
         Path dir = unpacked.resolve(tuned + "-1");
         JsonObject config = new JsonObject(Files.readString(dir.resolve("config.json")));
         assertThat(config.getJsonArray("architectures").getString(0)).isEqualTo("BertForSequenceClassification");

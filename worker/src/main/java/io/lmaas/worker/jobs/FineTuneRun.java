@@ -161,17 +161,17 @@ final class FineTuneRun {
     private FineTuning.Outcome classifierOnce(Path base, Path resumeFrom, List<JsonObject> training, List<JsonObject> known,
             List<String> labelSet, FineTuning.Plan plan, Path checkpoints, BooleanSupplier cancelled, Progress progress)
             throws IOException {
-        try {
-            return FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
-                    field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
-        } catch (IllegalStateException e) {
-            if (!String.valueOf(e.getMessage()).startsWith("training diverged")) {
-                throw e;
+        for (int run = 1; ; run++) {
+            try {
+                return FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
+                        field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
+            } catch (IllegalStateException e) {
+                if (run == 2 || !String.valueOf(e.getMessage()).startsWith("training diverged")) {
+                    throw e;
+                }
+                await(jobs.note(job.id(), "warn", "message", "training diverged (" + e.getMessage() + "); running the attempt again"
+                        + " from the same start", null));
             }
-            await(jobs.note(job.id(), "warn", "message", "training diverged (" + e.getMessage() + "); running the attempt again"
-                    + " from the same start", null));
-            return FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
-                    field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
         }
     }
 
