@@ -131,7 +131,8 @@ final class FineTuneRun {
                         ? EncoderFineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"),
                                 field(known, "text"), field(known, "label"), labelSet, plan, encoderOptions(hp), checkpoints, cancelled,
                                 progress)
-                        : classifierOnce(base, resumeFrom, training, known, labelSet, plan, checkpoints, cancelled, progress);
+                        : FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
+                                field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
             } else {
                 ChatTemplate template = baseProps.chatTemplate().orElse(null);
                 outcome = FineTuning.languageModel(base, resumeFrom, documents(training, template), documents(validation, template),
@@ -150,29 +151,6 @@ final class FineTuneRun {
         await(catalog.register(new ModelRecord(name, task, job.tenantId(), "fine-tuned from " + spec.getString("model") + " by "
                 + job.id(), null), "1", ArtifactStore.uri(target), io.lmaas.core.catalog.ModelInfo.of(target)));
         return new Result(true, outcome.trainedTokens(), name);
-    }
-
-    /**
-     * A built-in classifier's fine-tune, run a second time from the same start if it diverges: a known, not yet
-     * understood fault (steps turn non-finite when garbage collection runs at the wrong moment; forced GC reproduces
-     * it in-process) makes a divergence of these small, well-conditioned runs a matter of timing, not of the data.
-     * A second divergence fails the job as before.
-     */
-    private FineTuning.Outcome classifierOnce(Path base, Path resumeFrom, List<JsonObject> training, List<JsonObject> known,
-            List<String> labelSet, FineTuning.Plan plan, Path checkpoints, BooleanSupplier cancelled, Progress progress)
-            throws IOException {
-        for (int run = 1; ; run++) {
-            try {
-                return FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
-                        field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
-            } catch (IllegalStateException e) {
-                if (run == 2 || !String.valueOf(e.getMessage()).startsWith("training diverged")) {
-                    throw e;
-                }
-                await(jobs.note(job.id(), "warn", "message", "training diverged (" + e.getMessage() + "); running the attempt again"
-                        + " from the same start", null));
-            }
-        }
     }
 
     /** LMaaS's hyperparameters for Hugging Face encoders (checked by the gateway): frozen layers, warm-up, weight decay. */

@@ -166,6 +166,11 @@ public final class EncoderFineTuning {
                 gradients.put(e.getKey(), g);
                 squares += g.square().sum().getFloat();
             }
+            if (!Double.isFinite(squares)) {
+                // A finite loss with an overflowing gradient: no update from it, and nothing of it kept.
+                gradients.values().forEach(Gradients::clear);
+                return Float.NaN;
+            }
             float scale = (float) Math.min(1.0, 1.0 / (Math.sqrt(squares) + 1e-6));
             for (Map.Entry<String, NDArray> e : gradients.entrySet()) {
                 NDArray g = e.getValue();
@@ -175,7 +180,7 @@ public final class EncoderFineTuning {
                 String name = e.getKey();
                 boolean noDecay = name.endsWith(".bias") || name.contains("LayerNorm.") || name.contains("layer_norm.");
                 (noDecay ? plain : decayed).update(name, trainable.get(name), g);
-                g.subi(g);
+                Gradients.clear(g);
             }
             return value;
         }

@@ -179,10 +179,8 @@ public final class FineTuning {
     }
 
     /**
-     * Loads {@code source} from {@code dir}, copies what matches into {@code block}, and frees the source at once. The
-     * source must not outlive the copy: with a second manager's arrays alive during training, forced garbage
-     * collection made every step's loss non-finite (reproduced in-process; seen as diverged fine-tunes in job
-     * processes). The cause inside DJL/libtorch is not pinned down; freeing the source deterministically avoids it.
+     * Loads {@code source} from {@code dir}, copies what matches into {@code block}, and frees the source at once, so
+     * training never runs beside a second copy of the weights.
      */
     private static void copyFrom(Block source, Path dir, Block block) {
         try (NDManager sources = NDManager.newBaseManager("PyTorch")) {

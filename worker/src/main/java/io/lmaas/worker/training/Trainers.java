@@ -69,7 +69,7 @@ final class Trainers {
                 NDArray w = p.getValue().getArray();
                 if (w.hasGradient()) {
                     try (NDArray g = w.getGradient()) {
-                        g.subi(g);
+                        Gradients.clear(g);
                     }
                 }
             }
