@@ -45,14 +45,14 @@ public final class TestDatabases {
             if (explicit != null && !explicit.isBlank()) {
                 server = DatabaseUrl.parse(explicit);
             } else {
-                try {
-                    Path dir = Files.createTempDirectory("lmaas-test-pg-");
-                    EmbeddedDatabase db = EmbeddedDatabase.start(dir.resolve("data"));
-                    Runtime.getRuntime().addShutdownHook(new Thread(db::close));
-                    server = db.url();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                EmbeddedDatabase[] db = new EmbeddedDatabase[1];
+                Path dir = TempDirs.create("lmaas-test-pg-", () -> {
+                    if (db[0] != null) {
+                        db[0].close();
+                    }
+                });
+                db[0] = EmbeddedDatabase.start(dir.resolve("data"));
+                server = db[0].url();
             }
         }
         return server;

@@ -77,7 +77,7 @@ class ConsoleBrowserTest {
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new", "--no-sandbox",
                 "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
                 "--no-first-run", "--disable-sync", "--disable-quic", "--window-size=1280,900",
-                "--user-data-dir=" + Files.createTempDirectory("lmaas-chromium"));
+                "--user-data-dir=" + io.lmaas.core.testing.TempDirs.create("lmaas-chromium"));
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -245,7 +245,7 @@ class ConsoleBrowserTest {
         new Select(browser.findElement(By.cssSelector("#register-model select[name=task]"))).selectByValue("text-classification");
         modelId.submit();
         waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#models-table"), "browser-uploaded"));
-        Path bad = zip(Files.createTempDirectory("bad-model"), "README.txt", "not a model");
+        Path bad = zip(io.lmaas.core.testing.TempDirs.create("bad-model"), "README.txt", "not a model");
         waitUpTo(10).until(d -> new Select(d.findElement(By.cssSelector("#add-version select[name=model]"))).getOptions().stream()
                 .anyMatch(o -> o.getAttribute("value").equals("browser-uploaded")));
         new Select(browser.findElement(By.cssSelector("#add-version select[name=model]"))).selectByValue("browser-uploaded");
@@ -392,7 +392,7 @@ class ConsoleBrowserTest {
 
     /** A zip of a directory's files (one level), as someone would upload a model version. */
     private static Path zipDirectory(Path dir) throws Exception {
-        Path zip = Files.createTempFile("model-", ".zip");
+        Path zip = io.lmaas.core.testing.TempDirs.create("model-zip-").resolve("model.zip");
         try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip)); var files = Files.list(dir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 out.putNextEntry(new java.util.zip.ZipEntry("version/" + f.getFileName()));

@@ -51,11 +51,7 @@ public final class Gateways implements AutoCloseable {
 
     private Gateways(DatabaseUrl database) {
         this.database = database;
-        try {
-            this.artifacts = java.nio.file.Files.createTempDirectory("lmaas-gw-artifacts-");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        this.artifacts = io.lmaas.core.testing.TempDirs.create("lmaas-gw-artifacts-");
         this.pool = Pools.create(clientVertx, database, 4);
     }
 
@@ -172,5 +168,6 @@ public final class Gateways implements AutoCloseable {
             v.close().await(30, TimeUnit.SECONDS);
         }
         clientVertx.close().await(10, TimeUnit.SECONDS);
+        io.lmaas.core.testing.TempDirs.delete(artifacts);
     }
 }

@@ -37,7 +37,7 @@ public final class HfModels {
     public static synchronized Path miniLm() {
         try {
             if (miniLm == null) {
-                Path root = Files.createTempDirectory("lmaas-minilm-");
+                Path root = io.lmaas.core.testing.TempDirs.create("lmaas-minilm-");
                 Path dir = root.resolve("all-MiniLM-L6-v2");
                 OnnxEncoderImport.convert(jarResource(root, "all-minilm-l6-v2.onnx"),
                         jarResource(root, "all-minilm-l6-v2-tokenizer.json"), new OnnxEncoderImport.Pooling("mean", true), dir);

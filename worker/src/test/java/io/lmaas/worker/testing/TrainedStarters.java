@@ -24,7 +24,7 @@ public final class TrainedStarters {
     private static Path ensure(String name) {
         try {
             if (root == null) {
-                root = Files.createTempDirectory("lmaas-starters-");
+                root = io.lmaas.core.testing.TempDirs.create("lmaas-starters-");
             }
             Path dir = root.resolve(name);
             StarterModels.ensure(name, dir, 42);
