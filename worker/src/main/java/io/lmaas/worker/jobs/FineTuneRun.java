@@ -10,7 +10,7 @@ import io.lmaas.core.files.JsonlValidator;
 import io.lmaas.core.jobs.FineTunedNames;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
-import io.lmaas.worker.modeldir.ChatTemplate;
+import io.lmaas.worker.chat.ChatTemplate;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.hf.HfDirectory;
 import io.lmaas.worker.hf.encoder.EncoderConfig;

@@ -102,11 +102,11 @@ public record ServingProperties(String task, String engine, String architecture,
     }
 
     /** The chat template, if the version declares one ({@code chat.user} at least). */
-    public Optional<ChatTemplate> chatTemplate() {
+    public Optional<io.lmaas.worker.chat.ChatTemplate> chatTemplate() {
         if (!options.containsKey("chat.user")) {
             return Optional.empty();
         }
-        return Optional.of(new ChatTemplate(options.getOrDefault("chat.system", "{content}\n"), options.get("chat.user"),
+        return Optional.of(new io.lmaas.worker.chat.FieldChatTemplate(options.getOrDefault("chat.system", "{content}\n"), options.get("chat.user"),
                 options.getOrDefault("chat.assistant", "{content}\n"), options.getOrDefault("chat.generation_prompt", "")));
     }
 
@@ -186,7 +186,7 @@ public record ServingProperties(String task, String engine, String architecture,
             }
         }
         batching();
-        chatTemplate().ifPresent(t -> t.render(List.of(new ChatTemplate.Message("user", "x"))));
+        chatTemplate().ifPresent(t -> t.render(List.of(new io.lmaas.worker.chat.ChatTemplate.Message("user", "x"))));
     }
 
     public void write(Path directory) throws IOException {

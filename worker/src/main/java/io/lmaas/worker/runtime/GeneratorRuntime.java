@@ -6,36 +6,45 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import ai.djl.nn.Block;
+import io.lmaas.worker.chat.ChatTemplate;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.nn.DecoderLm;
 import io.lmaas.worker.tokenizer.StreamDecoder;
 import io.lmaas.worker.tokenizer.TextTokenizer;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Optional;
 
 /**
- * A loaded generator — the built-in {@link DecoderLm}, or a TorchScript module with the same contract
- * (ids (B, T) → logits (B, T, vocab)) — and the inference primitives continuous batching is built from:
- * {@link #prefill} (a sequence's window into a cache of its own, logits of its last position),
- * {@link #join} / {@link #retain} (sequences enter and leave the running {@link DecodeBatch}) and
- * {@link #step} (one new token for every row at once). Scheduling lives in {@code wlm.GenerationEngine}.
- * The built-in network keeps keys and values; a TorchScript module is recomputed over each window.
+ * A loaded generator — the built-in {@link DecoderLm}, a Hugging Face decoder (both {@link CausalLm}s with a key/value
+ * cache), or a TorchScript module (ids (B, T) → logits (B, T, vocab), recomputed over each window) — and the inference
+ * primitives continuous batching is built from: {@link #prefill} (a sequence's window into a cache of its own, logits
+ * of its last position), {@link #join} / {@link #retain} (sequences enter and leave the running {@link DecodeBatch})
+ * and {@link #step} (one new token for every row at once). Scheduling lives in {@code wlm.GenerationEngine}.
  */
 public final class GeneratorRuntime implements ModelRuntime {
-    private final ServingProperties props;
-    private final LoadedBlock loaded;
-    /** The built-in network (with a key/value cache), or null for a TorchScript module (recomputed each step). */
-    private final DecoderLm cached;
-    private final long eosId;
-    private final StreamDecoder decoder;
+    private final Parts parts;
+    /** The full-pass network (built-in or TorchScript), or null when only the cached path exists. */
+    private final Block fullPass;
+    /** The network with a key/value cache, or null for a TorchScript module (recomputed each step). */
+    private final CausalLm cached;
 
-    private GeneratorRuntime(ServingProperties props, LoadedBlock loaded, long eosId, StreamDecoder decoder) {
-        this.props = props;
-        this.loaded = loaded;
-        this.decoder = decoder;
-        this.cached = loaded.block() instanceof DecoderLm d ? d : null;
-        this.eosId = eosId;
+    /**
+     * What a generator is made of. {@code eos}: the tokens that end a sequence (the first also starts an empty prompt
+     * unless {@code startToken} is set); {@code slidingWindow}: a sequence reaching {@code maxLength} continues on the
+     * newest half of its window (the built-in networks) instead of finishing with "length".
+     */
+    record Parts(NDManager manager, Block fullPass, CausalLm cached, TextTokenizer tokenizer, StreamDecoder decoder, long[] eos,
+            long startToken, int maxLength, int vocab, boolean slidingWindow, ServingProperties.Batching batching,
+            JsonObject description, ChatTemplate chat, GenerationDefaults defaults, AutoCloseable owner) {
+    }
+
+    GeneratorRuntime(Parts parts) {
+        this.parts = parts;
+        this.fullPass = parts.fullPass();
+        this.cached = parts.cached();
     }
 
     static GeneratorRuntime load(Path directory, ServingProperties props) {
@@ -45,8 +54,11 @@ public final class GeneratorRuntime implements ModelRuntime {
             loaded.close();
             throw new ModelDirectoryException(directory + ": eos_token '" + props.eosToken() + "' is not one token of the tokenizer");
         }
-        GeneratorRuntime runtime = new GeneratorRuntime(props, loaded, eos[0],
-                StreamDecoder.of(directory.resolve(props.tokenizerFile()), loaded.tokenizer()));
+        GeneratorRuntime runtime = new GeneratorRuntime(new Parts(loaded.manager(), loaded.block(),
+                loaded.block() instanceof DecoderLm d ? new BuiltInCausalLm(d) : null, loaded.tokenizer(),
+                StreamDecoder.of(directory.resolve(props.tokenizerFile()), loaded.tokenizer()), eos, eos[0], props.spec().maxLength(),
+                props.spec().vocabSize(), true, props.batching(), loaded.describe(props), props.chatTemplate().orElse(null),
+                GenerationDefaults.NONE, loaded));
         try {
             float[] probe = runtime.logits(new long[] {eos[0]});
             if (probe.length != props.spec().vocabSize()) {
@@ -61,59 +73,90 @@ public final class GeneratorRuntime implements ModelRuntime {
         return runtime;
     }
 
-    /** Next-token logits after {@code window} by a full forward pass (no cache): the reference path. */
+    /** Next-token logits after {@code window} by a full forward pass (the reference path), or by a prefill. */
     public float[] logits(long[] window) {
-        try (NDManager m = loaded.manager().newSubManager()) {
-            NDArray out = loaded.block().forward(new ParameterStore(m, false),
+        if (fullPass == null) {
+            try (KvCache cache = newCache()) {
+                return prefill(cache, window);
+            }
+        }
+        try (NDManager m = parts.manager().newSubManager()) {
+            NDArray out = fullPass.forward(new ParameterStore(m, false),
                     new NDList(m.create(window, new Shape(1, window.length))), false).singletonOrThrow();
             return out.get(new NDIndex("0, -1, :")).toFloatArray();
         }
     }
 
-    public ServingProperties properties() {
-        return props;
-    }
-
     @Override
     public String task() {
-        return props.task();
+        return ServingProperties.GENERATION;
     }
 
     @Override
     public ServingProperties.Batching batching() {
-        return props.batching();
+        return parts.batching();
     }
 
     @Override
     public io.vertx.core.json.JsonObject describe() {
-        return loaded.describe(props);
+        return parts.description().copy();
     }
 
     @Override
     public int countTokens(String text) {
-        return loaded.tokenizer().encode(text).length;
+        return parts.tokenizer().encode(text).length;
     }
 
     public TextTokenizer tokenizer() {
-        return loaded.tokenizer();
+        return parts.tokenizer();
     }
 
     /** Incremental detokenisation for this version's tokenizer. */
     public StreamDecoder streamDecoder() {
-        return decoder;
+        return parts.decoder();
     }
 
-    public long eosId() {
-        return eosId;
+    /** The version's chat template, if it has one. */
+    public Optional<ChatTemplate> chatTemplate() {
+        return Optional.ofNullable(parts.chat());
     }
 
-    /** The longest window the model attends over (its learned positions). */
+    /** Sampling defaults the checkpoint ships ({@code generation_config.json}). */
+    public GenerationDefaults defaults() {
+        return parts.defaults();
+    }
+
+    /** True if {@code token} ends a sequence. */
+    public boolean isEos(long token) {
+        for (long e : parts.eos()) {
+            if (e == token) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What an empty prompt starts from (the beginning-of-sequence token, or the end-of-sequence one). */
+    public long startToken() {
+        return parts.startToken();
+    }
+
+    public int vocabSize() {
+        return parts.vocab();
+    }
+
+    /** The longest window the model attends over. */
     public int maxLength() {
-        return props.spec().maxLength();
+        return parts.maxLength();
+    }
+
+    /** True if a sequence at {@link #maxLength} continues on the newest half of its window; false: it ends ("length"). */
+    public boolean slidesWindow() {
+        return parts.slidingWindow();
     }
 
     public KvCache newCache() {
-        return new KvCache(loaded.manager().newSubManager(), cached == null ? 0 : cached.layers());
+        return new KvCache(parts.manager().newSubManager(), cached == null ? 0 : cached.layers());
     }
 
     /** Fills {@code cache} with {@code window} (positions 0..n-1; replaces what it held); returns the last position's logits. */
@@ -127,7 +170,7 @@ public final class GeneratorRuntime implements ModelRuntime {
             cache.length = n;
             return logits(window);
         }
-        try (NDManager m = loaded.manager().newSubManager()) {
+        try (NDManager m = parts.manager().newSubManager()) {
             NDArray ids = m.create(window, new Shape(1, n));
             long[] at = new long[n];
             float[] causal = new float[n * n];
@@ -138,17 +181,17 @@ public final class GeneratorRuntime implements ModelRuntime {
             // Built in Java and copied once: fewer native calls than composing them from aranges.
             NDArray positions = m.create(at, new Shape(1, n));
             NDArray mask = m.create(causal, new Shape(1, 1, n, n));
-            NDList r = cached.forwardCached(new ParameterStore(m, false), ids, positions, mask, null, null);
+            NDList r = cached.prefill(m, ids, positions, mask);
             for (int i = 0; i < cache.keys.length; i++) {
                 cache.set(i, r.get(1 + 2 * i).squeeze(0), r.get(2 + 2 * i).squeeze(0));
             }
             cache.length = n;
-            return r.get(0).get(new NDIndex("0, -1, :")).toFloatArray();
+            return r.get(0).toFloatArray();
         }
     }
 
     public DecodeBatch newBatch() {
-        return new DecodeBatch(loaded.manager().newSubManager(), maxLength());
+        return new DecodeBatch(parts.manager().newSubManager(), maxLength());
     }
 
     /** Moves a prefilled sequence into the batch as its last row (the cache is emptied). */
@@ -228,7 +271,7 @@ public final class GeneratorRuntime implements ModelRuntime {
                     mask[b * (batch.length + 1) + j] = -1e9f;
                 }
             }
-            NDArray logits = cached.forwardStep(new ParameterStore(m, false), m.create(tokens, new Shape(rows, 1)),
+            NDArray logits = cached.step(m, m.create(tokens, new Shape(rows, 1)),
                     m.create(positions, new Shape(rows, 1)), m.create(mask, new Shape(rows, 1, 1, batch.length + 1)),
                     batch.keys(m), batch.values(m), batch.length);
             batch.length++;
@@ -244,6 +287,10 @@ public final class GeneratorRuntime implements ModelRuntime {
 
     @Override
     public void close() {
-        loaded.close();
+        try {
+            parts.owner().close();
+        } catch (Exception e) {
+            // closing native memory does not fail in practice; nothing to recover
+        }
     }
 }

@@ -1,6 +1,6 @@
 package io.lmaas.worker.serve;
 
-import io.lmaas.worker.modeldir.ChatTemplate;
+import io.lmaas.worker.chat.ChatTemplate;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
@@ -75,7 +75,7 @@ final class GenerationRoutes {
         if (messages == null) {
             return body.getString("prompt", "");
         }
-        ChatTemplate template = generator.runtime().properties().chatTemplate()
+        ChatTemplate template = generator.runtime().chatTemplate()
                 .orElseThrow(() -> new IllegalArgumentException("this model declares no chat template"));
         List<ChatTemplate.Message> list = new ArrayList<>();
         for (Object o : messages) {

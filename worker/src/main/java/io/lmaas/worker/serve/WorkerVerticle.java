@@ -1,7 +1,7 @@
 package io.lmaas.worker.serve;
 
 import io.lmaas.core.logging.RequestLog;
-import io.lmaas.worker.modeldir.ChatTemplate;
+import io.lmaas.worker.chat.ChatTemplate;
 import io.lmaas.worker.runtime.Classification;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;

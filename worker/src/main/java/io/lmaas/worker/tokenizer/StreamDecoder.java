@@ -91,6 +91,10 @@ public final class StreamDecoder {
         private ByteBuffer pending = ByteBuffer.allocate(64);
         private long[] ids = new long[16];
         private int count;
+        /** Decoding by the tokenizer: ids from prefixOffset are decoded again each step; up to readOffset they are emitted. */
+        private int prefixOffset;
+        private int readOffset;
+        private String finished;
 
         /** Adds a token; returns the text so far (complete characters only). */
         public String add(long id) {
@@ -99,11 +103,7 @@ public final class StreamDecoder {
             }
             ids[count++] = id;
             if (bytesOf == null) {
-                String all = fallback.decode(java.util.Arrays.copyOf(ids, count));
-                text.setLength(0);
-                // Hold back a trailing replacement character: it may be half of a character still coming.
-                text.append(all.endsWith("\uFFFD") ? all.substring(0, all.length() - 1) : all);
-                return text.toString();
+                return addByDecoding();
             }
             if (!special.contains((int) id) && id >= 0 && id < bytesOf.length && bytesOf[(int) id] != null) {
                 byte[] b = bytesOf[(int) id];
@@ -124,10 +124,37 @@ public final class StreamDecoder {
             return text.toString();
         }
 
-        /** The final text: bytes still pending are decoded (an incomplete character becomes U+FFFD). */
+        /**
+         * Tokenizers without a byte table (metaspace, byte fallback) are decoded by the tokenizer itself, over a short
+         * window: the text of the ids since the last emission, against the text of the same window without the newest
+         * ids (both decoded from the same start, so a leading-space rule applies to both alike). New text is emitted
+         * only when it does not end in U+FFFD: a byte-fallback decoder turns a whole run of byte tokens into U+FFFD
+         * while a character in it is incomplete, including characters it had already completed.
+         */
+        private String addByDecoding() {
+            String prefix = fallback.decode(java.util.Arrays.copyOfRange(ids, prefixOffset, readOffset));
+            String now = fallback.decode(java.util.Arrays.copyOfRange(ids, prefixOffset, count));
+            if (now.length() > prefix.length() && !now.endsWith("\uFFFD") && now.startsWith(prefix)) {
+                text.append(now, prefix.length(), now.length());
+                prefixOffset = readOffset;
+                readOffset = count;
+            }
+            return text.toString();
+        }
+
+        /** The final text: bytes still pending are decoded (an incomplete character becomes U+FFFD). Idempotent. */
         public String finish() {
+            if (finished != null) {
+                return finished;
+            }
             if (bytesOf == null) {
-                return fallback.decode(java.util.Arrays.copyOf(ids, count));
+                String prefix = fallback.decode(java.util.Arrays.copyOfRange(ids, prefixOffset, readOffset));
+                String now = fallback.decode(java.util.Arrays.copyOfRange(ids, prefixOffset, count));
+                if (now.length() > prefix.length() && now.startsWith(prefix)) {
+                    text.append(now, prefix.length(), now.length());
+                }
+                finished = text.toString();
+                return finished;
             }
             pending.flip();
             CharBuffer out = CharBuffer.allocate(pending.remaining() + 4);
@@ -135,7 +162,8 @@ public final class StreamDecoder {
             utf8.flush(out);
             out.flip();
             pending.clear();
-            return text.append(out).toString();
+            finished = text.append(out).toString();
+            return finished;
         }
     }
 }

@@ -62,7 +62,7 @@ public final class GenerationEngine implements AutoCloseable {
         this.observer = observer;
         this.batch = runtime.newBatch();
         this.decoder = runtime.streamDecoder();
-        this.loop = new Thread(this::run, "generation-" + runtime.properties().task());
+        this.loop = new Thread(this::run, "generation-engine");
         this.loop.setDaemon(true);
         this.loop.start();
     }

@@ -49,7 +49,7 @@ final class Sequence {
         long[] prompt = rt.tokenizer().encode(request.prompt());
         promptTokens = prompt.length;
         listener.started(promptTokens);
-        long[] first = prompt.length == 0 ? new long[] {rt.eosId()}
+        long[] first = prompt.length == 0 ? new long[] {rt.startToken()}
                 : Arrays.copyOfRange(prompt, Math.max(0, prompt.length - (rt.maxLength() - 1)), prompt.length);
         window = new ArrayList<>(rt.maxLength());
         for (long t : first) {
@@ -82,7 +82,7 @@ final class Sequence {
         if (firstTokenNanos == 0) {
             firstTokenNanos = System.nanoTime();
         }
-        if (token == runtime.eosId()) {
+        if (runtime.isEos(token)) {
             return finish("stop", -1);
         }
         count++;

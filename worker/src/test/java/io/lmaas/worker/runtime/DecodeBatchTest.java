@@ -27,7 +27,7 @@ class DecodeBatchTest {
         int compactions = 0;
         try (GeneratorRuntime runtime = (GeneratorRuntime) ModelRuntime.load(fixture);
                 DecodeBatch batch = runtime.newBatch()) {
-            int vocab = runtime.properties().spec().vocabSize();
+            int vocab = runtime.vocabSize();
             int max = runtime.maxLength();
             List<long[]> windows = new ArrayList<>();
             for (int iteration = 0; iteration < 400; iteration++) {

@@ -1,23 +1,19 @@
-package io.lmaas.worker.modeldir;
+package io.lmaas.worker.chat;
 
 import java.util.List;
 
 /**
- * How a model version turns chat messages into its prompt: one format per role with a {@code {content}}
- * placeholder, then the text that cues the assistant's turn (pure).
+ * The built-in networks' chat format: one format per role with a {@code {content}} placeholder, then the text that
+ * cues the assistant's turn ({@code chat.*} in serving.properties). Pure.
  */
-public record ChatTemplate(String system, String user, String assistant, String generationPrompt) {
+public record FieldChatTemplate(String system, String user, String assistant, String generationPrompt) implements ChatTemplate {
 
-    /** One chat message. */
-    public record Message(String role, String content) {
-    }
-
-    /** The prompt for the assistant's next turn: the messages, then the cue. */
+    @Override
     public String render(List<Message> messages) {
         return renderConversation(messages) + generationPrompt;
     }
 
-    /** A whole conversation (assistant turns included), as a model is trained on it: no trailing cue. */
+    @Override
     public String renderConversation(List<Message> messages) {
         StringBuilder sb = new StringBuilder();
         for (Message m : messages) {

@@ -1,0 +1,101 @@
+package io.lmaas.worker.chat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Rewrites the Python syntax real chat templates use that Jinjava parses differently, into what Jinjava reads the same
+ * way Jinja does. Pure.
+ * <ul>
+ *   <li>{@code x[::-1]} (a reversing slice) becomes {@code (x|reverse)};
+ *   <li>keyword arguments of {@code namespace(...)} are parenthesised: Jinjava reads
+ *       {@code namespace(i=messages|length - 1)} as {@code (i=messages|length) - 1}.
+ * </ul>
+ */
+final class TemplateSource {
+    private static final Pattern REVERSED = Pattern.compile("([A-Za-z_][\\w.]*)\\[::-1\\]");
+    private static final Pattern KEYWORD = Pattern.compile("^(\\s*[A-Za-z_]\\w*\\s*)=(?!=)(.*)$", Pattern.DOTALL);
+
+    private TemplateSource() {
+    }
+
+    static String rewrite(String source) {
+        return namespaceArguments(REVERSED.matcher(source).replaceAll("($1|reverse)"));
+    }
+
+    private static String namespaceArguments(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 16);
+        int at = 0;
+        for (int i; (i = s.indexOf("namespace(", at)) >= 0; ) {
+            int open = i + "namespace(".length();
+            int close = matching(s, open);
+            if (close < 0) {
+                break;
+            }
+            out.append(s, at, open);
+            List<String> args = splitTopLevel(s.substring(open, close));
+            for (int a = 0; a < args.size(); a++) {
+                Matcher m = KEYWORD.matcher(args.get(a));
+                out.append(a == 0 ? "" : ",").append(m.matches() ? m.group(1) + "=(" + m.group(2).strip() + ")" : args.get(a));
+            }
+            at = close;
+        }
+        return out.append(s.substring(at)).toString();
+    }
+
+    /** The index of the ')' closing the call whose arguments start at {@code from}, or -1. */
+    private static int matching(String s, int from) {
+        int depth = 0;
+        char quote = 0;
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (quote != 0) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                if (depth == 0) {
+                    return c == ')' ? i : -1;
+                }
+                depth--;
+            }
+        }
+        return -1;
+    }
+
+    private static List<String> splitTopLevel(String args) {
+        List<String> out = new ArrayList<>();
+        int depth = 0;
+        char quote = 0;
+        int start = 0;
+        for (int i = 0; i < args.length(); i++) {
+            char c = args.charAt(i);
+            if (quote != 0) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                out.add(args.substring(start, i));
+                start = i + 1;
+            }
+        }
+        out.add(args.substring(start));
+        return out;
+    }
+}
