@@ -73,7 +73,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonStrings());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
-        Jinjava j = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+        Jinjava j = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(false)
                 .withElResolver(resolver).withFailOnUnknownTokens(false)
                 .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true)
                         .withUseNaturalOperatorPrecedence(true).withParseWhitespaceControlStrictly(true)

@@ -11,18 +11,22 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code x[::-1]} (a reversing slice) becomes {@code (x|reverse)};
  *   <li>keyword arguments of {@code namespace(...)} are parenthesised: Jinjava reads
- *       {@code namespace(i=messages|length - 1)} as {@code (i=messages|length) - 1}.
+ *       {@code namespace(i=messages|length - 1)} as {@code (i=messages|length) - 1};
+ *   <li>Jinja's {@code lstrip_blocks} is applied here, as Jinja defines it (spaces and tabs from the start of a line to a
+ *       block or comment tag): Jinjava's own option also strips spaces before a tag in the middle of a line.
  * </ul>
  */
 final class TemplateSource {
     private static final Pattern REVERSED = Pattern.compile("([A-Za-z_][\\w.]*)\\[::-1\\]");
+    private static final Pattern LINE_START_BEFORE_TAG = Pattern.compile("(?m)^[ \\t]+(?=\\{[%#](?!\\+))");
     private static final Pattern KEYWORD = Pattern.compile("^(\\s*[A-Za-z_]\\w*\\s*)=(?!=)(.*)$", Pattern.DOTALL);
 
     private TemplateSource() {
     }
 
     static String rewrite(String source) {
-        return namespaceArguments(REVERSED.matcher(source).replaceAll("($1|reverse)"));
+        String lstripped = LINE_START_BEFORE_TAG.matcher(source).replaceAll("");
+        return namespaceArguments(REVERSED.matcher(lstripped).replaceAll("($1|reverse)"));
     }
 
     private static String namespaceArguments(String s) {

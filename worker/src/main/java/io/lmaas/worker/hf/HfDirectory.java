@@ -42,19 +42,41 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
                 String value = p.getProperty(key).trim();
                 if (key.equals("task")) {
                     task = value;
-                } else if (key.startsWith("batch.")) {
+                } else if (key.startsWith("batch.") || key.equals(MAX_MODEL_LEN)) {
                     options.put(key, value);
                 } else {
                     throw new ModelDirectoryException(ServingProperties.FILE + ": '" + key + "' is not an LMaaS setting for a "
-                            + "Hugging Face directory (task, batch.max_size, batch.max_delay_ms, batch.queue_capacity, batch.threads)");
+                            + "Hugging Face directory (task, max_model_len, batch.max_size, batch.max_delay_ms, batch.queue_capacity, batch.threads)");
                 }
             }
         }
         return new HfDirectory(directory, config, task, Map.copyOf(options));
     }
 
+    /** The setting that caps a decoder's served context (vLLM's name for it). */
+    public static final String MAX_MODEL_LEN = "max_model_len";
+
     public ServingProperties.Batching batching(boolean generator) {
-        return ServingProperties.Batching.of(options, generator);
+        Map<String, String> batch = new LinkedHashMap<>(options);
+        batch.remove(MAX_MODEL_LEN);
+        return ServingProperties.Batching.of(batch, generator);
+    }
+
+    /** {@code max_model_len} from serving.properties, or {@code otherwise}; a bad value names itself. */
+    public int maxModelLength(int otherwise) {
+        String value = options.get(MAX_MODEL_LEN);
+        if (value == null) {
+            return otherwise;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new ModelDirectoryException(ServingProperties.FILE + ": max_model_len must be a positive integer, not '" + value + "'");
     }
 
     /**

@@ -30,7 +30,8 @@ public sealed interface ModelRuntime extends AutoCloseable permits ClassifierRun
      */
     static ModelRuntime load(Path directory) {
         if (HfDirectory.is(directory)) {
-            return EncoderRuntime.load(HfDirectory.read(directory));
+            HfDirectory hf = HfDirectory.read(directory);
+            return io.lmaas.worker.hf.decoder.DecoderConfig.isCausalLm(hf.config()) ? HfGenerator.load(hf) : EncoderRuntime.load(hf);
         }
         ServingProperties props = ServingProperties.read(directory);
         return switch (props.task()) {

@@ -46,8 +46,8 @@ final class Replies {
         if (e instanceof CapacityException) {
             ctx.response().putHeader("retry-after", "1");
             error(ctx, 503, code(e), e.getMessage());
-        } else if (e instanceof InputTooLong) {
-            error(ctx, 400, "context_length_exceeded", "input", e.getMessage());
+        } else if (e instanceof InputTooLong tooLong) {
+            error(ctx, 400, "context_length_exceeded", tooLong.param(), e.getMessage());
         } else if (e instanceof IllegalArgumentException) {
             error(ctx, 400, "invalid_request", "input", e.getMessage());
         } else {

@@ -4,6 +4,7 @@ import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.DecodeBatch;
 import io.lmaas.worker.runtime.GeneratorRuntime;
+import io.lmaas.worker.runtime.InputTooLong;
 import io.lmaas.worker.runtime.KvCache;
 import io.lmaas.worker.tokenizer.StreamDecoder;
 import java.time.Duration;
@@ -73,7 +74,15 @@ public final class GenerationEngine implements AutoCloseable {
 
     /** Queues a generation; fails at once with {@link CapacityException} when the queue is full or draining. */
     public CompletableFuture<Generation> submit(GenerationRequest request, Listener listener, BooleanSupplier cancelled) {
-        Sequence s = new Sequence(request, listener, cancelled);
+        long[] ids = null;
+        if (!runtime.slidesWindow()) {
+            // A model whose context does not slide refuses a prompt that leaves no room, before it queues.
+            ids = runtime.tokenizer().encode(request.prompt());
+            if (ids.length >= runtime.maxLength()) {
+                return CompletableFuture.failedFuture(InputTooLong.prompt(ids.length, runtime.maxLength()));
+            }
+        }
+        Sequence s = new Sequence(request, listener, cancelled, ids);
         if (!accepting) {
             observer.rejected();
             s.result.completeExceptionally(new CapacityException("the worker is draining"));
@@ -162,6 +171,9 @@ public final class GenerationEngine implements AutoCloseable {
             Sequence s = active.get(i);
             if (s.cancelled.getAsBoolean()) {
                 s.finish("cancelled", -1);
+                done(s);
+            } else if (batch.rowLength(i) >= runtime.maxLength() && !runtime.slidesWindow()) {
+                s.finish("length", -1); // the context is full: the sequence ends where the window does
                 done(s);
             } else if (batch.rowLength(i) >= runtime.maxLength()) {
                 full.add(s);

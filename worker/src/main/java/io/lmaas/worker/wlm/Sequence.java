@@ -31,8 +31,12 @@ final class Sequence {
     long pending;
     long firstTokenNanos;
 
-    Sequence(GenerationRequest request, GenerationEngine.Listener listener, BooleanSupplier cancelled) {
+    /** The prompt's tokens when they were counted at submission (a model that does not slide its window), else null. */
+    private final long[] promptIds;
+
+    Sequence(GenerationRequest request, GenerationEngine.Listener listener, BooleanSupplier cancelled, long[] promptIds) {
         this.request = request;
+        this.promptIds = promptIds;
         this.listener = listener;
         this.cancelled = cancelled;
         this.random = new SplittableRandom(request.seed());
@@ -46,7 +50,7 @@ final class Sequence {
     KvCache start(GeneratorRuntime rt, StreamDecoder decoder) {
         this.runtime = rt;
         this.text = decoder.start();
-        long[] prompt = rt.tokenizer().encode(request.prompt());
+        long[] prompt = promptIds != null ? promptIds : rt.tokenizer().encode(request.prompt());
         promptTokens = prompt.length;
         listener.started(promptTokens);
         long[] first = prompt.length == 0 ? new long[] {rt.startToken()}

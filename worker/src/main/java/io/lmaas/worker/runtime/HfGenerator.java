@@ -1,0 +1,151 @@
+package io.lmaas.worker.runtime;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.lmaas.worker.chat.JinjaChatTemplate;
+import io.lmaas.worker.hf.HfDirectory;
+import io.lmaas.worker.hf.HfWeights;
+import io.lmaas.worker.hf.decoder.DecoderConfig;
+import io.lmaas.worker.hf.decoder.LlamaFamilyDecoder;
+import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.lmaas.worker.modeldir.ServingProperties;
+import io.lmaas.worker.tokenizer.StreamDecoder;
+import io.lmaas.worker.tokenizer.TextTokenizer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Loads a Hugging Face decoder checkpoint (Llama, Qwen2, Mistral) as a {@link GeneratorRuntime}: its weights by their
+ * own names, its tokenizer, its chat template, its end-of-sequence ids and sampling defaults
+ * ({@code generation_config.json}). The served context is the model's (max_position_embeddings, the tokenizer's
+ * model_max_length), capped by {@code max_model_len} in serving.properties (default {@value #DEFAULT_CONTEXT}): the
+ * key/value cache is sized by it.
+ */
+final class HfGenerator {
+    static final int DEFAULT_CONTEXT = 4096;
+
+    private HfGenerator() {
+    }
+
+    static GeneratorRuntime load(HfDirectory hf) {
+        DecoderConfig config = DecoderConfig.parse(hf.config());
+        if (hf.taskOverride() != null && !ServingProperties.GENERATION.equals(hf.taskOverride())) {
+            throw new ModelDirectoryException(ServingProperties.FILE + ": task '" + hf.taskOverride() + "' is not served by "
+                    + config.architecture() + " (text-generation)");
+        }
+        int context = hf.maxTokens(Math.min(config.maxPositions(), hf.maxModelLength(DEFAULT_CONTEXT)));
+        if (config.slidingWindow() != null && config.slidingWindow() < context) {
+            throw new ModelDirectoryException("config.json: sliding_window " + config.slidingWindow() + " is smaller than the served "
+                    + "context of " + context + " tokens, and sliding-window attention is not implemented: set max_model_len="
+                    + config.slidingWindow() + " (or less) in " + ServingProperties.FILE);
+        }
+        hf.batching(true);
+        JsonObject generation = HfDirectory.json(hf.directory(), "generation_config.json");
+        NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        TextTokenizer tokenizer = null;
+        try {
+            HfWeights weights = HfWeights.load(hf.directory(), manager);
+            long parameters = weights.parameters();
+            String stored = weights.storedType();
+            LlamaFamilyDecoder decoder = new LlamaFamilyDecoder(config, weights, manager, context);
+            weights.releaseUnused();
+            tokenizer = tokenizer(hf, config);
+            long[] eos = eos(hf, generation, tokenizer);
+            long start = first(generation, hf.config(), "bos_token_id", eos[0]);
+            JsonObject description = new JsonObject().put("architecture", config.architecture())
+                    .put("family", config.family().modelType).put("parameters", parameters).put("dtype", stored)
+                    .put("compute_dtype", "float32").put("device", "cpu").put("max_length", context)
+                    .put("hidden_size", config.hidden()).put("layers", config.layers()).put("heads", config.heads())
+                    .put("kv_heads", config.kvHeads()).put("weights_bytes", parameters * Float.BYTES);
+            GeneratorRuntime runtime = new GeneratorRuntime(new GeneratorRuntime.Parts(manager, null, decoder, tokenizer,
+                    StreamDecoder.of(hf.directory().resolve("tokenizer.json"), tokenizer), eos, start, context, config.vocab(), false,
+                    hf.batching(true), description, JinjaChatTemplate.fromDirectory(hf.directory()).orElse(null),
+                    GenerationDefaults.of(generation), closeAll(tokenizer, manager)));
+            float[] probe = runtime.logits(new long[] {start});
+            if (probe.length != config.vocab()) {
+                runtime.close();
+                throw new ModelDirectoryException("the checkpoint scores " + probe.length + " tokens but vocab_size is " + config.vocab());
+            }
+            return runtime;
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            manager.close();
+            throw e instanceof ModelDirectoryException ? e : new ModelDirectoryException("the checkpoint does not run: " + e.getMessage(), e);
+        }
+    }
+
+    private static AutoCloseable closeAll(TextTokenizer tokenizer, NDManager manager) {
+        return () -> {
+            tokenizer.close();
+            manager.close();
+        };
+    }
+
+    /** The tokenizer, refused if it has ids beyond the model's vocabulary. */
+    private static TextTokenizer tokenizer(HfDirectory hf, DecoderConfig config) {
+        JsonObject json = HfDirectory.json(hf.directory(), "tokenizer.json");
+        if (json == null) {
+            throw new ModelDirectoryException("tokenizer.json: missing");
+        }
+        long max = -1;
+        JsonObject vocab = json.getJsonObject("model", new JsonObject()).getValue("vocab") instanceof JsonObject v ? v : new JsonObject();
+        for (String k : vocab.fieldNames()) {
+            max = Math.max(max, ((Number) vocab.getValue(k)).longValue());
+        }
+        for (Object o : json.getJsonArray("added_tokens", new JsonArray())) {
+            max = Math.max(max, ((JsonObject) o).getLong("id"));
+        }
+        if (max >= config.vocab()) {
+            throw new ModelDirectoryException("tokenizer.json: the tokenizer has ids up to " + max + " but the model's vocabulary is "
+                    + config.vocab() + " (vocab_size): mismatched tokenizer");
+        }
+        try {
+            return TextTokenizer.load(hf.directory().resolve("tokenizer.json"));
+        } catch (IOException | RuntimeException e) {
+            throw new ModelDirectoryException("tokenizer.json: cannot be loaded (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** End-of-sequence ids: generation_config.json's eos_token_id (one or a list), else config.json's, else the tokenizer's eos_token. */
+    private static long[] eos(HfDirectory hf, JsonObject generation, TextTokenizer tokenizer) {
+        List<Long> ids = new ArrayList<>();
+        for (JsonObject source : new JsonObject[] {generation, hf.config()}) {
+            Object value = source == null ? null : source.getValue("eos_token_id");
+            if (value instanceof Number n) {
+                ids.add(n.longValue());
+            } else if (value instanceof JsonArray list) {
+                list.forEach(o -> ids.add(((Number) o).longValue()));
+            }
+            if (!ids.isEmpty()) {
+                break;
+            }
+        }
+        if (ids.isEmpty()) {
+            JsonObject tc = HfDirectory.json(hf.directory(), "tokenizer_config.json");
+            Object token = tc == null ? null : tc.getValue("eos_token");
+            String text = token instanceof JsonObject o ? o.getString("content") : token instanceof String s ? s : null;
+            long[] encoded = text == null ? new long[0] : tokenizer.encode(text);
+            if (encoded.length == 1) {
+                ids.add(encoded[0]);
+            }
+        }
+        if (ids.isEmpty()) {
+            throw new ModelDirectoryException("no end-of-sequence token: expected eos_token_id in generation_config.json or config.json");
+        }
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static long first(JsonObject generation, JsonObject config, String key, long otherwise) {
+        for (JsonObject source : new JsonObject[] {generation, config}) {
+            if (source != null && source.getValue(key) instanceof Number n) {
+                return n.longValue();
+            }
+        }
+        return otherwise;
+    }
+}

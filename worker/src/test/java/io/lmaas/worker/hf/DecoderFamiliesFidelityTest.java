@@ -1,0 +1,131 @@
+package io.lmaas.worker.hf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lmaas.worker.chat.ChatTemplate;
+import io.lmaas.worker.runtime.DecodeBatch;
+import io.lmaas.worker.runtime.GeneratorRuntime;
+import io.lmaas.worker.runtime.KvCache;
+import io.lmaas.worker.runtime.ModelRuntime;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Llama (llama3 rope scaling, grouped-query attention), Qwen2 (q/k/v biases, tied embeddings) and Mistral (an explicit
+ * head_dim) against a reference written from Hugging Face's modeling code: tiny random-weight checkpoints in exact
+ * Hugging Face naming and the logits at every position of their token sequences, made by
+ * {@code src/test/python/make_decoder_fixtures.py} with Debian's python3-torch. Checked at prefill and at every decode
+ * step with the cache, rows of different lengths joining and leaving one continuous batch.
+ */
+class DecoderFamiliesFidelityTest {
+    private static final float TOLERANCE = 1e-4f;
+
+    /** When each sequence joins (decode step) and how much of it is its prompt; the rest is fed one token per step. */
+    private static final int[][] SCHEDULE = {{0, 3}, {1, 1}, {2, 5}, {4, 1}};
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2", "mistral"})
+    void prefillAndEveryDecodeStepEqualTheReference(String family) throws Exception {
+        Path dir = Path.of(getClass().getResource("/decoder-fixtures/" + family + "/config.json").toURI()).getParent();
+        JsonObject expected = new JsonObject(Files.readString(dir.resolve("expected.json")));
+        List<long[]> sequences = new ArrayList<>();
+        for (Object o : expected.getJsonArray("sequences")) {
+            sequences.add(((JsonArray) o).stream().mapToLong(x -> ((Number) x).longValue()).toArray());
+        }
+        JsonArray logits = expected.getJsonArray("logits");
+        try (GeneratorRuntime runtime = (GeneratorRuntime) ModelRuntime.load(dir)) {
+            assertThat(runtime.describe().getInteger("kv_heads")).isEqualTo(2);
+            assertThat(runtime.maxLength()).as("the tokenizer's model_max_length caps the context").isEqualTo(48);
+            assertThat(runtime.isEos(2)).isTrue();
+            assertThat(runtime.isEos(3)).as("generation_config.json lists two end tokens").isTrue();
+            assertThat(runtime.startToken()).isEqualTo(1);
+            assertThat(runtime.defaults().temperature()).isEqualTo(0.6);
+
+            // Prefill of each whole sequence: the last position's logits.
+            for (int s = 0; s < sequences.size(); s++) {
+                long[] seq = sequences.get(s);
+                try (KvCache cache = runtime.newCache()) {
+                    assertClose(runtime.prefill(cache, seq), row(logits, s, seq.length - 1), family + " prefill " + s);
+                }
+            }
+
+            // One continuous batch: sequences join at different steps with prompts of different lengths, and leave when done.
+            try (DecodeBatch batch = runtime.newBatch()) {
+                List<Integer> rows = new ArrayList<>(); // sequence index per batch row
+                int[] fed = new int[sequences.size()];
+                int checked = 0;
+                for (int step = 0; step < 40 && (step <= SCHEDULE[SCHEDULE.length - 1][0] || !rows.isEmpty()); step++) {
+                    for (int s = 0; s < SCHEDULE.length; s++) {
+                        if (SCHEDULE[s][0] == step) {
+                            long[] prompt = Arrays.copyOf(sequences.get(s), SCHEDULE[s][1]);
+                            KvCache cache = runtime.newCache();
+                            assertClose(runtime.prefill(cache, prompt), row(logits, s, prompt.length - 1), family + " join " + s);
+                            runtime.join(batch, cache);
+                            rows.add(s);
+                            fed[s] = prompt.length;
+                        }
+                    }
+                    List<Integer> keep = new ArrayList<>();
+                    for (int i = 0; i < rows.size(); i++) {
+                        if (fed[rows.get(i)] < sequences.get(rows.get(i)).length) {
+                            keep.add(i);
+                        }
+                    }
+                    if (keep.size() != rows.size()) {
+                        int[] order = GeneratorRuntime.fillFromTail(keep.stream().mapToInt(Integer::intValue).toArray());
+                        runtime.retain(batch, order);
+                        List<Integer> kept = new ArrayList<>();
+                        for (int i : order) {
+                            kept.add(rows.get(i));
+                        }
+                        rows = kept;
+                    }
+                    if (rows.isEmpty()) {
+                        continue;
+                    }
+                    long[] tokens = new long[rows.size()];
+                    for (int i = 0; i < rows.size(); i++) {
+                        tokens[i] = sequences.get(rows.get(i))[fed[rows.get(i)]];
+                    }
+                    float[][] out = runtime.step(batch, tokens);
+                    for (int i = 0; i < rows.size(); i++) {
+                        int s = rows.get(i);
+                        assertClose(out[i], row(logits, s, fed[s]), family + " sequence " + s + " position " + fed[s]);
+                        fed[s]++;
+                        checked++;
+                    }
+                }
+                int expectedSteps = sequences.stream().mapToInt(q -> q.length).sum()
+                        - Arrays.stream(SCHEDULE).mapToInt(x -> x[1]).sum();
+                assertThat(checked).as("every decode step checked").isEqualTo(expectedSteps);
+            }
+            ChatTemplate chat = runtime.chatTemplate().orElseThrow();
+            assertThat(chat.render(List.of(new ChatTemplate.Message("user", "w5 w6")))).isEqualTo("<s>user w5 w6 <|end|> assistant ");
+        }
+    }
+
+    private static float[] row(JsonArray logits, int sequence, int position) {
+        JsonArray r = logits.getJsonArray(sequence).getJsonArray(position);
+        float[] out = new float[r.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = r.getFloat(i);
+        }
+        return out;
+    }
+
+    private static void assertClose(float[] actual, float[] expected, String what) {
+        assertThat(actual).as(what).hasSize(expected.length);
+        double worst = 0;
+        for (int j = 0; j < actual.length; j++) {
+            worst = Math.max(worst, Math.abs(actual[j] - expected[j]));
+        }
+        assertThat(worst).as("%s: largest absolute difference from the reference", what).isLessThanOrEqualTo(TOLERANCE);
+    }
+}
