@@ -14,9 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads a safetensors file's float tensors as float32, whatever they are stored as (F32, F16, BF16), one tensor at a
- * time from a memory map, so a shard is never held twice and half-precision conversion happens in Java (libtorch's
- * bfloat16 buffers crashed the JVM when handed over raw). Integer buffers (position ids) are skipped; an integer
+ * Reads a safetensors file's float tensors as float32, whatever they are stored as (F32, F16, BF16), one tensor (or
+ * one part of a tensor) at a time by positioned reads, so a shard is never held twice and half-precision conversion
+ * happens in Java (libtorch's bfloat16 buffers crashed the JVM when handed over raw). Integer buffers (position ids) are skipped; an integer
  * {@code .weight} or {@code .bias} is refused. Pure file reading, no native calls.
  */
 public final class SafetensorsReader {
@@ -41,6 +41,70 @@ public final class SafetensorsReader {
      * Java heap at a time.
      */
     public static void read(Path file, java.util.function.BiConsumer<String, Tensor> sink) {
+        entries(file, (channel, e) -> {
+            float[] values = new float[(int) e.count()];
+            java.nio.FloatBuffer into = java.nio.FloatBuffer.wrap(values);
+            e.copy(channel, 0, values.length, into, ByteBuffer.allocate(values.length * e.width()).order(ByteOrder.LITTLE_ENDIAN));
+            sink.accept(e.name(), new Tensor(e.shape(), values, e.storedAs()));
+        });
+    }
+
+    /** A float tensor's place in the file: read its elements with {@link #copy}. */
+    public record Entry(String file, String name, long[] shape, String dtype, long offset, long count) {
+        /** Bytes per stored element. */
+        public int width() {
+            return dtype.equals("F32") ? 4 : 2;
+        }
+
+        public String storedAs() {
+            return switch (dtype) {
+                case "F16" -> "float16";
+                case "BF16" -> "bfloat16";
+                default -> "float32";
+            };
+        }
+
+        /**
+         * Reads elements {@code [from, from + n)} as float32 into {@code into} (at its position), through {@code staging}
+         * (at least {@code n * width()} bytes, little-endian) for half precision. float32 is read straight into
+         * {@code into}'s memory when it is a direct little-endian buffer's view.
+         */
+        public void copy(FileChannel channel, long from, int n, java.nio.FloatBuffer into, ByteBuffer staging) throws IOException {
+            ByteBuffer raw = staging.clear().limit(n * width()).slice().order(ByteOrder.LITTLE_ENDIAN);
+            long at = offset + from * width();
+            while (raw.hasRemaining()) {
+                if (channel.read(raw, at + raw.position()) < 0) {
+                    throw new ModelDirectoryException(file + ": tensor '" + name + "' ends early");
+                }
+            }
+            raw.flip();
+            switch (dtype) {
+                case "F32" -> into.put(raw.asFloatBuffer());
+                case "BF16" -> {
+                    for (int i = 0; i < n; i++) {
+                        into.put(Float.intBitsToFloat((raw.getShort(i * 2) & 0xFFFF) << 16));
+                    }
+                }
+                default -> {
+                    for (int i = 0; i < n; i++) {
+                        into.put(halfToFloat(raw.getShort(i * 2)));
+                    }
+                }
+            }
+        }
+    }
+
+    /** What {@link #entries} hands over: the open file and one tensor's entry. */
+    @FunctionalInterface
+    public interface EntrySink {
+        void accept(FileChannel channel, Entry entry) throws IOException;
+    }
+
+    /**
+     * Checks the header of {@code file} and hands each float tensor's entry to {@code sink}, in order, with the file open
+     * (nothing is read but the header). Integer buffers (position ids) are skipped; an integer weight is refused.
+     */
+    public static void entries(Path file, EntrySink sink) {
         String name = file.getFileName().toString();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -84,20 +148,7 @@ public final class SafetensorsReader {
                     throw new ModelDirectoryException(name + ": tensor '" + tensor + "' has " + (end - start) + " bytes for shape "
                             + java.util.Arrays.toString(shape) + " of " + dtype);
                 }
-                ByteBuffer data = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + start, end - start).order(ByteOrder.LITTLE_ENDIAN);
-                float[] values = new float[(int) count];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = switch (dtype) {
-                        case "F32" -> data.getFloat(i * 4);
-                        case "BF16" -> Float.intBitsToFloat((data.getShort(i * 2) & 0xFFFF) << 16);
-                        default -> halfToFloat(data.getShort(i * 2));
-                    };
-                }
-                sink.accept(tensor, new Tensor(shape, values, switch (dtype) {
-                    case "F16" -> "float16";
-                    case "BF16" -> "bfloat16";
-                    default -> "float32";
-                }));
+                sink.accept(channel, new Entry(name, tensor, shape, dtype, dataStart + start, count));
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof ModelDirectoryException m) {
