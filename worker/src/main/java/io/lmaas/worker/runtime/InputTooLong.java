@@ -26,6 +26,11 @@ public final class InputTooLong extends IllegalArgumentException {
                 + " tokens, and at least one must be left to generate", 0, tokens, context, "messages");
     }
 
+    /** The same refusal about the request field {@code field}. */
+    public InputTooLong withParam(String field) {
+        return new InputTooLong(getMessage(), index, tokens, maximum, field);
+    }
+
     /** The request field the refusal is about. */
     public String param() {
         return param;

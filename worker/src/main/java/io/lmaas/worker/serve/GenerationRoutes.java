@@ -3,6 +3,7 @@ package io.lmaas.worker.serve;
 import io.lmaas.worker.chat.ChatTemplate;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.runtime.Generation;
+import io.lmaas.worker.runtime.GenerationDefaults;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.wlm.CapacityException;
 import io.lmaas.worker.wlm.GenerationEngine;
@@ -42,13 +43,19 @@ final class GenerationRoutes {
         }
         GenerationRequest request;
         boolean streamed;
+        String promptField;
         try {
             JsonObject body = ctx.body().asJsonObject();
             String prompt = prompt(body, generator);
-            request = new GenerationRequest(prompt, body.getInteger("max_tokens", 16), body.getDouble("temperature", 1.0),
-                    body.getDouble("top_p", 1.0), body.getInteger("top_k", 0), strings(body.getValue("stop")),
+            // Sampling settings a request leaves out come from the checkpoint's generation_config.json, then the defaults.
+            GenerationDefaults defaults = generator.runtime().defaults();
+            request = new GenerationRequest(prompt, body.getInteger("max_tokens", 16),
+                    body.getDouble("temperature", defaults.temperature() != null ? defaults.temperature() : 1.0),
+                    body.getDouble("top_p", defaults.topP() != null ? defaults.topP() : 1.0),
+                    body.getInteger("top_k", defaults.topK() != null ? defaults.topK() : 0), strings(body.getValue("stop")),
                     body.getLong("seed", ThreadLocalRandom.current().nextLong()));
             streamed = Boolean.TRUE.equals(body.getValue("stream"));
+            promptField = body.containsKey("messages") ? "messages" : "prompt";
         } catch (DecodeException | ClassCastException | NullPointerException e) {
             Replies.error(ctx, 400, "invalid_json", "request body must be a JSON object with typed fields");
             return;
@@ -57,12 +64,13 @@ final class GenerationRoutes {
             return;
         }
         if (streamed) {
-            stream(ctx, generator.engine(), request);
+            stream(ctx, generator.engine(), request, promptField);
             return;
         }
         AtomicBoolean gone = new AtomicBoolean();
         ctx.response().closeHandler(v -> gone.set(true));
-        replies.respond(ctx, generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), (Generation g) -> {
+        replies.respond(ctx, about(generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), promptField),
+                (Generation g) -> {
             logGeneration(ctx, g);
             return new JsonObject().put("text", g.text()).put("finish_reason", g.finishReason())
                     .put("prompt_tokens", g.promptTokens()).put("completion_tokens", g.completionTokens());
@@ -80,9 +88,30 @@ final class GenerationRoutes {
         List<ChatTemplate.Message> list = new ArrayList<>();
         for (Object o : messages) {
             JsonObject m = (JsonObject) o;
-            list.add(new ChatTemplate.Message(m.getString("role"), m.getString("content", "")));
+            list.add(new ChatTemplate.Message(m.getString("role"), content(m.getValue("content"))));
         }
         return template.render(list);
+    }
+
+    /** A message's content: a string, or OpenAI's list of parts of which only text parts are served. */
+    private static String content(Object raw) {
+        if (raw == null) {
+            return "";
+        }
+        if (raw instanceof String s) {
+            return s;
+        }
+        if (raw instanceof JsonArray parts) {
+            StringBuilder sb = new StringBuilder();
+            for (Object o : parts) {
+                if (!(o instanceof JsonObject part) || !"text".equals(part.getString("type")) || part.getString("text") == null) {
+                    throw new IllegalArgumentException("a message's content must be a string or a list of text parts");
+                }
+                sb.append(part.getString("text"));
+            }
+            return sb.toString();
+        }
+        throw new IllegalArgumentException("a message's content must be a string or a list of text parts");
     }
 
     private static List<String> strings(Object raw) {
@@ -104,7 +133,14 @@ final class GenerationRoutes {
      * piece, then {@code {"done":true,"finish_reason","prompt_tokens","completion_tokens"}} (or
      * {@code {"error":{...}}}). A client that goes away cancels the generation at its next step.
      */
-    private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request) {
+    /** A prompt refused as too long names the field it came in ({@code prompt} or {@code messages}). */
+    private static java.util.concurrent.CompletableFuture<Generation> about(java.util.concurrent.CompletableFuture<Generation> f,
+            String field) {
+        return f.exceptionallyCompose(e -> java.util.concurrent.CompletableFuture.failedFuture(
+                Replies.unwrap(e) instanceof io.lmaas.worker.runtime.InputTooLong t ? t.withParam(field) : e));
+    }
+
+    private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request, String promptField) {
         HttpServerResponse response = ctx.response().setChunked(true).putHeader("content-type", "application/x-ndjson");
         AtomicBoolean gone = new AtomicBoolean();
         response.closeHandler(v -> gone.set(true));
@@ -125,7 +161,7 @@ final class GenerationRoutes {
                 send.accept(new JsonObject().put("text", text).put("tokens", tokens));
             }
         };
-        Future.fromCompletionStage(engine.submit(request, listener, gone::get), context).onComplete(ar -> {
+        Future.fromCompletionStage(about(engine.submit(request, listener, gone::get), promptField), context).onComplete(ar -> {
             if (gone.get() || response.ended()) {
                 return;
             }

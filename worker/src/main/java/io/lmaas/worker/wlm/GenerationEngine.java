@@ -172,8 +172,9 @@ public final class GenerationEngine implements AutoCloseable {
             if (s.cancelled.getAsBoolean()) {
                 s.finish("cancelled", -1);
                 done(s);
-            } else if (batch.rowLength(i) >= runtime.maxLength() && !runtime.slidesWindow()) {
-                s.finish("length", -1); // the context is full: the sequence ends where the window does
+            } else if (!runtime.slidesWindow() && batch.rowLength(i) + 1 >= runtime.maxLength()) {
+                // Prompt and generated tokens fill the context (the pending token is the last that fits): it ends there.
+                s.finish("length", -1);
                 done(s);
             } else if (batch.rowLength(i) >= runtime.maxLength()) {
                 full.add(s);
