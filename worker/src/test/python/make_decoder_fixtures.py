@@ -4,11 +4,12 @@
 Run with Debian's python3-torch (`apt-get install python3-torch`; /usr/bin/python3):
     /usr/bin/python3 worker/src/test/python/make_decoder_fixtures.py worker/src/test/resources/decoder-fixtures
 
-For Llama (llama3 rope scaling, grouped-query attention), Qwen2 (q/k/v biases, tied embeddings, theta 1e6) and
-Mistral (an explicit head_dim unequal to hidden/heads) it writes, per family, a directory with `config.json`,
+For GPT-2 (Conv1D weights, learned positions, gelu_new, tied head), Llama (llama3 rope scaling, grouped-query
+attention), Qwen2 (q/k/v biases, tied embeddings, theta 1e6) and Mistral (an explicit head_dim unequal to
+hidden/heads) it writes, per family, a directory with `config.json`,
 `generation_config.json` and `model.safetensors` in exact Hugging Face naming, and `expected.json`: token sequences and
 the logits at every position of each, by a full causal forward pass (no cache). The forward below is written from
-Hugging Face's modeling code (modeling_llama.py, modeling_qwen2.py, modeling_mistral.py, modeling_rope_utils.py:
+Hugging Face's modeling code (modeling_gpt2.py, modeling_llama.py, modeling_qwen2.py, modeling_mistral.py, modeling_rope_utils.py:
 RMSNorm in float32, rotate_half rotary embeddings, repeat_kv grouped-query attention, SwiGLU), with torch only; the
 Java side shares no code with it.
 """
@@ -193,10 +194,73 @@ def write_tokenizer(directory):
         json.dump({"bos_token": "<s>", "eos_token": "</s>", "model_max_length": 48, "chat_template": template}, f, indent=1)
 
 
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+def gpt2_forward(t, ids):
+    """modeling_gpt2.py: learned positions, pre-norm blocks, Conv1D (x @ W + b, W stored (in, out)), gelu_new, tied head."""
+    n = len(ids)
+    d = HIDDEN // HEADS
+    x = t["transformer.wte.weight"][torch.tensor(ids)] + t["transformer.wpe.weight"][torch.arange(n)]
+    x = x[None]
+    causal = torch.tril(torch.ones(n, n, dtype=torch.bool))[None, None]
+
+    def conv1d(y, name):
+        return y @ t[name + ".weight"] + t[name + ".bias"]
+
+    def ln(y, name):
+        return torch.nn.functional.layer_norm(y, (HIDDEN,), t[name + ".weight"], t[name + ".bias"], 1e-5)
+
+    for i in range(LAYERS):
+        p = "transformer.h.%d." % i
+        q, k, v = conv1d(ln(x, p + "ln_1"), p + "attn.c_attn").split(HIDDEN, dim=2)
+        q, k, v = [y.view(1, n, HEADS, d).transpose(1, 2) for y in (q, k, v)]
+        w = torch.matmul(q, k.transpose(-1, -2)) / (d ** 0.5)
+        w = torch.where(causal, w, torch.tensor(torch.finfo(w.dtype).min))
+        w = torch.softmax(w, dim=-1)
+        a = torch.matmul(w, v).transpose(1, 2).reshape(1, n, HIDDEN)
+        x = x + conv1d(a, p + "attn.c_proj")
+        x = x + conv1d(gelu_new(conv1d(ln(x, p + "ln_2"), p + "mlp.c_fc")), p + "mlp.c_proj")
+    x = ln(x, "transformer.ln_f")
+    return (x @ t["transformer.wte.weight"].T)[0]
+
+
+def make_gpt2(out):
+    t = {"transformer.wte.weight": rand(VOCAB, HIDDEN), "transformer.wpe.weight": rand(POSITIONS, HIDDEN)}
+    for i in range(LAYERS):
+        p = "transformer.h.%d." % i
+        for norm in ("ln_1", "ln_2"):
+            t[p + norm + ".weight"] = 1.0 + rand(HIDDEN)
+            t[p + norm + ".bias"] = rand(HIDDEN)
+        for name, n_in, n_out in (("attn.c_attn", HIDDEN, 3 * HIDDEN), ("attn.c_proj", HIDDEN, HIDDEN),
+                                  ("mlp.c_fc", HIDDEN, 4 * HIDDEN), ("mlp.c_proj", 4 * HIDDEN, HIDDEN)):
+            t[p + name + ".weight"] = rand(n_in, n_out)
+            t[p + name + ".bias"] = rand(n_out)
+    t["transformer.ln_f.weight"] = 1.0 + rand(HIDDEN)
+    t["transformer.ln_f.bias"] = rand(HIDDEN)
+    directory = os.path.join(out, "gpt2")
+    os.makedirs(directory, exist_ok=True)
+    write_safetensors(os.path.join(directory, "model.safetensors"), t)
+    config = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": VOCAB, "n_embd": HIDDEN,
+              "n_layer": LAYERS, "n_head": HEADS, "n_positions": POSITIONS, "n_inner": None, "activation_function": "gelu_new",
+              "layer_norm_epsilon": 1e-5, "bos_token_id": 1, "eos_token_id": 2, "tie_word_embeddings": True}
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(directory, "generation_config.json"), "w") as f:
+        json.dump({"bos_token_id": 1, "eos_token_id": [2, 3], "temperature": 0.6, "top_p": 0.9, "do_sample": True}, f, indent=2)
+    write_tokenizer(directory)
+    with torch.no_grad():
+        logits = [gpt2_forward(t, s).tolist() for s in SEQUENCES]
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump({"sequences": SEQUENCES, "logits": logits}, f)
+
+
 def main():
     out = sys.argv[1]
     for family, spec in FAMILIES.items():
         make(out, family, spec)
+    make_gpt2(out)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import io.lmaas.worker.chat.JinjaChatTemplate;
 import io.lmaas.worker.hf.HfDirectory;
 import io.lmaas.worker.hf.HfWeights;
 import io.lmaas.worker.hf.decoder.DecoderConfig;
+import io.lmaas.worker.hf.decoder.Gpt2Config;
+import io.lmaas.worker.hf.decoder.Gpt2Decoder;
 import io.lmaas.worker.hf.decoder.LlamaFamilyDecoder;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
@@ -18,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Loads a Hugging Face decoder checkpoint (Llama, Qwen2, Mistral) as a {@link GeneratorRuntime}: its weights by their
+ * Loads a Hugging Face decoder checkpoint (GPT-2, Llama, Qwen2, Mistral) as a {@link GeneratorRuntime}: its weights by their
  * own names, its tokenizer, its chat template, its end-of-sequence ids and sampling defaults
  * ({@code generation_config.json}). The served context is the model's (max_position_embeddings, the tokenizer's
  * model_max_length), capped by {@code max_model_len} in serving.properties (default {@value #DEFAULT_CONTEXT}): the
@@ -30,13 +32,38 @@ final class HfGenerator {
     private HfGenerator() {
     }
 
+    /** What a family's config says the loader needs. */
+    private record Shape(String architecture, String family, int vocab, int positions, Integer slidingWindow, JsonObject sizes) {
+    }
+
+    private static Shape shape(JsonObject c) {
+        if ("GPT2LMHeadModel".equals(architecture(c))) {
+            Gpt2Config g = Gpt2Config.parse(c);
+            return new Shape("GPT2LMHeadModel", "gpt2", g.vocab(), g.positions(), null, new JsonObject().put("hidden_size", g.hidden())
+                    .put("layers", g.layers()).put("heads", g.heads()).put("kv_heads", g.heads()));
+        }
+        DecoderConfig d = DecoderConfig.parse(c);
+        return new Shape(d.architecture(), d.family().modelType, d.vocab(), d.maxPositions(), d.slidingWindow(), new JsonObject()
+                .put("hidden_size", d.hidden()).put("layers", d.layers()).put("heads", d.heads()).put("kv_heads", d.kvHeads()));
+    }
+
+    private static String architecture(JsonObject c) {
+        JsonArray a = c.getJsonArray("architectures", new JsonArray());
+        return a.isEmpty() ? "" : String.valueOf(a.getValue(0));
+    }
+
+    private static CausalLm decoder(JsonObject c, HfWeights weights, NDManager manager, int context) {
+        return "GPT2LMHeadModel".equals(architecture(c)) ? new Gpt2Decoder(Gpt2Config.parse(c), weights, manager)
+                : new LlamaFamilyDecoder(DecoderConfig.parse(c), weights, manager, context);
+    }
+
     static GeneratorRuntime load(HfDirectory hf) {
-        DecoderConfig config = DecoderConfig.parse(hf.config());
+        Shape config = shape(hf.config());
         if (hf.taskOverride() != null && !ServingProperties.GENERATION.equals(hf.taskOverride())) {
             throw new ModelDirectoryException(ServingProperties.FILE + ": task '" + hf.taskOverride() + "' is not served by "
                     + config.architecture() + " (text-generation)");
         }
-        int context = hf.maxTokens(Math.min(config.maxPositions(), hf.maxModelLength(DEFAULT_CONTEXT)));
+        int context = hf.maxTokens(Math.min(config.positions(), hf.maxModelLength(DEFAULT_CONTEXT)));
         if (config.slidingWindow() != null && config.slidingWindow() < context) {
             throw new ModelDirectoryException("config.json: sliding_window " + config.slidingWindow() + " is smaller than the served "
                     + "context of " + context + " tokens, and sliding-window attention is not implemented: set max_model_len="
@@ -50,16 +77,15 @@ final class HfGenerator {
             HfWeights weights = HfWeights.load(hf.directory(), manager);
             long parameters = weights.parameters();
             String stored = weights.storedType();
-            LlamaFamilyDecoder decoder = new LlamaFamilyDecoder(config, weights, manager, context);
+            CausalLm decoder = decoder(hf.config(), weights, manager, context);
             weights.releaseUnused();
-            tokenizer = tokenizer(hf, config);
+            tokenizer = tokenizer(hf, config.vocab());
             long[] eos = eos(hf, generation, tokenizer);
             long start = first(generation, hf.config(), "bos_token_id", eos[0]);
             JsonObject description = new JsonObject().put("architecture", config.architecture())
-                    .put("family", config.family().modelType).put("parameters", parameters).put("dtype", stored)
+                    .put("family", config.family()).put("parameters", parameters).put("dtype", stored)
                     .put("compute_dtype", "float32").put("device", "cpu").put("max_length", context)
-                    .put("hidden_size", config.hidden()).put("layers", config.layers()).put("heads", config.heads())
-                    .put("kv_heads", config.kvHeads()).put("weights_bytes", parameters * Float.BYTES);
+                    .mergeIn(config.sizes()).put("weights_bytes", parameters * Float.BYTES);
             GeneratorRuntime runtime = new GeneratorRuntime(new GeneratorRuntime.Parts(manager, null, decoder, tokenizer,
                     StreamDecoder.of(hf.directory().resolve("tokenizer.json"), tokenizer), eos, start, context, config.vocab(), false,
                     hf.batching(true), description, JinjaChatTemplate.fromDirectory(hf.directory()).orElse(null),
@@ -87,7 +113,7 @@ final class HfGenerator {
     }
 
     /** The tokenizer, refused if it has ids beyond the model's vocabulary. */
-    private static TextTokenizer tokenizer(HfDirectory hf, DecoderConfig config) {
+    private static TextTokenizer tokenizer(HfDirectory hf, int vocabSize) {
         JsonObject json = HfDirectory.json(hf.directory(), "tokenizer.json");
         if (json == null) {
             throw new ModelDirectoryException("tokenizer.json: missing");
@@ -100,9 +126,9 @@ final class HfGenerator {
         for (Object o : json.getJsonArray("added_tokens", new JsonArray())) {
             max = Math.max(max, ((JsonObject) o).getLong("id"));
         }
-        if (max >= config.vocab()) {
+        if (max >= vocabSize) {
             throw new ModelDirectoryException("tokenizer.json: the tokenizer has ids up to " + max + " but the model's vocabulary is "
-                    + config.vocab() + " (vocab_size): mismatched tokenizer");
+                    + vocabSize + " (vocab_size): mismatched tokenizer");
         }
         try {
             return TextTokenizer.load(hf.directory().resolve("tokenizer.json"));

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Llama (llama3 rope scaling, grouped-query attention), Qwen2 (q/k/v biases, tied embeddings) and Mistral (an explicit
+ * GPT-2 (Conv1D weights, learned positions, gelu_new), Llama (llama3 rope scaling, grouped-query attention), Qwen2
+ * (q/k/v biases, tied embeddings) and Mistral (an explicit
  * head_dim) against a reference written from Hugging Face's modeling code: tiny random-weight checkpoints in exact
  * Hugging Face naming and the logits at every position of their token sequences, made by
  * {@code src/test/python/make_decoder_fixtures.py} with Debian's python3-torch. Checked at prefill and at every decode
@@ -31,7 +32,7 @@ class DecoderFamiliesFidelityTest {
     private static final int[][] SCHEDULE = {{0, 3}, {1, 1}, {2, 5}, {4, 1}};
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "mistral"})
+    @ValueSource(strings = {"gpt2", "llama", "qwen2", "mistral"})
     void prefillAndEveryDecodeStepEqualTheReference(String family) throws Exception {
         Path dir = Path.of(getClass().getResource("/decoder-fixtures/" + family + "/config.json").toURI()).getParent();
         JsonObject expected = new JsonObject(Files.readString(dir.resolve("expected.json")));
@@ -41,7 +42,7 @@ class DecoderFamiliesFidelityTest {
         }
         JsonArray logits = expected.getJsonArray("logits");
         try (GeneratorRuntime runtime = (GeneratorRuntime) ModelRuntime.load(dir)) {
-            assertThat(runtime.describe().getInteger("kv_heads")).isEqualTo(2);
+            assertThat(runtime.describe().getInteger("kv_heads")).isEqualTo(family.equals("gpt2") ? 4 : 2);
             assertThat(runtime.maxLength()).as("the tokenizer's model_max_length caps the context").isEqualTo(48);
             assertThat(runtime.isEos(2)).isTrue();
             assertThat(runtime.isEos(3)).as("generation_config.json lists two end tokens").isTrue();

@@ -47,8 +47,10 @@ public record DecoderConfig(Family family, String architecture, int vocab, int h
         String architecture = architectures.isEmpty() ? "" : String.valueOf(architectures.getValue(0));
         Family family = ARCHITECTURES.get(architecture);
         if (family == null) {
+            TreeSet<String> supported = new TreeSet<>(ARCHITECTURES.keySet());
+            supported.add("GPT2LMHeadModel");
             throw new ModelDirectoryException("config.json: unsupported architecture '" + architecture + "'; supported decoders: "
-                    + List.copyOf(new TreeSet<>(ARCHITECTURES.keySet())));
+                    + List.copyOf(supported));
         }
         String act = c.getString("hidden_act", "silu");
         if (!"silu".equals(act)) {

@@ -3,8 +3,6 @@ package io.lmaas.worker.hf.decoder;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -48,14 +46,14 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
                 : config.tiedEmbeddings() ? embeddings : weights.get("lm_head.weight", new Shape(config.vocab(), h));
         for (int i = 0; i < config.layers(); i++) {
             String p = "model.layers." + i + ".";
-            NDArray qkv = fuse(weights.get(p + "self_attn.q_proj.weight", new Shape(q, h)),
+            NDArray qkv = DecoderOps.fuse(manager, 0, weights.get(p + "self_attn.q_proj.weight", new Shape(q, h)),
                     weights.get(p + "self_attn.k_proj.weight", new Shape(kv, h)), weights.get(p + "self_attn.v_proj.weight", new Shape(kv, h)));
-            NDArray qkvBias = config.qkvBias() ? fuse(weights.get(p + "self_attn.q_proj.bias", new Shape(q)),
+            NDArray qkvBias = config.qkvBias() ? DecoderOps.fuse(manager, 0, weights.get(p + "self_attn.q_proj.bias", new Shape(q)),
                     weights.get(p + "self_attn.k_proj.bias", new Shape(kv)), weights.get(p + "self_attn.v_proj.bias", new Shape(kv))) : null;
             int inter = config.intermediate();
-            NDArray gateUp = fuse(weights.get(p + "mlp.gate_proj.weight", new Shape(inter, h)),
+            NDArray gateUp = DecoderOps.fuse(manager, 0, weights.get(p + "mlp.gate_proj.weight", new Shape(inter, h)),
                     weights.get(p + "mlp.up_proj.weight", new Shape(inter, h)));
-            NDArray gateUpBias = config.mlpBias() ? fuse(weights.get(p + "mlp.gate_proj.bias", new Shape(inter)),
+            NDArray gateUpBias = config.mlpBias() ? DecoderOps.fuse(manager, 0, weights.get(p + "mlp.gate_proj.bias", new Shape(inter)),
                     weights.get(p + "mlp.up_proj.bias", new Shape(inter))) : null;
             layers.add(new Layer(weights.get(p + "input_layernorm.weight", new Shape(h)), qkv, qkvBias,
                     weights.get(p + "self_attn.o_proj.weight", new Shape(h, q)),
@@ -65,8 +63,8 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
                     config.mlpBias() ? weights.get(p + "mlp.down_proj.bias", new Shape(h)) : null));
         }
         float[][] tables = RotaryEmbedding.tables(config.rope(), config.headDim(), positions);
-        cos = owned(manager.create(tables[0], new Shape(positions, config.headDim())));
-        sin = owned(manager.create(tables[1], new Shape(positions, config.headDim())));
+        cos = DecoderOps.owned(manager, manager.create(tables[0], new Shape(positions, config.headDim())));
+        sin = DecoderOps.owned(manager, manager.create(tables[1], new Shape(positions, config.headDim())));
     }
 
     public DecoderConfig config() {
@@ -78,64 +76,20 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
         return layers.size();
     }
 
-    /** Concatenates projections along their output rows into one matrix in libtorch's own memory; frees the parts. */
-    private NDArray fuse(NDArray... parts) {
-        NDArray fused = parts[0];
-        for (int i = 1; i < parts.length; i++) {
-            fused = fused.concat(parts[i], 0);
-        }
-        for (NDArray part : parts) {
-            part.close();
-        }
-        fused.attach(manager);
-        return fused;
-    }
-
-    /** A copy in libtorch's memory (an array made from Java data borrows a direct buffer only its Java object keeps). */
-    private NDArray owned(NDArray borrowed) {
-        NDArray copy = borrowed.duplicate();
-        borrowed.close();
-        copy.attach(manager);
-        return copy;
-    }
-
     @Override
     public NDList prefill(NDManager m, NDArray ids, NDArray positions, NDArray mask) {
-        NDArray x = inRequest(embeddings.get(ids), m);
         NDArray[] rope = rope(m, positions);
-        NDList out = new NDList(1 + 2 * layers.size());
-        out.add(null);
-        for (Layer layer : layers) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray[] r = layer(layer, x, rope, mask, null, null, -1);
-                for (NDArray a : r) {
-                    NDScope.unregister(a);
-                }
-                x = r[0];
-                out.add(r[1]);
-                out.add(r[2]);
-            }
-        }
-        long n = x.getShape().get(1);
-        NDArray last = x.get(new NDIndex(":, " + (n - 1) + ":" + n + ", :"));
-        out.set(0, logits(last).reshape(1, config.vocab()));
+        NDList out = DecoderOps.prefill(DecoderOps.inRequest(embeddings.get(ids), m), layers.size(),
+                i -> (x, keys, values, length) -> layer(layers.get(i), x, rope, mask, keys, values, length));
+        out.set(0, logits(DecoderOps.last(out.get(0))).reshape(1, config.vocab()));
         return out;
     }
 
     @Override
     public NDArray step(NDManager m, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values, int length) {
-        NDArray x = inRequest(embeddings.get(ids), m);
         NDArray[] rope = rope(m, positions);
-        for (int i = 0; i < layers.size(); i++) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray next = layer(layers.get(i), x, rope, mask, keys.get(i), values.get(i), length)[0];
-                NDScope.unregister(next);
-                x = next;
-            }
-        }
-        return logits(x);
+        return logits(DecoderOps.step(DecoderOps.inRequest(embeddings.get(ids), m), keys, values, length, layers.size(),
+                i -> (x, k, v, at) -> layer(layers.get(i), x, rope, mask, k, v, at)));
     }
 
     /** Vocabulary scores for hidden states (B, T, hidden): final RMSNorm, then the LM head. */
@@ -145,7 +99,7 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
 
     /** cos and sin rows for each position, shaped (B, 1, T, head size) to broadcast over heads. */
     private NDArray[] rope(NDManager m, NDArray positions) {
-        return new NDArray[] {inRequest(cos.get(positions), m).expandDims(1), inRequest(sin.get(positions), m).expandDims(1)};
+        return new NDArray[] {DecoderOps.inRequest(cos.get(positions), m).expandDims(1), DecoderOps.inRequest(sin.get(positions), m).expandDims(1)};
     }
 
     /**
@@ -164,40 +118,13 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
         NDArray q = rotate(parts.get(0).reshape(b, t, heads, d).transpose(0, 2, 1, 3), rope).mul((float) (1.0 / Math.sqrt(d)));
         NDArray k = rotate(parts.get(1).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), rope);
         NDArray v = parts.get(2).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
-        NDArray allK = k;
-        NDArray allV = v;
-        if (keys != null) {
-            NDIndex column = new NDIndex(":, :, " + length + ":" + (length + 1) + ", :");
-            keys.set(column, k);
-            values.set(column, v);
-            NDIndex upTo = new NDIndex(":, :, :" + (length + 1) + ", :");
-            allK = keys.get(upTo);
-            allV = values.get(upTo);
-        }
-        NDArray context = attend(q, allK, allV, mask, b, t);
-        NDArray attended = x.add(Linear.linear(context, l.out(), l.outBias()).singletonOrThrow());
+        NDArray[] attention = DecoderOps.attention(q, k, v, mask, keys, values, length);
+        NDArray attended = x.add(Linear.linear(attention[0], l.out(), l.outBias()).singletonOrThrow());
         NDList gateUp = Linear.linear(rms(attended, l.postNorm()), l.gateUp(), l.gateUpBias()).singletonOrThrow()
                 .split(2, 2);
         NDArray gated = Activation.swish(gateUp.get(0), 1f).mul(gateUp.get(1));
         NDArray out = attended.add(Linear.linear(gated, l.down(), l.downBias()).singletonOrThrow());
-        return keys == null ? new NDArray[] {out, k.duplicate(), v.duplicate()} : new NDArray[] {out};
-    }
-
-    /**
-     * Grouped-query attention without copying keys per query head: the query heads sharing a key/value head are laid
-     * side by side as extra rows, (B, kv heads, groups × T, d), so one matmul serves the group.
-     */
-    private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, long b, long t) {
-        int kvHeads = config.kvHeads();
-        int groups = config.groups();
-        int d = config.headDim();
-        long s = k.getShape().get(2);
-        NDArray scores = q.reshape(b, kvHeads, groups * t, d).matMul(k.transpose(0, 1, 3, 2));
-        if (mask != null) {
-            scores = scores.reshape(b, kvHeads, groups, t, s).add(mask.expandDims(2)).reshape(b, kvHeads, groups * t, s);
-        }
-        NDArray context = scores.softmax(-1).matMul(v).reshape(b, (long) kvHeads * groups, t, d);
-        return context.transpose(0, 2, 1, 3).reshape(b, t, (long) kvHeads * groups * d);
+        return keys == null ? new NDArray[] {out, attention[1], attention[2]} : new NDArray[] {out};
     }
 
     /** Hugging Face's {@code q * cos + rotate_half(q) * sin}, rotate_half(x) = cat(-x2, x1) over the two halves. */
@@ -211,11 +138,6 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
     private NDArray rms(NDArray x, NDArray weight) {
         NDArray variance = x.square().mean(new int[] {-1}, true);
         return x.mul(variance.add(config.eps()).sqrt().pow(-1)).mul(weight);
-    }
-
-    private static NDArray inRequest(NDArray a, NDManager request) {
-        a.attach(request);
-        return a;
     }
 
     @Override
