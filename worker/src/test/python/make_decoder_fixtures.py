@@ -256,11 +256,71 @@ def make_gpt2(out):
         json.dump({"sequences": SEQUENCES, "logits": logits}, f)
 
 
+ADAPTERS = {
+    # name: (rank, alpha, target modules, use_rslora)
+    "adapter-a": (4, 8, ["q_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], False),
+    "adapter-b": (2, 4, ["k_proj", "up_proj", "q_proj"], True),
+}
+MODULE_SHAPES = {"q_proj": lambda d: (HEADS * d, HIDDEN), "k_proj": lambda d: (KV_HEADS * d, HIDDEN),
+                 "v_proj": lambda d: (KV_HEADS * d, HIDDEN), "o_proj": lambda d: (HIDDEN, HEADS * d),
+                 "gate_proj": lambda d: (INTERMEDIATE, HIDDEN), "up_proj": lambda d: (INTERMEDIATE, HIDDEN),
+                 "down_proj": lambda d: (HIDDEN, INTERMEDIATE)}
+
+
+def make_adapters(out):
+    """PEFT LoRA adapters on the tiny Llama, in PEFT's layout (adapter_config.json + adapter_model.safetensors, names
+    base_model.model.<module>.lora_A.weight (r, in) / lora_B.weight (out, r)), and the logits of the merged model
+    (W + scaling * B @ A, scaling = alpha / r, or alpha / sqrt(r) with use_rslora), as PEFT's merge_and_unload computes."""
+    base_dir = os.path.join(out, "llama")
+    cfg = json.load(open(os.path.join(base_dir, "config.json")))
+    cfg["bias_qkv"] = False
+    base = load_safetensors(os.path.join(base_dir, "model.safetensors"))
+    d = cfg["head_dim"]
+    expected = {}
+    for name, (rank, alpha, targets, rslora) in ADAPTERS.items():
+        directory = os.path.join(out, "llama-" + name)
+        os.makedirs(directory, exist_ok=True)
+        tensors, merged = {}, dict(base)
+        scaling = alpha / math.sqrt(rank) if rslora else alpha / rank
+        for i in range(LAYERS):
+            for module in targets:
+                parent = "mlp" if module.endswith("_proj") and module in ("gate_proj", "up_proj", "down_proj") else "self_attn"
+                key = "model.layers.%d.%s.%s" % (i, parent, module)
+                n_out, n_in = MODULE_SHAPES[module](d)
+                a = rand(rank, n_in)
+                b = rand(n_out, rank)
+                tensors["base_model.model." + key + ".lora_A.weight"] = a
+                tensors["base_model.model." + key + ".lora_B.weight"] = b
+                merged[key + ".weight"] = base[key + ".weight"] + scaling * (b @ a)
+        write_safetensors(os.path.join(directory, "adapter_model.safetensors"), tensors)
+        with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+            json.dump({"peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": "tiny-llama", "r": rank,
+                       "lora_alpha": alpha, "lora_dropout": 0.05, "target_modules": targets, "bias": "none",
+                       "fan_in_fan_out": False, "use_rslora": rslora, "use_dora": False}, f, indent=2)
+        with torch.no_grad():
+            expected[name] = [forward(merged, cfg, seq).tolist() for seq in SEQUENCES[:2]]
+    with open(os.path.join(out, "llama-adapters-expected.json"), "w") as f:
+        json.dump({"sequences": SEQUENCES[:2], "logits": expected}, f)
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, meta in header.items():
+        start, end = meta["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[start:end]), dtype=torch.float32).reshape(meta["shape"]).clone()
+    return out
+
+
 def main():
     out = sys.argv[1]
     for family, spec in FAMILIES.items():
         make(out, family, spec)
     make_gpt2(out)
+    make_adapters(out)
 
 
 if __name__ == "__main__":

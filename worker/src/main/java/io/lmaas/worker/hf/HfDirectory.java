@@ -42,11 +42,11 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
                 String value = p.getProperty(key).trim();
                 if (key.equals("task")) {
                     task = value;
-                } else if (key.startsWith("batch.") || key.equals(MAX_MODEL_LEN)) {
+                } else if (key.startsWith("batch.") || key.equals(MAX_MODEL_LEN) || key.equals(MAX_LORAS)) {
                     options.put(key, value);
                 } else {
                     throw new ModelDirectoryException(ServingProperties.FILE + ": '" + key + "' is not an LMaaS setting for a "
-                            + "Hugging Face directory (task, max_model_len, batch.max_size, batch.max_delay_ms, batch.queue_capacity, batch.threads)");
+                            + "Hugging Face directory (task, max_model_len, max_loras, batch.max_size, batch.max_delay_ms, batch.queue_capacity, batch.threads)");
                 }
             }
         }
@@ -55,16 +55,28 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
 
     /** The setting that caps a decoder's served context (vLLM's name for it). */
     public static final String MAX_MODEL_LEN = "max_model_len";
+    /** How many LoRA adapters a decoder's worker holds at once (vLLM's name for it). */
+    public static final String MAX_LORAS = "max_loras";
 
     public ServingProperties.Batching batching(boolean generator) {
         Map<String, String> batch = new LinkedHashMap<>(options);
         batch.remove(MAX_MODEL_LEN);
+        batch.remove(MAX_LORAS);
         return ServingProperties.Batching.of(batch, generator);
+    }
+
+    /** {@code max_loras} from serving.properties (default 8). */
+    public int maxAdapters() {
+        return positive(MAX_LORAS, 8);
     }
 
     /** {@code max_model_len} from serving.properties, or {@code otherwise}; a bad value names itself. */
     public int maxModelLength(int otherwise) {
-        String value = options.get(MAX_MODEL_LEN);
+        return positive(MAX_MODEL_LEN, otherwise);
+    }
+
+    private int positive(String key, int otherwise) {
+        String value = options.get(key);
         if (value == null) {
             return otherwise;
         }
@@ -76,7 +88,7 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
         } catch (NumberFormatException e) {
             // refused below
         }
-        throw new ModelDirectoryException(ServingProperties.FILE + ": max_model_len must be a positive integer, not '" + value + "'");
+        throw new ModelDirectoryException(ServingProperties.FILE + ": " + key + " must be a positive integer, not '" + value + "'");
     }
 
     /**

@@ -15,7 +15,7 @@ record BuiltInCausalLm(DecoderLm network) implements CausalLm {
     }
 
     @Override
-    public NDList prefill(NDManager m, NDArray ids, NDArray positions, NDArray mask) {
+    public NDList prefill(NDManager m, NDArray ids, NDArray positions, NDArray mask, int adapter) {
         NDList r = network.forwardCached(new ParameterStore(m, false), ids, positions, mask, null, null);
         long vocab = r.get(0).getShape().get(2);
         r.set(0, r.get(0).get(new NDIndex("0, -1, :")).reshape(1, vocab));
@@ -23,7 +23,8 @@ record BuiltInCausalLm(DecoderLm network) implements CausalLm {
     }
 
     @Override
-    public NDArray step(NDManager m, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values, int length) {
+    public NDArray step(NDManager m, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values, int length,
+            int[] adapters) {
         return network.forwardStep(new ParameterStore(m, false), ids, positions, mask, keys, values, length);
     }
 }

@@ -23,6 +23,8 @@ public final class DecodeBatch implements AutoCloseable {
     private NDArray[] values;
     private int slots;
     int[] pad = new int[0];
+    /** Each row's LoRA adapter slot (0: none). */
+    int[] adapters = new int[0];
     int length;
     long[][] windows = new long[0][];
 
@@ -68,6 +70,8 @@ public final class DecodeBatch implements AutoCloseable {
         }
         pad = java.util.Arrays.copyOf(pad, rows + 1);
         pad[rows] = length - n;
+        adapters = java.util.Arrays.copyOf(adapters, rows + 1);
+        adapters[rows] = cache.adapter;
     }
 
     /**
@@ -77,8 +81,10 @@ public final class DecodeBatch implements AutoCloseable {
      */
     void keep(int[] rows) {
         int[] kept = new int[rows.length];
+        int[] keptAdapters = new int[rows.length];
         for (int i = 0; i < rows.length; i++) {
             int source = rows[i];
+            keptAdapters[i] = adapters[source];
             if (source < 0 || source >= rows() || (source < i && rows[source] != source)) {
                 throw new IllegalArgumentException("row " + source + " cannot move to " + i + ": it was overwritten or does not exist");
             }
@@ -93,6 +99,7 @@ public final class DecodeBatch implements AutoCloseable {
             }
         }
         pad = kept;
+        adapters = keptAdapters;
         if (kept.length == 0) {
             length = 0;
         }

@@ -155,12 +155,25 @@ public final class GeneratorRuntime implements ModelRuntime {
         return parts.slidingWindow();
     }
 
+    /** The LoRA adapters this model can hold, or null (GPT-2, the built-in networks, TorchScript). */
+    public io.lmaas.worker.hf.lora.AdapterBank adapters() {
+        return cached == null ? null : cached.adapters();
+    }
+
     public KvCache newCache() {
         return new KvCache(parts.manager().newSubManager(), cached == null ? 0 : cached.layers());
     }
 
     /** Fills {@code cache} with {@code window} (positions 0..n-1; replaces what it held); returns the last position's logits. */
     public float[] prefill(KvCache cache, long[] window) {
+        return prefill(cache, window, 0);
+    }
+
+    /** The same with the LoRA adapter in {@code adapter} (a slot of {@link #adapters()}; 0: the bare model). */
+    public float[] prefill(KvCache cache, long[] window, int adapter) {
+        if (adapter != 0 && (cached == null || cached.adapters() == null)) {
+            throw new IllegalArgumentException("this model serves no adapters");
+        }
         int n = window.length;
         if (n == 0 || n > maxLength()) {
             throw new IllegalArgumentException("window of " + n + " tokens; the model takes 1 to " + maxLength());
@@ -181,11 +194,12 @@ public final class GeneratorRuntime implements ModelRuntime {
             // Built in Java and copied once: fewer native calls than composing them from aranges.
             NDArray positions = m.create(at, new Shape(1, n));
             NDArray mask = m.create(causal, new Shape(1, 1, n, n));
-            NDList r = cached.prefill(m, ids, positions, mask);
+            NDList r = cached.prefill(m, ids, positions, mask, adapter);
             for (int i = 0; i < cache.keys.length; i++) {
                 cache.set(i, r.get(1 + 2 * i).squeeze(0), r.get(2 + 2 * i).squeeze(0));
             }
             cache.length = n;
+            cache.adapter = adapter;
             return r.get(0).toFloatArray();
         }
     }
@@ -273,7 +287,7 @@ public final class GeneratorRuntime implements ModelRuntime {
             }
             NDArray logits = cached.step(m, m.create(tokens, new Shape(rows, 1)),
                     m.create(positions, new Shape(rows, 1)), m.create(mask, new Shape(rows, 1, 1, batch.length + 1)),
-                    batch.keys(m), batch.values(m), batch.length);
+                    batch.keys(m), batch.values(m), batch.length, batch.adapters.length == rows ? batch.adapters : new int[rows]);
             batch.length++;
             float[] all = logits.toFloatArray();
             int vocab = all.length / rows;

@@ -52,9 +52,9 @@ final class HfGenerator {
         return a.isEmpty() ? "" : String.valueOf(a.getValue(0));
     }
 
-    private static CausalLm decoder(JsonObject c, HfWeights weights, NDManager manager, int context) {
+    private static CausalLm decoder(JsonObject c, HfWeights weights, NDManager manager, int context, int maxAdapters) {
         return "GPT2LMHeadModel".equals(architecture(c)) ? new Gpt2Decoder(Gpt2Config.parse(c), weights, manager)
-                : new LlamaFamilyDecoder(DecoderConfig.parse(c), weights, manager, context);
+                : new LlamaFamilyDecoder(DecoderConfig.parse(c), weights, manager, context, maxAdapters);
     }
 
     static GeneratorRuntime load(HfDirectory hf) {
@@ -77,7 +77,7 @@ final class HfGenerator {
             HfWeights weights = HfWeights.load(hf.directory(), manager);
             long parameters = weights.parameters();
             String stored = weights.storedType();
-            CausalLm decoder = decoder(hf.config(), weights, manager, context);
+            CausalLm decoder = decoder(hf.config(), weights, manager, context, hf.maxAdapters());
             weights.releaseUnused();
             tokenizer = tokenizer(hf, config.vocab());
             long[] eos = eos(hf, generation, tokenizer);

@@ -15,6 +15,8 @@ public final class KvCache implements AutoCloseable {
     /** The window's tokens, for networks without a cache (recomputed each step). */
     long[] tokens;
     int length;
+    /** The LoRA adapter slot the sequence runs with (0: the bare model). */
+    int adapter;
 
     KvCache(NDManager manager, int layers) {
         this.manager = manager;

@@ -52,14 +52,14 @@ public final class Gpt2Decoder implements CausalLm, AutoCloseable {
     }
 
     @Override
-    public NDList prefill(NDManager m, NDArray ids, NDArray at, NDArray mask) {
+    public NDList prefill(NDManager m, NDArray ids, NDArray at, NDArray mask, int adapter) {
         NDList out = DecoderOps.prefill(embed(m, ids, at), layers.size(), i -> (x, k, v, length) -> layer(layers.get(i), x, mask, k, v, length));
         out.set(0, logits(DecoderOps.last(out.get(0))).reshape(1, config.vocab()));
         return out;
     }
 
     @Override
-    public NDArray step(NDManager m, NDArray ids, NDArray at, NDArray mask, NDList keys, NDList values, int length) {
+    public NDArray step(NDManager m, NDArray ids, NDArray at, NDArray mask, NDList keys, NDList values, int length, int[] adapters) {
         return logits(DecoderOps.step(embed(m, ids, at), keys, values, length, layers.size(),
                 i -> (x, k, v, l) -> layer(layers.get(i), x, mask, k, v, l)));
     }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import io.lmaas.worker.hf.HfWeights;
+import io.lmaas.worker.hf.lora.AdapterBank;
 import io.lmaas.worker.runtime.CausalLm;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,15 +29,20 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
     private final NDArray cos;
     private final NDArray sin;
     private final List<Layer> layers = new ArrayList<>();
+    private final AdapterBank adapters;
 
     private record Layer(NDArray inputNorm, NDArray qkv, NDArray qkvBias, NDArray out, NDArray outBias, NDArray postNorm,
             NDArray gateUp, NDArray gateUpBias, NDArray down, NDArray downBias) {
     }
 
-    /** Takes the tensors it needs from {@code weights} (held in {@code manager}); rotary tables cover {@code positions}. */
-    public LlamaFamilyDecoder(DecoderConfig config, HfWeights weights, NDManager manager, int positions) {
+    /**
+     * Takes the tensors it needs from {@code weights} (held in {@code manager}); rotary tables cover {@code positions};
+     * up to {@code maxAdapters} LoRA adapters can be held at once.
+     */
+    public LlamaFamilyDecoder(DecoderConfig config, HfWeights weights, NDManager manager, int positions, int maxAdapters) {
         this.config = config;
         this.manager = manager;
+        this.adapters = new AdapterBank(config, manager, maxAdapters);
         int h = config.hidden();
         int q = config.heads() * config.headDim();
         int kv = config.kvHeads() * config.headDim();
@@ -77,19 +83,41 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
     }
 
     @Override
-    public NDList prefill(NDManager m, NDArray ids, NDArray positions, NDArray mask) {
+    public AdapterBank adapters() {
+        return adapters;
+    }
+
+    /** The rows' adapter slots as an index array, or null when no row uses an adapter (nothing to add). */
+    private static NDArray slots(NDManager m, int[] rows) {
+        for (int slot : rows) {
+            if (slot != 0) {
+                long[] ids = new long[rows.length];
+                for (int i = 0; i < rows.length; i++) {
+                    ids[i] = rows[i];
+                }
+                return m.create(ids);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public NDList prefill(NDManager m, NDArray ids, NDArray positions, NDArray mask, int adapter) {
         NDArray[] rope = rope(m, positions);
+        NDArray rows = slots(m, new int[] {adapter});
         NDList out = DecoderOps.prefill(DecoderOps.inRequest(embeddings.get(ids), m), layers.size(),
-                i -> (x, keys, values, length) -> layer(layers.get(i), x, rope, mask, keys, values, length));
+                i -> (x, keys, values, length) -> layer(m, i, x, rope, mask, rows, keys, values, length));
         out.set(0, logits(DecoderOps.last(out.get(0))).reshape(1, config.vocab()));
         return out;
     }
 
     @Override
-    public NDArray step(NDManager m, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values, int length) {
+    public NDArray step(NDManager m, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values, int length,
+            int[] adapterSlots) {
         NDArray[] rope = rope(m, positions);
+        NDArray rows = slots(m, adapterSlots);
         return logits(DecoderOps.step(DecoderOps.inRequest(embeddings.get(ids), m), keys, values, length, layers.size(),
-                i -> (x, k, v, at) -> layer(layers.get(i), x, rope, mask, k, v, at)));
+                i -> (x, k, v, at) -> layer(m, i, x, rope, mask, rows, k, v, at)));
     }
 
     /** Vocabulary scores for hidden states (B, T, hidden): final RMSNorm, then the LM head. */
@@ -107,24 +135,42 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
      * T, head size). Otherwise a decode step writes this position's key and value at column {@code length} of the
      * buffers and attends over columns 0..length; returns (x').
      */
-    private NDArray[] layer(Layer l, NDArray x, NDArray[] rope, NDArray mask, NDArray keys, NDArray values, int length) {
+    private NDArray[] layer(NDManager m, int index, NDArray x, NDArray[] rope, NDArray mask, NDArray rows, NDArray keys,
+            NDArray values, int length) {
+        Layer l = layers.get(index);
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         int heads = config.heads();
         int kvHeads = config.kvHeads();
         int d = config.headDim();
-        NDArray qkv = Linear.linear(rms(x, l.inputNorm()), l.qkv(), l.qkvBias()).singletonOrThrow();
-        NDList parts = qkv.split(new long[] {(long) heads * d, (long) (heads + kvHeads) * d}, 2);
-        NDArray q = rotate(parts.get(0).reshape(b, t, heads, d).transpose(0, 2, 1, 3), rope).mul((float) (1.0 / Math.sqrt(d)));
-        NDArray k = rotate(parts.get(1).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), rope);
-        NDArray v = parts.get(2).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
+        NDArray h = rms(x, l.inputNorm());
+        NDList parts = Linear.linear(h, l.qkv(), l.qkvBias()).singletonOrThrow()
+                .split(new long[] {(long) heads * d, (long) (heads + kvHeads) * d}, 2);
+        NDArray q = adapted(m, index, "q_proj", h, parts.get(0), rows);
+        NDArray k = adapted(m, index, "k_proj", h, parts.get(1), rows);
+        NDArray v = adapted(m, index, "v_proj", h, parts.get(2), rows);
+        q = rotate(q.reshape(b, t, heads, d).transpose(0, 2, 1, 3), rope).mul((float) (1.0 / Math.sqrt(d)));
+        k = rotate(k.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), rope);
+        v = v.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
         NDArray[] attention = DecoderOps.attention(q, k, v, mask, keys, values, length);
-        NDArray attended = x.add(Linear.linear(attention[0], l.out(), l.outBias()).singletonOrThrow());
-        NDList gateUp = Linear.linear(rms(attended, l.postNorm()), l.gateUp(), l.gateUpBias()).singletonOrThrow()
-                .split(2, 2);
-        NDArray gated = Activation.swish(gateUp.get(0), 1f).mul(gateUp.get(1));
-        NDArray out = attended.add(Linear.linear(gated, l.down(), l.downBias()).singletonOrThrow());
+        NDArray attended = x.add(adapted(m, index, "o_proj", attention[0],
+                Linear.linear(attention[0], l.out(), l.outBias()).singletonOrThrow(), rows));
+        NDArray h2 = rms(attended, l.postNorm());
+        NDList gateUp = Linear.linear(h2, l.gateUp(), l.gateUpBias()).singletonOrThrow().split(2, 2);
+        NDArray gated = Activation.swish(adapted(m, index, "gate_proj", h2, gateUp.get(0), rows), 1f)
+                .mul(adapted(m, index, "up_proj", h2, gateUp.get(1), rows));
+        NDArray out = attended.add(adapted(m, index, "down_proj", gated,
+                Linear.linear(gated, l.down(), l.downBias()).singletonOrThrow(), rows));
         return keys == null ? new NDArray[] {out, attention[1], attention[2]} : new NDArray[] {out};
+    }
+
+    /** A projection's output {@code y} of input {@code x}, plus the rows' LoRA adapters' {@code x A B} where any applies. */
+    private NDArray adapted(NDManager m, int layer, String module, NDArray x, NDArray y, NDArray rows) {
+        if (rows == null) {
+            return y;
+        }
+        NDArray delta = adapters.delta(m, layer, module, x, rows);
+        return delta == null ? y : y.add(delta);
     }
 
     /** Hugging Face's {@code q * cos + rotate_half(q) * sin}, rotate_half(x) = cat(-x2, x1) over the two halves. */
@@ -142,6 +188,7 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
 
     @Override
     public void close() {
+        adapters.close();
         manager.close();
     }
 }

@@ -1,0 +1,140 @@
+package io.lmaas.worker.hf.lora;
+
+import io.lmaas.worker.hf.HfDirectory;
+import io.lmaas.worker.hf.SafetensorsReader;
+import io.lmaas.worker.hf.decoder.DecoderConfig;
+import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A PEFT LoRA adapter ({@code adapter_config.json} + {@code adapter_model.safetensors}) for a Llama-family base, read and
+ * checked against the base's shapes: each adapted projection W (out, in) gains {@code scaling · B A} with A (r, in) and
+ * B (out, r), {@code scaling = lora_alpha / r} (or {@code lora_alpha / sqrt(r)} with {@code use_rslora}). A mismatch —
+ * rank, a module the base does not have, a shape, a layer past the base's — names itself. Pure file reading.
+ */
+public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) {
+
+    /** The projections an adapter may target. */
+    public static final Set<String> MODULES = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    /** One adapted projection: {@code layer}, {@code module} (q_proj, ...). */
+    public record Key(int layer, String module) {
+    }
+
+    /** Its low-rank factors, row-major: A (rank × in), B (out × rank). */
+    public record Pair(float[] a, float[] b, int in, int out) {
+    }
+
+    private static final Pattern NAME = Pattern.compile(
+            "^base_model\\.model\\.model\\.layers\\.(\\d+)\\.(?:self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.default)?\\.weight$");
+
+    public static LoraAdapter load(Path dir, DecoderConfig base) {
+        JsonObject config = HfDirectory.json(dir, "adapter_config.json");
+        if (config == null) {
+            throw new ModelDirectoryException("adapter_config.json: missing (a PEFT LoRA adapter directory is expected)");
+        }
+        String type = config.getString("peft_type", "LORA");
+        if (!"LORA".equals(type)) {
+            throw new ModelDirectoryException("adapter_config.json: peft_type " + type + " is not served (LORA)");
+        }
+        int rank = config.getValue("r") instanceof Number n ? n.intValue() : 0;
+        if (rank <= 0) {
+            throw new ModelDirectoryException("adapter_config.json: 'r' must be a positive integer");
+        }
+        double alpha = config.getValue("lora_alpha") instanceof Number n ? n.doubleValue() : rank;
+        for (String flag : List.of("use_dora", "fan_in_fan_out")) {
+            if (config.getBoolean(flag, false)) {
+                throw new ModelDirectoryException("adapter_config.json: " + flag + " is not served");
+            }
+        }
+        if (!"none".equals(config.getString("bias", "none"))) {
+            throw new ModelDirectoryException("adapter_config.json: bias '" + config.getString("bias") + "' is not served (none)");
+        }
+        if (!(config.getValue("target_modules") instanceof JsonArray targets)) {
+            throw new ModelDirectoryException("adapter_config.json: target_modules must be a list of module names " + new TreeSet<>(MODULES));
+        }
+        Set<String> modules = new TreeSet<>();
+        for (Object o : targets) {
+            if (!MODULES.contains(String.valueOf(o))) {
+                throw new ModelDirectoryException("adapter_config.json: target module '" + o + "' is not a projection of "
+                        + base.architecture() + " " + new TreeSet<>(MODULES));
+            }
+            modules.add(String.valueOf(o));
+        }
+        double scaling = config.getBoolean("use_rslora", false) ? alpha / Math.sqrt(rank) : alpha / rank;
+        Path file = dir.resolve("adapter_model.safetensors");
+        if (!Files.isRegularFile(file)) {
+            throw new ModelDirectoryException("adapter_model.safetensors: missing");
+        }
+        Map<Key, float[]> as = new LinkedHashMap<>();
+        Map<Key, float[]> bs = new LinkedHashMap<>();
+        SafetensorsReader.read(file, (name, t) -> {
+            Matcher m = NAME.matcher(name);
+            if (!m.matches()) {
+                throw new ModelDirectoryException("adapter_model.safetensors: tensor '" + name + "' is not a LoRA factor of a decoder layer");
+            }
+            Key key = new Key(Integer.parseInt(m.group(1)), m.group(2));
+            if (!modules.contains(key.module())) {
+                throw new ModelDirectoryException("adapter_model.safetensors: tensor '" + name + "' adapts " + key.module()
+                        + ", which target_modules does not list");
+            }
+            if (key.layer() >= base.layers()) {
+                throw new ModelDirectoryException("adapter_model.safetensors: tensor '" + name + "' is for layer " + key.layer()
+                        + " but the base has " + base.layers());
+            }
+            int[] dims = dims(base, key.module());
+            boolean isA = m.group(3).equals("A");
+            long[] want = isA ? new long[] {rank, dims[1]} : new long[] {dims[0], rank};
+            if (!java.util.Arrays.equals(t.shape(), want)) {
+                throw new ModelDirectoryException("adapter_model.safetensors: tensor '" + name + "' has shape "
+                        + java.util.Arrays.toString(t.shape()) + "; rank " + rank + " on this base needs " + java.util.Arrays.toString(want));
+            }
+            (isA ? as : bs).put(key, t.values());
+        });
+        if (as.isEmpty()) {
+            throw new ModelDirectoryException("adapter_model.safetensors: no LoRA factors");
+        }
+        Map<Key, Pair> weights = new LinkedHashMap<>();
+        for (Map.Entry<Key, float[]> e : as.entrySet()) {
+            float[] b = bs.remove(e.getKey());
+            if (b == null) {
+                throw new ModelDirectoryException("adapter_model.safetensors: " + e.getKey() + " has lora_A but no lora_B");
+            }
+            int[] dims = dims(base, e.getKey().module());
+            weights.put(e.getKey(), new Pair(e.getValue(), b, dims[1], dims[0]));
+        }
+        if (!bs.isEmpty()) {
+            throw new ModelDirectoryException("adapter_model.safetensors: " + bs.keySet().iterator().next() + " has lora_B but no lora_A");
+        }
+        return new LoraAdapter(rank, scaling, weights);
+    }
+
+    /** (out, in) of a projection of the base. */
+    public static int[] dims(DecoderConfig c, String module) {
+        int q = c.heads() * c.headDim();
+        int kv = c.kvHeads() * c.headDim();
+        return switch (module) {
+            case "q_proj" -> new int[] {q, c.hidden()};
+            case "k_proj", "v_proj" -> new int[] {kv, c.hidden()};
+            case "o_proj" -> new int[] {c.hidden(), q};
+            case "gate_proj", "up_proj" -> new int[] {c.intermediate(), c.hidden()};
+            case "down_proj" -> new int[] {c.hidden(), c.intermediate()};
+            default -> throw new IllegalArgumentException(module);
+        };
+    }
+
+    /** Bytes the factors take in float32. */
+    public long bytes() {
+        return weights.values().stream().mapToLong(p -> 4L * (p.a().length + p.b().length)).sum();
+    }
+}
