@@ -5,6 +5,7 @@ import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationDefaults;
 import io.lmaas.worker.runtime.GenerationRequest;
+import io.lmaas.worker.wlm.AdapterRef;
 import io.lmaas.worker.wlm.CapacityException;
 import io.lmaas.worker.wlm.GenerationEngine;
 import io.lmaas.worker.wlm.ServedModel;
@@ -31,8 +32,11 @@ final class GenerationRoutes {
     private final Readiness readiness;
     private final Replies replies;
 
-    GenerationRoutes(Vertx vertx, Readiness readiness, Replies replies) {
+    private final java.nio.file.Path adaptersRoot;
+
+    GenerationRoutes(Vertx vertx, Readiness readiness, Replies replies, java.nio.file.Path adaptersRoot) {
         this.vertx = vertx;
+        this.adaptersRoot = adaptersRoot;
         this.readiness = readiness;
         this.replies = replies;
     }
@@ -44,6 +48,7 @@ final class GenerationRoutes {
         GenerationRequest request;
         boolean streamed;
         String promptField;
+        AdapterRef adapter;
         try {
             JsonObject body = ctx.body().asJsonObject();
             String prompt = prompt(body, generator);
@@ -56,6 +61,7 @@ final class GenerationRoutes {
                     body.getLong("seed", ThreadLocalRandom.current().nextLong()));
             streamed = Boolean.TRUE.equals(body.getValue("stream"));
             promptField = body.containsKey("messages") ? "messages" : "prompt";
+            adapter = adapter(body.getJsonObject("adapter"));
         } catch (DecodeException | ClassCastException | NullPointerException e) {
             Replies.error(ctx, 400, "invalid_json", "request body must be a JSON object with typed fields");
             return;
@@ -64,12 +70,12 @@ final class GenerationRoutes {
             return;
         }
         if (streamed) {
-            stream(ctx, generator.engine(), request, promptField);
+            stream(ctx, generator.engine(), request, promptField, adapter);
             return;
         }
         AtomicBoolean gone = new AtomicBoolean();
         ctx.response().closeHandler(v -> gone.set(true));
-        replies.respond(ctx, about(generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get), promptField),
+        replies.respond(ctx, about(generator.engine().submit(request, GenerationEngine.Listener.NONE, gone::get, adapter), promptField),
                 (Generation g) -> {
             logGeneration(ctx, g);
             return new JsonObject().put("text", g.text()).put("finish_reason", g.finishReason())
@@ -140,7 +146,30 @@ final class GenerationRoutes {
                 Replies.unwrap(e) instanceof io.lmaas.worker.runtime.InputTooLong t ? t.withParam(field) : e));
     }
 
-    private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request, String promptField) {
+    /**
+     * The LoRA adapter a request names ({@code {"name", "path"}}, set by the gateway), or null. Its directory must lie under
+     * the worker's adapters root: a worker reads no other path a request names.
+     */
+    private AdapterRef adapter(JsonObject spec) {
+        if (spec == null) {
+            return null;
+        }
+        String name = spec.getString("name");
+        String path = spec.getString("path");
+        if (name == null || name.isBlank() || path == null) {
+            throw new IllegalArgumentException("adapter needs a name and a path");
+        }
+        if (adaptersRoot == null) {
+            throw new IllegalArgumentException("this worker serves no adapters");
+        }
+        java.nio.file.Path dir = java.nio.file.Path.of(path).toAbsolutePath().normalize();
+        if (!dir.startsWith(adaptersRoot)) {
+            throw new IllegalArgumentException("adapter " + name + " is not under this worker's adapters root");
+        }
+        return new AdapterRef(name, dir);
+    }
+
+    private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request, String promptField, AdapterRef adapter) {
         HttpServerResponse response = ctx.response().setChunked(true).putHeader("content-type", "application/x-ndjson");
         AtomicBoolean gone = new AtomicBoolean();
         response.closeHandler(v -> gone.set(true));
@@ -161,7 +190,7 @@ final class GenerationRoutes {
                 send.accept(new JsonObject().put("text", text).put("tokens", tokens));
             }
         };
-        Future.fromCompletionStage(about(engine.submit(request, listener, gone::get), promptField), context).onComplete(ar -> {
+        Future.fromCompletionStage(about(engine.submit(request, listener, gone::get, adapter), promptField), context).onComplete(ar -> {
             if (gone.get() || response.ended()) {
                 return;
             }

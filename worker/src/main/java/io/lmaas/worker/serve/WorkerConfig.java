@@ -15,9 +15,11 @@ import java.util.Optional;
  * @param parentPid the worker exits when this process exits (local backend: no orphans)
  * @param token the internal credential every request but {@code GET /health} must carry ({@link WorkerToken}):
  *     from {@code LMAAS_WORKER_TOKEN}; a worker without one does not start
+ * @param adaptersRoot the directory LoRA adapters a request names must lie under ({@code --adapters-root}); null: the
+ *     worker serves no adapters
  */
 public record WorkerConfig(Path modelDir, String modelId, String host, int port, Path portFile,
-        ServedModel.Overrides batching, Duration drainTimeout, Optional<Long> parentPid, String token) {
+        ServedModel.Overrides batching, Duration drainTimeout, Optional<Long> parentPid, String token, Path adaptersRoot) {
 
     public static WorkerConfig from(Settings s) {
         Path modelDir = Path.of(s.required("model-dir")).toAbsolutePath().normalize();
@@ -32,7 +34,8 @@ public record WorkerConfig(Path modelDir, String modelId, String host, int port,
                         optionalInt(s, "max-pass-tokens", 1, 1 << 20)),
                 s.millis("drain-timeout-ms", 30_000),
                 s.optional("parent-pid").map(Long::parseLong),
-                WorkerToken.from(s));
+                WorkerToken.from(s),
+                s.optional("adapters-root").map(p -> Path.of(p).toAbsolutePath().normalize()).orElse(null));
     }
 
     @Override

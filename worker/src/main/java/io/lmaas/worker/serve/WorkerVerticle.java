@@ -86,7 +86,7 @@ public final class WorkerVerticle extends VerticleBase {
         EncoderRoutes encoders = new EncoderRoutes(this::ready, replies);
         router.post("/v1/classify").handler(encoders::classify);
         router.post("/v1/embed").handler(encoders::embed);
-        router.post("/v1/generate").handler(new GenerationRoutes(vertx, this::ready, replies)::generate);
+        router.post("/v1/generate").handler(new GenerationRoutes(vertx, this::ready, replies, config.adaptersRoot())::generate);
         router.route().last().handler(ctx -> Replies.error(ctx, 404, "not_found", "no such route"));
         return vertx.createHttpServer()
                 .requestHandler(router)
@@ -150,6 +150,11 @@ public final class WorkerVerticle extends VerticleBase {
             body.put("model", config.modelId());
             if (s != null) {
                 body.put("task", s.runtime().task()).put("queue_depth", s.queueDepth()).put("info", s.runtime().describe());
+                if (s instanceof ServedModel.Generator g && g.runtime().adapters() != null) {
+                    // Which adapters the worker holds (least recently used first): the gateway prefers replicas that hold one.
+                    body.put("adapters", new io.vertx.core.json.JsonArray(g.engine().residentAdapters()))
+                            .put("max_adapters", g.runtime().adapters().capacity());
+                }
             }
             long rss = ResidentMemory.bytes();
             if (rss > 0) {

@@ -55,6 +55,9 @@ public final class GenerationEngine implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile boolean running = true;
     private volatile int activeCount;
+    /** The adapters held (null if the model serves none), and sequences waiting for an adapter slot to free. */
+    private final AdapterSlots adapters;
+    private final java.util.ArrayDeque<Sequence> deferred = new java.util.ArrayDeque<>();
 
     public GenerationEngine(GeneratorRuntime runtime, int maxBatch, int queueCapacity, ServingObserver observer) {
         this.runtime = runtime;
@@ -62,6 +65,7 @@ public final class GenerationEngine implements AutoCloseable {
         this.queueCapacity = queueCapacity;
         this.observer = observer;
         this.batch = runtime.newBatch();
+        this.adapters = runtime.adapters() == null ? null : new AdapterSlots(runtime.adapters());
         this.decoder = runtime.streamDecoder();
         this.loop = new Thread(this::run, "generation-engine");
         this.loop.setDaemon(true);
@@ -74,6 +78,15 @@ public final class GenerationEngine implements AutoCloseable {
 
     /** Queues a generation; fails at once with {@link CapacityException} when the queue is full or draining. */
     public CompletableFuture<Generation> submit(GenerationRequest request, Listener listener, BooleanSupplier cancelled) {
+        return submit(request, listener, cancelled, null);
+    }
+
+    /** The same, run with the LoRA adapter {@code adapter} (null: the bare model); refused at once if the model holds none. */
+    public CompletableFuture<Generation> submit(GenerationRequest request, Listener listener, BooleanSupplier cancelled,
+            AdapterRef adapter) {
+        if (adapter != null && adapters == null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("this model serves no adapters"));
+        }
         long[] ids = null;
         if (!runtime.slidesWindow()) {
             // A model whose context does not slide refuses a prompt that leaves no room, before it queues.
@@ -82,7 +95,7 @@ public final class GenerationEngine implements AutoCloseable {
                 return CompletableFuture.failedFuture(InputTooLong.prompt(ids.length, runtime.maxLength()));
             }
         }
-        Sequence s = new Sequence(request, listener, cancelled, ids);
+        Sequence s = new Sequence(request, listener, cancelled, ids, adapter);
         if (!accepting) {
             observer.rejected();
             s.result.completeExceptionally(new CapacityException("the worker is draining"));
@@ -117,6 +130,9 @@ public final class GenerationEngine implements AutoCloseable {
                     }
                 }
                 Sequence s;
+                for (int n = deferred.size(); n > 0 && active.size() < maxBatch; n--) {
+                    retry(deferred.poll());
+                }
                 while (active.size() < maxBatch && (s = queue.poll()) != null) {
                     admit(s);
                 }
@@ -129,6 +145,7 @@ public final class GenerationEngine implements AutoCloseable {
                 break;
             } catch (RuntimeException e) {
                 LOG.error("decode step failed; failing its sequences", e);
+                active.forEach(this::release);
                 active.forEach(x -> x.fail(e));
                 active.clear();
                 runtime.retain(batch, new int[0]);
@@ -136,6 +153,7 @@ public final class GenerationEngine implements AutoCloseable {
         }
         active.forEach(x -> x.fail(new CapacityException("the worker stopped")));
         active.clear();
+        deferred.forEach(x -> x.fail(new CapacityException("the worker stopped")));
         batch.close();
         Sequence s;
         while ((s = queue.poll()) != null) {
@@ -145,9 +163,27 @@ public final class GenerationEngine implements AutoCloseable {
 
     private void admit(Sequence s) {
         waiting.decrementAndGet();
+        retry(s);
+    }
+
+    /** Starts {@code s}, or defers it while every adapter slot is used by running sequences. */
+    private void retry(Sequence s) {
         if (s.cancelled.getAsBoolean()) {
             s.fail(new CapacityException("cancelled before it started"));
             return;
+        }
+        if (s.adapter != null) {
+            try {
+                s.slot = adapters.acquire(s.adapter);
+            } catch (RuntimeException e) {
+                s.fail(e);
+                return;
+            }
+            if (s.slot < 0) {
+                s.slot = 0;
+                deferred.add(s);
+                return;
+            }
         }
         try {
             KvCache cache = s.start(runtime, decoder);
@@ -159,8 +195,21 @@ public final class GenerationEngine implements AutoCloseable {
             runtime.join(batch, cache);
             active.add(s);
         } catch (RuntimeException e) {
+            release(s);
             s.fail(e);
         }
+    }
+
+    private void release(Sequence s) {
+        if (s.slot > 0) {
+            adapters.release(s.slot);
+            s.slot = 0;
+        }
+    }
+
+    /** The adapters the worker holds, least recently used first (empty if the model serves none). */
+    public List<String> residentAdapters() {
+        return adapters == null ? List.of() : adapters.names();
     }
 
     /** One decode step for every running sequence; sequences that ended leave the batch. */
@@ -227,6 +276,7 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     private void done(Sequence s) {
+        release(s);
         long now = System.nanoTime();
         observer.finished(now - s.submittedNanos, s.firstTokenNanos == 0 ? now - s.submittedNanos
                 : s.firstTokenNanos - s.submittedNanos);

@@ -33,10 +33,15 @@ final class Sequence {
 
     /** The prompt's tokens when they were counted at submission (a model that does not slide its window), else null. */
     private final long[] promptIds;
+    /** The LoRA adapter it runs with, or null; its slot once admitted (0: none). */
+    final AdapterRef adapter;
+    int slot;
 
-    Sequence(GenerationRequest request, GenerationEngine.Listener listener, BooleanSupplier cancelled, long[] promptIds) {
+    Sequence(GenerationRequest request, GenerationEngine.Listener listener, BooleanSupplier cancelled, long[] promptIds,
+            AdapterRef adapter) {
         this.request = request;
         this.promptIds = promptIds;
+        this.adapter = adapter;
         this.listener = listener;
         this.cancelled = cancelled;
         this.random = new SplittableRandom(request.seed());
@@ -60,7 +65,7 @@ final class Sequence {
             window.add(t);
         }
         KvCache cache = rt.newCache();
-        if (accept(rt.prefill(cache, first))) {
+        if (accept(rt.prefill(cache, first, slot))) {
             return cache;
         }
         cache.close();

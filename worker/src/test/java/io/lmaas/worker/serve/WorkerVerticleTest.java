@@ -51,7 +51,7 @@ class WorkerVerticleTest {
 
     private int start(Path modelDir, Path portFile) throws Exception {
         WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(modelDir, "m", "127.0.0.1", 0, portFile,
-                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN));
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, null));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(30)).until(() -> worker.state() != ModelState.LOADING);
         return worker.port();
@@ -193,7 +193,7 @@ class WorkerVerticleTest {
         assertThatThrownBy(() -> WorkerConfig.from(Settings.of(Map.of("model-dir", tmp.toString(), "worker-token", "short"))))
                 .isInstanceOf(ConfigException.class);
         assertThatThrownBy(() -> new WorkerVerticle(new WorkerConfig(tmp, "m", "127.0.0.1", 0, null,
-                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), "")))
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), "", null)))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(WorkerConfig.from(Settings.of(Map.of("model-dir", tmp.toString(), "worker-token", TOKEN))).toString())
                 .doesNotContain(TOKEN);
