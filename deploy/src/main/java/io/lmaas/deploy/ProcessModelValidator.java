@@ -29,10 +29,20 @@ public final class ProcessModelValidator implements ModelValidator {
 
     @Override
     public Future<Void> validate(Path directory, ModelTask task) {
+        return check(List.of("--model-dir=" + directory, "--task=" + task.wireName()));
+    }
+
+    @Override
+    public Future<Void> validateAdapter(Path directory, Path baseDirectory) {
+        return check(List.of("--model-dir=" + directory, "--base-dir=" + baseDirectory));
+    }
+
+    private Future<Void> check(List<String> arguments) {
         return vertx.executeBlocking(() -> {
-            ProcessBuilder pb = new ProcessBuilder(List.of(javaBinary.toString(), "-Xmx512m", "-XX:+UseSerialGC",
-                    "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker",
-                    "validate", "--model-dir=" + directory, "--task=" + task.wireName()));
+            List<String> command = new java.util.ArrayList<>(List.of(javaBinary.toString(), "-Xmx512m", "-XX:+UseSerialGC",
+                    "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker", "validate"));
+            command.addAll(arguments);
+            ProcessBuilder pb = new ProcessBuilder(command);
             // The model is a tenant's: its loader gets none of this process's secrets (database, tokens).
             pb.environment().keySet().removeIf(k -> k.startsWith("LMAAS_") && !k.equals("LMAAS_LOG_FORMAT"));
             pb.environment().put("DJL_OFFLINE", "true");
@@ -55,6 +65,22 @@ public final class ProcessModelValidator implements ModelValidator {
             }
             return null;
         }, false);
+    }
+
+    /** {@code lmaas worker validate --base-dir}: the directory must be a LoRA adapter that fits the base; print the verdict. */
+    static int runAdapter(Path directory, Path base) {
+        try {
+            io.vertx.core.json.JsonObject config = io.lmaas.worker.hf.HfDirectory.json(base, "config.json");
+            if (config == null || !io.lmaas.worker.hf.decoder.DecoderConfig.isCausalLm(config)) {
+                throw new io.lmaas.worker.modeldir.ModelDirectoryException("the base is not a Hugging Face decoder that serves adapters");
+            }
+            var adapter = io.lmaas.worker.hf.lora.LoraAdapter.load(directory, io.lmaas.worker.hf.decoder.DecoderConfig.parse(config));
+            System.out.println(new JsonObject().put("ok", true).put("rank", adapter.rank()).put("bytes", adapter.bytes()).encode());
+            return 0;
+        } catch (RuntimeException e) {
+            System.out.println(new JsonObject().put("ok", false).put("error", String.valueOf(e.getMessage())).encode());
+            return 3;
+        }
     }
 
     /** {@code lmaas worker validate}: load the version (and run it once); print the verdict. */

@@ -13,7 +13,7 @@ import java.util.Optional;
 /** Models and model versions (SQL only). */
 public final class ModelCatalogRepository {
     private static final String SELECT_MODEL =
-            "SELECT m.id, m.task, m.owner_tenant_id, m.description, m.created_at FROM models m ";
+            "SELECT m.id, m.task, m.owner_tenant_id, m.description, m.created_at, m.base_model_id FROM models m ";
 
     private final Pool pool;
 
@@ -29,9 +29,9 @@ public final class ModelCatalogRepository {
     /** The same, with what the version is ({@link ModelInfo}); a version registered without it gets it now. */
     public Future<Void> register(ModelRecord model, String version, String artifactUri, JsonObject info) {
         return pool.withTransaction(conn -> conn
-                .preparedQuery("INSERT INTO models (id, task, owner_tenant_id, description) VALUES ($1, $2, $3, $4)"
+                .preparedQuery("INSERT INTO models (id, task, owner_tenant_id, description, base_model_id) VALUES ($1, $2, $3, $4, $5)"
                         + " ON CONFLICT (id) DO NOTHING")
-                .execute(Tuple.of(model.id(), model.task().wireName(), model.ownerTenantId(), model.description()))
+                .execute(Tuple.of(model.id(), model.task().wireName(), model.ownerTenantId(), model.description(), model.baseModelId()))
                 .compose(r -> conn
                         .preparedQuery("INSERT INTO model_versions (model_id, version, artifact_uri, info) VALUES ($1, $2, $3, $4)"
                                 + " ON CONFLICT (model_id, version) DO UPDATE SET info = coalesce(model_versions.info, excluded.info)")
@@ -41,9 +41,9 @@ public final class ModelCatalogRepository {
 
     /** Creates a model without versions; false if the id is taken. */
     public static Future<Boolean> create(SqlClient conn, ModelRecord model) {
-        return conn.preparedQuery("INSERT INTO models (id, task, owner_tenant_id, description) VALUES ($1, $2, $3, $4)"
+        return conn.preparedQuery("INSERT INTO models (id, task, owner_tenant_id, description, base_model_id) VALUES ($1, $2, $3, $4, $5)"
                         + " ON CONFLICT (id) DO NOTHING")
-                .execute(Tuple.of(model.id(), model.task().wireName(), model.ownerTenantId(), model.description()))
+                .execute(Tuple.of(model.id(), model.task().wireName(), model.ownerTenantId(), model.description(), model.baseModelId()))
                 .map(r -> r.rowCount() == 1);
     }
 
@@ -126,6 +126,19 @@ public final class ModelCatalogRepository {
                 ModelTask.fromWire(row.getString("task")).orElseThrow(),
                 row.getString("owner_tenant_id"),
                 row.getString("description"),
-                row.getOffsetDateTime("created_at"));
+                row.getOffsetDateTime("created_at"),
+                row.getString("base_model_id"));
+    }
+
+    /** Every adapter model's newest version's files, by model id (what the gateway sends a base's worker). */
+    public Future<java.util.Map<String, String>> adapterArtifacts() {
+        return pool.query("SELECT DISTINCT ON (v.model_id) v.model_id, v.artifact_uri FROM model_versions v"
+                        + " JOIN models m ON m.id = v.model_id WHERE m.base_model_id IS NOT NULL"
+                        + " ORDER BY v.model_id, v.created_at DESC, v.version DESC").execute()
+                .map(rows -> {
+                    java.util.Map<String, String> out = new java.util.HashMap<>();
+                    rows.forEach(r -> out.put(r.getString("model_id"), r.getString("artifact_uri")));
+                    return out;
+                });
     }
 }

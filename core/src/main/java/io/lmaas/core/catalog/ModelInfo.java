@@ -30,8 +30,14 @@ public final class ModelInfo {
         JsonObject info = new JsonObject();
         try {
             JsonObject config = json(dir.resolve("config.json"));
+            JsonObject adapter = json(dir.resolve("adapter_config.json"));
             if (config != null) {
                 huggingFace(dir, config, info);
+            } else if (adapter != null) {
+                // A LoRA adapter (PEFT layout): its rank, alpha and targets; its factors counted as parameters.
+                info.put("architecture", "LoRA adapter").put("rank", adapter.getValue("r")).put("lora_alpha", adapter.getValue("lora_alpha"))
+                        .put("target_modules", adapter.getValue("target_modules"));
+                weights(dir, java.util.Set.of(dir.resolve("adapter_model.safetensors")), info);
             } else if (Files.isRegularFile(dir.resolve("serving.properties"))) {
                 Properties p = new Properties();
                 try (Reader r = Files.newBufferedReader(dir.resolve("serving.properties"), StandardCharsets.UTF_8)) {
@@ -77,6 +83,11 @@ public final class ModelInfo {
         } else if (index != null && index.getJsonObject("weight_map") != null) {
             index.getJsonObject("weight_map").forEach(e -> shards.add(dir.resolve(String.valueOf(e.getValue())).normalize()));
         }
+        weights(dir, shards, info);
+    }
+
+    /** Parameters, stored dtypes and float32 bytes of the float tensors in {@code shards}. */
+    private static void weights(Path dir, Set<Path> shards, JsonObject info) throws IOException {
         long parameters = 0;
         Set<String> dtypes = new java.util.TreeSet<>();
         for (Path shard : shards) {

@@ -74,6 +74,44 @@ public final class RandomDecoder {
         writeSafetensors(dir.resolve("model.safetensors"), tensors, bfloat16, seed);
     }
 
+    /**
+     * A PEFT LoRA adapter for a checkpoint of {@code s} with random factors (A and B both non-zero, unlike PEFT's
+     * initialisation, so it changes what the model says): rank {@code rank}, {@code lora_alpha} 2 × rank, on q_proj,
+     * v_proj and down_proj of every layer.
+     */
+    public static void writeAdapter(Path dir, Shape s, int rank, long seed) throws IOException {
+        Files.createDirectories(dir);
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<String, io.lmaas.worker.hf.SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
+        int q = s.heads() * s.headDim();
+        int kv = s.kvHeads() * s.headDim();
+        for (int i = 0; i < s.layers(); i++) {
+            String p = "base_model.model.model.layers." + i + ".";
+            factors(tensors, p + "self_attn.q_proj", rank, s.hidden(), q, random);
+            factors(tensors, p + "self_attn.v_proj", rank, s.hidden(), kv, random);
+            factors(tensors, p + "mlp.down_proj", rank, s.intermediate(), s.hidden(), random);
+        }
+        io.lmaas.worker.hf.SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of());
+        Files.writeString(dir.resolve("adapter_config.json"), new JsonObject().put("peft_type", "LORA").put("task_type", "CAUSAL_LM")
+                .put("r", rank).put("lora_alpha", 2 * rank).put("lora_dropout", 0.05).put("bias", "none")
+                .put("target_modules", new JsonArray().add("q_proj").add("v_proj").add("down_proj")).encodePrettily());
+    }
+
+    private static void factors(Map<String, io.lmaas.worker.hf.SafetensorsWriter.Tensor> out, String module, int rank, int in, int outDim,
+            SplittableRandom random) {
+        out.put(module + ".lora_A.weight", new io.lmaas.worker.hf.SafetensorsWriter.Tensor(new long[] {rank, in}, uniform(rank * in, random)));
+        out.put(module + ".lora_B.weight", new io.lmaas.worker.hf.SafetensorsWriter.Tensor(new long[] {outDim, rank},
+                uniform(outDim * rank, random)));
+    }
+
+    private static float[] uniform(int n, SplittableRandom random) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextDouble(-0.1, 0.1);
+        }
+        return v;
+    }
+
     private static long tokenId(Path dir, Object token) throws IOException {
         String text = token instanceof JsonObject o ? o.getString("content") : String.valueOf(token);
         JsonObject json = new JsonObject(Files.readString(dir.resolve("tokenizer.json")));

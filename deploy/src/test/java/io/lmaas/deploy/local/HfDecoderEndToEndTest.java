@@ -93,6 +93,75 @@ class HfDecoderEndToEndTest {
         assertThat(r.getJsonObject("missingModel").getString("code")).isEqualTo("model_not_found");
     }
 
+    /**
+     * Two tenants' LoRA adapters on the shared base: registered as adapter models (validated against the base), served by
+     * the base's one worker without deployments of their own, each visible only to its tenant; one that does not fit
+     * the base is refused naming the mismatch.
+     */
+    @Test
+    void twoTenantsAdaptersAreServedByTheBasesWorkerEachOnlyToItsTenant() throws Exception {
+        String admin = platform.adminToken();
+        RandomDecoder.Shape shape = new RandomDecoder.Shape(151_936, 32, 2, 4, 2, 64, 4096);
+        String[] tenants = {platform.createTenant("adapters-a"), platform.createTenant("adapters-b")};
+        String[] keys = {platform.createKey(tenants[0]), platform.createKey(tenants[1])};
+        for (int t = 0; t < 2; t++) {
+            String id = "qwen-tiny-lora-" + t;
+            Path dir = model.resolveSibling(id);
+            RandomDecoder.writeAdapter(dir, shape, 4 + 4 * t, 100 + t);
+            Platform.Response created = platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", id)
+                    .put("task", "text-generation").put("owner_tenant_id", tenants[t]).put("base_model", "qwen-tiny"));
+            assertThat(created.status()).as(created.body()).isEqualTo(201);
+            assertThat(created.json().getString("base_model")).isEqualTo("qwen-tiny");
+            Platform.Response added = platform.send("POST", "/admin/v1/models/" + id + "/versions", admin, new JsonObject()
+                    .put("version", "1").put("path", dir.toString()));
+            assertThat(added.status()).as(added.body()).isEqualTo(201);
+        }
+        // Each tenant chats with its own adapter (both at once), through the base's worker.
+        List<java.util.concurrent.CompletableFuture<Platform.Response>> calls = new java.util.ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            int tenant = t;
+            calls.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> chat(keys[tenant], "qwen-tiny-lora-" + tenant)));
+        }
+        for (var call : calls) {
+            Platform.Response r = call.get(2, TimeUnit.MINUTES);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            assertThat(r.json().getJsonObject("usage").getInteger("completion_tokens")).isPositive();
+        }
+        // Another tenant's adapter does not exist for it, on every path.
+        assertThat(chat(keys[1], "qwen-tiny-lora-0").status()).isEqualTo(404);
+        assertThat(chat(keys[0], "qwen-tiny-lora-1").status()).isEqualTo(404);
+        assertThat(platform.send("GET", "/v1/models/qwen-tiny-lora-1", keys[0], null).status()).isEqualTo(404);
+        assertThat(platform.send("GET", "/v1/models", keys[0], null).json().getJsonArray("data").stream()
+                .map(o -> ((JsonObject) o).getString("id")).toList()).contains("qwen-tiny-lora-0").doesNotContain("qwen-tiny-lora-1");
+
+        // An adapter whose rank does not match its factors is refused at registration, naming the mismatch.
+        Path bad = model.resolveSibling("bad-lora");
+        RandomDecoder.writeAdapter(bad, shape, 4, 7);
+        JsonObject config = new JsonObject(Files.readString(bad.resolve("adapter_config.json"))).put("r", 8);
+        Files.writeString(bad.resolve("adapter_config.json"), config.encode());
+        assertThat(platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "bad-lora")
+                .put("task", "text-generation").put("base_model", "qwen-tiny")).status()).isEqualTo(201);
+        Platform.Response refused = platform.send("POST", "/admin/v1/models/bad-lora/versions", admin, new JsonObject()
+                .put("version", "1").put("path", bad.toString()));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.json().getJsonObject("error").getString("code")).isEqualTo("invalid_model_version");
+        assertThat(refused.json().getJsonObject("error").getString("message")).contains("rank 8 on this base needs");
+        // A base that is not a text-generation model is refused when the adapter model is created.
+        Platform.Response wrongBase = platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "lora-on-nothing")
+                .put("task", "text-generation").put("base_model", "no-such-base"));
+        assertThat(wrongBase.status()).isEqualTo(400);
+        assertThat(wrongBase.json().getJsonObject("error").getString("param")).isEqualTo("base_model");
+    }
+
+    private static Platform.Response chat(String apiKey, String modelId) {
+        try {
+            return platform.send("POST", "/v1/chat/completions", apiKey, new JsonObject().put("model", modelId).put("max_tokens", 4)
+                    .put("temperature", 0).put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi"))));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void aPromptLongerThanTheContextIsA400WithBothNumbers() throws Exception {
         // max_position_embeddings 4096 is the served context: a prompt of more tokens is refused, not cut.

@@ -161,8 +161,12 @@ public final class AdminRoutes {
                 throw ApiException.invalidParam("owner_tenant_id", "'owner_tenant_id' must be a tenant id");
             }
             Object description = body.getValue("description");
+            Object base = body.getValue("base_model");
+            if (base != null && !(base instanceof String b && MODEL_ID.matcher(b).matches())) {
+                throw ApiException.invalidParam("base_model", "'base_model' must be a model id");
+            }
             answer(ctx, 201, models.createModel(actor(ctx), new ModelRecord(pattern(body, "id", MODEL_ID), task, (String) owner,
-                    description instanceof String d ? d : null, null)), ModelAdminService::modelJson);
+                    description instanceof String d ? d : null, null, (String) base)), ModelAdminService::modelJson);
         });
         r.get("/models").handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);

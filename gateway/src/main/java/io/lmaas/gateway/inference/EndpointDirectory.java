@@ -40,7 +40,8 @@ public final class EndpointDirectory implements AutoCloseable {
 
     public Future<Void> refresh() {
         return catalog.listWithVersions()
-                .compose(models -> endpoints.listReady().map(ready -> RoutingTable.of(models, ready)))
+                .compose(models -> endpoints.listReady().compose(ready -> catalog.adapterArtifacts()
+                        .map(adapters -> RoutingTable.of(models, ready, adapters))))
                 .onSuccess(t -> table = t)
                 .mapEmpty();
     }

@@ -99,12 +99,15 @@ public final class InferenceService {
         });
     }
 
-    /** One generation per body (prompt or chat messages), in order. */
+    /**
+     * One generation per body (prompt or chat messages), in order. A model whose versions are LoRA adapters runs on a
+     * ready replica of its base, with its newest version named in the worker request.
+     */
     public Future<List<Completed>> generate(ModelRecord model, List<JsonObject> bodies, String requestId) {
         return candidates(model).compose(c -> {
             List<Future<Completed>> choices = new ArrayList<>();
             for (JsonObject body : bodies) {
-                choices.add(workers.call(model.id(), c, "/v1/generate", body, requestId)
+                choices.add(workers.call(model.id(), c, "/v1/generate", withAdapter(model, body), requestId)
                         .map(json -> new Completed(json.getString("text"), json.getString("finish_reason"),
                                 json.getInteger("prompt_tokens"), json.getInteger("completion_tokens"))));
             }
@@ -121,10 +124,23 @@ public final class InferenceService {
     /** Starts a streamed generation; the handler hears the rest. */
     public Future<WorkerClient.StreamCall> generateStream(ModelRecord model, JsonObject body, String requestId,
             WorkerClient.StreamHandler handler) {
-        return candidates(model).compose(c -> workers.stream(model.id(), c, "/v1/generate", body, requestId, handler));
+        return candidates(model).compose(c -> workers.stream(model.id(), c, "/v1/generate", withAdapter(model, body), requestId,
+                handler));
     }
 
+    /** The replicas that serve {@code model}: its own deployment's, or for an adapter model its base's. */
     private Future<List<ReadyEndpoint>> candidates(ModelRecord model) {
-        return directory.awaitCandidates(model.id(), readyWait);
+        return directory.awaitCandidates(model.adapter() ? model.baseModelId() : model.id(), readyWait);
+    }
+
+    /** The worker request for an adapter model names the adapter (its id and the newest version's directory). */
+    private JsonObject withAdapter(ModelRecord model, JsonObject body) {
+        if (!model.adapter()) {
+            return body;
+        }
+        String uri = directory.table().adapterArtifact(model.id()).orElseThrow(() -> ApiException.unavailable("model_not_ready",
+                "The model '" + model.id() + "' has no version to serve yet; retry shortly.", 2));
+        return body.copy().put("adapter", new JsonObject().put("name", model.id())
+                .put("path", io.lmaas.core.artifacts.ArtifactStore.path(uri).toString()));
     }
 }

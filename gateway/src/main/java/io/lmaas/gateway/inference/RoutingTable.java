@@ -7,14 +7,23 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** An immutable snapshot of the models and their ready endpoints, as last read from PostgreSQL. */
-record RoutingTable(Map<String, ModelRecord> models, Map<String, List<ReadyEndpoint>> endpoints) {
-    static final RoutingTable EMPTY = new RoutingTable(Map.of(), Map.of());
+/**
+ * An immutable snapshot of the models, their ready endpoints and the adapter models' newest versions' files, as last
+ * read from PostgreSQL.
+ */
+record RoutingTable(Map<String, ModelRecord> models, Map<String, List<ReadyEndpoint>> endpoints, Map<String, String> adapters) {
+    static final RoutingTable EMPTY = new RoutingTable(Map.of(), Map.of(), Map.of());
 
-    static RoutingTable of(List<ModelRecord> models, List<ReadyEndpoint> ready) {
+    static RoutingTable of(List<ModelRecord> models, List<ReadyEndpoint> ready, Map<String, String> adapters) {
         return new RoutingTable(
                 models.stream().collect(Collectors.toUnmodifiableMap(ModelRecord::id, m -> m)),
-                ready.stream().collect(Collectors.groupingBy(ReadyEndpoint::modelId, Collectors.toUnmodifiableList())));
+                ready.stream().collect(Collectors.groupingBy(ReadyEndpoint::modelId, Collectors.toUnmodifiableList())),
+                Map.copyOf(adapters));
+    }
+
+    /** Where an adapter model's newest version is (an artifact URI), if it has one. */
+    Optional<String> adapterArtifact(String modelId) {
+        return Optional.ofNullable(adapters.get(modelId));
     }
 
     /** The model if it exists and the tenant may use it; another tenant's model is indistinguishable from none. */

@@ -5,6 +5,7 @@ import io.lmaas.core.audit.AuditRepository;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.catalog.ModelInfo;
 import io.lmaas.core.catalog.ModelRecord;
+import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.gateway.http.ApiException;
 import io.vertx.core.Future;
@@ -51,6 +52,7 @@ public final class ModelAdminService {
                         : conn.preparedQuery("SELECT 1 FROM tenants WHERE id = $1").execute(Tuple.of(model.ownerTenantId()))
                                 .compose(r -> r.size() == 0 ? Future.failedFuture(ApiException.invalidParam("owner_tenant_id",
                                         "no tenant '" + model.ownerTenantId() + "'")) : Future.<Void>succeededFuture()))
+                .compose(v -> checkBase(conn, model))
                 .compose(v -> ModelCatalogRepository.create(conn, model))
                 .compose(created -> created ? Future.succeededFuture()
                         : Future.failedFuture(ApiException.conflict("model_exists", "a model '" + model.id() + "' already exists")))
@@ -64,11 +66,47 @@ public final class ModelAdminService {
     }
 
     /** Validates the directory, copies it into the artifact store, registers it as a version of the model. */
+    /**
+     * An adapter model's base must exist, generate text, not be an adapter itself, and be usable by the adapter's owner
+     * (a public base, or one of the same tenant).
+     */
+    private static Future<Void> checkBase(io.vertx.sqlclient.SqlConnection conn, ModelRecord model) {
+        if (!model.adapter()) {
+            return Future.succeededFuture();
+        }
+        if (model.task() != ModelTask.TEXT_GENERATION) {
+            throw ApiException.invalidParam("base_model", "adapters are served for text-generation models");
+        }
+        return conn.preparedQuery("SELECT task, owner_tenant_id, base_model_id FROM models WHERE id = $1")
+                .execute(Tuple.of(model.baseModelId())).compose(rows -> {
+                    if (rows.size() == 0) {
+                        return Future.failedFuture(ApiException.invalidParam("base_model", "no model '" + model.baseModelId() + "'"));
+                    }
+                    var row = rows.iterator().next();
+                    String owner = row.getString("owner_tenant_id");
+                    if (!ModelTask.TEXT_GENERATION.wireName().equals(row.getString("task")) || row.getString("base_model_id") != null
+                            || (owner != null && !owner.equals(model.ownerTenantId()))) {
+                        return Future.failedFuture(ApiException.invalidParam("base_model", "'" + model.baseModelId()
+                                + "' cannot be a base: it must be a text-generation model (not an adapter) that the owner may use"));
+                    }
+                    return Future.succeededFuture();
+                });
+    }
+
+    /** The directory of the newest version of {@code model}'s base (what an adapter version is checked against). */
+    private Future<Path> baseDirectory(ModelRecord model) {
+        return catalog.latestVersion(model.baseModelId()).compose(v -> v.isPresent()
+                ? Future.succeededFuture(ArtifactStore.path(v.get().artifactUri()))
+                : Future.failedFuture(ApiException.badRequest("invalid_model_version", "path", "the base model '"
+                        + model.baseModelId() + "' has no version to check the adapter against")));
+    }
+
     public Future<String> addVersion(String actor, String modelId, String version, Path source) {
         return catalog.find(modelId)
                 .compose(m -> m.isPresent() ? Future.succeededFuture(m.get())
                         : Future.failedFuture(ApiException.notFound("model_not_found", "no model '" + modelId + "'")))
-                .compose(model -> validator.validate(source, model.task())
+                .compose(model -> (model.adapter() ? baseDirectory(model).compose(base -> validator.validateAdapter(source, base))
+                                : validator.validate(source, model.task()))
                         .recover(e -> Future.failedFuture(e instanceof ApiException ? e
                                 : ApiException.badRequest("invalid_model_version", "path", e.getMessage())))
                         .compose(v -> vertx.executeBlocking(() -> {
@@ -185,7 +223,7 @@ public final class ModelAdminService {
 
     public static JsonObject modelJson(ModelRecord m) {
         return new JsonObject().put("id", m.id()).put("object", "model").put("task", m.task().wireName())
-                .put("owner_tenant_id", m.ownerTenantId()).put("description", m.description())
+                .put("owner_tenant_id", m.ownerTenantId()).put("description", m.description()).put("base_model", m.baseModelId())
                 .put("created_at", m.createdAt() == null ? null : m.createdAt().toEpochSecond());
     }
 

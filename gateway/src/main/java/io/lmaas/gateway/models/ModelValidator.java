@@ -16,6 +16,11 @@ public interface ModelValidator {
     /** Succeeds if the directory holds a servable version of {@code task}; fails with a readable reason otherwise. */
     Future<Void> validate(Path directory, ModelTask task);
 
+    /** Succeeds if the directory holds a LoRA adapter (PEFT layout) that fits the base model in {@code baseDirectory}. */
+    default Future<Void> validateAdapter(Path directory, Path baseDirectory) {
+        return Future.failedFuture(new IllegalStateException("adapter validation is not available on this gateway"));
+    }
+
     /** For gateways that cannot validate: registration is refused. */
     ModelValidator UNAVAILABLE = (directory, task) -> Future.failedFuture(
             new IllegalStateException("model validation is not available on this gateway"));

@@ -167,6 +167,7 @@ public final class DesiredObjects {
         List<String> args = new ArrayList<>(List.of("worker", "serve",
                 "--model-dir=" + config.modelDir(spec.getModel(), spec.getVersion()),
                 "--model-id=" + spec.getModel(),
+                "--adapters-root=" + config.modelsDir(),
                 "--host=0.0.0.0",
                 "--port=" + KubernetesConfig.WORKER_PORT,
                 "--drain-timeout-ms=" + config.drainTimeoutMs()));

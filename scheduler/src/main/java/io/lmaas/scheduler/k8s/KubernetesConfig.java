@@ -27,6 +27,11 @@ public record KubernetesConfig(String namespace, String image, String imagePullP
 
     /** Where a model version lies inside the worker's container (ArtifactStore's layout under the mount). */
     public String modelDir(String model, String version) {
-        return artifactsMountPath + "/models/" + model + "/" + version;
+        return modelsDir() + "/" + model + "/" + version;
+    }
+
+    /** Where every model's versions (and so every adapter's) are mounted in a worker pod. */
+    public String modelsDir() {
+        return artifactsMountPath + "/models";
     }
 }

@@ -16,6 +16,10 @@ public final class WorkerCommand {
         List<String> cmd = worker(config, "serve");
         cmd.add("--model-dir=" + modelDir);
         cmd.add("--model-id=" + modelId);
+        if (modelDir.getParent() != null && modelDir.getParent().getParent() != null) {
+            // Adapters of this model are versions in the same store (<models>/<adapter>/<version>).
+            cmd.add("--adapters-root=" + modelDir.getParent().getParent());
+        }
         cmd.add("--port=0");
         cmd.add("--port-file=" + portFile);
         cmd.add("--parent-pid=" + parentPid);

@@ -18,7 +18,8 @@ class WorkerCommandTest {
         assertThat(WorkerCommand.serve(config, "starter-classifier", Path.of("/models/c/1"), Path.of("/run/d-0.port"), 77))
                 .containsExactly("/jdk/bin/java", "-Xmx512m", "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true",
                         "-cp", "/lib/*", "io.lmaas.deploy.Main", "worker", "serve", "--model-dir=/models/c/1",
-                        "--model-id=starter-classifier", "--port=0", "--port-file=/run/d-0.port", "--parent-pid=77",
+                        "--model-id=starter-classifier", "--adapters-root=/models", "--port=0", "--port-file=/run/d-0.port",
+                        "--parent-pid=77",
                         "--threads=2", "--drain-timeout-ms=8000");
         assertThat(LocalBackendConfig.WORKER_ENVIRONMENT).containsEntry("DJL_OFFLINE", "true")
                 .containsEntry("OPT_OUT_TRACKING", "true");
