@@ -40,8 +40,8 @@ public final class AdapterBenchmark {
                 RandomDecoder.writeAdapter(adapters.resolve("a" + a), shape, RANK, 1000 + a);
             }
         }
-        System.out.printf(Locale.ROOT, "machine: %d cores; %d streams of 24-token decode after 16-token prompts; median of %d runs%n",
-                Runtime.getRuntime().availableProcessors(), STREAMS, runs);
+        System.out.printf(Locale.ROOT, "machine: %d cores; %d streams of %d-token decode after 16-token prompts; median of %d runs%n",
+                Runtime.getRuntime().availableProcessors(), STREAMS, newTokens, runs);
         System.out.println();
         System.out.println("| | value |");
         System.out.println("|---|---|");
@@ -58,7 +58,8 @@ public final class AdapterBenchmark {
             }
             double[] load = Arrays.stream(loadNanos).mapToDouble(n -> n / 1e6).sorted().toArray();
             row("adapter cold load (read + checked + written into the bank), rank " + RANK, String.format(Locale.ROOT,
-                    "median %.0f ms [%.0f–%.0f] over %d adapters", load[load.length / 2], load[0], load[load.length - 1], STREAMS));
+                    "median %.0f ms [%.0f–%.0f] over %d adapters (the first allocates the banks)", load[load.length / 2], load[0],
+                    load[load.length - 1], STREAMS));
             row("memory per adapter (float32 factors)", String.format(Locale.ROOT, "%.1f MB (base weights: %.2f GB)",
                     first.bytes() / 1e6, runtime.describe().getLong("parameters") * 4 / 1e9));
             int[] distinct = {0, 1, 8, 64};
