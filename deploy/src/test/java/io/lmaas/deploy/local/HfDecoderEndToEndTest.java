@@ -157,6 +157,50 @@ class HfDecoderEndToEndTest {
         assertThat(wrongBase.json().getJsonObject("error").getString("param")).isEqualTo("base_model");
     }
 
+    /**
+     * A tenant fine-tunes the shared Hugging Face base through the OpenAI fine-tuning API (chat examples, rendered by the
+     * model's own template): the result is a LoRA adapter model of the base, private to the tenant, served at once by the
+     * base's worker without a deployment.
+     */
+    @Test
+    void fineTuningADecoderProducesAnAdapterServedByTheBase() throws Exception {
+        String tenant = platform.createTenant("tuners");
+        String tenantKey = platform.createKey(tenant);
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < 24; i++) {
+            jsonl.append(new JsonObject().put("messages", new JsonArray()
+                    .add(new JsonObject().put("role", "user").put("content", "ticket " + i + ": the printer is jammed"))
+                    .add(new JsonObject().put("role", "assistant").put("content", "Route to facilities, priority " + (i % 3))))
+                    .encode()).append('\n');
+        }
+        String file = platform.upload(tenantKey, "fine-tune", "tickets.jsonl", jsonl.toString()).getString("id");
+        Platform.Response created = platform.send("POST", "/v1/fine_tuning/jobs", tenantKey, new JsonObject()
+                .put("model", "qwen-tiny").put("training_file", file).put("suffix", "tickets").put("seed", 7)
+                .put("hyperparameters", new JsonObject().put("n_epochs", 2).put("batch_size", 8).put("lora_rank", 4)
+                        .put("lora_target_modules", new JsonArray().add("q_proj").add("v_proj"))));
+        assertThat(created.status()).as(created.body()).isEqualTo(200);
+        String id = created.json().getString("id");
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
+                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json().getString("status")));
+        JsonObject done = platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json();
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        String adapter = done.getString("fine_tuned_model");
+        JsonObject listed = platform.send("GET", "/admin/v1/models?limit=1000", platform.adminToken(), null).json().getJsonArray("data")
+                .stream().map(JsonObject.class::cast).filter(m -> adapter.equals(m.getString("id"))).findFirst().orElseThrow();
+        assertThat(listed.getString("base_model")).isEqualTo("qwen-tiny");
+        assertThat(listed.getString("owner_tenant_id")).isEqualTo(tenant);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                platform.send("GET", "/v1/models/" + adapter, tenantKey, null).status() == 200);
+        Platform.Response r = chat(tenantKey, adapter);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(chat(key, adapter).status()).as("another tenant").isEqualTo(404);
+        // An adapter is not itself a base to fine-tune.
+        Platform.Response again = platform.send("POST", "/v1/fine_tuning/jobs", tenantKey, new JsonObject()
+                .put("model", adapter).put("training_file", file));
+        assertThat(again.status()).isEqualTo(400);
+        assertThat(again.json().getJsonObject("error").getString("param")).isEqualTo("model");
+    }
+
     private static Platform.Response chat(String apiKey, String modelId) {
         try {
             return platform.send("POST", "/v1/chat/completions", apiKey, new JsonObject().put("model", modelId).put("max_tokens", 4)

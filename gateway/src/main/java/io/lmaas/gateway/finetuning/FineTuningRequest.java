@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
  */
 public record FineTuningRequest(String model, String trainingFile, String validationFile, int epochs, int batchSize,
         double learningRateMultiplier, String suffix, long seed, int gpus, List<String> gpuFlavors, int priority,
-        Object freezeLayers, double warmupRatio, double weightDecay) {
+        Object freezeLayers, double warmupRatio, double weightDecay, JsonObject lora) {
+    /** The projections a LoRA adapter may target (the Llama-family decoders'). */
+    static final java.util.Set<String> LORA_TARGETS = java.util.Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+            "up_proj", "down_proj");
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 16;
     private static final Pattern SUFFIX = Pattern.compile("[a-z0-9][a-z0-9-]{0,17}");
@@ -37,6 +40,21 @@ public record FineTuningRequest(String model, String trainingFile, String valida
         Object freeze = "all".equals(h.getValue("freeze_layers")) ? "all" : (Object) (int) number(h, "freeze_layers", 0, 0, 1000, true);
         double warmup = number(h, "warmup_ratio", 0.1, 0, 0.5, false);
         double decay = number(h, "weight_decay", 0.01, 0, 0.5, false);
+        // LMaaS's LoRA settings (Hugging Face decoders are fine-tuned into adapters).
+        JsonObject lora = new JsonObject().put("lora_rank", (int) number(h, "lora_rank", 8, 1, 256, true))
+                .put("lora_alpha", number(h, "lora_alpha", 16, 0.01, 4096, false))
+                .put("lora_dropout", number(h, "lora_dropout", 0.05, 0, 0.9, false));
+        Object targets = h.getValue("lora_target_modules");
+        JsonArray modules = new JsonArray().add("q_proj").add("k_proj").add("v_proj").add("o_proj");
+        if (targets != null && !"auto".equals(targets)) {
+            if (!(targets instanceof JsonArray list) || list.isEmpty()
+                    || !list.stream().allMatch(t -> t instanceof String name && LORA_TARGETS.contains(name))) {
+                throw ApiException.invalidParam("hyperparameters.lora_target_modules", "'lora_target_modules' must be \"auto\" or a list of "
+                        + new java.util.TreeSet<>(LORA_TARGETS));
+            }
+            modules = list;
+        }
+        lora.put("lora_target_modules", modules);
         String suffix = string(body, "suffix", false);
         if (suffix != null && !SUFFIX.matcher(suffix).matches()) {
             throw ApiException.invalidParam("suffix", "'suffix' must be 1 to 18 lower-case letters, digits or '-'");
@@ -71,12 +89,13 @@ public record FineTuningRequest(String model, String trainingFile, String valida
             throw ApiException.invalidParam("priority", "'priority' must be an integer from -1000 to 999");
         }
         return new FineTuningRequest(model, training, validation, epochs, batch, lr, suffix, seed, gpus, List.copyOf(flavors), p,
-                freeze, warmup, decay);
+                freeze, warmup, decay, lora);
     }
 
     public JsonObject hyperparameters() {
         return new JsonObject().put("n_epochs", epochs).put("batch_size", batchSize).put("learning_rate_multiplier",
-                learningRateMultiplier).put("freeze_layers", freezeLayers).put("warmup_ratio", warmupRatio).put("weight_decay", weightDecay);
+                learningRateMultiplier).put("freeze_layers", freezeLayers).put("warmup_ratio", warmupRatio).put("weight_decay", weightDecay)
+                .mergeIn(lora);
     }
 
     private static String string(JsonObject body, String field, boolean required) {

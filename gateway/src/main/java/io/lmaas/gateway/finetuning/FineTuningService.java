@@ -62,6 +62,8 @@ public final class FineTuningService {
                 .compose(m -> principal.scopes().allowsModel(m.id()) ? Future.succeededFuture(m)
                         : Future.failedFuture(ApiException.forbidden("insufficient_scope", "model",
                                 "This API key may not use the model '" + m.id() + "'.")))
+                .compose(m -> m.adapter() ? Future.failedFuture(ApiException.invalidParam("model", "'" + m.id()
+                        + "' is a LoRA adapter of '" + m.baseModelId() + "': fine-tune the base")) : Future.succeededFuture(m))
                 .compose(model -> catalog.latestVersion(model.id()).compose(v -> v.map(Future::succeededFuture)
                                 .orElseGet(() -> Future.failedFuture(ApiException.modelNotFound(req.model()))))
                         .compose(version -> file(tenantId, req.trainingFile(), "training_file", model)

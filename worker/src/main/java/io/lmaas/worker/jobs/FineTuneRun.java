@@ -11,11 +11,15 @@ import io.lmaas.core.jobs.FineTunedNames;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.worker.chat.ChatTemplate;
-import io.lmaas.worker.modeldir.ServingProperties;
+import io.lmaas.worker.chat.JinjaChatTemplate;
 import io.lmaas.worker.hf.HfDirectory;
+import io.lmaas.worker.hf.decoder.DecoderConfig;
 import io.lmaas.worker.hf.encoder.EncoderConfig;
+import io.lmaas.worker.hf.lora.LoraTrainable;
+import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.training.EncoderFineTuning;
 import io.lmaas.worker.training.FineTuning;
+import io.lmaas.worker.training.LoraFineTuning;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -75,18 +79,26 @@ final class FineTuneRun {
         JsonObject hp = spec.getJsonObject("hyperparameters", new JsonObject());
         Path base = ArtifactStore.path(spec.getString("base_artifact_uri"));
         boolean huggingFace = HfDirectory.is(base);
+        boolean decoder = false;
         ServingProperties baseProps = null;
         try {
             if (huggingFace) {
-                EncoderConfig.parse(HfDirectory.read(base).config()); // an encoder this worker can train, or a clear refusal
+                JsonObject config = HfDirectory.read(base).config();
+                decoder = DecoderConfig.isCausalLm(config);
+                if (decoder) {
+                    DecoderConfig.parse(config); // a Llama-family decoder this worker trains adapters for, or a clear refusal
+                } else {
+                    EncoderConfig.parse(config); // an encoder this worker can train, or a clear refusal
+                }
             } else {
                 baseProps = ServingProperties.read(base);
             }
         } catch (RuntimeException e) {
             throw new JobFailure("invalid_base_model", "the base model cannot be read: " + e.getMessage());
         }
-        // A Hugging Face encoder (a classifier or a bare sentence encoder) is fine-tuned into a classifier.
-        boolean classification = huggingFace || ServingProperties.CLASSIFICATION.equals(baseProps.task());
+        // A Hugging Face encoder (a classifier or a bare sentence encoder) is fine-tuned into a classifier; a Hugging Face
+        // decoder into a LoRA adapter.
+        boolean classification = huggingFace ? !decoder : ServingProperties.CLASSIFICATION.equals(baseProps.task());
         List<JsonObject> training = examples(spec.getString("training_file"), "training_file");
         List<JsonObject> validation = spec.getString("validation_file") == null ? List.of()
                 : examples(spec.getString("validation_file"), "validation_file");
@@ -113,7 +125,8 @@ final class FineTuneRun {
             await(jobs.note(job.id(), "info", "resumed", "resuming from the checkpoint after epoch " + last.epoch()
                     + " (step " + last.step() + ")", new JsonObject().put("epoch", last.epoch()).put("step", last.step())));
         }
-        float lr = (float) ((huggingFace ? EncoderFineTuning.BASE_LEARNING_RATE : FineTuning.baseLearningRate(baseProps))
+        float lr = (float) ((decoder ? LoraFineTuning.BASE_LEARNING_RATE : huggingFace ? EncoderFineTuning.BASE_LEARNING_RATE
+                : FineTuning.baseLearningRate(baseProps))
                 * hp.getDouble("learning_rate_multiplier", 1.0));
         FineTuning.Plan plan = new FineTuning.Plan(startEpoch, epochs, hp.getInteger("batch_size", 16), lr, spec.getLong("seed", 42L));
         Progress progress = new Progress(epochs, training.size(), plan.batchSize());
@@ -133,6 +146,10 @@ final class FineTuneRun {
                                 progress)
                         : FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
                                 field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
+            } else if (decoder) {
+                ChatTemplate template = JinjaChatTemplate.fromDirectory(base).orElse(null);
+                outcome = LoraFineTuning.languageModel(base, resumeFrom, spec.getString("model"), documents(training, template),
+                        documents(validation, template), plan, loraOptions(hp), checkpoints, cancelled, progress);
             } else {
                 ChatTemplate template = baseProps.chatTemplate().orElse(null);
                 outcome = FineTuning.languageModel(base, resumeFrom, documents(training, template), documents(validation, template),
@@ -148,9 +165,19 @@ final class FineTuneRun {
         Path target = store.modelVersion(name, "1");
         copyDirectory(outcome.lastCheckpoint(), target);
         ModelTask task = classification ? ModelTask.TEXT_CLASSIFICATION : ModelTask.TEXT_GENERATION;
-        await(catalog.register(new ModelRecord(name, task, job.tenantId(), "fine-tuned from " + spec.getString("model") + " by "
-                + job.id(), null), "1", ArtifactStore.uri(target), io.lmaas.core.catalog.ModelInfo.of(target)));
+        // A decoder's result is a LoRA adapter of its base: served by the base's replicas, no deployment needed.
+        await(catalog.register(new ModelRecord(name, task, job.tenantId(), (decoder ? "LoRA adapter of " : "fine-tuned from ")
+                + spec.getString("model") + " by " + job.id(), null, decoder ? spec.getString("model") : null), "1",
+                ArtifactStore.uri(target), io.lmaas.core.catalog.ModelInfo.of(target)));
         return new Result(true, outcome.trainedTokens(), name);
+    }
+
+    /** LMaaS's LoRA hyperparameters (checked by the gateway): rank, alpha, dropout, target projections. */
+    private static LoraTrainable.Options loraOptions(JsonObject hp) {
+        LoraTrainable.Options d = LoraTrainable.Options.DEFAULT;
+        JsonArray targets = hp.getJsonArray("lora_target_modules", new JsonArray(d.targets()));
+        return new LoraTrainable.Options(hp.getInteger("lora_rank", d.rank()), hp.getNumber("lora_alpha", d.alpha()).floatValue(),
+                hp.getNumber("lora_dropout", d.dropout()).floatValue(), targets.stream().map(String::valueOf).toList());
     }
 
     /** LMaaS's hyperparameters for Hugging Face encoders (checked by the gateway): frozen layers, warm-up, weight decay. */

@@ -31,6 +31,12 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
     private final List<Layer> layers = new ArrayList<>();
     private final AdapterBank adapters;
 
+    /** What LoRA adds to a projection's output for input x: null when nothing applies. */
+    @FunctionalInterface
+    public interface Deltas {
+        NDArray delta(int layer, String module, NDArray x);
+    }
+
     private record Layer(NDArray inputNorm, NDArray qkv, NDArray qkvBias, NDArray out, NDArray outBias, NDArray postNorm,
             NDArray gateUp, NDArray gateUpBias, NDArray down, NDArray downBias) {
     }
@@ -104,9 +110,9 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
     @Override
     public NDList prefill(NDManager m, NDArray ids, NDArray positions, NDArray mask, int adapter) {
         NDArray[] rope = rope(m, positions);
-        NDArray rows = slots(m, new int[] {adapter});
+        Deltas deltas = bankDeltas(m, slots(m, new int[] {adapter}));
         NDList out = DecoderOps.prefill(DecoderOps.inRequest(embeddings.get(ids), m), layers.size(),
-                i -> (x, keys, values, length) -> layer(m, i, x, rope, mask, rows, keys, values, length));
+                i -> (x, keys, values, length) -> layer(i, x, rope, mask, deltas, keys, values, length));
         out.set(0, logits(DecoderOps.last(out.get(0))).reshape(1, config.vocab()));
         return out;
     }
@@ -115,9 +121,26 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
     public NDArray step(NDManager m, NDArray ids, NDArray positions, NDArray mask, NDList keys, NDList values, int length,
             int[] adapterSlots) {
         NDArray[] rope = rope(m, positions);
-        NDArray rows = slots(m, adapterSlots);
+        Deltas deltas = bankDeltas(m, slots(m, adapterSlots));
         return logits(DecoderOps.step(DecoderOps.inRequest(embeddings.get(ids), m), keys, values, length, layers.size(),
-                i -> (x, k, v, at) -> layer(m, i, x, rope, mask, rows, k, v, at)));
+                i -> (x, k, v, at) -> layer(i, x, rope, mask, deltas, k, v, at)));
+    }
+
+    /** The bank's adapters for rows in {@code slots} (null: no row uses one). */
+    private Deltas bankDeltas(NDManager m, NDArray rows) {
+        return rows == null ? null : (layer, module, x) -> adapters.delta(m, layer, module, x, rows);
+    }
+
+    /**
+     * Logits (B, T, vocab) at every position of {@code ids} (B, T) in one pass, positions (B, T), additive {@code mask}
+     * (B, 1, T, T) — causal and padding — with {@code deltas} (trainable LoRA factors, or null) added to the
+     * projections: the forward of a fine-tune, recorded by autograd when a gradient collector is open.
+     */
+    public NDArray logitsForTraining(NDManager m, NDArray ids, NDArray positions, NDArray mask, Deltas deltas) {
+        NDArray[] rope = rope(m, positions);
+        NDList out = DecoderOps.prefill(DecoderOps.inRequest(embeddings.get(ids), m), layers.size(),
+                i -> (x, keys, values, length) -> layer(i, x, rope, mask, deltas, keys, values, length));
+        return logits(out.get(0));
     }
 
     /** Vocabulary scores for hidden states (B, T, hidden): final RMSNorm, then the LM head. */
@@ -135,8 +158,8 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
      * T, head size). Otherwise a decode step writes this position's key and value at column {@code length} of the
      * buffers and attends over columns 0..length; returns (x').
      */
-    private NDArray[] layer(NDManager m, int index, NDArray x, NDArray[] rope, NDArray mask, NDArray rows, NDArray keys,
-            NDArray values, int length) {
+    private NDArray[] layer(int index, NDArray x, NDArray[] rope, NDArray mask, Deltas rows, NDArray keys, NDArray values,
+            int length) {
         Layer l = layers.get(index);
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
@@ -146,30 +169,30 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
         NDArray h = rms(x, l.inputNorm());
         NDList parts = Linear.linear(h, l.qkv(), l.qkvBias()).singletonOrThrow()
                 .split(new long[] {(long) heads * d, (long) (heads + kvHeads) * d}, 2);
-        NDArray q = adapted(m, index, "q_proj", h, parts.get(0), rows);
-        NDArray k = adapted(m, index, "k_proj", h, parts.get(1), rows);
-        NDArray v = adapted(m, index, "v_proj", h, parts.get(2), rows);
+        NDArray q = adapted(index, "q_proj", h, parts.get(0), rows);
+        NDArray k = adapted(index, "k_proj", h, parts.get(1), rows);
+        NDArray v = adapted(index, "v_proj", h, parts.get(2), rows);
         q = rotate(q.reshape(b, t, heads, d).transpose(0, 2, 1, 3), rope).mul((float) (1.0 / Math.sqrt(d)));
         k = rotate(k.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), rope);
         v = v.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);
         NDArray[] attention = DecoderOps.attention(q, k, v, mask, keys, values, length);
-        NDArray attended = x.add(adapted(m, index, "o_proj", attention[0],
+        NDArray attended = x.add(adapted(index, "o_proj", attention[0],
                 Linear.linear(attention[0], l.out(), l.outBias()).singletonOrThrow(), rows));
         NDArray h2 = rms(attended, l.postNorm());
         NDList gateUp = Linear.linear(h2, l.gateUp(), l.gateUpBias()).singletonOrThrow().split(2, 2);
-        NDArray gated = Activation.swish(adapted(m, index, "gate_proj", h2, gateUp.get(0), rows), 1f)
-                .mul(adapted(m, index, "up_proj", h2, gateUp.get(1), rows));
-        NDArray out = attended.add(adapted(m, index, "down_proj", gated,
+        NDArray gated = Activation.swish(adapted(index, "gate_proj", h2, gateUp.get(0), rows), 1f)
+                .mul(adapted(index, "up_proj", h2, gateUp.get(1), rows));
+        NDArray out = attended.add(adapted(index, "down_proj", gated,
                 Linear.linear(gated, l.down(), l.downBias()).singletonOrThrow(), rows));
         return keys == null ? new NDArray[] {out, attention[1], attention[2]} : new NDArray[] {out};
     }
 
     /** A projection's output {@code y} of input {@code x}, plus the rows' LoRA adapters' {@code x A B} where any applies. */
-    private NDArray adapted(NDManager m, int layer, String module, NDArray x, NDArray y, NDArray rows) {
-        if (rows == null) {
+    private NDArray adapted(int layer, String module, NDArray x, NDArray y, Deltas deltas) {
+        if (deltas == null) {
             return y;
         }
-        NDArray delta = adapters.delta(m, layer, module, x, rows);
+        NDArray delta = deltas.delta(layer, module, x);
         return delta == null ? y : y.add(delta);
     }
 
