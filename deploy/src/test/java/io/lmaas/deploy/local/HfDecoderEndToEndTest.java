@@ -194,6 +194,18 @@ class HfDecoderEndToEndTest {
         Platform.Response r = chat(tenantKey, adapter);
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(chat(key, adapter).status()).as("another tenant").isEqualTo(404);
+        // The tenant takes its adapter away in PEFT's layout.
+        java.net.http.HttpResponse<byte[]> zip = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(platform.platform.url() + "/v1/models/" + adapter + "/download"))
+                .header("Authorization", "Bearer " + tenantKey).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(zip.statusCode()).isEqualTo(200);
+        List<String> entries = new java.util.ArrayList<>();
+        try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip.body()))) {
+            for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                entries.add(e.getName().substring(e.getName().indexOf('/') + 1));
+            }
+        }
+        assertThat(entries).contains("adapter_config.json", "adapter_model.safetensors");
         // An adapter is not itself a base to fine-tune.
         Platform.Response again = platform.send("POST", "/v1/fine_tuning/jobs", tenantKey, new JsonObject()
                 .put("model", adapter).put("training_file", file));
