@@ -12,6 +12,8 @@ export function describeVersion(info) {
   if (!info) return '';
   const parts = [];
   if (info.architecture) parts.push(info.architecture);
+  if (info.rank) parts.push(`rank ${info.rank}`);
+  if (Array.isArray(info.target_modules)) parts.push(info.target_modules.join(', '));
   if (info.parameters) parts.push(`${info.parameters >= 1e6 ? (info.parameters / 1e6).toFixed(1) + 'M' : info.parameters.toLocaleString()} parameters`);
   if (info.dtype) parts.push(info.dtype);
   if (info.max_length) parts.push(`${info.max_length} tokens`);
@@ -58,7 +60,8 @@ customElements.define('lm-models', class extends Page {
     const t = table('models-table', 'Models', ['ID', 'Task', 'Owner', 'Versions', 'Latest version', 'Description']);
     models.forEach((m) => t.tbody.append(h('tr', { 'data-model-id': m.id },
       h('td', {}, h('code', {}, m.id)),
-      h('td', {}, m.task),
+      h('td', {}, m.base_model ? [m.task, h('br'), h('span', { class: 'muted' }, 'LoRA adapter of '),
+        h('code', {}, m.base_model)] : m.task),
       h('td', {}, m.owner_tenant_id ? h('a', { href: `#/tenants/${encodeURIComponent(m.owner_tenant_id)}` }, m.owner_tenant_id) : 'Shared'),
       h('td', {}, (m.versions || []).length ? m.versions.join(', ') : h('span', { class: 'muted' }, 'none yet')),
       h('td', { class: 'model-info' }, (m.versions || []).length ? [
@@ -82,11 +85,13 @@ customElements.define('lm-models', class extends Page {
     const task = h('select', { name: 'task' }, TASKS.map((t) => h('option', { value: t }, t)));
     const owner = h('input', { name: 'owner_tenant_id', autocomplete: 'off', placeholder: 't-…' });
     const description = h('input', { name: 'description', autocomplete: 'off' });
+    const base = h('input', { name: 'base_model', autocomplete: 'off', placeholder: 'e.g. qwen2-0.5b' });
     const slot = h('div', { class: 'form-error' });
     const form = h('form', { id: 'register-model', class: 'card grid-form' },
       h('h2', {}, 'Register a model'),
       field('Model ID', id), field('Task', task),
       field('Owner tenant ID', owner, 'Optional: leave empty for a model every tenant can use.'),
+      field('Base model', base, 'Optional: for a LoRA adapter (its versions are PEFT adapters of this text-generation model).'),
       field('Description', description),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Register model')), slot);
     form.addEventListener('submit', (ev) => {
@@ -95,6 +100,7 @@ customElements.define('lm-models', class extends Page {
         const body = { id: id.value.trim(), task: task.value };
         if (owner.value.trim()) body.owner_tenant_id = owner.value.trim();
         if (description.value.trim()) body.description = description.value.trim();
+        if (base.value.trim()) body.base_model = base.value.trim();
         const m = await api('/models', { method: 'POST', body });
         form.reset();
         announce(`Model ${m.id || body.id} registered.`);
