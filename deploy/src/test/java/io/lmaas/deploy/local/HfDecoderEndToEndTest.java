@@ -213,6 +213,29 @@ class HfDecoderEndToEndTest {
         assertThat(again.json().getJsonObject("error").getString("param")).isEqualTo("model");
     }
 
+    /** An adapter whose base has no ready replica answers 503 model_not_ready with Retry-After (after the bounded wait). */
+    @Test
+    void anAdapterWhoseBaseHasNoReplicaIsA503WithRetryAfter() throws Exception {
+        String admin = platform.adminToken();
+        assertThat(platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "qwen-idle")
+                .put("task", "text-generation")).status()).isEqualTo(201);
+        assertThat(platform.send("POST", "/admin/v1/models/qwen-idle/versions", admin, new JsonObject().put("version", "1")
+                .put("path", model.toString())).status()).isEqualTo(201);
+        Path dir = model.resolveSibling("qwen-idle-lora");
+        RandomDecoder.writeAdapter(dir, new RandomDecoder.Shape(151_936, 32, 2, 4, 2, 64, 4096), 4, 9);
+        assertThat(platform.send("POST", "/admin/v1/models", admin, new JsonObject().put("id", "qwen-idle-lora")
+                .put("task", "text-generation").put("base_model", "qwen-idle")).status()).isEqualTo(201);
+        Platform.Response added = platform.send("POST", "/admin/v1/models/qwen-idle-lora/versions", admin, new JsonObject()
+                .put("version", "1").put("path", dir.toString()));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                platform.send("GET", "/v1/models/qwen-idle-lora", key, null).status() == 200);
+        Platform.Response r = chat(key, "qwen-idle-lora");
+        assertThat(r.status()).as(r.body()).isEqualTo(503);
+        assertThat(r.json().getJsonObject("error").getString("code")).isEqualTo("model_not_ready");
+        assertThat(r.retryAfter()).isNotNull();
+    }
+
     private static Platform.Response chat(String apiKey, String modelId) {
         try {
             return platform.send("POST", "/v1/chat/completions", apiKey, new JsonObject().put("model", modelId).put("max_tokens", 4)
