@@ -202,9 +202,8 @@ public final class EmbeddingBenchmark {
                 .redirectErrorStream(true).redirectOutput(work.resolve("worker.log").toFile());
         pb.environment().put(WorkerToken.ENV, TOKEN);
         pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-        if (System.getenv("BENCH_MALLOC_ARENA_MAX") != null) {
-            pb.environment().put("MALLOC_ARENA_MAX", System.getenv("BENCH_MALLOC_ARENA_MAX"));
-        }
+        // As the platform starts workers (LocalBackendConfig.WORKER_ENVIRONMENT): two malloc arenas.
+        pb.environment().put("MALLOC_ARENA_MAX", System.getenv().getOrDefault("BENCH_MALLOC_ARENA_MAX", "2"));
         return pb.start();
     }
 

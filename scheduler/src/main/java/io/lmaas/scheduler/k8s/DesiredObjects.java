@@ -94,6 +94,8 @@ public final class DesiredObjects {
                 .withArgs(workerArgs(spec, config))
                 .addNewEnv().withName("DJL_OFFLINE").withValue("true").endEnv()
                 .addNewEnv().withName("OPT_OUT_TRACKING").withValue("true").endEnv()
+                // Two malloc arenas: resident memory stays near what the model needs (docs/benchmarks.md, embeddings).
+                .addNewEnv().withName("MALLOC_ARENA_MAX").withValue("2").endEnv()
                 .addAllToEnv(PodSecurity.scratchEnv())
                 .addToEnv(PodSecurity.workerToken())
                 .addNewPort().withName("http").withContainerPort(KubernetesConfig.WORKER_PORT).endPort()

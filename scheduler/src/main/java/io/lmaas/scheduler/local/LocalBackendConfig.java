@@ -14,9 +14,13 @@ public record LocalBackendConfig(Path javaBinary, String classpath, String mainC
         Map<String, String> environment, Path runDirectory, Path logDirectory, int inferenceThreads,
         Duration healthTimeout, Duration maxBackoff) {
 
-    /** The environment every worker JVM gets: DJL offline and without telemetry, one OpenMP thread. */
+    /**
+     * The environment every worker JVM gets: DJL offline and without telemetry, one OpenMP thread, and two glibc malloc
+     * arenas (measured: resident memory after an embedding run 641 MB instead of 850 MB, at the same throughput — the
+     * default of 8 arenas per core keeps what libtorch frees in arenas of threads that have moved on).
+     */
     public static final Map<String, String> WORKER_ENVIRONMENT =
-            Map.of("DJL_OFFLINE", "true", "OPT_OUT_TRACKING", "true", "OMP_NUM_THREADS", "1");
+            Map.of("DJL_OFFLINE", "true", "OPT_OUT_TRACKING", "true", "OMP_NUM_THREADS", "1", "MALLOC_ARENA_MAX", "2");
 
     public LocalBackendConfig {
         jvmOptions = List.copyOf(jvmOptions);
