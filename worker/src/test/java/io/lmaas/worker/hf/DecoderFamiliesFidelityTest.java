@@ -112,6 +112,40 @@ class DecoderFamiliesFidelityTest {
         }
     }
 
+    /** The same checkpoint split into two shards with an index (as large models come) loads to the same logits. */
+    @org.junit.jupiter.api.Test
+    void aShardedCheckpointLoadsToTheSameLogits(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path source = Path.of(getClass().getResource("/decoder-fixtures/qwen2/config.json").toURI()).getParent();
+        Path dir = Files.createDirectories(tmp.resolve("qwen2-sharded"));
+        try (var files = Files.list(source)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().equals("model.safetensors")) {
+                    Files.copy(f, dir.resolve(f.getFileName()));
+                }
+            }
+        }
+        java.util.Map<String, SafetensorsReader.Tensor> all = SafetensorsReader.read(source.resolve("model.safetensors"));
+        java.util.List<java.util.Map<String, SafetensorsWriter.Tensor>> shards = List.of(new java.util.LinkedHashMap<>(),
+                new java.util.LinkedHashMap<>());
+        JsonObject weightMap = new JsonObject();
+        int i = 0;
+        for (var e : all.entrySet()) {
+            int shard = i++ % 2;
+            shards.get(shard).put(e.getKey(), new SafetensorsWriter.Tensor(e.getValue().shape(), e.getValue().values()));
+            weightMap.put(e.getKey(), "model-0000" + (shard + 1) + "-of-00002.safetensors");
+        }
+        for (int s = 0; s < 2; s++) {
+            SafetensorsWriter.write(dir.resolve("model-0000" + (s + 1) + "-of-00002.safetensors"), shards.get(s), java.util.Map.of());
+        }
+        Files.writeString(dir.resolve("model.safetensors.index.json"), new JsonObject().put("metadata", new JsonObject())
+                .put("weight_map", weightMap).encode());
+        JsonObject expected = new JsonObject(Files.readString(dir.resolve("expected.json")));
+        long[] seq = expected.getJsonArray("sequences").getJsonArray(0).stream().mapToLong(x -> ((Number) x).longValue()).toArray();
+        try (GeneratorRuntime runtime = (GeneratorRuntime) ModelRuntime.load(dir); KvCache cache = runtime.newCache()) {
+            assertClose(runtime.prefill(cache, seq), row(expected.getJsonArray("logits"), 0, seq.length - 1), "sharded qwen2");
+        }
+    }
+
     private static float[] row(JsonArray logits, int sequence, int position) {
         JsonArray r = logits.getJsonArray(sequence).getJsonArray(position);
         float[] out = new float[r.size()];
