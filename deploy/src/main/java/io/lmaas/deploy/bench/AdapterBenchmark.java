@@ -1,5 +1,10 @@
 package io.lmaas.deploy.bench;
 
+import static io.lmaas.deploy.bench.Stats.argmax;
+import static io.lmaas.deploy.bench.Stats.median;
+import static io.lmaas.deploy.bench.Stats.range;
+import static io.lmaas.deploy.bench.Stats.row;
+
 import io.lmaas.deploy.models.RandomDecoder;
 import io.lmaas.worker.hf.lora.AdapterBank;
 import io.lmaas.worker.hf.lora.LoraAdapter;
@@ -70,11 +75,11 @@ public final class AdapterBenchmark {
                 }
             }
             double base = median(rates[0]);
-            row("bare base, " + STREAMS + " streams", range(rates[0]));
+            row("bare base, " + STREAMS + " streams", range(rates[0], 1, "tokens/s"));
             for (int d = 1; d < distinct.length; d++) {
                 double loss = 1 - median(rates[d]) / base;
                 row(distinct[d] + " distinct adapter" + (distinct[d] == 1 ? "" : "s") + " in flight, " + STREAMS + " streams",
-                        range(rates[d]) + String.format(Locale.ROOT, " = %.0f%% below the bare base", loss * 100)
+                        range(rates[d], 1, "tokens/s") + String.format(Locale.ROOT, " = %.0f%% below the bare base", loss * 100)
                                 + (distinct[d] == 64 ? (loss <= 0.2 ? " (goal ≤ 20%: met)" : " (goal ≤ 20%: **not met**)") : ""));
             }
             row("workers for 100 fine-tuned models of one base", "before: 100 (one full copy each); now: 1 (adapters in its bank,"
@@ -104,27 +109,4 @@ public final class AdapterBenchmark {
         }
     }
 
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            best = v[i] > v[best] ? i : best;
-        }
-        return best;
-    }
-
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static String range(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return String.format(Locale.ROOT, "%.1f tokens/s [%.1f–%.1f]", median(x), s[0], s[s.length - 1]);
-    }
-
-    private static void row(String name, String value) {
-        System.out.println("| " + name + " | " + value + " |");
-    }
 }

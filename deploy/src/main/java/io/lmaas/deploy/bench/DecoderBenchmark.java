@@ -1,5 +1,10 @@
 package io.lmaas.deploy.bench;
 
+import static io.lmaas.deploy.bench.Stats.argmax;
+import static io.lmaas.deploy.bench.Stats.median;
+import static io.lmaas.deploy.bench.Stats.range;
+import static io.lmaas.deploy.bench.Stats.row;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -209,16 +214,6 @@ public final class DecoderBenchmark {
         }
     }
 
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     private static long status(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -236,23 +231,8 @@ public final class DecoderBenchmark {
         return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%,d MB", bytes / 1_000_000);
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
     private static double percentile(double[] sorted, double p) {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
     }
 
-    private static String range(double[] x, double scale, String unit) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return String.format(Locale.ROOT, "%.2f %s [%.2f–%.2f]", median(x) * scale, unit, s[0] * scale, s[s.length - 1] * scale);
-    }
-
-    private static void row(String name, String value) {
-        System.out.println("| " + name + " | " + value + " |");
-    }
 }

@@ -1,5 +1,6 @@
 package io.lmaas.deploy.models;
 
+import io.lmaas.worker.hf.lora.LoraAdapter;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedOutputStream;
@@ -86,10 +87,9 @@ public final class RandomDecoder {
         int q = s.heads() * s.headDim();
         int kv = s.kvHeads() * s.headDim();
         for (int i = 0; i < s.layers(); i++) {
-            String p = "base_model.model.model.layers." + i + ".";
-            factors(tensors, p + "self_attn.q_proj", rank, s.hidden(), q, random);
-            factors(tensors, p + "self_attn.v_proj", rank, s.hidden(), kv, random);
-            factors(tensors, p + "mlp.down_proj", rank, s.intermediate(), s.hidden(), random);
+            factors(tensors, new LoraAdapter.Key(i, "q_proj"), rank, s.hidden(), q, random);
+            factors(tensors, new LoraAdapter.Key(i, "v_proj"), rank, s.hidden(), kv, random);
+            factors(tensors, new LoraAdapter.Key(i, "down_proj"), rank, s.intermediate(), s.hidden(), random);
         }
         io.lmaas.worker.hf.SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of());
         Files.writeString(dir.resolve("adapter_config.json"), new JsonObject().put("peft_type", "LORA").put("task_type", "CAUSAL_LM")
@@ -97,10 +97,10 @@ public final class RandomDecoder {
                 .put("target_modules", new JsonArray().add("q_proj").add("v_proj").add("down_proj")).encodePrettily());
     }
 
-    private static void factors(Map<String, io.lmaas.worker.hf.SafetensorsWriter.Tensor> out, String module, int rank, int in, int outDim,
-            SplittableRandom random) {
-        out.put(module + ".lora_A.weight", new io.lmaas.worker.hf.SafetensorsWriter.Tensor(new long[] {rank, in}, uniform(rank * in, random)));
-        out.put(module + ".lora_B.weight", new io.lmaas.worker.hf.SafetensorsWriter.Tensor(new long[] {outDim, rank},
+    private static void factors(Map<String, io.lmaas.worker.hf.SafetensorsWriter.Tensor> out, LoraAdapter.Key key, int rank, int in,
+            int outDim, SplittableRandom random) {
+        out.put(key.tensorName("A"), new io.lmaas.worker.hf.SafetensorsWriter.Tensor(new long[] {rank, in}, uniform(rank * in, random)));
+        out.put(key.tensorName("B"), new io.lmaas.worker.hf.SafetensorsWriter.Tensor(new long[] {outDim, rank},
                 uniform(outDim * rank, random)));
     }
 

@@ -34,23 +34,30 @@ final class TemplateSource {
         int at = 0;
         for (int i; (i = s.indexOf("namespace(", at)) >= 0; ) {
             int open = i + "namespace(".length();
-            int close = matching(s, open);
+            List<Integer> commas = new ArrayList<>();
+            int close = closingParenthesis(s, open, commas);
             if (close < 0) {
                 break;
             }
             out.append(s, at, open);
-            List<String> args = splitTopLevel(s.substring(open, close));
-            for (int a = 0; a < args.size(); a++) {
-                Matcher m = KEYWORD.matcher(args.get(a));
-                out.append(a == 0 ? "" : ",").append(m.matches() ? m.group(1) + "=(" + m.group(2).strip() + ")" : args.get(a));
+            commas.add(close);
+            int start = open;
+            for (int c = 0; c < commas.size(); c++) {
+                String arg = s.substring(start, commas.get(c));
+                Matcher m = KEYWORD.matcher(arg);
+                out.append(c == 0 ? "" : ",").append(m.matches() ? m.group(1) + "=(" + m.group(2).strip() + ")" : arg);
+                start = commas.get(c) + 1;
             }
             at = close;
         }
         return out.append(s.substring(at)).toString();
     }
 
-    /** The index of the ')' closing the call whose arguments start at {@code from}, or -1. */
-    private static int matching(String s, int from) {
+    /**
+     * The index of the ')' closing the call whose arguments start at {@code from} (or -1), skipping quoted strings and
+     * nested brackets; the commas that separate its arguments are added to {@code commas}.
+     */
+    private static int closingParenthesis(String s, int from, List<Integer> commas) {
         int depth = 0;
         char quote = 0;
         for (int i = from; i < s.length(); i++) {
@@ -70,36 +77,10 @@ final class TemplateSource {
                     return c == ')' ? i : -1;
                 }
                 depth--;
+            } else if (c == ',' && depth == 0) {
+                commas.add(i);
             }
         }
         return -1;
-    }
-
-    private static List<String> splitTopLevel(String args) {
-        List<String> out = new ArrayList<>();
-        int depth = 0;
-        char quote = 0;
-        int start = 0;
-        for (int i = 0; i < args.length(); i++) {
-            char c = args.charAt(i);
-            if (quote != 0) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == quote) {
-                    quote = 0;
-                }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-            } else if (c == '(' || c == '[' || c == '{') {
-                depth++;
-            } else if (c == ')' || c == ']' || c == '}') {
-                depth--;
-            } else if (c == ',' && depth == 0) {
-                out.add(args.substring(start, i));
-                start = i + 1;
-            }
-        }
-        out.add(args.substring(start));
-        return out;
     }
 }

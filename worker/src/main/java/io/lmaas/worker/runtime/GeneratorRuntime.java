@@ -287,7 +287,7 @@ public final class GeneratorRuntime implements ModelRuntime {
             }
             NDArray logits = cached.step(m, m.create(tokens, new Shape(rows, 1)),
                     m.create(positions, new Shape(rows, 1)), m.create(mask, new Shape(rows, 1, 1, batch.length + 1)),
-                    batch.keys(m), batch.values(m), batch.length, batch.adapters.length == rows ? batch.adapters : new int[rows]);
+                    batch.keys(m), batch.values(m), batch.length, batch.adapters);
             batch.length++;
             float[] all = logits.toFloatArray();
             int vocab = all.length / rows;

@@ -118,14 +118,7 @@ final class HfGenerator {
         if (json == null) {
             throw new ModelDirectoryException("tokenizer.json: missing");
         }
-        long max = -1;
-        JsonObject vocab = json.getJsonObject("model", new JsonObject()).getValue("vocab") instanceof JsonObject v ? v : new JsonObject();
-        for (String k : vocab.fieldNames()) {
-            max = Math.max(max, ((Number) vocab.getValue(k)).longValue());
-        }
-        for (Object o : json.getJsonArray("added_tokens", new JsonArray())) {
-            max = Math.max(max, ((JsonObject) o).getLong("id"));
-        }
+        long max = TextTokenizer.largestId(json);
         if (max >= vocabSize) {
             throw new ModelDirectoryException("tokenizer.json: the tokenizer has ids up to " + max + " but the model's vocabulary is "
                     + vocabSize + " (vocab_size): mismatched tokenizer");

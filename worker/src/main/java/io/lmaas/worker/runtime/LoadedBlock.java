@@ -71,15 +71,8 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Auto
         int size;
         try {
             JsonObject json = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
-            int max = -1;
-            JsonObject vocab = json.getJsonObject("model", new JsonObject()).getJsonObject("vocab", new JsonObject());
-            for (String k : vocab.fieldNames()) {
-                max = Math.max(max, vocab.getInteger(k));
-            }
-            for (Object o : json.getJsonArray("added_tokens", new io.vertx.core.json.JsonArray())) {
-                max = Math.max(max, ((JsonObject) o).getInteger("id"));
-            }
-            size = max + 1;
+            long max = TextTokenizer.largestId(json);
+            size = (int) (max + 1);
         } catch (IOException | RuntimeException e) {
             throw new ModelDirectoryException(file + ": not a Hugging Face tokenizer.json (" + e.getMessage() + ")", e);
         }

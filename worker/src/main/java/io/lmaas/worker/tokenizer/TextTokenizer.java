@@ -25,6 +25,24 @@ public final class TextTokenizer implements AutoCloseable {
                 .build());
     }
 
+    /** The largest id a {@code tokenizer.json} can produce: its model's vocabulary (a map, or Unigram's list) and its added tokens. */
+    public static long largestId(io.vertx.core.json.JsonObject tokenizer) {
+        io.vertx.core.json.JsonObject model = tokenizer.getJsonObject("model", new io.vertx.core.json.JsonObject());
+        Object vocab = model.getValue("vocab");
+        long largest = -1;
+        if (vocab instanceof io.vertx.core.json.JsonObject map) {
+            for (var e : map) {
+                largest = Math.max(largest, ((Number) e.getValue()).longValue());
+            }
+        } else if (vocab instanceof io.vertx.core.json.JsonArray pieces) {
+            largest = pieces.size() - 1;
+        }
+        for (Object o : tokenizer.getJsonArray("added_tokens", new io.vertx.core.json.JsonArray())) {
+            largest = Math.max(largest, ((io.vertx.core.json.JsonObject) o).getLong("id", -1L));
+        }
+        return largest;
+    }
+
     public long[] encode(String text) {
         return tokenizer.encode(text, false, false).getIds();
     }

@@ -14,9 +14,7 @@ import io.lmaas.worker.hf.encoder.EncoderConfig;
 import io.lmaas.worker.hf.encoder.EncoderTokenizer;
 import io.lmaas.worker.runtime.Encoded;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -158,31 +156,12 @@ public final class EncoderFineTuning {
                 }
                 gc.backward(loss);
             }
-            Map<String, NDArray> gradients = new LinkedHashMap<>();
-            double squares = 0;
-            for (Map.Entry<String, NDArray> e : trainable.entrySet()) {
-                NDArray g = e.getValue().getGradient();
-                g.attach(step);
-                gradients.put(e.getKey(), g);
-                squares += g.square().sum().getFloat();
-            }
-            if (!Double.isFinite(squares)) {
-                // A finite loss with an overflowing gradient: no update from it, and nothing of it kept.
-                gradients.values().forEach(Gradients::clear);
-                return Float.NaN;
-            }
-            float scale = (float) Math.min(1.0, 1.0 / (Math.sqrt(squares) + 1e-6));
-            for (Map.Entry<String, NDArray> e : gradients.entrySet()) {
-                NDArray g = e.getValue();
-                if (scale < 1f) {
-                    g.muli(scale);
-                }
-                String name = e.getKey();
+            boolean applied = Gradients.clipAndApply(step, trainable, (name, weight, g) -> {
                 boolean noDecay = name.endsWith(".bias") || name.contains("LayerNorm.") || name.contains("layer_norm.");
-                (noDecay ? plain : decayed).update(name, trainable.get(name), g);
-                Gradients.clear(g);
-            }
-            return value;
+                (noDecay ? plain : decayed).update(name, weight, g);
+            });
+            // A finite loss with an overflowing gradient: no update from it, and nothing of it kept.
+            return applied ? value : Float.NaN;
         }
     }
 
@@ -215,18 +194,6 @@ public final class EncoderFineTuning {
     }
 
     private static Path checkpoint(Path root, int epoch, BertFamilyEncoder encoder, HfDirectory hf, Path base) throws IOException {
-        Files.createDirectories(root);
-        Path dir = root.resolve("epoch-" + (epoch + 1));
-        Path tmp = Files.createTempDirectory(root, "epoch-" + (epoch + 1) + ".partial-");
-        ClassifierCheckpoint.write(encoder, hf.config(), base, tmp);
-        if (Files.exists(dir)) {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        return dir;
+        return Checkpoints.write(root, epoch, tmp -> ClassifierCheckpoint.write(encoder, hf.config(), base, tmp));
     }
 }

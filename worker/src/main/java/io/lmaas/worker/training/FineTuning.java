@@ -208,26 +208,12 @@ public final class FineTuning {
     }
 
     private static Path checkpoint(Path root, int epoch, ServingProperties props, Path tokenizer, Block block) throws IOException {
-        Files.createDirectories(root);
-        Path dir = root.resolve("epoch-" + (epoch + 1));
-        Path tmp = Files.createTempDirectory(root, "epoch-" + (epoch + 1) + ".partial-");
-        ServingProperties djl = props.withFormat("djl", "weights.params");
-        Weights.save(block, tmp.resolve(djl.weightsFile()));
-        Files.copy(tokenizer, tmp.resolve(djl.tokenizerFile()), StandardCopyOption.REPLACE_EXISTING);
-        djl.write(tmp);
-        if (Files.exists(dir)) {
-            deleteRecursively(dir);
-        }
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        return dir;
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        return Checkpoints.write(root, epoch, tmp -> {
+            ServingProperties djl = props.withFormat("djl", "weights.params");
+            Weights.save(block, tmp.resolve(djl.weightsFile()));
+            Files.copy(tokenizer, tmp.resolve(djl.tokenizerFile()), StandardCopyOption.REPLACE_EXISTING);
+            djl.write(tmp);
+        });
     }
 
     private static List<Integer> indices(List<String> labels, List<String> labelSet) {

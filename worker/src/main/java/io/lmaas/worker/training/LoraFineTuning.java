@@ -3,7 +3,6 @@ package io.lmaas.worker.training;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.AdamW;
@@ -16,7 +15,6 @@ import io.lmaas.worker.hf.lora.LoraAdapter;
 import io.lmaas.worker.hf.lora.LoraTrainable;
 import io.lmaas.worker.tokenizer.TextTokenizer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -79,18 +77,7 @@ public final class LoraFineTuning {
                     listener.step(epoch, step, l);
                 }
                 double validLoss = valid.isEmpty() ? Double.NaN : validationLoss(manager, decoder, lora, valid, plan.batchSize());
-                Path dir = checkpoints.resolve("epoch-" + (epoch + 1));
-                Path tmp = Files.createDirectories(checkpoints).resolve("epoch-" + (epoch + 1) + ".partial");
-                lora.save(tmp, baseName);
-                if (Files.exists(dir)) {
-                    try (var old = Files.list(dir)) {
-                        for (Path f : old.toList()) {
-                            Files.delete(f);
-                        }
-                    }
-                    Files.delete(dir);
-                }
-                Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Path dir = Checkpoints.write(checkpoints, epoch, tmp -> lora.save(tmp, baseName));
                 last = dir;
                 listener.epoch(epoch, step, new FineTuning.Metrics(loss.mean(), validLoss, Double.NaN), last);
             }
@@ -156,29 +143,7 @@ public final class LoraFineTuning {
                 }
                 gc.backward(loss);
             }
-            double squares = 0;
-            List<NDArray> gradients = new ArrayList<>();
-            for (NDArray p : parameters.values()) {
-                NDArray g = p.getGradient();
-                g.attach(m);
-                gradients.add(g);
-                squares += g.square().sum().getFloat();
-            }
-            if (!Double.isFinite(squares)) {
-                gradients.forEach(Gradients::clear);
-                return Float.NaN;
-            }
-            float scale = (float) Math.min(1.0, 1.0 / (Math.sqrt(squares) + 1e-6));
-            int i = 0;
-            for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-                NDArray g = gradients.get(i++);
-                if (scale < 1f) {
-                    g.muli(scale);
-                }
-                adamW.update(e.getKey(), e.getValue(), g);
-                Gradients.clear(g);
-            }
-            return value;
+            return Gradients.clipAndApply(m, parameters, adamW::update) ? value : Float.NaN;
         }
     }
 

@@ -4,7 +4,6 @@ import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.DecodeBatch;
 import io.lmaas.worker.runtime.GeneratorRuntime;
-import io.lmaas.worker.runtime.InputTooLong;
 import io.lmaas.worker.runtime.KvCache;
 import io.lmaas.worker.tokenizer.StreamDecoder;
 import java.time.Duration;
@@ -87,15 +86,7 @@ public final class GenerationEngine implements AutoCloseable {
         if (adapter != null && adapters == null) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("this model serves no adapters"));
         }
-        long[] ids = null;
-        if (!runtime.slidesWindow()) {
-            // A model whose context does not slide refuses a prompt that leaves no room, before it queues.
-            ids = runtime.tokenizer().encode(request.prompt());
-            if (ids.length >= runtime.maxLength()) {
-                return CompletableFuture.failedFuture(InputTooLong.prompt(ids.length, runtime.maxLength()));
-            }
-        }
-        Sequence s = new Sequence(request, listener, cancelled, ids, adapter);
+        Sequence s = new Sequence(request, listener, cancelled, adapter);
         if (!accepting) {
             observer.rejected();
             s.result.completeExceptionally(new CapacityException("the worker is draining"));

@@ -3,6 +3,7 @@ package io.lmaas.worker.wlm;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
+import io.lmaas.worker.runtime.InputTooLong;
 import io.lmaas.worker.runtime.KvCache;
 import io.lmaas.worker.tokenizer.StreamDecoder;
 import java.util.ArrayList;
@@ -31,16 +32,12 @@ final class Sequence {
     long pending;
     long firstTokenNanos;
 
-    /** The prompt's tokens when they were counted at submission (a model that does not slide its window), else null. */
-    private final long[] promptIds;
     /** The LoRA adapter it runs with, or null; its slot once admitted (0: none). */
     final AdapterRef adapter;
     int slot;
 
-    Sequence(GenerationRequest request, GenerationEngine.Listener listener, BooleanSupplier cancelled, long[] promptIds,
-            AdapterRef adapter) {
+    Sequence(GenerationRequest request, GenerationEngine.Listener listener, BooleanSupplier cancelled, AdapterRef adapter) {
         this.request = request;
-        this.promptIds = promptIds;
         this.adapter = adapter;
         this.listener = listener;
         this.cancelled = cancelled;
@@ -55,7 +52,11 @@ final class Sequence {
     KvCache start(GeneratorRuntime rt, StreamDecoder decoder) {
         this.runtime = rt;
         this.text = decoder.start();
-        long[] prompt = promptIds != null ? promptIds : rt.tokenizer().encode(request.prompt());
+        long[] prompt = rt.tokenizer().encode(request.prompt());
+        if (!rt.slidesWindow() && prompt.length >= rt.maxLength()) {
+            // A context that does not slide refuses a prompt that leaves no room (before anything is streamed).
+            throw InputTooLong.prompt(prompt.length, rt.maxLength());
+        }
         promptTokens = prompt.length;
         listener.started(promptTokens);
         long[] first = prompt.length == 0 ? new long[] {rt.startToken()}

@@ -2,6 +2,7 @@ package io.lmaas.worker.hf.encoder;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
+import io.lmaas.worker.tokenizer.TextTokenizer;
 import io.lmaas.worker.runtime.Encoded;
 import io.lmaas.worker.runtime.InputTooLong;
 import io.vertx.core.json.JsonArray;
@@ -36,7 +37,7 @@ public final class EncoderTokenizer implements AutoCloseable {
         }
         long largest;
         try {
-            largest = largestId(new JsonObject(Files.readString(file)));
+            largest = TextTokenizer.largestId(new JsonObject(Files.readString(file)));
         } catch (IOException | RuntimeException e) {
             throw new ModelDirectoryException("tokenizer.json: not a readable tokenizer (" + e.getMessage() + ")", e);
         }
@@ -57,24 +58,6 @@ public final class EncoderTokenizer implements AutoCloseable {
             }
             throw new ModelDirectoryException("tokenizer.json: cannot be loaded (" + e.getMessage() + ")", e);
         }
-    }
-
-    /** The largest id the tokenizer can produce: its model's vocabulary and its added tokens. */
-    static long largestId(JsonObject tokenizer) {
-        JsonObject model = tokenizer.getJsonObject("model", new JsonObject());
-        Object vocab = model.getValue("vocab");
-        long largest = -1;
-        if (vocab instanceof JsonObject map) {
-            for (var e : map) {
-                largest = Math.max(largest, ((Number) e.getValue()).longValue());
-            }
-        } else if (vocab instanceof JsonArray pieces) {
-            largest = pieces.size() - 1;
-        }
-        for (Object o : tokenizer.getJsonArray("added_tokens", new JsonArray())) {
-            largest = Math.max(largest, ((JsonObject) o).getLong("id", -1L));
-        }
-        return largest;
     }
 
     public int maxTokens() {

@@ -29,6 +29,11 @@ public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) {
 
     /** One adapted projection: {@code layer}, {@code module} (q_proj, ...). */
     public record Key(int layer, String module) {
+        /** PEFT's name for its factor {@code "A"} or {@code "B"}. */
+        public String tensorName(String factor) {
+            String parent = module.equals("gate_proj") || module.equals("up_proj") || module.equals("down_proj") ? "mlp" : "self_attn";
+            return "base_model.model.model.layers." + layer + "." + parent + "." + module + ".lora_" + factor + ".weight";
+        }
     }
 
     /** Its low-rank factors, row-major: A (rank × in), B (out × rank). */

@@ -96,8 +96,8 @@ public final class LoraTrainable {
     public Map<String, NDArray> parameters() {
         Map<String, NDArray> out = new LinkedHashMap<>();
         factors.forEach((key, pair) -> {
-            out.put(name(key, "A"), pair[0]);
-            out.put(name(key, "B"), pair[1]);
+            out.put(key.tensorName("A"), pair[0]);
+            out.put(key.tensorName("B"), pair[1]);
         });
         return out;
     }
@@ -127,12 +127,6 @@ public final class LoraTrainable {
                 .put("base_model_name_or_path", baseModel).put("r", options.rank()).put("lora_alpha", options.alpha())
                 .put("lora_dropout", options.dropout()).put("target_modules", new JsonArray(options.targets())).put("bias", "none")
                 .put("fan_in_fan_out", false).put("use_rslora", false).put("use_dora", false).encodePrettily());
-    }
-
-    private static String name(LoraAdapter.Key key, String factor) {
-        String parent = key.module().equals("gate_proj") || key.module().equals("up_proj") || key.module().equals("down_proj")
-                ? "mlp" : "self_attn";
-        return "base_model.model.model.layers." + key.layer() + "." + parent + "." + key.module() + ".lora_" + factor + ".weight";
     }
 
     public DecoderConfig base() {
