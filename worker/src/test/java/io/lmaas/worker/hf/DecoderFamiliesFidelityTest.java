@@ -7,6 +7,7 @@ import io.lmaas.worker.runtime.DecodeBatch;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.KvCache;
 import io.lmaas.worker.runtime.ModelRuntime;
+import io.lmaas.worker.testing.Logits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ class DecoderFamiliesFidelityTest {
             for (int s = 0; s < sequences.size(); s++) {
                 long[] seq = sequences.get(s);
                 try (KvCache cache = runtime.newCache()) {
-                    assertClose(runtime.prefill(cache, seq), row(logits, s, seq.length - 1), family + " prefill " + s);
+                    assertClose(runtime.prefill(cache, seq), Logits.row(logits, s, seq.length - 1), family + " prefill " + s);
                 }
             }
 
@@ -67,7 +68,7 @@ class DecoderFamiliesFidelityTest {
                         if (SCHEDULE[s][0] == step) {
                             long[] prompt = Arrays.copyOf(sequences.get(s), SCHEDULE[s][1]);
                             KvCache cache = runtime.newCache();
-                            assertClose(runtime.prefill(cache, prompt), row(logits, s, prompt.length - 1), family + " join " + s);
+                            assertClose(runtime.prefill(cache, prompt), Logits.row(logits, s, prompt.length - 1), family + " join " + s);
                             runtime.join(batch, cache);
                             rows.add(s);
                             fed[s] = prompt.length;
@@ -98,7 +99,7 @@ class DecoderFamiliesFidelityTest {
                     float[][] out = runtime.step(batch, tokens);
                     for (int i = 0; i < rows.size(); i++) {
                         int s = rows.get(i);
-                        assertClose(out[i], row(logits, s, fed[s]), family + " sequence " + s + " position " + fed[s]);
+                        assertClose(out[i], Logits.row(logits, s, fed[s]), family + " sequence " + s + " position " + fed[s]);
                         fed[s]++;
                         checked++;
                     }
@@ -142,25 +143,11 @@ class DecoderFamiliesFidelityTest {
         JsonObject expected = new JsonObject(Files.readString(dir.resolve("expected.json")));
         long[] seq = expected.getJsonArray("sequences").getJsonArray(0).stream().mapToLong(x -> ((Number) x).longValue()).toArray();
         try (GeneratorRuntime runtime = (GeneratorRuntime) ModelRuntime.load(dir); KvCache cache = runtime.newCache()) {
-            assertClose(runtime.prefill(cache, seq), row(expected.getJsonArray("logits"), 0, seq.length - 1), "sharded qwen2");
+            assertClose(runtime.prefill(cache, seq), Logits.row(expected.getJsonArray("logits"), 0, seq.length - 1), "sharded qwen2");
         }
-    }
-
-    private static float[] row(JsonArray logits, int sequence, int position) {
-        JsonArray r = logits.getJsonArray(sequence).getJsonArray(position);
-        float[] out = new float[r.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = r.getFloat(i);
-        }
-        return out;
     }
 
     private static void assertClose(float[] actual, float[] expected, String what) {
-        assertThat(actual).as(what).hasSize(expected.length);
-        double worst = 0;
-        for (int j = 0; j < actual.length; j++) {
-            worst = Math.max(worst, Math.abs(actual[j] - expected[j]));
-        }
-        assertThat(worst).as("%s: largest absolute difference from the reference", what).isLessThanOrEqualTo(TOLERANCE);
+        Logits.assertClose(actual, expected, TOLERANCE, what);
     }
 }

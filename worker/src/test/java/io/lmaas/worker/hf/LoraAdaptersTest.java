@@ -10,6 +10,7 @@ import io.lmaas.worker.runtime.DecodeBatch;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.KvCache;
 import io.lmaas.worker.runtime.ModelRuntime;
+import io.lmaas.worker.testing.Logits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -31,15 +32,6 @@ class LoraAdaptersTest {
         return Path.of(LoraAdaptersTest.class.getResource("/decoder-fixtures/" + name + "/config.json") == null
                 ? LoraAdaptersTest.class.getResource("/decoder-fixtures/" + name + "/adapter_config.json").toURI()
                 : LoraAdaptersTest.class.getResource("/decoder-fixtures/" + name + "/config.json").toURI()).getParent();
-    }
-
-    private static float[] row(JsonArray logits, int sequence, int position) {
-        JsonArray r = logits.getJsonArray(sequence).getJsonArray(position);
-        float[] out = new float[r.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = r.getFloat(i);
-        }
-        return out;
     }
 
     private static long[] sequence(JsonObject expected, int i) {
@@ -65,10 +57,10 @@ class LoraAdaptersTest {
             for (int s = 0; s < 2; s++) {
                 long[] seq = sequence(merged, s);
                 try (KvCache cache = runtime.newCache()) {
-                    assertClose(runtime.prefill(cache, seq, a), row(logitsA, s, seq.length - 1), "adapter-a prefill " + s);
+                    assertClose(runtime.prefill(cache, seq, a), Logits.row(logitsA, s, seq.length - 1), "adapter-a prefill " + s);
                 }
                 try (KvCache cache = runtime.newCache()) {
-                    assertClose(runtime.prefill(cache, seq, b), row(logitsB, s, seq.length - 1), "adapter-b prefill " + s);
+                    assertClose(runtime.prefill(cache, seq, b), Logits.row(logitsB, s, seq.length - 1), "adapter-b prefill " + s);
                 }
             }
 
@@ -83,7 +75,7 @@ class LoraAdaptersTest {
                 for (int r = 0; r < 4; r++) {
                     long[] seq = seqOf[r] == 0 ? s0 : s1;
                     KvCache cache = runtime.newCache();
-                    assertClose(runtime.prefill(cache, Arrays.copyOf(seq, fed[r]), slotOf[r]), row(want[r], seqOf[r], fed[r] - 1),
+                    assertClose(runtime.prefill(cache, Arrays.copyOf(seq, fed[r]), slotOf[r]), Logits.row(want[r], seqOf[r], fed[r] - 1),
                             "row " + r + " prefill");
                     runtime.join(batch, cache);
                 }
@@ -96,7 +88,7 @@ class LoraAdaptersTest {
                     }
                     float[][] out = runtime.step(batch, tokens);
                     for (int r = 0; r < rows; r++) {
-                        assertClose(out[r], row(want[r], seqOf[r], fed[r]), "row " + r + " position " + fed[r]);
+                        assertClose(out[r], Logits.row(want[r], seqOf[r], fed[r]), "row " + r + " position " + fed[r]);
                         fed[r]++;
                     }
                     if (rows == 4 && fed[3] == s1.length) {
@@ -108,7 +100,7 @@ class LoraAdaptersTest {
             // A slot emptied is the bare model again.
             bank.remove(a);
             try (KvCache cache = runtime.newCache()) {
-                assertClose(runtime.prefill(cache, s0, a), row(plain.getJsonArray("logits"), 0, s0.length - 1), "removed adapter");
+                assertClose(runtime.prefill(cache, s0, a), Logits.row(plain.getJsonArray("logits"), 0, s0.length - 1), "removed adapter");
             }
         }
     }
@@ -144,11 +136,6 @@ class LoraAdaptersTest {
     }
 
     private static void assertClose(float[] actual, float[] expected, String what) {
-        assertThat(actual).as(what).hasSize(expected.length);
-        double worst = 0;
-        for (int j = 0; j < actual.length; j++) {
-            worst = Math.max(worst, Math.abs(actual[j] - expected[j]));
-        }
-        assertThat(worst).as("%s: largest absolute difference from the merged model", what).isLessThanOrEqualTo(TOLERANCE);
+        Logits.assertClose(actual, expected, TOLERANCE, what);
     }
 }

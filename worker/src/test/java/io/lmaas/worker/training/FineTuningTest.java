@@ -20,22 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Fine-tuning the starter models: a new label set, servable checkpoints, resuming, cancelling, a language model. */
 class FineTuningTest {
 
-    private record Recorded(List<FineTuning.Metrics> epochs, List<Path> checkpoints) implements FineTuning.Listener {
-        Recorded() {
-            this(new ArrayList<>(), new ArrayList<>());
-        }
-
-        @Override
-        public void step(int epoch, int step, double loss) {
-        }
-
-        @Override
-        public void epoch(int epoch, int step, FineTuning.Metrics metrics, Path checkpoint) {
-            epochs.add(metrics);
-            checkpoints.add(checkpoint);
-        }
-    }
-
     @Test
     void aClassifierLearnsNewLabelsEachCheckpointServesAndARunResumes(@TempDir Path tmp) throws IOException {
         List<SyntheticTopics.Example> train = SyntheticTopics.novelExamples(600, 1);

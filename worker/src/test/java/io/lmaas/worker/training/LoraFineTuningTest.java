@@ -20,22 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LoraFineTuningTest {
 
-    private record Recorded(List<FineTuning.Metrics> epochs, List<Path> checkpoints) implements FineTuning.Listener {
-        Recorded() {
-            this(new ArrayList<>(), new ArrayList<>());
-        }
-
-        @Override
-        public void step(int epoch, int step, double loss) {
-        }
-
-        @Override
-        public void epoch(int epoch, int step, FineTuning.Metrics metrics, Path checkpoint) {
-            epochs.add(metrics);
-            checkpoints.add(checkpoint);
-        }
-    }
-
     /** Documents with a rule the random base does not know: each word is followed by the next one, counting up. */
     private static List<String> documents(int count, int seed) {
         java.util.Random random = new java.util.Random(seed);
