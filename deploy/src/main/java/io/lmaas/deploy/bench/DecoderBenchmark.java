@@ -114,7 +114,7 @@ public final class DecoderBenchmark {
     }
 
     /** Decodes {@code newTokens} greedy tokens for {@code streams} rows at once (prompts of {@link #PROMPT}); aggregate tokens/s. */
-    private static double decode(GeneratorRuntime runtime, int streams, int newTokens, int seed) {
+    static double decode(GeneratorRuntime runtime, int streams, int newTokens, int seed) {
         Random random = new Random(seed * 31L + streams);
         try (DecodeBatch batch = runtime.newBatch()) {
             long[] tokens = new long[streams];

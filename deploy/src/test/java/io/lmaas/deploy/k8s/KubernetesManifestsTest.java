@@ -102,6 +102,8 @@ class KubernetesManifestsTest {
         var container = scheduler.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(container.getEnv().stream().filter(e -> e.getName().equals("LMAAS_IMAGE")).findFirst().orElseThrow().getValue())
                 .as("workers run the scheduler's own image").isEqualTo(container.getImage()).startsWith("ghcr.io/lmaas/lmaas:");
+        assertThat(container.getEnv().stream().filter(e -> e.getName().equals("LMAAS_GPU_IMAGE")).findFirst().orElseThrow()
+                .getValue()).as("workers given GPUs run the CUDA build").startsWith("ghcr.io/lmaas/lmaas-gpu:");
         assertThat(scheduler.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("lmaas-scheduler");
         assertThat(objects).extracting(HasMetadata::getKind).contains("CustomResourceDefinition", "Role", "ClusterRole",
                 "ServiceAccount", "PersistentVolumeClaim", "Service", "ConfigMap");

@@ -83,15 +83,16 @@ public final class DesiredObjects {
         requests.put("memory", new Quantity(config.workerMemory()));
         Map<String, Quantity> limits = new LinkedHashMap<>();
         limits.put("memory", new Quantity(config.workerMemory()));
-        if (gpu != null && gpu.getCount() != null && gpu.getCount() > 0) {
+        boolean gpus = gpu != null && gpu.getCount() != null && gpu.getCount() > 0;
+        if (gpus) {
             requests.put(GPU_RESOURCE, new Quantity(Integer.toString(gpu.getCount())));
             limits.put(GPU_RESOURCE, new Quantity(Integer.toString(gpu.getCount())));
         }
         Container worker = new ContainerBuilder()
                 .withName("worker")
-                .withImage(config.image())
+                .withImage(gpus ? config.gpuImage() : config.image())
                 .withImagePullPolicy(config.imagePullPolicy())
-                .withArgs(workerArgs(spec, config))
+                .withArgs(workerArgs(spec, config, gpus))
                 .addNewEnv().withName("DJL_OFFLINE").withValue("true").endEnv()
                 .addNewEnv().withName("OPT_OUT_TRACKING").withValue("true").endEnv()
                 // Two malloc arenas: resident memory stays near what the model needs (docs/benchmarks.md, embeddings).
@@ -165,14 +166,16 @@ public final class DesiredObjects {
         return withHash(s);
     }
 
-    static List<String> workerArgs(ModelDeploymentSpec spec, KubernetesConfig config) {
+    /** The worker's command line; a pod given GPUs computes on its first one ({@code --device=gpu}), or fails to start. */
+    static List<String> workerArgs(ModelDeploymentSpec spec, KubernetesConfig config, boolean gpus) {
         List<String> args = new ArrayList<>(List.of("worker", "serve",
                 "--model-dir=" + config.modelDir(spec.getModel(), spec.getVersion()),
                 "--model-id=" + spec.getModel(),
                 "--adapters-root=" + config.modelsDir(),
                 "--host=0.0.0.0",
                 "--port=" + KubernetesConfig.WORKER_PORT,
-                "--drain-timeout-ms=" + config.drainTimeoutMs()));
+                "--drain-timeout-ms=" + config.drainTimeoutMs(),
+                "--device=" + (gpus ? "gpu" : "cpu")));
         if (spec.getBatching() != null) {
             if (spec.getBatching().getMaxBatchSize() != null) {
                 args.add("--batch-size=" + spec.getBatching().getMaxBatchSize());

@@ -63,6 +63,23 @@ class DesiredObjectsTest {
         assertThat(pod.getNodeSelector()).isNullOrEmpty();
         assertThat(pod.getTolerations()).isEmpty();
         assertThat(pod.getContainers().get(0).getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
+        assertThat(pod.getContainers().get(0).getImage()).isEqualTo("ghcr.io/lmaas/lmaas:test");
+        assertThat(pod.getContainers().get(0).getArgs()).contains("--device=cpu");
+    }
+
+    @Test
+    void aWorkerGivenGpusRunsTheGpuImageAndComputesOnItsGpu() {
+        KubernetesConfig gpuImage = new KubernetesConfig(config.namespace(), config.image(), config.imagePullPolicy(),
+                config.artifactsClaim(), config.artifactsMountPath(), config.flavors(), config.workerCpu(), config.workerMemory(),
+                config.drainTimeoutMs(), "ghcr.io/lmaas/lmaas-gpu:test");
+        Container gpu = DesiredObjects.deployment(md(new GpuRequest(1, "h100")), gpuImage).getSpec().getTemplate().getSpec()
+                .getContainers().get(0);
+        assertThat(gpu.getImage()).isEqualTo("ghcr.io/lmaas/lmaas-gpu:test");
+        assertThat(gpu.getArgs()).contains("--device=gpu").doesNotContain("--device=cpu");
+        Container cpu = DesiredObjects.deployment(md(null), gpuImage).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(cpu.getImage()).isEqualTo("ghcr.io/lmaas/lmaas:test");
+        // Without a GPU image configured, every worker runs the one image.
+        assertThat(config.gpuImage()).isEqualTo(config.image());
     }
 
     @Test

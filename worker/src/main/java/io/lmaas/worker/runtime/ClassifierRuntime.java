@@ -23,9 +23,9 @@ public final class ClassifierRuntime implements ModelRuntime, BatchedModel<Class
         this.padId = pad.length == 1 ? pad[0] : 0;
     }
 
-    static ClassifierRuntime load(Path directory, ServingProperties props) {
+    static ClassifierRuntime load(Path directory, ServingProperties props, ComputeDevice device) {
         EncoderClassifier block = new EncoderClassifier(props.spec(), props.labels().size());
-        ClassifierRuntime runtime = new ClassifierRuntime(props, LoadedBlock.load(directory, props, block));
+        ClassifierRuntime runtime = new ClassifierRuntime(props, LoadedBlock.load(directory, props, block, device));
         try {
             float[][] probe = runtime.logits(new long[][] {{0}});
             if (probe[0].length != props.labels().size()) {

@@ -1,6 +1,5 @@
 package io.lmaas.worker.runtime;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.lmaas.worker.hf.HfDirectory;
@@ -19,7 +18,8 @@ import java.util.List;
  * A Hugging Face encoder checkpoint (BERT, RoBERTa, XLM-R, DistilBERT) served as it is: a sequence classifier answers
  * classifications with its own labels ({@code id2label}); a bare encoder (or any encoder told {@code task=feature-extraction})
  * answers sentence embeddings pooled as its sentence-transformers configuration says. Computed in float32 on the CPU
- * whatever the stored dtype.
+ * whatever the stored dtype, on the
+ * worker's {@link ComputeDevice}.
  */
 public final class EncoderRuntime implements ModelRuntime {
     private final HfDirectory directory;
@@ -45,7 +45,7 @@ public final class EncoderRuntime implements ModelRuntime {
         this.description = description;
     }
 
-    static EncoderRuntime load(HfDirectory hf) {
+    static EncoderRuntime load(HfDirectory hf, ComputeDevice device) {
         EncoderConfig config = EncoderConfig.parse(hf.config());
         String task = hf.taskOverride() != null ? hf.taskOverride()
                 : config.classifier() ? ServingProperties.CLASSIFICATION : FEATURE_EXTRACTION;
@@ -55,7 +55,7 @@ public final class EncoderRuntime implements ModelRuntime {
                     + "text-classification or feature-extraction)");
         }
         hf.batching(false);
-        NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        NDManager manager = NDManager.newBaseManager(device.device(), "PyTorch");
         EncoderTokenizer tokenizer = null;
         try {
             HfWeights weights = HfWeights.load(hf.directory(), manager);
@@ -71,7 +71,7 @@ public final class EncoderRuntime implements ModelRuntime {
                     .put("parameters", weights.parameters())
                     .put("dtype", weights.storedType())
                     .put("compute_dtype", "float32")
-                    .put("device", "cpu")
+                    .mergeIn(device.describe())
                     .put("max_length", tokenizer.maxTokens())
                     .put("hidden_size", config.hidden())
                     .put("layers", config.layers())

@@ -47,8 +47,8 @@ public final class GeneratorRuntime implements ModelRuntime {
         this.cached = parts.cached();
     }
 
-    static GeneratorRuntime load(Path directory, ServingProperties props) {
-        LoadedBlock loaded = LoadedBlock.load(directory, props, new DecoderLm(props.spec()));
+    static GeneratorRuntime load(Path directory, ServingProperties props, ComputeDevice device) {
+        LoadedBlock loaded = LoadedBlock.load(directory, props, new DecoderLm(props.spec()), device);
         long[] eos = loaded.tokenizer().encode(props.eosToken());
         if (eos.length != 1) {
             loaded.close();

@@ -1,6 +1,5 @@
 package io.lmaas.worker.runtime;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.lmaas.worker.chat.JinjaChatTemplate;
 import io.lmaas.worker.hf.HfDirectory;
@@ -57,7 +56,7 @@ final class HfGenerator {
                 : new LlamaFamilyDecoder(DecoderConfig.parse(c), weights, manager, context, maxAdapters);
     }
 
-    static GeneratorRuntime load(HfDirectory hf) {
+    static GeneratorRuntime load(HfDirectory hf, ComputeDevice device) {
         Shape config = shape(hf.config());
         if (hf.taskOverride() != null && !ServingProperties.GENERATION.equals(hf.taskOverride())) {
             throw new ModelDirectoryException(ServingProperties.FILE + ": task '" + hf.taskOverride() + "' is not served by "
@@ -71,7 +70,7 @@ final class HfGenerator {
         }
         hf.batching(true);
         JsonObject generation = HfDirectory.json(hf.directory(), "generation_config.json");
-        NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        NDManager manager = NDManager.newBaseManager(device.device(), "PyTorch");
         TextTokenizer tokenizer = null;
         try {
             HfWeights weights = HfWeights.load(hf.directory(), manager);
@@ -84,7 +83,7 @@ final class HfGenerator {
             long start = first(generation, hf.config(), "bos_token_id", eos[0]);
             JsonObject description = new JsonObject().put("architecture", config.architecture())
                     .put("family", config.family()).put("parameters", parameters).put("dtype", stored)
-                    .put("compute_dtype", "float32").put("device", "cpu").put("max_length", context)
+                    .put("compute_dtype", "float32").mergeIn(device.describe()).put("max_length", context)
                     .mergeIn(config.sizes()).put("weights_bytes", parameters * Float.BYTES);
             GeneratorRuntime runtime = new GeneratorRuntime(new GeneratorRuntime.Parts(manager, null, decoder, tokenizer,
                     StreamDecoder.of(hf.directory().resolve("tokenizer.json"), tokenizer), eos, start, context, config.vocab(), false,

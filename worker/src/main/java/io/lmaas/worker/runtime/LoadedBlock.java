@@ -1,6 +1,5 @@
 package io.lmaas.worker.runtime;
 
-import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDManager;
@@ -19,10 +18,10 @@ import java.nio.file.Path;
  * A model version's network with its weights in a manager of its own, and its tokenizer. The network is
  * a built-in block with DJL or safetensors weights, or a TorchScript module loaded by DJL's PyTorch engine.
  */
-record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, AutoCloseable owner) implements AutoCloseable {
+record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, ComputeDevice device, AutoCloseable owner) implements AutoCloseable {
 
     /** Loads the weights of {@code props.format()} into {@code builtIn} (ignored for TorchScript). */
-    static LoadedBlock load(Path directory, ServingProperties props, Block builtIn) {
+    static LoadedBlock load(Path directory, ServingProperties props, Block builtIn, ComputeDevice device) {
         checkTokenizerFits(directory, props);
         TextTokenizer tokenizer;
         try {
@@ -32,7 +31,7 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Auto
         }
         try {
             if ("torchscript".equals(props.format())) {
-                Model model = Model.newInstance("torchscript", Device.cpu(), "PyTorch");
+                Model model = Model.newInstance("torchscript", device.device(), "PyTorch");
                 try {
                     String file = props.weightsFile();
                     model.load(directory, file.endsWith(".pt") ? file.substring(0, file.length() - 3) : file);
@@ -40,9 +39,9 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Auto
                     model.close();
                     throw new ModelDirectoryException(directory + ": TorchScript file cannot be loaded: " + e.getMessage(), e);
                 }
-                return new LoadedBlock(model.getBlock(), model.getNDManager(), tokenizer, model);
+                return new LoadedBlock(model.getBlock(), model.getNDManager(), tokenizer, device, model);
             }
-            NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+            NDManager manager = NDManager.newBaseManager(device.device(), "PyTorch");
             try {
                 Path weights = directory.resolve(props.weightsFile());
                 if ("safetensors".equals(props.format())) {
@@ -54,7 +53,7 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Auto
                 manager.close();
                 throw e;
             }
-            return new LoadedBlock(builtIn, manager, tokenizer, manager);
+            return new LoadedBlock(builtIn, manager, tokenizer, device, manager);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -92,7 +91,7 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Auto
         tokenizer.close();
     }
 
-    /** What the worker reports: the built-in architecture, its parameters (float32 on the CPU) and context. */
+    /** What the worker reports: the built-in architecture, its parameters (float32), the device and the context. */
     JsonObject describe(ServingProperties props) {
         long parameters = 0;
         for (var p : block.getParameters()) {
@@ -101,7 +100,7 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Auto
             }
         }
         return new JsonObject().put("architecture", props.architecture()).put("format", props.format())
-                .put("parameters", parameters).put("dtype", "float32").put("compute_dtype", "float32").put("device", "cpu")
+                .put("parameters", parameters).put("dtype", "float32").put("compute_dtype", "float32").mergeIn(device.describe())
                 .put("max_length", props.spec().maxLength()).put("weights_bytes", parameters * Float.BYTES);
     }
 }

@@ -29,14 +29,20 @@ public sealed interface ModelRuntime extends AutoCloseable permits ClassifierRun
      * built-in networks ({@code serving.properties}); throws {@link ModelDirectoryException} with a clear reason.
      */
     static ModelRuntime load(Path directory) {
+        return load(directory, ComputeDevice.auto());
+    }
+
+    /** Loads the model version in {@code directory} onto {@code device} (its weights, caches and every pass). */
+    static ModelRuntime load(Path directory, ComputeDevice device) {
         if (HfDirectory.is(directory)) {
             HfDirectory hf = HfDirectory.read(directory);
-            return io.lmaas.worker.hf.decoder.DecoderConfig.isCausalLm(hf.config()) ? HfGenerator.load(hf) : EncoderRuntime.load(hf);
+            return io.lmaas.worker.hf.decoder.DecoderConfig.isCausalLm(hf.config()) ? HfGenerator.load(hf, device)
+                    : EncoderRuntime.load(hf, device);
         }
         ServingProperties props = ServingProperties.read(directory);
         return switch (props.task()) {
-            case ServingProperties.CLASSIFICATION -> ClassifierRuntime.load(directory, props);
-            case ServingProperties.GENERATION -> GeneratorRuntime.load(directory, props);
+            case ServingProperties.CLASSIFICATION -> ClassifierRuntime.load(directory, props, device);
+            case ServingProperties.GENERATION -> GeneratorRuntime.load(directory, props, device);
             default -> throw new ModelDirectoryException(directory + ": unknown task " + props.task());
         };
     }

@@ -17,9 +17,11 @@ import java.util.Optional;
  *     from {@code LMAAS_WORKER_TOKEN}; a worker without one does not start
  * @param adaptersRoot the directory LoRA adapters a request names must lie under ({@code --adapters-root}); null: the
  *     worker serves no adapters
+ * @param device where the model computes ({@code --device}: auto, cpu, gpu, gpu:N; default auto, the first GPU the
+ *     engine sees, else the CPU): see {@link io.lmaas.worker.runtime.ComputeDevice}
  */
 public record WorkerConfig(Path modelDir, String modelId, String host, int port, Path portFile,
-        ServedModel.Overrides batching, Duration drainTimeout, Optional<Long> parentPid, String token, Path adaptersRoot) {
+        ServedModel.Overrides batching, Duration drainTimeout, Optional<Long> parentPid, String token, Path adaptersRoot, String device) {
 
     public static WorkerConfig from(Settings s) {
         Path modelDir = Path.of(s.required("model-dir")).toAbsolutePath().normalize();
@@ -35,13 +37,14 @@ public record WorkerConfig(Path modelDir, String modelId, String host, int port,
                 s.millis("drain-timeout-ms", 30_000),
                 s.optional("parent-pid").map(Long::parseLong),
                 WorkerToken.from(s),
-                s.optional("adapters-root").map(p -> Path.of(p).toAbsolutePath().normalize()).orElse(null));
+                s.optional("adapters-root").map(p -> Path.of(p).toAbsolutePath().normalize()).orElse(null),
+                s.string("device", "auto"));
     }
 
     @Override
     public String toString() {
         return "WorkerConfig[modelDir=" + modelDir + ", modelId=" + modelId + ", host=" + host + ", port=" + port
-                + ", token=<redacted>]";
+                + ", device=" + device + ", token=<redacted>]";
     }
 
     private static Integer optionalInt(Settings s, String key, int min, int max) {

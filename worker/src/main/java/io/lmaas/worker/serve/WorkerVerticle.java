@@ -3,6 +3,7 @@ package io.lmaas.worker.serve;
 import io.lmaas.core.logging.RequestLog;
 import io.lmaas.worker.chat.ChatTemplate;
 import io.lmaas.worker.runtime.Classification;
+import io.lmaas.worker.runtime.ComputeDevice;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.wlm.CapacityException;
@@ -113,7 +114,9 @@ public final class WorkerVerticle extends VerticleBase {
     /** Loads the model and runs one warm-up inference; only then is the worker ready. */
     private void load() {
         vertx.executeBlocking(() -> {
-                    ServedModel s = ServedModel.load(config.modelDir(), config.batching(), metrics);
+                    ComputeDevice device = ComputeDevice.select(config.device());
+                    ServedModel s = ServedModel.load(config.modelDir(), device, config.batching(), metrics);
+                    metrics.device(device);
                     try {
                         s.warmUp();
                     } catch (Exception e) {
@@ -125,7 +128,8 @@ public final class WorkerVerticle extends VerticleBase {
                 .onSuccess(s -> {
                     served = s;
                     state = ModelState.READY;
-                    LOG.info("model {} ready ({}, warmed up)", config.modelId(), s.runtime().task());
+                    LOG.info("model {} ready ({} on {}, warmed up)", config.modelId(), s.runtime().task(),
+                            s.runtime().describe().getString("device"));
                 })
                 .onFailure(e -> {
                     failure = e.getMessage();

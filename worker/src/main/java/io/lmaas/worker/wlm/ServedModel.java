@@ -3,6 +3,7 @@ package io.lmaas.worker.wlm;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.runtime.Classification;
 import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.runtime.ComputeDevice;
 import io.lmaas.worker.runtime.EncoderRuntime;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
@@ -42,8 +43,8 @@ public sealed interface ServedModel extends AutoCloseable {
         }
     }
 
-    static ServedModel load(Path directory, Overrides overrides, ServingObserver observer) {
-        ModelRuntime runtime = ModelRuntime.load(directory);
+    static ServedModel load(Path directory, ComputeDevice device, Overrides overrides, ServingObserver observer) {
+        ModelRuntime runtime = ModelRuntime.load(directory, device);
         DynamicBatcher.Settings settings = overrides.settings(runtime.batching());
         if (runtime instanceof ClassifierRuntime c) {
             return new Classifier(c, new DynamicBatcher<>(c, settings, observer));

@@ -56,7 +56,7 @@ class AdapterServingTest {
         vertx = Vertx.vertx();
         client = WebClient.create(vertx);
         WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(base, "tiny-llama", "127.0.0.1", 0, null,
-                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, fixtures));
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, fixtures, "auto"));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(60)).until(() -> worker.state() != ModelState.LOADING);
         assertThat(worker.state()).isEqualTo(ModelState.READY);

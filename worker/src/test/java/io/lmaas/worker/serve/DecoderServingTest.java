@@ -46,7 +46,7 @@ class DecoderServingTest {
         vertx = Vertx.vertx();
         client = WebClient.create(vertx);
         WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(dir, "tiny-llama", "127.0.0.1", 0, null,
-                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, null));
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, null, "auto"));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(60)).until(() -> worker.state() != ModelState.LOADING);
         assertThat(worker.state()).isEqualTo(ModelState.READY);

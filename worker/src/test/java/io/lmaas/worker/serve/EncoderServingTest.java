@@ -64,7 +64,7 @@ class EncoderServingTest {
 
     private static int start(Path dir) throws Exception {
         WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(dir, "m", "127.0.0.1", 0, null, ServedModel.Overrides.NONE,
-                Duration.ofSeconds(5), Optional.empty(), TOKEN, null));
+                Duration.ofSeconds(5), Optional.empty(), TOKEN, null, "auto"));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(60)).until(() -> worker.state() != ModelState.LOADING);
         assertThat(worker.state()).isEqualTo(ModelState.READY);

@@ -50,8 +50,12 @@ class WorkerVerticleTest {
     }
 
     private int start(Path modelDir, Path portFile) throws Exception {
+        return start(modelDir, portFile, "auto");
+    }
+
+    private int start(Path modelDir, Path portFile, String device) throws Exception {
         WorkerVerticle worker = new WorkerVerticle(new WorkerConfig(modelDir, "m", "127.0.0.1", 0, portFile,
-                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, null));
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, null, device));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(30)).until(() -> worker.state() != ModelState.LOADING);
         return worker.port();
@@ -73,6 +77,14 @@ class WorkerVerticleTest {
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.bodyAsJsonObject().getString("state")).isEqualTo("ready");
         assertThat(health.bodyAsJsonObject().getString("task")).isEqualTo("text-classification");
+        // The device it computes on: this build's libtorch is the CPU one, so auto is the CPU.
+        JsonObject info = health.bodyAsJsonObject().getJsonObject("info");
+        assertThat(info.getString("device")).isEqualTo("cpu");
+        assertThat(info.getString("engine")).startsWith("libtorch ").endsWith("(CPU)");
+        String metrics = client.get(port, "127.0.0.1", "/metrics").putHeader("authorization", BEARER).send()
+                .await(10, TimeUnit.SECONDS).bodyAsString();
+        assertThat(metrics).containsPattern("lmaas_worker_device\\{device=\"cpu\",engine=\"libtorch [^\"]+\",model=\"m\"} 1.0")
+                .contains("lmaas_worker_resident_memory_bytes{model=\"m\"}");
 
         HttpResponse<Buffer> r = post(port, "/v1/classify", new JsonObject()
                 .put("inputs", new JsonArray().add("the hedge fund sold share prices").add("the storm hit the islands")).encode());
@@ -156,6 +168,18 @@ class WorkerVerticleTest {
     }
 
     @Test
+    void aWorkerToldToUseAGpuTheEngineDoesNotSeeFailsInsteadOfServingOnTheCpu() throws Exception {
+        int port = start(TrainedStarters.classifier(), null, "gpu");
+        HttpResponse<Buffer> health = client.get(port, "127.0.0.1", "/health").putHeader("authorization", BEARER).send()
+                .await(10, TimeUnit.SECONDS);
+        assertThat(health.statusCode()).isEqualTo(503);
+        assertThat(health.bodyAsJsonObject().getString("state")).isEqualTo("failed");
+        assertThat(health.bodyAsJsonObject().getString("message")).contains("device 'gpu': the engine sees 0 GPU(s)")
+                .contains("CUDA build");
+        assertThat(post(port, "/v1/classify", "{\"inputs\":[\"x\"]}").statusCode()).isEqualTo(503);
+    }
+
+    @Test
     void answersNothingButHealthWithoutTheInternalToken() throws Exception {
         int port = start(TrainedStarters.classifier(), null);
         String body = "{\"inputs\":[\"the storm hit the islands\"]}";
@@ -193,7 +217,7 @@ class WorkerVerticleTest {
         assertThatThrownBy(() -> WorkerConfig.from(Settings.of(Map.of("model-dir", tmp.toString(), "worker-token", "short"))))
                 .isInstanceOf(ConfigException.class);
         assertThatThrownBy(() -> new WorkerVerticle(new WorkerConfig(tmp, "m", "127.0.0.1", 0, null,
-                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), "", null)))
+                ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), "", null, "auto")))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(WorkerConfig.from(Settings.of(Map.of("model-dir", tmp.toString(), "worker-token", TOKEN))).toString())
                 .doesNotContain(TOKEN);
