@@ -21,6 +21,12 @@ export function describeVersion(info) {
   return parts.join(' · ');
 }
 
+/** "held by dep-1 replica 0" / "not loaded on any replica": where an adapter is in memory now. */
+export function heldBy(replicas) {
+  if (!Array.isArray(replicas) || !replicas.length) return 'not loaded on any replica';
+  return `held by ${replicas.map((r) => `${r.deployment_id} replica ${r.replica}`).join(', ')}`;
+}
+
 customElements.define('lm-models', class extends Page {
   render() {
     this.list = h('div');
@@ -47,6 +53,17 @@ customElements.define('lm-models', class extends Page {
     }
   }
 
+  /** Pins an adapter in its base's workers (kept loaded) or unpins it, then reloads the list. */
+  async pin(model, pinned) {
+    try {
+      await api(`/models/${encodeURIComponent(model)}`, { method: 'PATCH', body: { pinned } });
+      announce(`${model} ${pinned ? 'pinned' : 'unpinned'}.`);
+      this.load();
+    } catch (err) {
+      announce(`Could not ${pinned ? 'pin' : 'unpin'} ${model}: ${err.message}`);
+    }
+  }
+
   async load() {
     if (!this.list.firstChild) fill(this.list, loading());
     let models;
@@ -61,7 +78,11 @@ customElements.define('lm-models', class extends Page {
     models.forEach((m) => t.tbody.append(h('tr', { 'data-model-id': m.id },
       h('td', {}, h('code', {}, m.id)),
       h('td', {}, m.base_model ? [m.task, h('br'), h('span', { class: 'muted' }, 'LoRA adapter of '),
-        h('code', {}, m.base_model)] : m.task),
+        h('code', {}, m.base_model), h('br'), h('span', { class: 'muted adapter-held' }, heldBy(m.held_by)),
+        m.pinned ? [h('br'), h('strong', {}, 'Pinned')] : '',
+        session.me?.platform_admin ? [' ', h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(!!m.pinned),
+          'aria-label': `${m.pinned ? 'Unpin' : 'Pin'} ${m.id} in its base's workers`, onclick: () => this.pin(m.id, !m.pinned) },
+          m.pinned ? 'Unpin' : 'Pin')] : ''] : m.task),
       h('td', {}, m.owner_tenant_id ? h('a', { href: `#/tenants/${encodeURIComponent(m.owner_tenant_id)}` }, m.owner_tenant_id) : 'Shared'),
       h('td', {}, (m.versions || []).length ? m.versions.join(', ') : h('span', { class: 'muted' }, 'none yet')),
       h('td', { class: 'model-info' }, (m.versions || []).length ? [

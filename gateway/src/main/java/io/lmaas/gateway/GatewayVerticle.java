@@ -18,6 +18,7 @@ import io.lmaas.gateway.auth.ApiKeyRepository;
 import io.lmaas.gateway.auth.KeyHasher;
 import io.lmaas.gateway.auth.KeyService;
 import io.lmaas.gateway.changes.ChangeFeed;
+import io.lmaas.gateway.inference.AdapterPlacement;
 import io.lmaas.gateway.inference.EndpointDirectory;
 import io.lmaas.gateway.inference.InferenceService;
 import io.lmaas.gateway.inference.WorkerClient;
@@ -54,6 +55,7 @@ public final class GatewayVerticle extends VerticleBase {
     private final ModelValidator validator;
     private final List<GatewayHttpVerticle> loops = new ArrayList<>();
     private EndpointDirectory directory;
+    private AdapterPlacement placement;
     private WorkerClient workers;
     private QuotaService quota;
     private ChangeFeed changes;
@@ -83,6 +85,7 @@ public final class GatewayVerticle extends VerticleBase {
                 config.keyCacheTtl());
         directory = new EndpointDirectory(vertx, new ModelCatalogRepository(pool), new EndpointRepository(pool));
         workers = new WorkerClient(vertx, config.workerTimeout(), config.workerToken());
+        placement = new AdapterPlacement(vertx, directory, workers);
         ledger = new LedgerWriter(pool, context, quota::flushed);
         Optional<ConsoleTokenVerifier> console = config.keycloak().map(k -> {
             jwks = new JwksCache(vertx, k.jwksUrl());
@@ -91,9 +94,9 @@ public final class GatewayVerticle extends VerticleBase {
         identity = config.keycloak().filter(KeycloakSettings::canProvision).map(k -> new KeycloakDirectory(vertx, k));
         GatewayServices services = new GatewayServices(config, pool, authenticator,
                 new AdminTokenAuthenticator(config.adminToken(), console), quota, ledger,
-                new InferenceService(directory, workers, config.readyWait()), new UsageService(new UsageRepository(pool)),
+                new InferenceService(directory, workers, config.readyWait(), placement), new UsageService(new UsageRepository(pool)),
                 new AdminService(pool, quotaRepository, identity), new KeyService(pool, hasher),
-                new ModelAdminService(vertx, pool, validator, config.artifacts()), identity);
+                new ModelAdminService(vertx, pool, validator, config.artifacts(), placement), identity);
         changes = new ChangeFeed(vertx, Pools.connectOptions(config.database()), new ChangeFeed.Listeners(
                 keyId -> {
                     authenticator.invalidate(keyId);
@@ -115,6 +118,7 @@ public final class GatewayVerticle extends VerticleBase {
         });
         return changes.start()
                 .compose(v -> directory.start(config.routingRefresh()))
+                .onSuccess(v -> placement.start(config.routingRefresh()))
                 .compose(v -> vertx.deployVerticle(() -> {
                     GatewayHttpVerticle loop = new GatewayHttpVerticle(services);
                     synchronized (loops) {
@@ -159,6 +163,7 @@ public final class GatewayVerticle extends VerticleBase {
                 .onComplete(ar -> {
                     quota.close();
                     directory.close();
+                    placement.close();
                     workers.close();
                     changes.close();
                 });

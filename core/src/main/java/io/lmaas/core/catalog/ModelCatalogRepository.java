@@ -64,7 +64,7 @@ public final class ModelCatalogRepository {
         return pool.preparedQuery(SELECT_MODEL.replace("FROM models m ", ", coalesce((SELECT array_agg(v.version ORDER BY v.created_at)"
                         + " FROM model_versions v WHERE v.model_id = m.id), '{}') AS versions,"
                         + " (SELECT coalesce(jsonb_object_agg(v.version, v.info), '{}'::jsonb) FROM model_versions v"
-                        + " WHERE v.model_id = m.id AND v.info IS NOT NULL) AS info FROM models m ")
+                        + " WHERE v.model_id = m.id AND v.info IS NOT NULL) AS info, m.pinned FROM models m ")
                         + "WHERE ($1::text[] IS NULL OR m.owner_tenant_id IS NULL OR m.owner_tenant_id = ANY($1))"
                         + " AND ($2::text IS NULL OR m.id > $2) ORDER BY m.id LIMIT $3")
                 .execute(io.vertx.sqlclient.Tuple.tuple().addArrayOfString(owners == null ? null : owners.toArray(new String[0]))
@@ -72,13 +72,16 @@ public final class ModelCatalogRepository {
                 .map(rows -> {
                     List<ModelWithVersions> out = new ArrayList<>();
                     rows.forEach(row -> out.add(new ModelWithVersions(toModel(row), List.of(row.getArrayOfStrings("versions")),
-                            row.getJsonObject("info") == null ? new JsonObject() : row.getJsonObject("info"))));
+                            row.getJsonObject("info") == null ? new JsonObject() : row.getJsonObject("info"), row.getBoolean("pinned"))));
                     return out;
                 });
     }
 
-    /** A model, the names of its versions, and what each version is ({@link ModelInfo}, by version name). */
-    public record ModelWithVersions(ModelRecord model, List<String> versions, JsonObject info) {
+    /**
+     * A model, the names of its versions, what each version is ({@link ModelInfo}, by version name), and whether (an
+     * adapter model) it is pinned in its base's workers.
+     */
+    public record ModelWithVersions(ModelRecord model, List<String> versions, JsonObject info, boolean pinned) {
     }
 
     /** Every model that has at least one version, in id order. */
@@ -131,13 +134,14 @@ public final class ModelCatalogRepository {
     }
 
     /** Every adapter model's newest version's files, by model id (what the gateway sends a base's worker). */
-    public Future<java.util.Map<String, String>> adapterArtifacts() {
-        return pool.query("SELECT DISTINCT ON (v.model_id) v.model_id, v.artifact_uri FROM model_versions v"
+    public Future<java.util.Map<String, AdapterArtifact>> adapterArtifacts() {
+        return pool.query("SELECT DISTINCT ON (v.model_id) v.model_id, v.artifact_uri, m.pinned FROM model_versions v"
                         + " JOIN models m ON m.id = v.model_id WHERE m.base_model_id IS NOT NULL"
                         + " ORDER BY v.model_id, v.created_at DESC, v.version DESC").execute()
                 .map(rows -> {
-                    java.util.Map<String, String> out = new java.util.HashMap<>();
-                    rows.forEach(r -> out.put(r.getString("model_id"), r.getString("artifact_uri")));
+                    java.util.Map<String, AdapterArtifact> out = new java.util.HashMap<>();
+                    rows.forEach(r -> out.put(r.getString("model_id"), new AdapterArtifact(r.getString("artifact_uri"),
+                            r.getBoolean("pinned"))));
                     return out;
                 });
     }

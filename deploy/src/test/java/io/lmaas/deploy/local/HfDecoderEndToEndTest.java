@@ -131,6 +131,31 @@ class HfDecoderEndToEndTest {
             assertThat(r.status()).as(r.body()).isEqualTo(200);
             assertThat(r.json().getJsonObject("usage").getInteger("completion_tokens")).isPositive();
         }
+        // The admin API says which replica of the base holds each adapter now (the gateway asks the base's workers).
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            List<JsonObject> listed = platform.send("GET", "/admin/v1/models?limit=1000", admin, null).json().getJsonArray("data")
+                    .stream().map(o -> (JsonObject) o).filter(m -> m.getString("id").startsWith("qwen-tiny-lora-")).toList();
+            assertThat(listed).hasSize(2).allSatisfy(m -> assertThat(m.getJsonArray("held_by")).singleElement()
+                    .satisfies(h -> assertThat(((JsonObject) h).getInteger("replica")).isZero()));
+        });
+        // Pinned by the operator, an adapter is kept loaded by the base's workers (they say so on their next request).
+        assertThat(platform.send("PATCH", "/admin/v1/models/qwen-tiny-lora-0", keys[0], new JsonObject().put("pinned", true))
+                .status()).isEqualTo(401);
+        Platform.Response pin = platform.send("PATCH", "/admin/v1/models/qwen-tiny-lora-0", admin, new JsonObject().put("pinned", true));
+        assertThat(pin.status()).as(pin.body()).isEqualTo(200);
+        assertThat(platform.send("PATCH", "/admin/v1/models/qwen-tiny", admin, new JsonObject().put("pinned", true)).json()
+                .getJsonObject("error").getString("param")).isEqualTo("pinned");
+        assertThat(platform.send("PATCH", "/admin/v1/models/no-such-model", admin, new JsonObject().put("pinned", true)).status())
+                .isEqualTo(404);
+        assertThat(platform.send("PATCH", "/admin/v1/models/qwen-tiny-lora-0", admin, new JsonObject().put("pinned", "yes"))
+                .status()).isEqualTo(400);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            assertThat(chat(keys[0], "qwen-tiny-lora-0").status()).isEqualTo(200);
+            JsonObject lora0 = platform.send("GET", "/admin/v1/models?limit=1000", admin, null).json().getJsonArray("data").stream()
+                    .map(o -> (JsonObject) o).filter(m -> m.getString("id").equals("qwen-tiny-lora-0")).findFirst().orElseThrow();
+            assertThat(lora0.getBoolean("pinned")).isTrue();
+            assertThat(lora0.getJsonArray("held_by").getJsonObject(0).getBoolean("pinned")).isTrue();
+        });
         // Another tenant's adapter does not exist for it, on every path.
         assertThat(chat(keys[1], "qwen-tiny-lora-0").status()).isEqualTo(404);
         assertThat(chat(keys[0], "qwen-tiny-lora-1").status()).isEqualTo(404);

@@ -171,10 +171,24 @@ public final class AdminRoutes {
         r.get("/models").handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
             answer(ctx, 200, models.models(AdminPrincipal.of(ctx).tenantFilter(), Params.query(ctx, "after"), limit), list -> page(
-                    list.stream().map(m -> ModelAdminService.modelJson(m.model())
-                            .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions()))).put("version_info", m.info()))
+                    list.stream().map(m -> {
+                        JsonObject json = ModelAdminService.modelJson(m.model())
+                                .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions()))).put("version_info", m.info());
+                        // An adapter: which replicas of its base hold it now (loaded on first use, evicted least recently used).
+                        return m.model().adapter() ? json.put("held_by", models.heldBy(m.model().id())).put("pinned", m.pinned()) : json;
+                    })
                             .toList(), limit,
                     list.isEmpty() ? null : list.get(list.size() - 1).model().id()));
+        });
+        r.patch("/models/:id").handler(ctx -> {
+            platform(ctx);
+            JsonObject body = Json.body(ctx);
+            if (!(body.getValue("pinned") instanceof Boolean pinned) || body.size() != 1) {
+                throw ApiException.invalidParam("pinned", "the body must be {\"pinned\": true|false} (the one setting a model has)");
+            }
+            String id = pattern(new JsonObject().put("id", Params.path(ctx, "id")), "id", MODEL_ID);
+            answer(ctx, 200, models.pin(actor(ctx), id, pinned),
+                    v -> new JsonObject().put("id", id).put("object", "model").put("pinned", pinned));
         });
         r.post("/models/:id/versions").handler(ctx -> {
             platform(ctx);

@@ -1,5 +1,6 @@
 package io.lmaas.gateway.inference;
 
+import io.lmaas.core.catalog.AdapterArtifact;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.deployments.ReadyEndpoint;
@@ -31,11 +32,13 @@ public final class InferenceService {
     private final EndpointDirectory directory;
     private final WorkerClient workers;
     private final Duration readyWait;
+    private final AdapterPlacement placement;
 
-    public InferenceService(EndpointDirectory directory, WorkerClient workers, Duration readyWait) {
+    public InferenceService(EndpointDirectory directory, WorkerClient workers, Duration readyWait, AdapterPlacement placement) {
         this.directory = directory;
         this.workers = workers;
         this.readyWait = readyWait;
+        this.placement = placement;
     }
 
     /** The models the tenant may use and the key is scoped to. */
@@ -130,17 +133,20 @@ public final class InferenceService {
 
     /** The replicas that serve {@code model}: its own deployment's, or for an adapter model its base's. */
     private Future<List<ReadyEndpoint>> candidates(ModelRecord model) {
-        return directory.awaitCandidates(model.adapter() ? model.baseModelId() : model.id(), readyWait);
+        if (model.adapter()) {
+            return directory.awaitCandidates(model.baseModelId(), readyWait).map(c -> placement.order(c, model.id()));
+        }
+        return directory.awaitCandidates(model.id(), readyWait);
     }
 
-    /** The worker request for an adapter model names the adapter (its id and the newest version's directory). */
+    /** The worker request for an adapter model names the adapter (its id, the newest version's directory, whether pinned). */
     private JsonObject withAdapter(ModelRecord model, JsonObject body) {
         if (!model.adapter()) {
             return body;
         }
-        String uri = directory.table().adapterArtifact(model.id()).orElseThrow(() -> ApiException.unavailable("model_not_ready",
-                "The model '" + model.id() + "' has no version to serve yet; retry shortly.", 2));
+        AdapterArtifact a = directory.table().adapterArtifact(model.id()).orElseThrow(() -> ApiException.unavailable(
+                "model_not_ready", "The model '" + model.id() + "' has no version to serve yet; retry shortly.", 2));
         return body.copy().put("adapter", new JsonObject().put("name", model.id())
-                .put("path", io.lmaas.core.artifacts.ArtifactStore.path(uri).toString()));
+                .put("path", io.lmaas.core.artifacts.ArtifactStore.path(a.uri()).toString()).put("pinned", a.pinned()));
     }
 }

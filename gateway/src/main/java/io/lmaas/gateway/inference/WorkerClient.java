@@ -150,6 +150,20 @@ public final class WorkerClient implements AutoCloseable {
         resp.endHandler(v -> cut.run());
     }
 
+    /** A worker's {@code /health} as its token holder sees it (what it serves, which adapters it holds); 1 s at most. */
+    Future<JsonObject> health(String url) {
+        return http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url + "/health").setTimeout(1000)
+                        .putHeader("authorization", authorization))
+                .compose(req -> req.send().compose(resp -> resp.body()))
+                .map(b -> {
+                    JsonObject json = parse(b.toString());
+                    if (json == null) {
+                        throw new IllegalStateException("not JSON");
+                    }
+                    return json;
+                });
+    }
+
     /** POSTs {@code body} to {@code path} on the first candidate that takes it. */
     Future<JsonObject> call(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, String requestId) {
         return attempt(modelId, candidates, 0, path, body, requestId);

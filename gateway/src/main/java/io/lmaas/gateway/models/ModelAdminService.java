@@ -1,6 +1,7 @@
 package io.lmaas.gateway.models;
 
 import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.gateway.inference.AdapterPlacement;
 import io.lmaas.core.audit.AuditRepository;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.catalog.ModelInfo;
@@ -31,6 +32,7 @@ public final class ModelAdminService {
     /** What a model version may be called. */
     public static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
+    private final AdapterPlacement placement;
     private final Vertx vertx;
     private final Pool pool;
     private final ModelValidator validator;
@@ -38,8 +40,10 @@ public final class ModelAdminService {
     private final ModelCatalogRepository catalog;
     private final DeploymentRepository deployments;
 
-    public ModelAdminService(Vertx vertx, Pool pool, ModelValidator validator, Optional<ArtifactStore> store) {
+    public ModelAdminService(Vertx vertx, Pool pool, ModelValidator validator, Optional<ArtifactStore> store,
+            AdapterPlacement placement) {
         this.vertx = vertx;
+        this.placement = placement;
         this.pool = pool;
         this.validator = validator;
         this.store = store;
@@ -59,6 +63,29 @@ public final class ModelAdminService {
                 .compose(v -> AuditRepository.record(conn, actor, "model.create", "model", model.id(), model.ownerTenantId(),
                         null, modelJson(model))))
                 .compose(v -> catalog.find(model.id()).map(Optional::orElseThrow));
+    }
+
+    /**
+     * Pins a LoRA adapter model in its base's workers (kept loaded, never evicted as least recently used) or unpins it;
+     * audited. Only an adapter model can be pinned.
+     */
+    public Future<Void> pin(String actor, String modelId, boolean pinned) {
+        return pool.withTransaction(conn -> conn.preparedQuery("SELECT base_model_id, owner_tenant_id, pinned FROM models WHERE id = $1")
+                .execute(Tuple.of(modelId))
+                .compose(rows -> {
+                    if (rows.size() == 0) {
+                        return Future.failedFuture(ApiException.notFound("model_not_found", "no model '" + modelId + "'"));
+                    }
+                    io.vertx.sqlclient.Row row = rows.iterator().next();
+                    if (row.getString("base_model_id") == null) {
+                        return Future.failedFuture(ApiException.invalidParam("pinned", "'" + modelId
+                                + "' is not a LoRA adapter model: only adapters are pinned (a model of its own has a deployment)"));
+                    }
+                    return conn.preparedQuery("UPDATE models SET pinned = $2 WHERE id = $1").execute(Tuple.of(modelId, pinned))
+                            .compose(v -> AuditRepository.record(conn, actor, pinned ? "model.pin" : "model.unpin", "model", modelId,
+                                    row.getString("owner_tenant_id"), new JsonObject().put("pinned", row.getBoolean("pinned")),
+                                    new JsonObject().put("pinned", pinned)));
+                }));
     }
 
     public Future<List<ModelCatalogRepository.ModelWithVersions>> models(List<String> owners, String after, int limit) {
@@ -219,6 +246,11 @@ public final class ModelAdminService {
             }
         }
         return ArtifactStore.uri(target);
+    }
+
+    /** The replicas of its base that held the adapter model {@code id} at the gateway's last look. */
+    public io.vertx.core.json.JsonArray heldBy(String id) {
+        return placement.heldBy(id);
     }
 
     public static JsonObject modelJson(ModelRecord m) {

@@ -147,7 +147,7 @@ final class GenerationRoutes {
     }
 
     /**
-     * The LoRA adapter a request names ({@code {"name", "path"}}, set by the gateway), or null. Its directory must lie under
+     * The LoRA adapter a request names ({@code {"name", "path", "pinned"}}, set by the gateway), or null. Its directory must lie under
      * the worker's adapters root: a worker reads no other path a request names.
      */
     private AdapterRef adapter(JsonObject spec) {
@@ -166,7 +166,11 @@ final class GenerationRoutes {
         if (!dir.startsWith(adaptersRoot)) {
             throw new IllegalArgumentException("adapter " + name + " is not under this worker's adapters root");
         }
-        return new AdapterRef(name, dir);
+        Object pinned = spec.getValue("pinned", false);
+        if (!(pinned instanceof Boolean p)) {
+            throw new IllegalArgumentException("adapter.pinned must be true or false");
+        }
+        return new AdapterRef(name, dir, p);
     }
 
     private void stream(RoutingContext ctx, GenerationEngine engine, GenerationRequest request, String promptField, AdapterRef adapter) {

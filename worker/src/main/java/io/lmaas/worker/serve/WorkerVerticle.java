@@ -157,6 +157,7 @@ public final class WorkerVerticle extends VerticleBase {
                 if (s instanceof ServedModel.Generator g && g.runtime().adapters() != null) {
                     // Which adapters the worker holds (least recently used first): the gateway prefers replicas that hold one.
                     body.put("adapters", new io.vertx.core.json.JsonArray(g.engine().residentAdapters()))
+                            .put("pinned_adapters", new io.vertx.core.json.JsonArray(g.engine().pinnedAdapters()))
                             .put("max_adapters", g.runtime().adapters().capacity());
                 }
             }

@@ -11,18 +11,25 @@ import java.util.Map;
 /**
  * Which adapters the worker holds, in which slots of the base's {@link AdapterBank}: an adapter is loaded from its
  * directory on first use and kept; when every slot is taken, the least recently used one that no running sequence uses
- * is evicted. A sequence holds its slot from admission to its end. Changed by the generation engine's thread; read by others.
+ * and that is not pinned is evicted. A sequence holds its slot from admission to its end. An adapter's versions are
+ * distinct entries (a request for the new directory loads it; the old one ages out). Pins follow what each request
+ * says, and at most {@code capacity - 1} adapters are pinned at once, so a slot always turns over for the others: a pin
+ * beyond that is held like any other adapter. Changed by the generation engine's thread; read by others.
  */
 final class AdapterSlots {
     private final AdapterBank bank;
-    /** Access order: the first entry is the least recently used. */
-    private final LinkedHashMap<String, Resident> resident = new LinkedHashMap<>(16, 0.75f, true);
+    /** Access order: the first entry is the least recently used. Keyed by name and directory. */
+    private final LinkedHashMap<AdapterKey, Resident> resident = new LinkedHashMap<>(16, 0.75f, true);
     private int loads;
     private int evictions;
+
+    private record AdapterKey(String name, java.nio.file.Path dir) {
+    }
 
     private static final class Resident {
         final int slot;
         int users;
+        boolean pinned;
 
         Resident(int slot) {
             this.slot = slot;
@@ -38,7 +45,8 @@ final class AdapterSlots {
      * sequences (the caller waits). A directory that is not a fitting adapter throws {@link IllegalArgumentException}.
      */
     synchronized int acquire(AdapterRef ref) {
-        Resident r = resident.get(ref.name());
+        AdapterKey key = new AdapterKey(ref.name(), ref.dir());
+        Resident r = resident.get(key);
         if (r == null) {
             int slot = bank.freeSlot();
             if (slot < 0) {
@@ -55,9 +63,15 @@ final class AdapterSlots {
             }
             bank.put(slot, adapter);
             r = new Resident(slot);
-            resident.put(ref.name(), r);
+            resident.put(key, r);
             loads++;
         }
+        for (Map.Entry<AdapterKey, Resident> e : resident.entrySet()) {
+            if (e.getKey().name().equals(ref.name()) && e.getValue() != r) {
+                e.getValue().pinned = false; // an older version: the pin moves to the one requests name now
+            }
+        }
+        r.pinned = ref.pinned() && (r.pinned || pinnedCount() < bank.capacity() - 1);
         r.users++;
         return r.slot;
     }
@@ -71,10 +85,18 @@ final class AdapterSlots {
         }
     }
 
+    private int pinnedCount() {
+        int n = 0;
+        for (Resident r : resident.values()) {
+            n += r.pinned ? 1 : 0;
+        }
+        return n;
+    }
+
     private int evictIdle() {
-        for (Iterator<Map.Entry<String, Resident>> it = resident.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, Resident> e = it.next();
-            if (e.getValue().users == 0) {
+        for (Iterator<Map.Entry<AdapterKey, Resident>> it = resident.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<AdapterKey, Resident> e = it.next();
+            if (e.getValue().users == 0 && !e.getValue().pinned) {
                 it.remove();
                 bank.remove(e.getValue().slot);
                 evictions++;
@@ -84,9 +106,14 @@ final class AdapterSlots {
         return -1;
     }
 
-    /** The adapters held, least recently used first. */
+    /** The adapters held (by name, any version), least recently used first. */
     synchronized List<String> names() {
-        return List.copyOf(resident.keySet());
+        return resident.keySet().stream().map(AdapterKey::name).distinct().toList();
+    }
+
+    /** The adapters pinned now. */
+    synchronized List<String> pinned() {
+        return resident.entrySet().stream().filter(e -> e.getValue().pinned).map(e -> e.getKey().name()).distinct().toList();
     }
 
     synchronized int loads() {

@@ -203,6 +203,11 @@ public final class GenerationEngine implements AutoCloseable {
         return adapters == null ? List.of() : adapters.names();
     }
 
+    /** The adapters the worker keeps pinned (empty if the model serves none). */
+    public List<String> pinnedAdapters() {
+        return adapters == null ? List.of() : adapters.pinned();
+    }
+
     /** One decode step for every running sequence; sequences that ended leave the batch. */
     private void step() {
         List<Integer> keep = new ArrayList<>(active.size());
