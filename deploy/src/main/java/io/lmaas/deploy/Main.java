@@ -47,6 +47,10 @@ public final class Main {
             System.exit(2);
         }
         Args args = Args.parse(argv);
+        if (!args.words().isEmpty() && (args.words().get(0).equals("worker") || args.words().get(0).equals("bench"))) {
+            // Before libtorch's first matrix product: MKL's AVX-512 kernels on non-Intel CPUs that have them.
+            io.lmaas.worker.runtime.MklCpuDispatch.apply();
+        }
         Settings settings = Settings.of(withEnvironment(args.flags(), System.getenv()));
         try {
             if (args.flags().containsKey(WorkerToken.SETTING)) {
@@ -58,6 +62,9 @@ public final class Main {
                 case "scheduler" -> SchedulerRole.run(settings);
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
                 case "worker job" -> System.exit(io.lmaas.worker.jobs.JobProcess.run(settings));
+                case "worker merge-adapter" -> System.exit(ProcessModelValidator.runMerge(
+                        Path.of(settings.required("model-dir")).toAbsolutePath(), Path.of(settings.required("base-dir")).toAbsolutePath(),
+                        Path.of(settings.required("out")).toAbsolutePath()));
                 case "worker validate" -> System.exit(settings.optional("base-dir").isPresent()
                         ? ProcessModelValidator.runAdapter(Path.of(settings.required("model-dir")).toAbsolutePath(),
                                 Path.of(settings.required("base-dir")).toAbsolutePath())
@@ -155,6 +162,7 @@ public final class Main {
                                 (LMAAS_WORKER_TOKEN: every request but GET /health must carry it as a bearer token)
                   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
                   lmaas worker validate --model-dir DIR [--task text-classification|text-generation|feature-extraction]
+                  lmaas worker merge-adapter --model-dir ADAPTER --base-dir BASE --out DIR   (a LoRA adapter folded into a copy of its base)
                   lmaas worker import-onnx --onnx FILE --tokenizer tokenizer.json --out DIR [--pooling mean|cls|lasttoken]
                                 [--normalize=true]   (an ONNX-exported BERT-family encoder → a Hugging Face directory)
                   lmaas worker job --job-id ID   (LMAAS_DATABASE_URL, LMAAS_ARTIFACTS: run an admitted job's attempt)

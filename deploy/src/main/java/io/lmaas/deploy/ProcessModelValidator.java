@@ -37,10 +37,19 @@ public final class ProcessModelValidator implements ModelValidator {
         return check(List.of("--model-dir=" + directory, "--base-dir=" + baseDirectory));
     }
 
+    @Override
+    public Future<Void> mergeAdapter(Path directory, Path baseDirectory, Path out) {
+        return run("merge-adapter", "-Xmx1g", 900, List.of("--model-dir=" + directory, "--base-dir=" + baseDirectory, "--out=" + out));
+    }
+
     private Future<Void> check(List<String> arguments) {
+        return run("validate", "-Xmx512m", 120, arguments);
+    }
+
+    private Future<Void> run(String mode, String heap, int timeoutSeconds, List<String> arguments) {
         return vertx.executeBlocking(() -> {
-            List<String> command = new java.util.ArrayList<>(List.of(javaBinary.toString(), "-Xmx512m", "-XX:+UseSerialGC",
-                    "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker", "validate"));
+            List<String> command = new java.util.ArrayList<>(List.of(javaBinary.toString(), heap, "-XX:+UseSerialGC",
+                    "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker", mode));
             command.addAll(arguments);
             ProcessBuilder pb = new ProcessBuilder(command);
             // The model is a tenant's: its loader gets none of this process's secrets (database, tokens).
@@ -52,8 +61,8 @@ public final class ProcessModelValidator implements ModelValidator {
             String out;
             try {
                 out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                    throw new IOException("validation did not finish in 120 s");
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    throw new IOException("worker " + mode + " did not finish in " + timeoutSeconds + " s");
                 }
             } finally {
                 p.destroyForcibly();
@@ -78,6 +87,18 @@ public final class ProcessModelValidator implements ModelValidator {
             System.out.println(new JsonObject().put("ok", true).put("rank", adapter.rank()).put("bytes", adapter.bytes()).encode());
             return 0;
         } catch (RuntimeException e) {
+            System.out.println(new JsonObject().put("ok", false).put("error", String.valueOf(e.getMessage())).encode());
+            return 3;
+        }
+    }
+
+    /** {@code lmaas worker merge-adapter}: fold the adapter into a copy of the base in {@code out}; print the verdict. */
+    static int runMerge(Path adapter, Path base, Path out) {
+        try {
+            io.lmaas.worker.hf.lora.AdapterMerge.merge(base, adapter, out);
+            System.out.println(new JsonObject().put("ok", true).encode());
+            return 0;
+        } catch (IOException | RuntimeException e) {
             System.out.println(new JsonObject().put("ok", false).put("error", String.valueOf(e.getMessage())).encode());
             return 3;
         }

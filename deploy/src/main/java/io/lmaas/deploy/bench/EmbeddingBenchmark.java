@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.deploy.local.RealModels;
+import io.lmaas.scheduler.local.LocalBackendConfig;
 import io.lmaas.worker.runtime.Encoded;
 import io.lmaas.worker.runtime.EncoderRuntime;
 import io.lmaas.worker.runtime.ModelRuntime;
@@ -195,11 +196,14 @@ public final class EmbeddingBenchmark {
     }
 
     private static Process startWorker(Path dir, Path work, int threads, int maxPassTokens) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                System.getenv().getOrDefault("BENCH_WORKER_XMX", "-Xmx768m"), "-XX:+UseSerialGC", "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+        // As the platform starts workers: the same JVM options (LocalBackendConfig.WORKER_JVM_OPTIONS) unless the bench is told.
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        String options = System.getenv("BENCH_WORKER_JVM_OPTIONS");
+        command.addAll(options == null ? LocalBackendConfig.WORKER_JVM_OPTIONS : List.of(options.trim().split("\\s+")));
+        command.addAll(List.of("-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
                 "io.lmaas.deploy.Main", "worker", "serve", "--model-dir=" + dir, "--port-file=" + work.resolve("worker.port"),
-                "--batch-size=" + BATCH, "--batch-delay-ms=2", "--queue-capacity=100000", "--max-pass-tokens=" + maxPassTokens)
-                .redirectErrorStream(true).redirectOutput(work.resolve("worker.log").toFile());
+                "--batch-size=" + BATCH, "--batch-delay-ms=2", "--queue-capacity=100000", "--max-pass-tokens=" + maxPassTokens));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("worker.log").toFile());
         pb.environment().put(WorkerToken.ENV, TOKEN);
         pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
         // As the platform starts workers (LocalBackendConfig.WORKER_ENVIRONMENT): two malloc arenas.

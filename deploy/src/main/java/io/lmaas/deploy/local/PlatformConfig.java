@@ -29,7 +29,7 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L,
                 classpath,
                 javaBinary,
-                List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                io.lmaas.scheduler.local.LocalBackendConfig.WORKER_JVM_OPTIONS,
                 42L,
                 KeycloakSettings.from(s));
     }

@@ -156,6 +156,24 @@ class HfDecoderEndToEndTest {
             assertThat(lora0.getBoolean("pinned")).isTrue();
             assertThat(lora0.getJsonArray("held_by").getJsonObject(0).getBoolean("pinned")).isTrue();
         });
+
+        // A hot adapter folded into a model of its own (owned like the adapter), deployed and served like any model.
+        Platform.Response merged = platform.send("POST", "/admin/v1/models/qwen-tiny-lora-1/merge", admin,
+                new JsonObject().put("model", "qwen-tiny-lora-1-merged"));
+        assertThat(merged.status()).as(merged.body()).isEqualTo(201);
+        assertThat(merged.json().getString("owner_tenant_id")).isEqualTo(tenants[1]);
+        assertThat(merged.json().getString("base_model")).isNull();
+        assertThat(platform.send("POST", "/admin/v1/models/qwen-tiny-lora-1/merge", admin,
+                new JsonObject().put("model", "qwen-tiny-lora-1-merged")).status()).isEqualTo(409);
+        assertThat(platform.send("POST", "/admin/v1/models/qwen-tiny/merge", admin,
+                new JsonObject().put("model", "qwen-tiny-merged")).status()).isEqualTo(400);
+        assertThat(platform.send("POST", "/admin/v1/models/qwen-tiny-lora-1/merge", keys[1],
+                new JsonObject().put("model", "mine")).status()).isEqualTo(401);
+        assertThat(platform.send("POST", "/admin/v1/deployments", admin, new JsonObject().put("model", "qwen-tiny-lora-1-merged")
+                .put("version", "1").put("replicas", 1)).status()).isEqualTo(201);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() ->
+                chat(keys[1], "qwen-tiny-lora-1-merged").status() == 200);
+        assertThat(chat(keys[0], "qwen-tiny-lora-1-merged").status()).isEqualTo(404);
         // Another tenant's adapter does not exist for it, on every path.
         assertThat(chat(keys[1], "qwen-tiny-lora-0").status()).isEqualTo(404);
         assertThat(chat(keys[0], "qwen-tiny-lora-1").status()).isEqualTo(404);

@@ -39,8 +39,7 @@ import java.util.function.Function;
  * objects are 404) and cannot do platform-wide changes ({@code 403 platform_admin_required}).
  */
 public final class AdminRoutes {
-    private static final java.util.regex.Pattern MODEL_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
-    private static final java.util.regex.Pattern VERSION = ModelAdminService.VERSION;
+    static final java.util.regex.Pattern MODEL_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 
     private final AdminService admin;
     private final KeyService keys;
@@ -51,12 +50,12 @@ public final class AdminRoutes {
     private final OverviewService overview;
     private final Optional<KeycloakDirectory> identity;
     private final AdminJobRoutes jobs;
-    private final io.lmaas.gateway.models.ModelDownloadRoute downloads;
+    private final AdminModelRoutes modelRoutes;
 
     public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, ModelAdminService models, Responder responder,
             AdminTokenAuthenticator authenticator, OverviewService overview, Optional<KeycloakDirectory> identity, AdminJobRoutes jobs,
             io.lmaas.gateway.models.ModelDownloadRoute downloads) {
-        this.downloads = downloads;
+        this.modelRoutes = new AdminModelRoutes(admin, models, responder, downloads);
         this.admin = admin;
         this.keys = keys;
         this.usage = usage;
@@ -129,90 +128,17 @@ public final class AdminRoutes {
                 Params.path(ctx, "id"), Params.path(ctx, "keyId"), Limits.parse(Json.body(ctx), "limits")), StoredKey::toJson));
 
         r.get("/tenants/:id/usage").handler(this::usage);
-        r.get("/deployments").handler(ctx -> {
-            int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-            answer(ctx, 200, admin.deployments(AdminPrincipal.of(ctx).tenantFilter(), Params.query(ctx, "after"), limit),
-                    list -> deploymentsJson(list, AdminPrincipal.of(ctx).platformAdmin()).put("has_more", list.size() == limit)
-                            .put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).deployment().id()));
-        });
-        r.post("/deployments").handler(ctx -> {
-            platform(ctx);
-            JsonObject body = Json.body(ctx);
-            answer(ctx, 201, models.deploy(actor(ctx), pattern(body, "model", MODEL_ID), pattern(body, "version", VERSION),
-                    replicas(body), gpu(body)), id -> new JsonObject().put("id", id).put("object", "deployment"));
-        });
-        r.patch("/deployments/:id").handler(ctx -> {
-            platform(ctx);
-            answer(ctx, 200, models.scale(actor(ctx), Params.path(ctx, "id"), replicas(Json.body(ctx))),
-                    v -> new JsonObject().put("id", Params.path(ctx, "id")).put("object", "deployment"));
-        });
-        r.delete("/deployments/:id").handler(ctx -> {
-            platform(ctx);
-            answer(ctx, 200, models.delete(actor(ctx), Params.path(ctx, "id")),
-                    v -> new JsonObject().put("id", Params.path(ctx, "id")).put("object", "deployment").put("deleted", true));
-        });
-        r.post("/models").handler(ctx -> {
-            platform(ctx);
-            JsonObject body = Json.body(ctx);
-            ModelTask task = ModelTask.fromWire(body.getValue("task") instanceof String t ? t : "")
-                    .orElseThrow(() -> ApiException.invalidParam("task", "'task' must be text-classification, text-generation or feature-extraction"));
-            Object owner = body.getValue("owner_tenant_id");
-            if (owner != null && !(owner instanceof String)) {
-                throw ApiException.invalidParam("owner_tenant_id", "'owner_tenant_id' must be a tenant id");
-            }
-            Object description = body.getValue("description");
-            Object base = body.getValue("base_model");
-            if (base != null && !(base instanceof String b && MODEL_ID.matcher(b).matches())) {
-                throw ApiException.invalidParam("base_model", "'base_model' must be a model id");
-            }
-            answer(ctx, 201, models.createModel(actor(ctx), new ModelRecord(pattern(body, "id", MODEL_ID), task, (String) owner,
-                    description instanceof String d ? d : null, null, (String) base)), ModelAdminService::modelJson);
-        });
-        r.get("/models").handler(ctx -> {
-            int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-            answer(ctx, 200, models.models(AdminPrincipal.of(ctx).tenantFilter(), Params.query(ctx, "after"), limit), list -> page(
-                    list.stream().map(m -> {
-                        JsonObject json = ModelAdminService.modelJson(m.model())
-                                .put("versions", new JsonArray(new java.util.ArrayList<>(m.versions()))).put("version_info", m.info());
-                        // An adapter: which replicas of its base hold it now (loaded on first use, evicted least recently used).
-                        return m.model().adapter() ? json.put("held_by", models.heldBy(m.model().id())).put("pinned", m.pinned()) : json;
-                    })
-                            .toList(), limit,
-                    list.isEmpty() ? null : list.get(list.size() - 1).model().id()));
-        });
-        r.patch("/models/:id").handler(ctx -> {
-            platform(ctx);
-            JsonObject body = Json.body(ctx);
-            if (!(body.getValue("pinned") instanceof Boolean pinned) || body.size() != 1) {
-                throw ApiException.invalidParam("pinned", "the body must be {\"pinned\": true|false} (the one setting a model has)");
-            }
-            String id = pattern(new JsonObject().put("id", Params.path(ctx, "id")), "id", MODEL_ID);
-            answer(ctx, 200, models.pin(actor(ctx), id, pinned),
-                    v -> new JsonObject().put("id", id).put("object", "model").put("pinned", pinned));
-        });
-        r.post("/models/:id/versions").handler(ctx -> {
-            platform(ctx);
-            JsonObject body = Json.body(ctx);
-            Object path = body.getValue("path");
-            if (!(path instanceof String p) || !java.nio.file.Path.of(p).isAbsolute()) {
-                throw ApiException.invalidParam("path", "'path' must be the absolute path of a model version directory");
-            }
-            String version = pattern(body, "version", VERSION);
-            answer(ctx, 201, models.addVersion(actor(ctx), Params.path(ctx, "id"), version, java.nio.file.Path.of((String) path)),
-                    uri -> new JsonObject().put("object", "model_version").put("model", Params.path(ctx, "id"))
-                            .put("version", version).put("artifact_uri", uri));
-        });
-        r.get("/models/:id/versions/:version/download").handler(downloads::admin);
+        modelRoutes.addTo(r);
         jobs.addTo(r);
         r.get("/audit").handler(this::audit);
         return r;
     }
 
-    private static String actor(RoutingContext ctx) {
+    static String actor(RoutingContext ctx) {
         return AdminPrincipal.of(ctx).actor();
     }
 
-    private static void platform(RoutingContext ctx) {
+    static void platform(RoutingContext ctx) {
         AdminPrincipal.of(ctx).requirePlatform();
     }
 
@@ -315,7 +241,7 @@ public final class AdminRoutes {
                         list.isEmpty() ? null : Long.toString(list.get(list.size() - 1).id())));
     }
 
-    private static String pattern(JsonObject body, String field, java.util.regex.Pattern pattern) {
+    static String pattern(JsonObject body, String field, java.util.regex.Pattern pattern) {
         Object v = body.getValue(field);
         if (v == null) {
             throw ApiException.missingParam(field);
@@ -326,28 +252,7 @@ public final class AdminRoutes {
         return s;
     }
 
-    /** Optional {@code "gpu": {"count": 1..16, "flavor": "h100"}}. */
-    private static ModelAdminService.Gpu gpu(JsonObject body) {
-        Object raw = body.getValue("gpu");
-        if (raw == null) {
-            return null;
-        }
-        if (!(raw instanceof JsonObject g) || !(g.getValue("count", 1) instanceof Integer count) || count < 1 || count > 16
-                || !(g.getValue("flavor") instanceof String flavor) || !flavor.matches("[a-z0-9][a-z0-9-]{0,62}")) {
-            throw ApiException.invalidParam("gpu", "'gpu' must be {\"count\": 1 to 16, \"flavor\": a GPU flavor name}");
-        }
-        return new ModelAdminService.Gpu(count, flavor);
-    }
-
-    private static int replicas(JsonObject body) {
-        Object v = body.getValue("replicas");
-        if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.intValue() < 0 || n.intValue() > 64) {
-            throw ApiException.invalidParam("replicas", "'replicas' must be an integer from 0 to 64");
-        }
-        return n.intValue();
-    }
-
-    private static JsonObject page(List<JsonObject> items, int limit, String lastId) {
+    static JsonObject page(List<JsonObject> items, int limit, String lastId) {
         return new JsonObject().put("object", "list").put("data", new JsonArray(new java.util.ArrayList<>(items)))
                 .put("has_more", items.size() == limit).put("last_id", lastId);
     }
@@ -385,25 +290,11 @@ public final class AdminRoutes {
         return n.longValue();
     }
 
-    /** Deployments; worker addresses and process ids only for the platform admin. */
-    private static JsonObject deploymentsJson(List<AdminService.DeploymentStatus> deployments, boolean internals) {
-        JsonArray data = new JsonArray();
-        for (AdminService.DeploymentStatus s : deployments) {
-            JsonArray endpoints = new JsonArray();
-            s.endpoints().forEach(e -> endpoints.add(new JsonObject().put("replica", e.replica())
-                    .put("state", e.state().wireName()).put("url", internals ? e.url() : null).put("pid", internals ? e.pid() : null)
-                    .put("restarts", e.restarts()).put("message", e.message())));
-            data.add(new JsonObject().put("id", s.deployment().id()).put("object", "deployment")
-                    .put("model", s.deployment().modelId()).put("version", s.deployment().version())
-                    .put("task", s.deployment().task().wireName()).put("replicas", s.deployment().replicas())
-                    .put("ready_replicas", s.endpoints().stream().filter(e -> e.state().wireName().equals("ready")).count())
-                    .put("conditions", DeploymentConditions.of(s))
-                    .put("endpoints", endpoints));
-        }
-        return new JsonObject().put("object", "list").put("data", data);
+    private <T> void answer(RoutingContext ctx, int status, Future<T> result, Function<T, JsonObject> render) {
+        answer(responder, ctx, status, result, render);
     }
 
-    private <T> void answer(RoutingContext ctx, int status, Future<T> result, Function<T, JsonObject> render) {
+    static <T> void answer(Responder responder, RoutingContext ctx, int status, Future<T> result, Function<T, JsonObject> render) {
         result.onSuccess(v -> responder.json(ctx, status, render.apply(v))).onFailure(ctx::fail);
     }
 }

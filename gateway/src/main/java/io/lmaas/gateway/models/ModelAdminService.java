@@ -1,7 +1,6 @@
 package io.lmaas.gateway.models;
 
 import io.lmaas.core.artifacts.ArtifactStore;
-import io.lmaas.gateway.inference.AdapterPlacement;
 import io.lmaas.core.audit.AuditRepository;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.catalog.ModelInfo;
@@ -9,6 +8,7 @@ import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.gateway.http.ApiException;
+import io.lmaas.gateway.inference.AdapterPlacement;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -150,6 +150,42 @@ public final class ModelAdminService {
                                 .map(stored.getKey()))));
     }
 
+    /**
+     * A LoRA adapter model folded into a copy of its base (its newest version into the base's newest), registered as a
+     * new text-generation model {@code newId} with version "1", owned like the adapter: a very hot adapter deployed as a
+     * model of its own. The merge runs in a worker process; the result is validated before the model is registered, so
+     * a failure leaves no model behind.
+     */
+    public Future<ModelRecord> mergeAdapter(String actor, String adapterId, String newId, String description) {
+        ArtifactStore artifacts = store.orElseThrow(() -> ApiException.badRequest("invalid_request", null,
+                "this gateway has no artifact store"));
+        return catalog.find(adapterId)
+                .compose(m -> m.isEmpty() ? Future.failedFuture(ApiException.notFound("model_not_found", "no model '" + adapterId + "'"))
+                        : !m.get().adapter() ? Future.failedFuture(ApiException.badRequest("invalid_request", null,
+                                "'" + adapterId + "' is not a LoRA adapter model: only adapters are merged into their base"))
+                        : catalog.find(newId).compose(taken -> taken.isPresent()
+                                ? Future.failedFuture(ApiException.conflict("model_exists", "a model '" + newId + "' already exists"))
+                                : Future.succeededFuture(m.get())))
+                .compose(adapter -> catalog.latestVersion(adapterId).compose(v -> v.isPresent()
+                                ? Future.succeededFuture(ArtifactStore.path(v.get().artifactUri()))
+                                : Future.failedFuture(ApiException.badRequest("invalid_request", null, "'" + adapterId + "' has no version")))
+                        .compose(adapterDir -> baseDirectory(adapter).compose(baseDir -> vertx.executeBlocking(() -> {
+                                    Files.createDirectories(artifacts.uploads());
+                                    return Files.createTempDirectory(artifacts.uploads(), "merge-").resolve("model");
+                                }).compose(out -> validator.mergeAdapter(adapterDir, baseDir, out)
+                                        .compose(v -> validator.validate(out, ModelTask.TEXT_GENERATION))
+                                        .recover(e -> Future.failedFuture(e instanceof ApiException ? e
+                                                : ApiException.badRequest("invalid_model_version", null, "the merge failed: " + e.getMessage())))
+                                        .compose(v -> createModel(actor, new ModelRecord(newId, ModelTask.TEXT_GENERATION,
+                                                adapter.ownerTenantId(), description != null ? description
+                                                        : "LoRA adapter " + adapterId + " merged into " + adapter.baseModelId(), null, null)))
+                                        .compose(created -> addVersion(actor, newId, "1", out).map(created))
+                                        .eventually(() -> vertx.executeBlocking(() -> {
+                                            deleteTree(out.getParent());
+                                            return null;
+                                        }))))));
+    }
+
     /** The newest version's name; a model without versions is 404. */
     public Future<String> latestVersion(String modelId) {
         return catalog.latestVersion(modelId).compose(v -> v.isPresent() ? Future.succeededFuture(v.get().version())
@@ -237,15 +273,19 @@ public final class ModelAdminService {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            if (Files.exists(tmp)) {
-                try (Stream<Path> left = Files.walk(tmp)) {
-                    for (Path p : left.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
+            deleteTree(tmp);
+        }
+        return ArtifactStore.uri(target);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> left = Files.walk(dir)) {
+                for (Path p : left.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
                 }
             }
         }
-        return ArtifactStore.uri(target);
     }
 
     /** The replicas of its base that held the adapter model {@code id} at the gateway's last look. */

@@ -82,6 +82,7 @@ public record ComputeDevice(Device device, String engine) {
     }
 
     private static String engineName() {
+        MklCpuDispatch.apply(); // before the first matrix product of the process
         try {
             Engine e = Engine.getEngine("PyTorch");
             return "libtorch " + e.getVersion() + (e.getGpuCount() > 0 || e.hasCapability("CUDA") ? " (CUDA)" : " (CPU)");

@@ -31,8 +31,17 @@ public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) {
     public record Key(int layer, String module) {
         /** PEFT's name for its factor {@code "A"} or {@code "B"}. */
         public String tensorName(String factor) {
+            return "base_model.model." + prefix() + ".lora_" + factor + ".weight";
+        }
+
+        /** The name of the base's weight this factor pair adapts ({@code model.layers.3.self_attn.q_proj.weight}). */
+        public String baseTensorName() {
+            return prefix() + ".weight";
+        }
+
+        private String prefix() {
             String parent = module.equals("gate_proj") || module.equals("up_proj") || module.equals("down_proj") ? "mlp" : "self_attn";
-            return "base_model.model.model.layers." + layer + "." + parent + "." + module + ".lora_" + factor + ".weight";
+            return "model.layers." + layer + "." + parent + "." + module;
         }
     }
 
