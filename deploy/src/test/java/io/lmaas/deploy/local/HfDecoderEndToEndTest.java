@@ -42,6 +42,8 @@ class HfDecoderEndToEndTest {
         Path dataDir = Files.createDirectories(Path.of("target", "hf-decoder-" + System.currentTimeMillis()).toAbsolutePath());
         model = dataDir.resolve("qwen-tiny");
         RandomDecoder.write(model, new RandomDecoder.Shape(151_936, 32, 2, 4, 2, 64, 4096), true, 11, TOKENIZER);
+        // Two adapter slots: the tests' adapters (one of them pinned) take turns, evicted and reloaded.
+        Files.writeString(model.resolve("serving.properties"), "max_loras=2\n");
         platform = Platform.start(dataDir, Optional.empty(), false, false, Optional.empty());
         platform.platform.starters().await(10, TimeUnit.MINUTES);
         key = platform.createKey(platform.createTenant("chat"));
@@ -223,11 +225,35 @@ class HfDecoderEndToEndTest {
                         .put("lora_target_modules", new JsonArray().add("q_proj").add("v_proj"))));
         assertThat(created.status()).as(created.body()).isEqualTo(200);
         String id = created.json().getString("id");
+        // A second tenant fine-tunes the same base at the same time, with OpenAI's method object.
+        String other = platform.createTenant("tuners-b");
+        String otherKey = platform.createKey(other);
+        String otherFile = platform.upload(otherKey, "fine-tune", "tickets.jsonl", jsonl.toString()).getString("id");
+        Platform.Response second = platform.send("POST", "/v1/fine_tuning/jobs", otherKey, new JsonObject()
+                .put("model", "qwen-tiny").put("training_file", otherFile).put("seed", 8).put("method", new JsonObject()
+                        .put("type", "supervised").put("supervised", new JsonObject().put("hyperparameters", new JsonObject()
+                                .put("n_epochs", 1).put("batch_size", 8).put("lora_rank", 2)))));
+        assertThat(second.status()).as(second.body()).isEqualTo(200);
+        String secondId = second.json().getString("id");
         await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
-                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json().getString("status")));
+                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json().getString("status"))
+                && List.of("succeeded", "failed", "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + secondId,
+                        otherKey, null).json().getString("status")));
         JsonObject done = platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json();
         assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        JsonObject secondDone = platform.send("GET", "/v1/fine_tuning/jobs/" + secondId, otherKey, null).json();
+        assertThat(secondDone.getString("status")).as(secondDone.encode()).isEqualTo("succeeded");
+        assertThat(secondDone.getJsonObject("hyperparameters").getInteger("lora_rank")).isEqualTo(2);
         String adapter = done.getString("fine_tuned_model");
+        String otherAdapter = secondDone.getString("fine_tuned_model");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                platform.send("GET", "/v1/models/" + otherAdapter, otherKey, null).status() == 200);
+        // Both served by the base's one worker, in turns through its two adapter slots; each only to its tenant.
+        for (int round = 0; round < 2; round++) {
+            assertThat(chat(otherKey, otherAdapter).status()).isEqualTo(200);
+            assertThat(chat(tenantKey, adapter).status()).isEqualTo(200);
+        }
+        assertThat(chat(tenantKey, otherAdapter).status()).isEqualTo(404);
         JsonObject listed = platform.send("GET", "/admin/v1/models?limit=1000", platform.adminToken(), null).json().getJsonArray("data")
                 .stream().map(JsonObject.class::cast).filter(m -> adapter.equals(m.getString("id"))).findFirst().orElseThrow();
         assertThat(listed.getString("base_model")).isEqualTo("qwen-tiny");

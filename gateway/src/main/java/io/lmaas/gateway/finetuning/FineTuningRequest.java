@@ -29,10 +29,7 @@ public record FineTuningRequest(String model, String trainingFile, String valida
         String model = string(body, "model", true);
         String training = string(body, "training_file", true);
         String validation = string(body, "validation_file", false);
-        Object hp = body.getValue("hyperparameters");
-        if (hp != null && !(hp instanceof JsonObject)) {
-            throw ApiException.invalidParam("hyperparameters", "'hyperparameters' must be an object");
-        }
+        Object hp = hyperparameters(body);
         JsonObject h = hp == null ? new JsonObject() : (JsonObject) hp;
         int epochs = (int) number(h, "n_epochs", DEFAULT_EPOCHS, 1, 50, true);
         int batch = (int) number(h, "batch_size", DEFAULT_BATCH_SIZE, 1, 256, true);
@@ -90,6 +87,39 @@ public record FineTuningRequest(String model, String trainingFile, String valida
         }
         return new FineTuningRequest(model, training, validation, epochs, batch, lr, suffix, seed, gpus, List.copyOf(flavors), p,
                 freeze, warmup, decay, lora);
+    }
+
+    /**
+     * The hyperparameters: OpenAI's {@code method: {"type": "supervised", "supervised": {"hyperparameters": {...}}}} or the
+     * older top-level {@code hyperparameters}, not both. Only supervised fine-tuning is offered (not dpo or reinforcement).
+     */
+    private static Object hyperparameters(JsonObject body) {
+        Object hp = body.getValue("hyperparameters");
+        if (hp != null && !(hp instanceof JsonObject)) {
+            throw ApiException.invalidParam("hyperparameters", "'hyperparameters' must be an object");
+        }
+        Object method = body.getValue("method");
+        if (method == null) {
+            return hp;
+        }
+        if (!(method instanceof JsonObject m) || !(m.getValue("type") instanceof String type)) {
+            throw ApiException.invalidParam("method", "'method' must be {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {...}}}");
+        }
+        if (!type.equals("supervised")) {
+            throw ApiException.invalidParam("method.type", "'" + type + "' fine-tuning is not offered: only \"supervised\"");
+        }
+        Object supervised = m.getValue("supervised");
+        if (supervised != null && !(supervised instanceof JsonObject)) {
+            throw ApiException.invalidParam("method.supervised", "'method.supervised' must be an object");
+        }
+        Object inner = supervised == null ? null : ((JsonObject) supervised).getValue("hyperparameters");
+        if (inner != null && !(inner instanceof JsonObject)) {
+            throw ApiException.invalidParam("method.supervised.hyperparameters", "'hyperparameters' must be an object");
+        }
+        if (inner != null && hp != null) {
+            throw ApiException.invalidParam("hyperparameters", "give the hyperparameters once: in 'method.supervised' or at the top level");
+        }
+        return inner != null ? inner : hp;
     }
 
     public JsonObject hyperparameters() {

@@ -42,4 +42,31 @@ class FineTuningRequestTest {
         assertThatThrownBy(() -> FineTuningRequest.parse(body(new JsonObject().put("lora_target_modules", new JsonArray()))))
                 .isInstanceOf(ApiException.class).hasMessageContaining("lora_target_modules");
     }
+
+    @Test
+    void openAisMethodObjectCarriesTheHyperparameters() {
+        JsonObject body = new JsonObject().put("model", "qwen").put("training_file", "file-1").put("method", new JsonObject()
+                .put("type", "supervised").put("supervised", new JsonObject().put("hyperparameters", new JsonObject()
+                        .put("n_epochs", 2).put("batch_size", "auto").put("lora_rank", 4))));
+        JsonObject hp = FineTuningRequest.parse(body).hyperparameters();
+        assertThat(hp.getInteger("n_epochs")).isEqualTo(2);
+        assertThat(hp.getInteger("batch_size")).isEqualTo(FineTuningRequest.DEFAULT_BATCH_SIZE);
+        assertThat(hp.getInteger("lora_rank")).isEqualTo(4);
+        // Supervised without hyperparameters: the defaults.
+        assertThat(FineTuningRequest.parse(body.copy().put("method", new JsonObject().put("type", "supervised"))).epochs())
+                .isEqualTo(FineTuningRequest.DEFAULT_EPOCHS);
+    }
+
+    @Test
+    void otherMethodsAndHyperparametersGivenTwiceAreRefused() {
+        JsonObject base = new JsonObject().put("model", "qwen").put("training_file", "file-1");
+        assertThatThrownBy(() -> FineTuningRequest.parse(base.copy().put("method", new JsonObject().put("type", "dpo"))))
+                .isInstanceOf(ApiException.class).hasMessageContaining("only \"supervised\"");
+        assertThatThrownBy(() -> FineTuningRequest.parse(base.copy().put("method", "supervised")))
+                .isInstanceOf(ApiException.class).hasMessageContaining("'method' must be");
+        assertThatThrownBy(() -> FineTuningRequest.parse(base.copy().put("hyperparameters", new JsonObject().put("n_epochs", 1))
+                .put("method", new JsonObject().put("type", "supervised").put("supervised", new JsonObject()
+                        .put("hyperparameters", new JsonObject().put("n_epochs", 2))))))
+                .isInstanceOf(ApiException.class).hasMessageContaining("once");
+    }
 }
