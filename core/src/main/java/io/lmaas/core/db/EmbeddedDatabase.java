@@ -13,44 +13,100 @@ import org.slf4j.LoggerFactory;
  * The embedded PostgreSQL of local mode: real PostgreSQL binaries (zonky), data kept under the data
  * directory and reused on restart. It listens on 127.0.0.1 only and requires the superuser's password, which
  * is generated on first start and kept in the data directory, readable by the owner only
- * ({@link EmbeddedCredentials}).
+ * ({@link EmbeddedCredentials}). Run as a database, not a test fixture: zonky starts PostgreSQL with {@code -F}
+ * (no fsync) and {@code synchronous_commit=off}, which lose or corrupt committed rows in an OS crash; here both are on
+ * (the later {@code -c fsync=on} overrides {@code -F}), so a usage row is on disk before its answer, as with an external
+ * PostgreSQL. Benchmarks can ask for the fixture's settings to measure what durability costs.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
-    private final EmbeddedPostgres postgres;
+    private final Path dataDirectory;
+    private final boolean durable;
     private final String password;
+    private volatile EmbeddedPostgres postgres;
+    private final int port;
+    private boolean closed;
 
-    private EmbeddedDatabase(EmbeddedPostgres postgres, String password) {
+    private EmbeddedDatabase(Path dataDirectory, boolean durable, EmbeddedPostgres postgres, String password) {
+        this.dataDirectory = dataDirectory;
+        this.durable = durable;
         this.postgres = postgres;
         this.password = password;
+        this.port = postgres.getPort();
     }
 
     public static EmbeddedDatabase start(Path dataDirectory) {
+        return start(dataDirectory, true);
+    }
+
+    /** As above; {@code durable=false}: zonky's test settings (no fsync, asynchronous commit), for comparison only. */
+    public static EmbeddedDatabase start(Path dataDirectory, boolean durable) {
         try {
             Files.createDirectories(dataDirectory);
             boolean reuse = Files.exists(dataDirectory.resolve("postgresql.conf"));
             String password = EmbeddedCredentials.password(dataDirectory);
-            EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                    .setPgBinaryResolver(EmbeddedCredentials.Binaries.INSTANCE)
-                    .setDataDirectory(dataDirectory)
-                    .setCleanDataDirectory(false)
-                    .setPGStartupWait(Duration.ofSeconds(60))
-                    .setServerConfig("max_connections", "100")
-                    .setServerConfig("listen_addresses", "127.0.0.1")
-                    .setConnectConfig("password", password)
-                    .setDataDirectoryCustomizer(dir -> EmbeddedCredentials.apply(dir.toPath(), password))
-                    .start();
+            EmbeddedPostgres pg = postmaster(dataDirectory, durable, password, 0);
             LOG.info("embedded PostgreSQL {} on port {} (data {})", reuse ? "reused" : "initialised", pg.getPort(), dataDirectory);
-            return new EmbeddedDatabase(pg, password);
+            return new EmbeddedDatabase(dataDirectory, durable, pg, password);
         } catch (IOException e) {
             throw new UncheckedIOException("embedded PostgreSQL failed to start in " + dataDirectory, e);
         }
     }
 
+    /** A postmaster on {@code port} (0: a free one) over the data directory. */
+    private static EmbeddedPostgres postmaster(Path dataDirectory, boolean durable, String password, int port) throws IOException {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                .setPgBinaryResolver(EmbeddedCredentials.Binaries.INSTANCE)
+                .setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false)
+                .setPGStartupWait(Duration.ofSeconds(60))
+                .setServerConfig("max_connections", "100")
+                .setServerConfig("listen_addresses", "127.0.0.1")
+                .setServerConfig("fsync", durable ? "on" : "off")
+                .setServerConfig("synchronous_commit", durable ? "on" : "off")
+                .setServerConfig("full_page_writes", durable ? "on" : "off")
+                .setConnectConfig("password", password)
+                .setDataDirectoryCustomizer(dir -> EmbeddedCredentials.apply(dir.toPath(), password));
+        if (port > 0) {
+            builder.setPort(port);
+        }
+        return builder.start();
+    }
+
+    /**
+     * Whether the postmaster is running: the process {@code postmaster.pid} names is alive. (A postmaster killed or
+     * crashed leaves its pid file; one stopped cleanly removes it.)
+     */
+    public boolean alive() {
+        try {
+            java.util.List<String> pid = Files.readAllLines(dataDirectory.resolve("postmaster.pid"));
+            return !pid.isEmpty() && ProcessHandle.of(Long.parseLong(pid.get(0).trim())).map(ProcessHandle::isAlive).orElse(false);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Starts the postmaster again over the same data directory, on the same port with the same password, so every
+     * pool's new connections find it (PostgreSQL replays its WAL first). Call when {@link #alive()} is false.
+     */
+    public synchronized void restart() throws IOException {
+        if (closed) {
+            return;
+        }
+        try {
+            postgres.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("the dead postmaster's cleanup: {}", e.toString());
+        }
+        postgres = postmaster(dataDirectory, durable, password, port);
+        LOG.info("embedded PostgreSQL restarted on port {}", port);
+    }
+
     /** The superuser's URL, password included. */
     public DatabaseUrl url() {
-        return new DatabaseUrl("127.0.0.1", postgres.getPort(), "postgres", "postgres", password);
+        return new DatabaseUrl("127.0.0.1", port, "postgres", "postgres", password);
     }
 
     /** Where the superuser's password is kept (mode 600). */
@@ -59,7 +115,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         try {
             postgres.close();
         } catch (IOException e) {

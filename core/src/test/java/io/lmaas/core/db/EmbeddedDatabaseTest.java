@@ -72,6 +72,27 @@ class EmbeddedDatabaseTest {
                 .isInstanceOf(SQLException.class).hasMessageContaining("password");
     }
 
+    @Test
+    void runsAsADatabaseNotATestFixtureWithFsyncAndSynchronousCommitOn(@TempDir Path tmp) throws Exception {
+        try (EmbeddedDatabase db = EmbeddedDatabase.start(tmp.resolve("pg"))) {
+            assertThat(show(db.url(), "fsync")).isEqualTo("on");
+            assertThat(show(db.url(), "synchronous_commit")).isEqualTo("on");
+            assertThat(show(db.url(), "full_page_writes")).isEqualTo("on");
+        }
+        try (EmbeddedDatabase fixture = EmbeddedDatabase.start(tmp.resolve("fixture"), false)) {
+            assertThat(show(fixture.url(), "fsync")).isEqualTo("off");
+            assertThat(show(fixture.url(), "synchronous_commit")).isEqualTo("off");
+        }
+    }
+
+    private static String show(DatabaseUrl url, String setting) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+                Statement st = c.createStatement(); java.sql.ResultSet r = st.executeQuery("SHOW " + setting)) {
+            r.next();
+            return r.getString(1);
+        }
+    }
+
     private static void execute(DatabaseUrl url, String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
                 Statement st = c.createStatement()) {

@@ -31,8 +31,8 @@ public final class UsageBenchmark {
     private UsageBenchmark() {
     }
 
-    public static void run(int rows) throws Exception {
-        EmbeddedDatabase database = EmbeddedDatabase.start(Files.createTempDirectory("lmaas-usage-bench-").resolve("pg"));
+    public static void run(int rows, boolean durable) throws Exception {
+        EmbeddedDatabase database = EmbeddedDatabase.start(Files.createTempDirectory("lmaas-usage-bench-").resolve("pg"), durable);
         Vertx vertx = Vertx.vertx();
         try {
             DatabaseUrl url = database.url();
@@ -60,6 +60,20 @@ public final class UsageBenchmark {
             }
             Future.all(pending).await(60, TimeUnit.SECONDS);
             double writeSeconds = (System.nanoTime() - t0) / 1e9;
+            // As online traffic writes: 16 answers waiting for their rows at a time, each row durable before its answer.
+            int interactive = Math.min(rows, 20_000);
+            long i0 = System.nanoTime();
+            List<Future<Void>> inFlight = new ArrayList<>(16);
+            for (int i = 0; i < interactive; i++) {
+                inFlight.add(ledger.append(new UsageRow(Ids.request(), null, "bench", "t1", "k10", models[0], "/v1/completions",
+                        20, 5, 200, null, 3, null), List.of()));
+                if (inFlight.size() == 16) {
+                    Future.all(inFlight).await(60, TimeUnit.SECONDS);
+                    inFlight.clear();
+                }
+            }
+            Future.all(inFlight).await(60, TimeUnit.SECONDS);
+            double interactiveSeconds = (System.nanoTime() - i0) / 1e9;
             pool.query("ANALYZE").execute().await(60, TimeUnit.SECONDS);
 
             UsageRepository usage = new UsageRepository(pool);
@@ -94,7 +108,12 @@ public final class UsageBenchmark {
             System.out.println();
             System.out.println("| usage (" + rows + " ledger rows, 10 tenants) | value |");
             System.out.println("|---|---|");
-            System.out.printf(Locale.ROOT, "| ledger write throughput (group commit, one writer) | %.0f rows/s |%n", rows / writeSeconds);
+            System.out.printf(Locale.ROOT, "| PostgreSQL durability | %s |%n", durable ? "fsync and synchronous_commit on (as lmaas up runs)"
+                    : "fsync and synchronous_commit off (zonky's test settings, --durable=false)");
+            System.out.printf(Locale.ROOT, "| ledger write throughput (group commit, one writer, 4,000 rows in flight) | %.0f rows/s |%n",
+                    rows / writeSeconds);
+            System.out.printf(Locale.ROOT, "| ledger write throughput, 16 rows in flight (%,d rows) | %.0f rows/s (%.2f ms per round of 16) |%n",
+                    interactive, interactive / interactiveSeconds, interactiveSeconds * 1e3 / Math.ceil(interactive / 16.0));
             System.out.printf(Locale.ROOT, "| usage by model, from roll-ups (p50) | %.2f ms |%n", rollup);
             System.out.printf(Locale.ROOT, "| usage by day, from roll-ups (p50) | %.2f ms |%n", rollupDay);
             System.out.printf(Locale.ROOT, "| same figures from the raw ledger (p50) | %.2f ms |%n", raw);

@@ -52,6 +52,7 @@ public final class LocalPlatform implements AutoCloseable {
     private final PlatformConfig config;
     private DataDirLock lock;
     private EmbeddedDatabase embedded;
+    private DatabaseSupervisor supervisor;
     private Vertx vertx;
     private Pool pool;
     private GatewayVerticle gateway;
@@ -89,6 +90,7 @@ public final class LocalPlatform implements AutoCloseable {
         } else {
             embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"));
             url = embedded.url();
+            supervisor = DatabaseSupervisor.start(embedded, Duration.ofSeconds(1));
         }
         LOG.info("database {}", url);
         Migrations.migrate(url);
@@ -171,6 +173,9 @@ public final class LocalPlatform implements AutoCloseable {
             } catch (Exception e) {
                 LOG.warn("shutdown: {}", e.toString());
             }
+        }
+        if (supervisor != null) {
+            supervisor.close();
         }
         if (embedded != null) {
             embedded.close();

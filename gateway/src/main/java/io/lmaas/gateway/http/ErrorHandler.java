@@ -25,6 +25,23 @@ public final class ErrorHandler implements Handler<RoutingContext> {
         responder.error(ctx, map(ctx));
     }
 
+    /**
+     * Whether {@code failure} (or a cause) says PostgreSQL cannot be reached or is restarting: a refused or closed
+     * connection, or SQLSTATE class 08 (connection exception) or 57P01-57P03 (shut down, crashed, starting up).
+     */
+    static boolean databaseUnavailable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof io.vertx.sqlclient.ClosedConnectionException) {
+                return true;
+            }
+            if (t instanceof io.vertx.sqlclient.DatabaseException db && db.getSqlState() != null
+                    && (db.getSqlState().startsWith("08") || db.getSqlState().matches("57P0[123]"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static ApiException map(RoutingContext ctx) {
         Throwable failure = ctx.failure();
         ApiException aborted = RequestBodies.aborted(ctx);
@@ -33,6 +50,10 @@ public final class ErrorHandler implements Handler<RoutingContext> {
         }
         if (failure instanceof ApiException api) {
             return api;
+        }
+        if (databaseUnavailable(failure)) {
+            LOG.warn("[{}] database unavailable: {}", RequestContext.logTag(ctx), String.valueOf(failure));
+            return ApiException.unavailable("database_unavailable", "The platform's database is unavailable; retry shortly.", 2);
         }
         if (failure instanceof DecodeException) {
             return ApiException.badRequest("invalid_json", null, "request body is not valid JSON");
