@@ -87,9 +87,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
+    /** Stops the postmaster cleanly (a fast shutdown: clients are disconnected); {@link #restart()} starts it again. */
+    public synchronized void stop() throws IOException {
+        postgres.close();
+    }
+
     /**
      * Starts the postmaster again over the same data directory, on the same port with the same password, so every
-     * pool's new connections find it (PostgreSQL replays its WAL first). Call when {@link #alive()} is false.
+     * pool's new connections find it (PostgreSQL replays its WAL first). Call when {@link #alive()} is false (after a
+     * crash, a kill or {@link #stop()}).
      */
     public synchronized void restart() throws IOException {
         if (closed) {

@@ -51,7 +51,8 @@ public final class TestDatabases {
                         db[0].close();
                     }
                 });
-                db[0] = EmbeddedDatabase.start(dir.resolve("data"));
+                // A fixture: no fsync (the durable settings are lmaas up's, and tested there).
+                db[0] = EmbeddedDatabase.start(dir.resolve("data"), false);
                 server = db[0].url();
             }
         }
