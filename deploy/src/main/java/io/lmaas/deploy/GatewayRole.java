@@ -60,7 +60,7 @@ final class GatewayRole {
         if (s.bool("migrate", false)) {
             Migrations.migrate(config.database());
         }
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = VertxInstances.create();
         CountDownLatch stopped = new CountDownLatch(1);
         try {
             Pool pool = Pools.create(vertx, config.database(), s.integer("pool-size", 16, 1, 512));

@@ -95,7 +95,7 @@ public final class LocalPlatform implements AutoCloseable {
         LOG.info("database {}", url);
         Migrations.migrate(url);
 
-        vertx = Vertx.vertx();
+        vertx = io.lmaas.deploy.VertxInstances.create();
         pool = Pools.create(vertx, url, 16);
 
         GatewayConfig gatewayConfig = new GatewayConfig("gw-" + Ids.random(8), config.host(), config.port(), url, adminToken,
