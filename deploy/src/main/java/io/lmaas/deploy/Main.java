@@ -76,7 +76,8 @@ public final class Main {
                 case "worker train-starter" -> StarterModels.ensure(settings.required("model"),
                         Path.of(settings.required("out")).toAbsolutePath(), settings.integer("seed", 42, 0, Integer.MAX_VALUE));
                 case "bench", "bench skeleton" -> SkeletonBenchmark.run(settings.integer("requests", 500, 10, 1_000_000));
-                case "bench gateway" -> GatewayOverheadBenchmark.run(settings.integer("seconds", 15, 2, 3600));
+                case "bench gateway" -> GatewayOverheadBenchmark.run(settings.integer("seconds", 15, 2, 3600),
+                        settings.integer("processes", 1, 1, 8));
                 case "bench admission" -> AdmissionBenchmark.run();
                 case "bench scheduler" -> GpuAdmissionBenchmark.run();
                 case "bench reconcile" -> ReconcileBenchmark.run(settings.integer("count", 300, 10, 100_000),
@@ -168,7 +169,7 @@ public final class Main {
                                 [--normalize=true]   (an ONNX-exported BERT-family encoder → a Hugging Face directory)
                   lmaas worker job --job-id ID   (LMAAS_DATABASE_URL, LMAAS_ARTIFACTS: run an admitted job's attempt)
                   lmaas bench [skeleton] [--requests 500]   cold/warm start, gateway vs worker latency
-                  lmaas bench gateway [--seconds 15]        gateway vs nginx with wrk (needs Debian nginx and wrk)
+                  lmaas bench gateway [--seconds 15] [--processes 3]   gateway vs nginx with wrk (Debian nginx, wrk); 1..N gateways on one database
                   lmaas bench admission                     JMH: one quota admission decision
                   lmaas bench scheduler                     GPU admission: 10,000 jobs, 100 tenants, 1,000 nodes
                   lmaas bench reconcile [--count 300]       ModelDeployment applied → Deployment created (mock API server)

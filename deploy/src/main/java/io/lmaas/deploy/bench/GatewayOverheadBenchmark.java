@@ -54,6 +54,15 @@ public final class GatewayOverheadBenchmark {
     }
 
     public static void run(int seconds) throws Exception {
+        run(seconds, 1);
+    }
+
+    /**
+     * As above; with {@code processes} > 1 it then also runs 1, 2, … {@code processes} gateway processes on the same
+     * database at once (wrk against each, 64 connections shared), for the throughput per process: what keeping quotas
+     * exact across replicas costs on one machine.
+     */
+    public static void run(int seconds, int processes) throws Exception {
         Path dir = Files.createTempDirectory("lmaas-gateway-bench-");
         int upstream = freePort();
         int proxy = freePort();
@@ -62,6 +71,7 @@ public final class GatewayOverheadBenchmark {
         Vertx vertx = Vertx.vertx();
         Process nginx = null;
         Process gateway = null;
+        List<Process> more = new ArrayList<>();
         try {
             DatabaseUrl url = database.url();
             Migrations.migrate(url);
@@ -113,10 +123,46 @@ public final class GatewayOverheadBenchmark {
                     gatewayPaced.p50ms() - upstreamPaced.p50ms(), gatewayPaced.p99ms() - upstreamPaced.p99ms());
             System.out.printf(Locale.ROOT, "| nginx added p50 / p99 over the upstream | %.2f / %.2f ms |%n",
                     nginxPaced.p50ms() - upstreamPaced.p50ms(), nginxPaced.p99ms() - upstreamPaced.p99ms());
+            if (processes > 1) {
+                List<String> urls = new ArrayList<>(List.of(base + "/v1/classifications"));
+                for (int i = 1; i < processes; i++) {
+                    int port = freePort();
+                    more.add(startGateway(dir, url, port));
+                    urls.add("http://127.0.0.1:" + port + "/v1/classifications");
+                    wrk(urls.get(i), viaGateway, 1, 16, 5); // warm-up
+                }
+                System.out.println();
+                System.out.println("| gateway processes on one PostgreSQL (wrk, 64 connections shared, " + seconds + " s) | total req/s"
+                        + " | per process |");
+                System.out.println("|---|---|---|");
+                for (int n = 1; n <= processes; n++) {
+                    List<java.util.concurrent.CompletableFuture<Wrk>> runs = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        String target = urls.get(i);
+                        int connections = 64 / n;
+                        runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                            try {
+                                return wrk(target, viaGateway, 1, connections, seconds);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }));
+                    }
+                    double total = 0;
+                    for (var r : runs) {
+                        total += r.get().rps();
+                    }
+                    System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f |%n", n, total, total / n);
+                }
+            }
         } finally {
             if (gateway != null) {
                 gateway.destroy();
                 gateway.waitFor(30, TimeUnit.SECONDS);
+            }
+            for (Process p : more) {
+                p.destroy();
+                p.waitFor(30, TimeUnit.SECONDS);
             }
             if (nginx != null) {
                 nginx.destroy();
