@@ -282,6 +282,36 @@ class HfDecoderEndToEndTest {
         assertThat(again.json().getJsonObject("error").getString("param")).isEqualTo("model");
     }
 
+    /** Asked for ("lora": false), a decoder's fine-tune trains every weight into a model of its own, deployed like any model. */
+    @Test
+    void aFullFineTuneOnRequestIsAModelOfItsOwn() throws Exception {
+        String tenant = platform.createTenant("full-tuners");
+        String tenantKey = platform.createKey(tenant);
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < 16; i++) {
+            jsonl.append(new JsonObject().put("prompt", "order " + i + " status:").put("completion", " shipped").encode()).append('\n');
+        }
+        String file = platform.upload(tenantKey, "fine-tune", "orders.jsonl", jsonl.toString()).getString("id");
+        Platform.Response created = platform.send("POST", "/v1/fine_tuning/jobs", tenantKey, new JsonObject()
+                .put("model", "qwen-tiny").put("training_file", file).put("suffix", "full")
+                .put("hyperparameters", new JsonObject().put("n_epochs", 1).put("batch_size", 8).put("lora", false)));
+        assertThat(created.status()).as(created.body()).isEqualTo(200);
+        String id = created.json().getString("id");
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
+                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json().getString("status")));
+        JsonObject done = platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json();
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        String tuned = done.getString("fine_tuned_model");
+        JsonObject listed = platform.send("GET", "/admin/v1/models?limit=1000", platform.adminToken(), null).json().getJsonArray("data")
+                .stream().map(JsonObject.class::cast).filter(m -> tuned.equals(m.getString("id"))).findFirst().orElseThrow();
+        assertThat(listed.getString("base_model")).as("a model of its own, not an adapter").isNull();
+        assertThat(platform.send("POST", "/admin/v1/deployments", platform.adminToken(), new JsonObject().put("model", tuned)
+                .put("version", "1").put("replicas", 1)).status()).isEqualTo(201);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> chat(tenantKey, tuned).status() == 200);
+        assertThat(platform.send("POST", "/v1/fine_tuning/jobs", tenantKey, new JsonObject().put("model", "qwen-tiny")
+                .put("training_file", file).put("hyperparameters", new JsonObject().put("lora", "no"))).status()).isEqualTo(400);
+    }
+
     /** An adapter whose base has no ready replica answers 503 model_not_ready with Retry-After (after the bounded wait). */
     @Test
     void anAdapterWhoseBaseHasNoReplicaIsA503WithRetryAfter() throws Exception {

@@ -52,6 +52,13 @@ public record FineTuningRequest(String model, String trainingFile, String valida
             modules = list;
         }
         lora.put("lora_target_modules", modules);
+        // A Hugging Face decoder is fine-tuned into a LoRA adapter unless "lora": false asks for a full fine-tune (a model of
+        // its own). Encoders are fine-tuned fully for now.
+        Object adapter = h.getValue("lora", true);
+        if (!(adapter instanceof Boolean)) {
+            throw ApiException.invalidParam("hyperparameters.lora", "'lora' must be true (an adapter) or false (a full fine-tune)");
+        }
+        lora.put("lora", adapter);
         String suffix = string(body, "suffix", false);
         if (suffix != null && !SUFFIX.matcher(suffix).matches()) {
             throw ApiException.invalidParam("suffix", "'suffix' must be 1 to 18 lower-case letters, digits or '-'");

@@ -19,7 +19,7 @@ import io.lmaas.worker.hf.lora.LoraTrainable;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.training.EncoderFineTuning;
 import io.lmaas.worker.training.FineTuning;
-import io.lmaas.worker.training.LoraFineTuning;
+import io.lmaas.worker.training.DecoderFineTuning;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -125,7 +125,9 @@ final class FineTuneRun {
             await(jobs.note(job.id(), "info", "resumed", "resuming from the checkpoint after epoch " + last.epoch()
                     + " (step " + last.step() + ")", new JsonObject().put("epoch", last.epoch()).put("step", last.step())));
         }
-        float lr = (float) ((decoder ? LoraFineTuning.BASE_LEARNING_RATE : huggingFace ? EncoderFineTuning.BASE_LEARNING_RATE
+        // A Hugging Face decoder trains a LoRA adapter unless the request asked for a full fine-tune ("lora": false).
+        boolean adapter = decoder && hp.getBoolean("lora", true);
+        float lr = (float) ((decoder ? (adapter ? DecoderFineTuning.BASE_LEARNING_RATE : DecoderFineTuning.FULL_LEARNING_RATE) : huggingFace ? EncoderFineTuning.BASE_LEARNING_RATE
                 : FineTuning.baseLearningRate(baseProps))
                 * hp.getDouble("learning_rate_multiplier", 1.0));
         FineTuning.Plan plan = new FineTuning.Plan(startEpoch, epochs, hp.getInteger("batch_size", 16), lr, spec.getLong("seed", 42L));
@@ -148,8 +150,8 @@ final class FineTuneRun {
                                 field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
             } else if (decoder) {
                 ChatTemplate template = JinjaChatTemplate.fromDirectory(base).orElse(null);
-                outcome = LoraFineTuning.languageModel(base, resumeFrom, spec.getString("model"), documents(training, template),
-                        documents(validation, template), plan, loraOptions(hp), checkpoints, cancelled, progress);
+                outcome = DecoderFineTuning.languageModel(base, resumeFrom, spec.getString("model"), documents(training, template),
+                        documents(validation, template), plan, adapter ? loraOptions(hp) : null, checkpoints, cancelled, progress);
             } else {
                 ChatTemplate template = baseProps.chatTemplate().orElse(null);
                 outcome = FineTuning.languageModel(base, resumeFrom, documents(training, template), documents(validation, template),
@@ -165,9 +167,9 @@ final class FineTuneRun {
         Path target = store.modelVersion(name, "1");
         copyDirectory(outcome.lastCheckpoint(), target);
         ModelTask task = classification ? ModelTask.TEXT_CLASSIFICATION : ModelTask.TEXT_GENERATION;
-        // A decoder's result is a LoRA adapter of its base: served by the base's replicas, no deployment needed.
-        await(catalog.register(new ModelRecord(name, task, job.tenantId(), (decoder ? "LoRA adapter of " : "fine-tuned from ")
-                + spec.getString("model") + " by " + job.id(), null, decoder ? spec.getString("model") : null), "1",
+        // A LoRA adapter of its base is served by the base's replicas, no deployment needed; a full fine-tune is a model of its own.
+        await(catalog.register(new ModelRecord(name, task, job.tenantId(), (adapter ? "LoRA adapter of " : "fine-tuned from ")
+                + spec.getString("model") + " by " + job.id(), null, adapter ? spec.getString("model") : null), "1",
                 ArtifactStore.uri(target), io.lmaas.core.catalog.ModelInfo.of(target)));
         return new Result(true, outcome.trainedTokens(), name);
     }

@@ -83,6 +83,73 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
         return config;
     }
 
+    /** Every weight as held (the fused projections under names of their own): what a full fine-tune trains. */
+    public java.util.Map<String, NDArray> weights() {
+        java.util.Map<String, NDArray> out = new java.util.LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", embeddings);
+        out.put("model.norm.weight", finalNorm);
+        if (lmHead != embeddings) {
+            out.put("lm_head.weight", lmHead);
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            String p = "model.layers." + i + ".";
+            out.put(p + "input_layernorm.weight", l.inputNorm());
+            out.put(p + "post_attention_layernorm.weight", l.postNorm());
+            out.put(p + "self_attn.qkv.weight", l.qkv());
+            out.put(p + "self_attn.o_proj.weight", l.out());
+            out.put(p + "mlp.gate_up.weight", l.gateUp());
+            out.put(p + "mlp.down_proj.weight", l.down());
+            java.util.Map<String, NDArray> biases = new java.util.LinkedHashMap<>();
+            biases.put(p + "self_attn.qkv.bias", l.qkvBias());
+            biases.put(p + "self_attn.o_proj.bias", l.outBias());
+            biases.put(p + "mlp.gate_up.bias", l.gateUpBias());
+            biases.put(p + "mlp.down_proj.bias", l.downBias());
+            biases.forEach((name, b) -> {
+                if (b != null) {
+                    out.put(name, b);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** The weights under Hugging Face's own names (fused projections split back), as float32 tensors for a checkpoint. */
+    public java.util.Map<String, io.lmaas.worker.hf.SafetensorsWriter.Tensor> checkpoint() {
+        int q = config.heads() * config.headDim();
+        int kv = config.kvHeads() * config.headDim();
+        int inter = config.intermediate();
+        java.util.Map<String, io.lmaas.worker.hf.SafetensorsWriter.Tensor> out = new java.util.LinkedHashMap<>();
+        for (var e : weights().entrySet()) {
+            String name = e.getKey();
+            NDArray a = e.getValue();
+            if (name.contains(".qkv.")) {
+                String kind = name.substring(name.lastIndexOf('.'));
+                split(out, a, name.replace("self_attn.qkv" + kind, ""), kind, new String[] {"self_attn.q_proj", "self_attn.k_proj",
+                    "self_attn.v_proj"}, new long[] {q, kv, kv});
+            } else if (name.contains(".gate_up.")) {
+                String kind = name.substring(name.lastIndexOf('.'));
+                split(out, a, name.replace("mlp.gate_up" + kind, ""), kind, new String[] {"mlp.gate_proj", "mlp.up_proj"},
+                        new long[] {inter, inter});
+            } else {
+                out.put(name, new io.lmaas.worker.hf.SafetensorsWriter.Tensor(a.getShape().getShape(), a.toFloatArray()));
+            }
+        }
+        return out;
+    }
+
+    private static void split(java.util.Map<String, io.lmaas.worker.hf.SafetensorsWriter.Tensor> out, NDArray fused, String prefix,
+            String kind, String[] names, long[] rows) {
+        long start = 0;
+        for (int i = 0; i < names.length; i++) {
+            try (NDArray part = fused.get(start + ":" + (start + rows[i]))) {
+                out.put(prefix + names[i] + kind, new io.lmaas.worker.hf.SafetensorsWriter.Tensor(part.getShape().getShape(),
+                        part.toFloatArray()));
+            }
+            start += rows[i];
+        }
+    }
+
     @Override
     public int layers() {
         return layers.size();

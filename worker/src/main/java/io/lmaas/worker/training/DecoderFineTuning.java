@@ -30,33 +30,43 @@ import java.util.function.BooleanSupplier;
  * completion, or a conversation rendered by the model's own chat template), AdamW with a constant rate, gradients
  * clipped to a global norm of 1. An adapter in PEFT's layout after every epoch; a run resumes from the last one
  * (factors; the optimiser's moments start afresh). Documents longer than {@link #MAX_TOKENS} tokens are cut.
+ * Asked for (no LoRA options), it trains every weight instead — a full fine-tune, at {@link #FULL_LEARNING_RATE} — and
+ * each epoch's checkpoint is a whole Hugging Face directory (float32 weights, the base's config, tokenizer and template),
+ * a model of its own; a run resumes from the last one as its base.
  */
-public final class LoraFineTuning {
+public final class DecoderFineTuning {
     /** The learning rate a multiplier of 1 means (PEFT's usual LoRA rate). */
     public static final float BASE_LEARNING_RATE = 2e-4f;
+    /** The learning rate a multiplier of 1 means for a full fine-tune (every weight moves: ten times smaller). */
+    public static final float FULL_LEARNING_RATE = 2e-5f;
     static final int MAX_TOKENS = 512;
 
-    private LoraFineTuning() {
+    private DecoderFineTuning() {
     }
 
     public static FineTuning.Outcome languageModel(Path baseDir, Path resumeFrom, String baseName, List<String> documents,
             List<String> validDocuments, FineTuning.Plan plan, LoraTrainable.Options options, Path checkpoints,
             BooleanSupplier cancelled, FineTuning.Listener listener) throws IOException {
+        boolean full = options == null;
+        Path weightsFrom = full && resumeFrom != null ? resumeFrom : baseDir;
         HfDirectory hf = HfDirectory.read(baseDir);
         DecoderConfig config = DecoderConfig.parse(hf.config());
         Engine.getEngine("PyTorch").setRandomSeed((int) plan.seed());
         try (NDManager manager = NDManager.newBaseManager("PyTorch");
                 TextTokenizer tokenizer = TextTokenizer.load(baseDir.resolve("tokenizer.json"))) {
             int positions = Math.min(config.maxPositions(), MAX_TOKENS);
-            HfWeights weights = HfWeights.load(baseDir, manager);
+            HfWeights weights = HfWeights.load(weightsFrom, manager);
             LlamaFamilyDecoder decoder = new LlamaFamilyDecoder(config, weights, manager, positions, 1);
             weights.releaseUnused();
-            LoraTrainable lora = resumeFrom == null ? LoraTrainable.init(config, options, manager, plan.seed())
+            LoraTrainable lora = full ? null : resumeFrom == null ? LoraTrainable.init(config, options, manager, plan.seed())
                     : LoraTrainable.of(LoraAdapter.load(resumeFrom, config), config, options, manager);
             List<long[]> train = tokenize(tokenizer, documents, positions);
             List<long[]> valid = tokenize(tokenizer, validDocuments, positions);
             long tokens = train.stream().mapToLong(d -> d.length).sum();
-            Map<String, NDArray> parameters = lora.parameters();
+            Map<String, NDArray> parameters = full ? decoder.weights() : lora.parameters();
+            if (full) {
+                parameters.values().forEach(w -> w.setRequiresGradient(true));
+            }
             Optimizer adamW = AdamW.builder().optLearningRateTracker(ai.djl.training.tracker.Tracker.fixed(plan.learningRate()))
                     .optWeightDecays(0f).build();
             int stepsPerEpoch = (train.size() + plan.batchSize() - 1) / plan.batchSize();
@@ -77,7 +87,13 @@ public final class LoraFineTuning {
                     listener.step(epoch, step, l);
                 }
                 double validLoss = valid.isEmpty() ? Double.NaN : validationLoss(manager, decoder, lora, valid, plan.batchSize());
-                Path dir = Checkpoints.write(checkpoints, epoch, tmp -> lora.save(tmp, baseName));
+                Path dir = Checkpoints.write(checkpoints, epoch, tmp -> {
+                    if (full) {
+                        saveModel(baseDir, decoder, tmp);
+                    } else {
+                        lora.save(tmp, baseName);
+                    }
+                });
                 last = dir;
                 listener.epoch(epoch, step, new FineTuning.Metrics(loss.mean(), validLoss, Double.NaN), last);
             }
@@ -85,7 +101,20 @@ public final class LoraFineTuning {
         }
     }
 
-    private static List<long[]> tokenize(TextTokenizer tokenizer, List<String> documents, int max) {
+    /** A whole checkpoint: the base's files but its weights, then every weight under its Hugging Face name in float32. */
+    private static void saveModel(Path baseDir, LlamaFamilyDecoder decoder, Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(baseDir)) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                String name = f.getFileName().toString();
+                if (!name.endsWith(".safetensors") && !name.equals("model.safetensors.index.json")) {
+                    java.nio.file.Files.copy(f, dir.resolve(name));
+                }
+            }
+        }
+        io.lmaas.worker.hf.SafetensorsWriter.write(dir.resolve("model.safetensors"), decoder.checkpoint(), Map.of("format", "pt"));
+    }
+
+    static List<long[]> tokenize(TextTokenizer tokenizer, List<String> documents, int max) {
         List<long[]> out = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             long[] ids = tokenizer.encode(documents.get(i));
@@ -98,7 +127,7 @@ public final class LoraFineTuning {
     }
 
     /** The batch as model inputs: ids, positions, a causal-and-padding mask, next-token targets and their weights. */
-    private record Batch(NDArray ids, NDArray positions, NDArray mask, NDArray targets, NDArray weights) {
+    record Batch(NDArray ids, NDArray positions, NDArray mask, NDArray targets, NDArray weights) {
         static Batch of(NDManager m, List<long[]> docs) {
             int b = docs.size();
             int t = docs.stream().mapToInt(d -> d.length).max().orElse(2);
@@ -136,7 +165,8 @@ public final class LoraFineTuning {
             Batch batch = Batch.of(m, docs);
             float value;
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = batch.loss(decoder.logitsForTraining(m, batch.ids(), batch.positions(), batch.mask(), lora.deltas(true)));
+                NDArray loss = batch.loss(decoder.logitsForTraining(m, batch.ids(), batch.positions(), batch.mask(),
+                        lora == null ? null : lora.deltas(true)));
                 value = loss.getFloat();
                 if (!Float.isFinite(value)) {
                     return value; // no update from a bad batch
@@ -154,7 +184,8 @@ public final class LoraFineTuning {
         for (int start = 0; start < docs.size(); start += batchSize) {
             try (NDManager m = manager.newSubManager()) {
                 Batch batch = Batch.of(m, docs.subList(start, Math.min(docs.size(), start + batchSize)));
-                sum += batch.loss(decoder.logitsForTraining(m, batch.ids(), batch.positions(), batch.mask(), lora.deltas(false)))
+                sum += batch.loss(decoder.logitsForTraining(m, batch.ids(), batch.positions(), batch.mask(),
+                        lora == null ? null : lora.deltas(false)))
                         .getFloat();
                 batches++;
             }
