@@ -3,17 +3,10 @@ package io.lmaas.deploy.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lmaas.core.catalog.ModelCatalogRepository;
-import io.lmaas.core.catalog.ModelRecord;
-import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.EmbeddedDatabase;
 import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
-import io.lmaas.core.deployments.DeploymentRepository;
-import io.lmaas.core.deployments.EndpointRepository;
-import io.lmaas.core.deployments.EndpointState;
-import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.core.testing.TempDirs;
 import io.lmaas.gateway.testing.StandInWorker;
 import io.vertx.core.Vertx;
@@ -71,13 +64,7 @@ class DatabaseRestartUnderLoadTest {
         http = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setConnectTimeout(2000),
                 new PoolOptions().setHttp1MaxSize(64));
         worker = StandInWorker.start();
-        new ModelCatalogRepository(pool).register(new ModelRecord("clf", ModelTask.TEXT_CLASSIFICATION, null, null, null), "1",
-                "file:///m").await(10, TimeUnit.SECONDS);
-        new DeploymentRepository(pool).ensure("clf", "1", 1).await(10, TimeUnit.SECONDS);
-        List<ObservedEndpoint> endpoints = new ArrayList<>();
-        new DeploymentRepository(pool).listDesired().await(10, TimeUnit.SECONDS)
-                .forEach(d -> endpoints.add(new ObservedEndpoint(d.id(), 0, EndpointState.READY, worker.url(), null, 0, null)));
-        new EndpointRepository(pool).replaceAll(endpoints).await(10, TimeUnit.SECONDS);
+        StandInDeployments.register(pool, worker, "clf");
         for (String id : List.of("a", "b", "c")) {
             gateways.add(GatewayProcess.start(db, id, "--lease-ttl-ms=3000"));
         }

@@ -3,15 +3,8 @@ package io.lmaas.deploy.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lmaas.core.catalog.ModelCatalogRepository;
-import io.lmaas.core.catalog.ModelRecord;
-import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Pools;
-import io.lmaas.core.deployments.DeploymentRepository;
-import io.lmaas.core.deployments.EndpointRepository;
-import io.lmaas.core.deployments.EndpointState;
-import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.core.testing.TestDatabases;
 import io.lmaas.gateway.testing.StandInWorker;
 import io.vertx.core.Future;
@@ -63,15 +56,7 @@ class GatewayReplicasTest {
         pool = Pools.create(vertx, db, 4);
         http = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(128));
         worker = StandInWorker.start();
-        for (String model : List.of("clf", "gen")) {
-            new ModelCatalogRepository(pool).register(new ModelRecord(model, model.equals("clf") ? ModelTask.TEXT_CLASSIFICATION
-                    : ModelTask.TEXT_GENERATION, null, null, null), "1", "file:///m").await(10, TimeUnit.SECONDS);
-            new DeploymentRepository(pool).ensure(model, "1", 1).await(10, TimeUnit.SECONDS);
-        }
-        List<ObservedEndpoint> endpoints = new ArrayList<>();
-        new DeploymentRepository(pool).listDesired().await(10, TimeUnit.SECONDS)
-                .forEach(d -> endpoints.add(new ObservedEndpoint(d.id(), 0, EndpointState.READY, worker.url(), null, 0, null)));
-        new EndpointRepository(pool).replaceAll(endpoints).await(10, TimeUnit.SECONDS);
+        StandInDeployments.register(pool, worker, "clf", "gen");
     }
 
     @AfterEach

@@ -235,14 +235,8 @@ class HfDecoderEndToEndTest {
                                 .put("n_epochs", 1).put("batch_size", 8).put("lora_rank", 2)))));
         assertThat(second.status()).as(second.body()).isEqualTo(200);
         String secondId = second.json().getString("id");
-        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
-                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json().getString("status"))
-                && List.of("succeeded", "failed", "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + secondId,
-                        otherKey, null).json().getString("status")));
-        JsonObject done = platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json();
-        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
-        JsonObject secondDone = platform.send("GET", "/v1/fine_tuning/jobs/" + secondId, otherKey, null).json();
-        assertThat(secondDone.getString("status")).as(secondDone.encode()).isEqualTo("succeeded");
+        JsonObject done = succeeded(id, tenantKey);
+        JsonObject secondDone = succeeded(secondId, otherKey);
         assertThat(secondDone.getJsonObject("hyperparameters").getInteger("lora_rank")).isEqualTo(2);
         String adapter = done.getString("fine_tuned_model");
         String otherAdapter = secondDone.getString("fine_tuned_model");
@@ -297,10 +291,7 @@ class HfDecoderEndToEndTest {
                 .put("hyperparameters", new JsonObject().put("n_epochs", 1).put("batch_size", 8).put("lora", false)));
         assertThat(created.status()).as(created.body()).isEqualTo(200);
         String id = created.json().getString("id");
-        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
-                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json().getString("status")));
-        JsonObject done = platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json();
-        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        JsonObject done = succeeded(id, tenantKey);
         String tuned = done.getString("fine_tuned_model");
         JsonObject listed = platform.send("GET", "/admin/v1/models?limit=1000", platform.adminToken(), null).json().getJsonArray("data")
                 .stream().map(JsonObject.class::cast).filter(m -> tuned.equals(m.getString("id"))).findFirst().orElseThrow();
@@ -333,6 +324,15 @@ class HfDecoderEndToEndTest {
         assertThat(r.status()).as(r.body()).isEqualTo(503);
         assertThat(r.json().getJsonObject("error").getString("code")).isEqualTo("model_not_ready");
         assertThat(r.retryAfter()).isNotNull();
+    }
+
+    /** Waits for the fine-tuning job to end (5 minutes at most) and requires that it succeeded; returns the job. */
+    private static JsonObject succeeded(String jobId, String apiKey) throws Exception {
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> List.of("succeeded", "failed",
+                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + jobId, apiKey, null).json().getString("status")));
+        JsonObject done = platform.send("GET", "/v1/fine_tuning/jobs/" + jobId, apiKey, null).json();
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        return done;
     }
 
     private static Platform.Response chat(String apiKey, String modelId) {
