@@ -140,8 +140,11 @@ class StarterModelsTest {
     @Test
     void stopStringsEndTheTextAndSamplingOptionsApply() {
         Generation free = generate(new GenerationRequest("the storm", 40, 0, 0));
-        String firstWord = free.text().trim().split(" ")[0];
-        Generation stopped = generate(new GenerationRequest("the storm", 40, 0, 1.0, 0, List.of(" " + firstWord), 0));
+        // The stop string is what the model said first (whether or not it starts with a space): derived from its answer,
+        // never from what a freshly trained model is expected to say.
+        assertThat(free.text()).isNotEmpty();
+        String opening = free.text().substring(0, Math.min(3, free.text().length()));
+        Generation stopped = generate(new GenerationRequest("the storm", 40, 0, 1.0, 0, List.of(opening), 0));
         assertThat(stopped.finishReason()).isEqualTo("stop");
         assertThat(stopped.text()).isEmpty();
         Generation period = generate(new GenerationRequest("the storm", 60, 0, 1.0, 0, List.of("."), 0));

@@ -103,20 +103,31 @@ class ServingCoreTest {
     @Test
     void aCancelledSequenceStopsAtTheNextStep() throws Exception {
         try (GenerationEngine engine = new GenerationEngine(generator, 4, 16, ServingObserver.NONE)) {
-            AtomicBoolean cancelled = new AtomicBoolean();
-            AtomicInteger tokens = new AtomicInteger();
-            CompletableFuture<Generation> f = engine.submit(new GenerationRequest("the coach", 4000, 1.0, 1.0, 0, List.of(), 1),
-                    new GenerationEngine.Listener() {
-                        @Override
-                        public void delta(String text, int n) {
-                            if (tokens.addAndGet(n) >= 3) {
-                                cancelled.set(true);
+            // Cancelled once 3 tokens are out. A sampled sequence may end by itself before that (the model's end token);
+            // such a run says nothing about cancellation, so seeds are tried until one reaches 3 tokens, and that one must
+            // end "cancelled" within a step — never run on to its end token or max_tokens.
+            int exercised = 0;
+            for (long seed = 1; seed <= 20 && exercised == 0; seed++) {
+                AtomicBoolean cancelled = new AtomicBoolean();
+                AtomicInteger tokens = new AtomicInteger();
+                Generation g = engine.submit(new GenerationRequest("the coach", 4000, 1.0, 1.0, 0, List.of(), seed),
+                        new GenerationEngine.Listener() {
+                            @Override
+                            public void delta(String text, int n) {
+                                if (tokens.addAndGet(n) >= 3) {
+                                    cancelled.set(true);
+                                }
                             }
-                        }
-                    }, cancelled::get);
-            Generation g = f.get();
-            assertThat(g.finishReason()).isIn("cancelled", "stop");
-            assertThat(g.completionTokens()).isLessThan(4000);
+                        }, cancelled::get).get();
+                if (cancelled.get()) {
+                    exercised++;
+                    assertThat(g.finishReason()).as("seed %d", seed).isEqualTo("cancelled");
+                    assertThat(g.completionTokens()).as("tokens after the cancel, seed %d", seed).isLessThanOrEqualTo(4);
+                } else {
+                    assertThat(g.finishReason()).as("seed %d ended by itself", seed).isEqualTo("stop");
+                }
+            }
+            assertThat(exercised).as("a run that reached the cancel").isEqualTo(1);
         }
     }
 
