@@ -131,12 +131,15 @@ public final class InferenceService {
                 handler));
     }
 
-    /** The replicas that serve {@code model}: its own deployment's, or for an adapter model its base's. */
+    /**
+     * The replicas that serve {@code model}, in the order to try them: its own deployment's, the ones this gateway has
+     * fewest requests in flight to first; for an adapter model its base's, the ones holding the adapter first.
+     */
     private Future<List<ReadyEndpoint>> candidates(ModelRecord model) {
         if (model.adapter()) {
             return directory.awaitCandidates(model.baseModelId(), readyWait).map(c -> placement.order(c, model.id()));
         }
-        return directory.awaitCandidates(model.id(), readyWait);
+        return directory.awaitCandidates(model.id(), readyWait).map(c -> WorkerClient.leastBusy(c, workers::inFlight));
     }
 
     /** The worker request for an adapter model names the adapter (its id, the newest version's directory, whether pinned). */

@@ -31,6 +31,9 @@ public final class WorkerClient implements AutoCloseable {
     private final HttpClient streaming;
     private final Duration timeout;
     private final String authorization;
+    /** Requests this gateway has sent to each worker (by URL) and not yet had answered: routing prefers the least busy. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> inFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public WorkerClient(Vertx vertx, Duration timeout, String workerToken) {
         this.authorization = WorkerToken.header(WorkerToken.requireValid(workerToken));
@@ -75,14 +78,15 @@ public final class WorkerClient implements AutoCloseable {
     Future<StreamCall> stream(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, String requestId,
             StreamHandler handler) {
         StreamCall call = new StreamCall();
-        return streamAttempt(modelId, candidates, 0, path, body, requestId, handler, call);
+        return streamAttempt(modelId, candidates, 0, path, body, requestId, handler, call, false);
     }
 
     private Future<StreamCall> streamAttempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body,
-            String requestId, StreamHandler handler, StreamCall call) {
+            String requestId, StreamHandler handler, StreamCall call, boolean retriedOverload) {
         if (i >= candidates.size()) {
             return Future.failedFuture(notReady(modelId));
         }
+        Runnable done = track(candidates.get(i).url());
         return streaming.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
                         .putHeader("x-request-id", requestId).putHeader("authorization", authorization))
                 .compose(req -> {
@@ -94,28 +98,34 @@ public final class WorkerClient implements AutoCloseable {
                 })
                 .transform(ar -> {
                     if (ar.failed()) {
+                        done.run();
                         return call.cancelled ? Future.failedFuture(ar.cause())
-                                : streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call);
+                                : streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call, retriedOverload);
                     }
                     HttpClientResponse resp = ar.result();
                     if (resp.statusCode() != 200) {
+                        done.run();
                         return resp.body().transform(b -> {
                             JsonObject json = parse(b.succeeded() ? b.result().toString() : null);
                             JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
                             String code = error.getString("code");
                             if (resp.statusCode() == 503 && "model_not_ready".equals(code)) {
-                                return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call);
+                                return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call, retriedOverload);
+                            }
+                            if (resp.statusCode() == 503 && "model_overloaded".equals(code) && !retriedOverload
+                                    && i + 1 < candidates.size()) {
+                                return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call, true);
                             }
                             return Future.failedFuture(map(modelId, resp.statusCode(), error));
                         });
                     }
-                    pipe(resp, handler);
+                    pipe(resp, handler, done);
                     return Future.succeededFuture(call);
                 });
     }
 
-    /** Reads NDJSON lines from the worker into the handler. */
-    private static void pipe(HttpClientResponse resp, StreamHandler handler) {
+    /** Reads NDJSON lines from the worker into the handler; {@code release} runs when the worker's answer ends or breaks. */
+    private static void pipe(HttpClientResponse resp, StreamHandler handler, Runnable release) {
         boolean[] ended = new boolean[1];
         RecordParser lines = RecordParser.newDelimited("\n", line -> {
             if (ended[0] || line.length() == 0) {
@@ -141,6 +151,7 @@ public final class WorkerClient implements AutoCloseable {
         });
         resp.handler(lines);
         Runnable cut = () -> {
+            release.run();
             if (!ended[0]) {
                 ended[0] = true;
                 handler.broken("worker_error", "the model worker stopped in the middle of the answer");
@@ -164,23 +175,56 @@ public final class WorkerClient implements AutoCloseable {
                 });
     }
 
-    /** POSTs {@code body} to {@code path} on the first candidate that takes it. */
+    /** Requests in flight from this gateway to the worker at {@code url}. */
+    int inFlight(String url) {
+        java.util.concurrent.atomic.AtomicInteger n = inFlight.get(url);
+        return n == null ? 0 : n.get();
+    }
+
+    /** {@code candidates} (in their rotation) with the ones this gateway has fewest requests in flight to first. */
+    static List<ReadyEndpoint> leastBusy(List<ReadyEndpoint> candidates, java.util.function.ToIntFunction<String> inFlight) {
+        if (candidates.size() <= 1) {
+            return candidates;
+        }
+        List<ReadyEndpoint> out = new java.util.ArrayList<>(candidates);
+        out.sort(java.util.Comparator.comparingInt(e -> inFlight.applyAsInt(e.url()))); // stable: ties keep the rotation
+        return out;
+    }
+
+    private Runnable track(String url) {
+        java.util.concurrent.atomic.AtomicInteger n = inFlight.computeIfAbsent(url, u -> new java.util.concurrent.atomic.AtomicInteger());
+        n.incrementAndGet();
+        boolean[] released = new boolean[1];
+        return () -> {
+            if (!released[0]) {
+                released[0] = true;
+                n.decrementAndGet();
+            }
+        };
+    }
+
+    /**
+     * POSTs {@code body} to {@code path} on the first candidate that takes it: one that cannot be reached or is not ready
+     * passes it to the next; one that answers {@code model_overloaded} passes it on once.
+     */
     Future<JsonObject> call(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, String requestId) {
-        return attempt(modelId, candidates, 0, path, body, requestId);
+        return attempt(modelId, candidates, 0, path, body, requestId, false);
     }
 
     private Future<JsonObject> attempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body,
-            String requestId) {
+            String requestId, boolean retriedOverload) {
         if (i >= candidates.size()) {
             return Future.failedFuture(notReady(modelId));
         }
+        Runnable done = track(candidates.get(i).url());
         return http.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
                         .setTimeout(timeout.toMillis()).putHeader("x-request-id", requestId).putHeader("authorization", authorization))
                 .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
                 .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
                 .transform(ar -> {
+                    done.run();
                     if (ar.failed()) {
-                        return attempt(modelId, candidates, i + 1, path, body, requestId);
+                        return attempt(modelId, candidates, i + 1, path, body, requestId, retriedOverload);
                     }
                     int status = ar.result().status();
                     JsonObject json = parse(ar.result().body().toString());
@@ -190,7 +234,10 @@ public final class WorkerClient implements AutoCloseable {
                     JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
                     String code = error.getString("code");
                     if (status == 503 && "model_not_ready".equals(code)) {
-                        return attempt(modelId, candidates, i + 1, path, body, requestId);
+                        return attempt(modelId, candidates, i + 1, path, body, requestId, retriedOverload);
+                    }
+                    if (status == 503 && "model_overloaded".equals(code) && !retriedOverload && i + 1 < candidates.size()) {
+                        return attempt(modelId, candidates, i + 1, path, body, requestId, true);
                     }
                     return Future.failedFuture(map(modelId, status, error));
                 });

@@ -29,6 +29,7 @@ public final class StandInWorker implements AutoCloseable {
     private final AtomicInteger cancelledStreams = new AtomicInteger();
     private final AtomicInteger streamedTokens = new AtomicInteger();
     private volatile Duration delay = Duration.ZERO;
+    private volatile boolean overloaded;
     private volatile Duration tokenDelay = Duration.ofMillis(5);
 
     private StandInWorker(Vertx vertx, HttpServer server) {
@@ -59,6 +60,12 @@ public final class StandInWorker implements AutoCloseable {
         int now = w.inFlight.incrementAndGet();
         w.maxInFlight.accumulateAndGet(now, Math::max);
         JsonObject in = body.toJsonObject();
+        if (w.overloaded) {
+            w.inFlight.decrementAndGet();
+            req.response().setStatusCode(503).putHeader("content-type", "application/json").end(new JsonObject().put("error",
+                    new JsonObject().put("code", "model_overloaded").put("message", "queue full")).encode());
+            return;
+        }
         if (Boolean.TRUE.equals(in.getValue("stream"))) {
             w.stream(req.response(), in);
             return;
@@ -154,6 +161,11 @@ public final class StandInWorker implements AutoCloseable {
 
     public void delay(Duration d) {
         this.delay = d;
+    }
+
+    /** Answers every request 503 model_overloaded (a full queue) while set. */
+    public void overloaded(boolean on) {
+        this.overloaded = on;
     }
 
     public int maxInFlight() {
