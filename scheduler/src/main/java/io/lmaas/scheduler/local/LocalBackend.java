@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,8 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs each replica of each deployment as a worker process of this same distribution on this machine.
  * Each reconcile: start what is missing (respecting restart backoff), find the port each started worker
- * bound, probe its health, stop what is no longer desired; never waits for a worker to become ready.
- * A process that exits triggers a reconcile at once.
+ * bound, probe its health, stop what is no longer desired; never waits for a worker to become ready, nor for one it
+ * stops to exit (SIGTERM now, SIGKILL later if it is still there). A process that exits triggers a reconcile at once.
  */
 public final class LocalBackend implements ServingBackend {
     private static final Logger LOG = LoggerFactory.getLogger(LocalBackend.class);
@@ -196,22 +197,43 @@ public final class LocalBackend implements ServingBackend {
         }
     }
 
+    /** How long a stopped worker may drain before it is killed: a little more than the drain it is told. */
+    static final Duration STOP_GRACE = Duration.ofMillis(WorkerCommand.DRAIN_TIMEOUT_MS + 2000);
+
     /**
-     * Stops the process: SIGTERM lets it drain its running work; SIGKILL if it has not exited a little after
-     * its drain timeout. The next step sees it dead and restarts it if desired.
+     * Stops the process without waiting for it: SIGTERM lets it drain its running work, and SIGKILL follows if it has not
+     * exited after {@code grace}. Its exit triggers a reconcile, which sees it dead and restarts it if still desired.
      */
-    private static void stop(Replica r) {
+    static void stop(Replica r, Duration grace) {
         Process p = r.process;
         if (p == null) {
             return;
         }
         p.destroy();
-        try {
-            if (!p.waitFor(WorkerCommand.DRAIN_TIMEOUT_MS + 2000, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        p.onExit().completeOnTimeout(p, grace.toMillis(), TimeUnit.MILLISECONDS).thenAccept(x -> {
+            if (p.isAlive()) {
+                LOG.warn("worker pid {} did not stop within {} ms of SIGTERM: killed", p.pid(), grace.toMillis());
+                p.destroyForcibly();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        });
+    }
+
+    private static void stop(Replica r) {
+        stop(r, STOP_GRACE);
+    }
+
+    /** Shutdown: stops the process and waits for it (a little longer than its drain). */
+    private static void stopAndWait(Replica r) {
+        Process p = r.process;
+        stop(r);
+        if (p != null) {
+            try {
+                if (!p.waitFor(STOP_GRACE.toMillis() + 5000, TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -224,7 +246,7 @@ public final class LocalBackend implements ServingBackend {
                 p.destroy();
             }
         });
-        replicas.values().forEach(LocalBackend::stop);
+        replicas.values().forEach(LocalBackend::stopAndWait);
         replicas.clear();
     }
 }

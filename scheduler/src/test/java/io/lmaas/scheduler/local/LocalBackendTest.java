@@ -110,7 +110,9 @@ class LocalBackendTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> reconcile(d).get(0).state() == EndpointState.READY);
         long pid = reconcile(d).get(0).pid();
         assertThat(reconcile(deployment("ready", 0))).isEmpty();
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        // The reconcile does not wait for it: the process drains and exits on its own, soon after.
+        await().atMost(LocalBackend.STOP_GRACE.plusSeconds(5))
+                .until(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
         assertThat(reconcile()).isEmpty();
     }
 }
