@@ -29,4 +29,9 @@ record Args(List<String> words, Map<String, String> flags) {
         }
         return new Args(List.copyOf(words), Map.copyOf(flags));
     }
+
+    /** {@code --help}, {@code -h} or {@code help} anywhere: every command answers with the usage instead of running. */
+    boolean wantsHelp() {
+        return flags.containsKey("help") || words.contains("-h") || words.contains("help");
+    }
 }

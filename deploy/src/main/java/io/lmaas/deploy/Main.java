@@ -47,6 +47,9 @@ public final class Main {
             System.exit(2);
         }
         Args args = Args.parse(argv);
+        if (args.wantsHelp()) {
+            usage(0); // before anything runs: `lmaas bench --help` used to run the start-up benchmark
+        }
         if (!args.words().isEmpty() && (args.words().get(0).equals("worker") || args.words().get(0).equals("bench"))) {
             // Before libtorch's first matrix product: MKL's AVX-512 kernels on non-Intel CPUs that have them.
             io.lmaas.worker.runtime.MklCpuDispatch.apply();
