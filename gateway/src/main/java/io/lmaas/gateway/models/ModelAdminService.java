@@ -136,18 +136,24 @@ public final class ModelAdminService {
                                 : validator.validate(source, model.task()))
                         .recover(e -> Future.failedFuture(e instanceof ApiException ? e
                                 : ApiException.badRequest("invalid_model_version", "path", e.getMessage())))
-                        .compose(v -> vertx.executeBlocking(() -> {
-                            String copied = copy(modelId, version, source);
-                            return java.util.Map.entry(copied, ModelInfo.of(ArtifactStore.path(copied)));
-                        }))
-                        .compose(stored -> pool.withTransaction(conn -> ModelCatalogRepository.addVersion(conn, modelId, version,
-                                        stored.getKey(), stored.getValue())
-                                .compose(added -> added ? Future.succeededFuture()
-                                        : Future.failedFuture(ApiException.conflict("version_exists",
-                                                "model '" + modelId + "' already has a version '" + version + "'")))
-                                .compose(v -> AuditRepository.record(conn, actor, "model_version.create", "model", modelId,
-                                        model.ownerTenantId(), null, new JsonObject().put("version", version).put("artifact_uri", stored.getKey())))
-                                .map(stored.getKey()))));
+                        .compose(v -> store(actor, model, version, source)));
+    }
+
+    /** Copies a validated version directory into the artifact store and registers it (audited); its artifact URI. */
+    private Future<String> store(String actor, ModelRecord model, String version, Path source) {
+        String modelId = model.id();
+        return vertx.executeBlocking(() -> {
+                    String copied = copy(modelId, version, source);
+                    return java.util.Map.entry(copied, ModelInfo.of(ArtifactStore.path(copied)));
+                })
+                .compose(stored -> pool.withTransaction(conn -> ModelCatalogRepository.addVersion(conn, modelId, version,
+                                stored.getKey(), stored.getValue())
+                        .compose(added -> added ? Future.succeededFuture()
+                                : Future.failedFuture(ApiException.conflict("version_exists",
+                                        "model '" + modelId + "' already has a version '" + version + "'")))
+                        .compose(v -> AuditRepository.record(conn, actor, "model_version.create", "model", modelId,
+                                model.ownerTenantId(), null, new JsonObject().put("version", version).put("artifact_uri", stored.getKey())))
+                        .map(stored.getKey())));
     }
 
     /**
@@ -159,31 +165,46 @@ public final class ModelAdminService {
     public Future<ModelRecord> mergeAdapter(String actor, String adapterId, String newId, String description) {
         ArtifactStore artifacts = store.orElseThrow(() -> ApiException.badRequest("invalid_request", null,
                 "this gateway has no artifact store"));
-        return catalog.find(adapterId)
-                .compose(m -> m.isEmpty() ? Future.failedFuture(ApiException.notFound("model_not_found", "no model '" + adapterId + "'"))
-                        : !m.get().adapter() ? Future.failedFuture(ApiException.badRequest("invalid_request", null,
-                                "'" + adapterId + "' is not a LoRA adapter model: only adapters are merged into their base"))
-                        : catalog.find(newId).compose(taken -> taken.isPresent()
-                                ? Future.failedFuture(ApiException.conflict("model_exists", "a model '" + newId + "' already exists"))
-                                : Future.succeededFuture(m.get())))
-                .compose(adapter -> catalog.latestVersion(adapterId).compose(v -> v.isPresent()
-                                ? Future.succeededFuture(ArtifactStore.path(v.get().artifactUri()))
-                                : Future.failedFuture(ApiException.badRequest("invalid_request", null, "'" + adapterId + "' has no version")))
-                        .compose(adapterDir -> baseDirectory(adapter).compose(baseDir -> vertx.executeBlocking(() -> {
-                                    Files.createDirectories(artifacts.uploads());
-                                    return Files.createTempDirectory(artifacts.uploads(), "merge-").resolve("model");
-                                }).compose(out -> validator.mergeAdapter(adapterDir, baseDir, out)
-                                        .compose(v -> validator.validate(out, ModelTask.TEXT_GENERATION))
-                                        .recover(e -> Future.failedFuture(e instanceof ApiException ? e
-                                                : ApiException.badRequest("invalid_model_version", null, "the merge failed: " + e.getMessage())))
-                                        .compose(v -> createModel(actor, new ModelRecord(newId, ModelTask.TEXT_GENERATION,
-                                                adapter.ownerTenantId(), description != null ? description
-                                                        : "LoRA adapter " + adapterId + " merged into " + adapter.baseModelId(), null, null)))
-                                        .compose(created -> addVersion(actor, newId, "1", out).map(created))
-                                        .eventually(() -> vertx.executeBlocking(() -> {
-                                            deleteTree(out.getParent());
-                                            return null;
-                                        }))))));
+        return mergeable(adapterId, newId).compose(adapter -> catalog.latestVersion(adapterId)
+                .compose(v -> v.isPresent() ? Future.succeededFuture(ArtifactStore.path(v.get().artifactUri()))
+                        : Future.failedFuture(ApiException.badRequest("invalid_request", null, "'" + adapterId + "' has no version")))
+                .compose(adapterDir -> baseDirectory(adapter).compose(baseDir -> vertx.executeBlocking(() -> {
+                    Files.createDirectories(artifacts.uploads());
+                    return Files.createTempDirectory(artifacts.uploads(), "merge-").resolve("model");
+                }).compose(out -> merged(actor, adapter, newId, description, adapterDir, baseDir, out)
+                        .eventually(() -> vertx.executeBlocking(() -> {
+                            deleteTree(out.getParent());
+                            return null;
+                        }))))));
+    }
+
+    /** The adapter model {@code adapterId}, if it is one and {@code newId} is free. */
+    private Future<ModelRecord> mergeable(String adapterId, String newId) {
+        return catalog.find(adapterId).compose(m -> {
+            if (m.isEmpty()) {
+                return Future.failedFuture(ApiException.notFound("model_not_found", "no model '" + adapterId + "'"));
+            }
+            if (!m.get().adapter()) {
+                return Future.failedFuture(ApiException.badRequest("invalid_request", null,
+                        "'" + adapterId + "' is not a LoRA adapter model: only adapters are merged into their base"));
+            }
+            return catalog.find(newId).compose(taken -> taken.isPresent()
+                    ? Future.failedFuture(ApiException.conflict("model_exists", "a model '" + newId + "' already exists"))
+                    : Future.succeededFuture(m.get()));
+        });
+    }
+
+    /** Merges into {@code out} (a worker process), validates the result once, then registers the model and its version. */
+    private Future<ModelRecord> merged(String actor, ModelRecord adapter, String newId, String description, Path adapterDir,
+            Path baseDir, Path out) {
+        ModelRecord model = new ModelRecord(newId, ModelTask.TEXT_GENERATION, adapter.ownerTenantId(), description != null
+                ? description : "LoRA adapter " + adapter.id() + " merged into " + adapter.baseModelId(), null, null);
+        return validator.mergeAdapter(adapterDir, baseDir, out)
+                .compose(v -> validator.validate(out, ModelTask.TEXT_GENERATION))
+                .recover(e -> Future.failedFuture(e instanceof ApiException ? e
+                        : ApiException.badRequest("invalid_model_version", null, "the merge failed: " + e.getMessage())))
+                .compose(v -> createModel(actor, model))
+                .compose(created -> store(actor, created, "1", out).map(created));
     }
 
     /** The newest version's name; a model without versions is 404. */

@@ -108,6 +108,24 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
         return limit;
     }
 
+    /** Whether {@code file} holds weights: a safetensors shard or the index naming them. */
+    public static boolean isWeights(Path file) {
+        String name = file.getFileName().toString();
+        return name.endsWith(".safetensors") || name.equals("model.safetensors.index.json");
+    }
+
+    /**
+     * Copies every file of {@code from} but its weights into {@code to} (config, tokenizer, chat template, generation and
+     * serving settings): what a checkpoint written with new weights keeps of the model it came from.
+     */
+    public static void copyAllButWeights(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(from)) {
+            for (Path f : files.filter(Files::isRegularFile).filter(f -> !isWeights(f)).toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+    }
+
     /** A JSON file of the directory, or null if absent; an unreadable one names itself. */
     public static JsonObject json(Path directory, String name) {
         Path file = directory.resolve(name);

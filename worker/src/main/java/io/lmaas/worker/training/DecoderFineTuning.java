@@ -103,14 +103,7 @@ public final class DecoderFineTuning {
 
     /** A whole checkpoint: the base's files but its weights, then every weight under its Hugging Face name in float32. */
     private static void saveModel(Path baseDir, LlamaFamilyDecoder decoder, Path dir) throws IOException {
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(baseDir)) {
-            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
-                String name = f.getFileName().toString();
-                if (!name.endsWith(".safetensors") && !name.equals("model.safetensors.index.json")) {
-                    java.nio.file.Files.copy(f, dir.resolve(name));
-                }
-            }
-        }
+        HfDirectory.copyAllButWeights(baseDir, dir);
         io.lmaas.worker.hf.SafetensorsWriter.write(dir.resolve("model.safetensors"), decoder.checkpoint(), Map.of("format", "pt"));
     }
 

@@ -100,18 +100,19 @@ public final class LlamaFamilyDecoder implements CausalLm, AutoCloseable {
             out.put(p + "self_attn.o_proj.weight", l.out());
             out.put(p + "mlp.gate_up.weight", l.gateUp());
             out.put(p + "mlp.down_proj.weight", l.down());
-            java.util.Map<String, NDArray> biases = new java.util.LinkedHashMap<>();
-            biases.put(p + "self_attn.qkv.bias", l.qkvBias());
-            biases.put(p + "self_attn.o_proj.bias", l.outBias());
-            biases.put(p + "mlp.gate_up.bias", l.gateUpBias());
-            biases.put(p + "mlp.down_proj.bias", l.downBias());
-            biases.forEach((name, b) -> {
-                if (b != null) {
-                    out.put(name, b);
-                }
-            });
+            putBias(out, p + "self_attn.qkv.bias", l.qkvBias());
+            putBias(out, p + "self_attn.o_proj.bias", l.outBias());
+            putBias(out, p + "mlp.gate_up.bias", l.gateUpBias());
+            putBias(out, p + "mlp.down_proj.bias", l.downBias());
         }
         return out;
+    }
+
+    /** A bias where the family has one. */
+    private static void putBias(java.util.Map<String, NDArray> out, String name, NDArray bias) {
+        if (bias != null) {
+            out.put(name, bias);
+        }
     }
 
     /** The weights under Hugging Face's own names (fused projections split back), as float32 tensors for a checkpoint. */

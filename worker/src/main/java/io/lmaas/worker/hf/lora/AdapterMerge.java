@@ -13,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,16 +42,10 @@ public final class AdapterMerge {
         Map<String, LoraAdapter.Key> adapted = new HashMap<>();
         adapter.weights().keySet().forEach(k -> adapted.put(k.baseTensorName(), k));
         Files.createDirectories(out);
-        List<Path> shards = new ArrayList<>();
+        HfDirectory.copyAllButWeights(baseDir, out);
+        List<Path> shards;
         try (Stream<Path> files = Files.list(baseDir)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                String name = f.getFileName().toString();
-                if (name.endsWith(".safetensors")) {
-                    shards.add(f);
-                } else if (!name.equals("model.safetensors.index.json")) {
-                    Files.copy(f, out.resolve(name));
-                }
-            }
+            shards = files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().toList();
         }
         long total = 0;
         JsonObject weightMap = new JsonObject();
