@@ -85,7 +85,7 @@ public final class UsageBenchmark {
 
             // The hourly roll-up (off the request path) catching up on the whole ledger in one pass.
             long r0 = System.nanoTime();
-            new HourlyRollup(vertx, pool, java.time.Duration.ZERO).runOnce().await(10, TimeUnit.MINUTES);
+            new HourlyRollup(vertx, pool).runOnce().await(10, TimeUnit.MINUTES);
             double rollupSeconds = (System.nanoTime() - r0) / 1e9;
 
             // The console's overview over 30 days: hourly roll-ups filled for every hour, tenant and model of the

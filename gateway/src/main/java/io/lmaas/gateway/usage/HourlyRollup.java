@@ -10,46 +10,44 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps {@code usage_hourly} (the console's overview) from the ledger, off the request path: every few
  * seconds one gateway (the state row is taken {@code FOR UPDATE SKIP LOCKED}) adds the API-request rows
- * written since the watermark, up to a few seconds ago — a ledger row's {@code created_at} is its
- * statement's start and it commits milliseconds later, so rows older than the lag are all visible — then
- * moves the watermark, in one transaction. Job rows (worker-seconds) are not API traffic and stay out.
+ * written since the last pass, then moves the watermark, in one transaction.
+ *
+ * <p>The watermark follows commit order, not time (V13): each ledger row carries its writing transaction's
+ * id, and a pass takes the rows whose id is at or past the watermark and below its own snapshot's
+ * {@code xmin}. Every transaction below {@code xmin} has ended, so its rows are visible to the pass (or
+ * were rolled back), and the next pass starts at that {@code xmin}: each row is counted exactly once, however
+ * late its transaction commits. A transaction held open holds the roll-up back, never a row out of it.
+ * Job rows (worker-seconds) are not API traffic and stay out.
  */
 public final class HourlyRollup {
     private static final Logger LOG = LoggerFactory.getLogger(HourlyRollup.class);
-    static final Duration LAG = Duration.ofSeconds(5);
 
-    private static final String ROLL = "WITH state AS (SELECT watermark FROM usage_rollup_state WHERE name = 'hourly'"
+    private static final String ROLL = "WITH state AS (SELECT xact_watermark AS lo FROM usage_rollup_state WHERE name = 'hourly'"
             + " FOR UPDATE SKIP LOCKED),"
-            + " bounds AS (SELECT watermark AS lo, greatest(watermark, now() - make_interval(secs => $1::float8)) AS hi FROM state),"
+            + " bounds AS (SELECT lo, greatest(lo, pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS hi FROM state),"
             + " rolled AS (INSERT INTO usage_hourly (tenant_id, hour, model, requests, errors, prompt_tokens, completion_tokens,"
             + " latency_ms_sum, latency_ms_max)"
             + " SELECT l.tenant_id, date_trunc('hour', l.created_at), coalesce(l.model, ''), count(*),"
             + " count(*) FILTER (WHERE l.status >= 400), sum(l.prompt_tokens), sum(l.completion_tokens), sum(l.latency_ms),"
-            + " max(l.latency_ms) FROM usage_ledger l, bounds b WHERE l.created_at > b.lo AND l.created_at <= b.hi"
+            + " max(l.latency_ms) FROM usage_ledger l, bounds b WHERE l.xact >= b.lo AND l.xact < b.hi"
             + " AND l.compute_seconds = 0 GROUP BY 1, 2, 3"
             + " ON CONFLICT (tenant_id, hour, model) DO UPDATE SET requests = usage_hourly.requests + EXCLUDED.requests,"
             + " errors = usage_hourly.errors + EXCLUDED.errors, prompt_tokens = usage_hourly.prompt_tokens + EXCLUDED.prompt_tokens,"
             + " completion_tokens = usage_hourly.completion_tokens + EXCLUDED.completion_tokens,"
             + " latency_ms_sum = usage_hourly.latency_ms_sum + EXCLUDED.latency_ms_sum,"
             + " latency_ms_max = greatest(usage_hourly.latency_ms_max, EXCLUDED.latency_ms_max))"
-            // (a data-modifying WITH runs whether or not it is referenced; all parts see one snapshot)
-            + " UPDATE usage_rollup_state s SET watermark = b.hi FROM bounds b WHERE s.name = 'hourly'";
+            // (a data-modifying WITH runs whether or not it is referenced; all parts see one snapshot, the
+            // statement's, which is also the one pg_current_snapshot() reports)
+            + " UPDATE usage_rollup_state s SET xact_watermark = b.hi FROM bounds b WHERE s.name = 'hourly'";
 
     private final Vertx vertx;
     private final Pool pool;
-    private final Duration lag;
     private long timer = -1;
     private boolean busy;
 
     public HourlyRollup(Vertx vertx, Pool pool) {
-        this(vertx, pool, LAG);
-    }
-
-    /** {@code lag}: how old a ledger row must be to be rolled up (tests use none). */
-    public HourlyRollup(Vertx vertx, Pool pool, Duration lag) {
         this.vertx = vertx;
         this.pool = pool;
-        this.lag = lag;
     }
 
     public void start(Duration every) {
@@ -68,8 +66,7 @@ public final class HourlyRollup {
 
     /** One pass: adds the rows past the watermark (if no other gateway holds it) and moves it. */
     public Future<Void> runOnce() {
-        return pool.withTransaction(conn -> conn.preparedQuery(ROLL)
-                .execute(io.vertx.sqlclient.Tuple.of(lag.toMillis() / 1000.0)).mapEmpty());
+        return pool.withTransaction(conn -> conn.query(ROLL).execute().mapEmpty());
     }
 
     public void close() {

@@ -7,7 +7,6 @@ import io.lmaas.gateway.testing.Gateways;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -49,8 +48,8 @@ class HourlyRollupTest {
     @Test
     void everyRowIsCountedOnceEvenWithTwoRollupsAtOnce() throws Exception {
         String tenant = gateways.tenant("rollup-co");
-        HourlyRollup a = new HourlyRollup(gateways.clientVertx(), gateways.pool, Duration.ZERO);
-        HourlyRollup b = new HourlyRollup(gateways.clientVertx(), gateways.pool, Duration.ZERO);
+        HourlyRollup a = new HourlyRollup(gateways.clientVertx(), gateways.pool);
+        HourlyRollup b = new HourlyRollup(gateways.clientVertx(), gateways.pool);
         ledger(tenant, 7, 200, 10, 0);
         ledger(tenant, 3, 500, 40, 0);
         ledger(tenant, 2, 200, 60000, 12.5); // job rows (worker-seconds) are not API traffic
@@ -68,5 +67,44 @@ class HourlyRollupTest {
         a.runOnce().await(10, TimeUnit.SECONDS);
         a.runOnce().await(10, TimeUnit.SECONDS);
         assertThat(hourly(tenant).getLong("requests")).isEqualTo(15);
+    }
+
+    /**
+     * A ledger transaction held open for 10 s while roll-ups run every 100 ms: its row is counted once it
+     * commits (a time watermark with a 5 s lag passed it and never counted it), the rows committed before it
+     * are counted while it is open, and the rows committed after it wait for it, then count once.
+     */
+    @Test
+    void aRowWhoseTransactionCommitsLateIsCountedOnce() throws Exception {
+        String tenant = gateways.tenant("rollup-late");
+        HourlyRollup rollup = new HourlyRollup(gateways.clientVertx(), gateways.pool);
+        ledger(tenant, 2, 200, 1, 0);
+        var conn = gateways.pool.getConnection().await(10, TimeUnit.SECONDS);
+        try {
+            var tx = conn.begin().await(10, TimeUnit.SECONDS);
+            conn.preparedQuery("INSERT INTO usage_ledger (request_id, tenant_id, model, endpoint, prompt_tokens,"
+                            + " completion_tokens, status, latency_ms) VALUES ($1, $2, 'm', '/v1/completions', 10, 5, 200, 7)")
+                    .execute(Tuple.of("rollup-late-" + System.nanoTime(), tenant)).await(10, TimeUnit.SECONDS);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            boolean wroteAfter = false;
+            while (System.nanoTime() < until) {
+                rollup.runOnce().await(10, TimeUnit.SECONDS);
+                if (!wroteAfter) {
+                    ledger(tenant, 3, 200, 1, 0); // committed while the first is open: held back with it
+                    wroteAfter = true;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(hourly(tenant).getLong("requests")).as("rows before the open transaction, only").isEqualTo(2);
+            tx.commit().await(10, TimeUnit.SECONDS);
+        } finally {
+            conn.close();
+        }
+        for (int i = 0; i < 3; i++) {
+            rollup.runOnce().await(10, TimeUnit.SECONDS);
+        }
+        Row r = hourly(tenant);
+        assertThat(r.getLong("requests")).isEqualTo(6);
+        assertThat(r.getLong("latency")).isEqualTo(5 + 7);
     }
 }
