@@ -7,6 +7,7 @@ import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.ids.Ids;
+import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.scheduler.k8s.FlavorsJson;
 import io.lmaas.scheduler.k8s.KubernetesConfig;
 import io.lmaas.scheduler.k8s.KubernetesScheduler;
@@ -23,7 +24,8 @@ import java.util.concurrent.CountDownLatch;
  * any number of replicas of which the Lease holder acts. Settings as flags or {@code LMAAS_*} variables:
  * database URL, namespace, worker image, artifact volume claim and mount path, GPU flavors (JSON, or
  * {@code @file}), worker CPU/memory requests. Its probes answer on {@code --health-port} (8080):
- * {@link SchedulerHealth}.
+ * {@link SchedulerHealth}, with {@code /metrics} for callers with the metrics token ({@code LMAAS_METRICS_TOKEN}, where set:
+ * the scheduler holds no worker token, so it gets a token that grants reading its metrics and nothing else).
  */
 final class SchedulerRole {
     private SchedulerRole() {
@@ -54,7 +56,7 @@ final class SchedulerRole {
             Migrations.migrate(database);
         }
         String identity = s.string("identity", System.getenv().getOrDefault("POD_NAME", "scheduler-" + Ids.random(6)));
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = VertxInstances.create();
         Pool pool = Pools.create(vertx, database, s.integer("pool-size", 8, 1, 128));
         KubernetesClient client = new KubernetesClientBuilder().build();
         KubernetesScheduler scheduler = new KubernetesScheduler(client, config, pool, Clock.systemUTC(), identity,
@@ -68,7 +70,7 @@ final class SchedulerRole {
         }, "scheduler-shutdown"));
         scheduler.start();
         SchedulerHealth.start(vertx, pool, scheduler::electing, s.string("health-host", "0.0.0.0"),
-                s.integer("health-port", 8080, 0, 65535));
+                s.integer("health-port", 8080, 0, 65535), s.optional("metrics-token").map(WorkerToken::requireValid).orElse(null));
         System.out.println("LMaaS scheduler " + identity + " on namespace " + config.namespace() + " (GPU flavors "
                 + config.flavors().keySet() + ")");
         stopped.await();

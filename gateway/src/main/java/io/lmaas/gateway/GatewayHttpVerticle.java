@@ -1,6 +1,7 @@
 package io.lmaas.gateway;
 
 import io.lmaas.gateway.admin.AdminRoutes;
+import io.lmaas.core.metrics.ProcessMetrics;
 import io.lmaas.gateway.health.HealthRoutes;
 import io.lmaas.gateway.files.Uploads;
 import io.lmaas.gateway.http.ErrorHandler;
@@ -68,6 +69,7 @@ final class GatewayHttpVerticle extends VerticleBase {
         });
         root.route().handler(bodies.readUnlessHeld()).handler(RequestBodies::bodyRead);
         root.route("/health/*").subRouter(new HealthRoutes(services.pool()).router(vertx));
+        root.get("/metrics").handler(ctx -> ProcessMetrics.scrape(ctx.request(), config.workerToken()));
         // Sign-in first; each /v1 route then checks the key's scope for its own endpoint family before anything else.
         root.route("/v1/*").handler(services.keys()).handler(metering.begin());
         Router v1 = Router.router(vertx);
@@ -110,7 +112,7 @@ final class GatewayHttpVerticle extends VerticleBase {
                     + " frame-ancestors 'none'").putHeader("x-content-type-options", "nosniff");
             ctx.next();
         }).handler(StaticHandler.create("lmaas-console").setCachingEnabled(false));
-        ErrorHandler errors = new ErrorHandler(responder);
+        ErrorHandler errors = new ErrorHandler(responder, services.metrics(), services.metricTags());
         root.route().failureHandler(errors);
         // Requests no route matched (404) or matched by path only (405) go through the same error mapping.
         root.errorHandler(404, errors);

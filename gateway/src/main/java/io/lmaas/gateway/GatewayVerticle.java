@@ -31,6 +31,9 @@ import io.lmaas.gateway.usage.LedgerWriter;
 import io.lmaas.gateway.usage.UsageRepository;
 import io.lmaas.gateway.usage.UsageService;
 import io.vertx.core.DeploymentOptions;
+import io.lmaas.core.metrics.ProcessMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
@@ -78,15 +81,18 @@ public final class GatewayVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        MeterRegistry metrics = ProcessMetrics.registry();
+        Tags tags = Tags.of("gateway", config.gatewayId());
         QuotaRepository quotaRepository = new QuotaRepository(pool);
-        quota = new QuotaService(vertx, quotaRepository, config.gatewayId(), Clock.systemUTC(), config.quota());
+        quota = new QuotaService(vertx, quotaRepository, config.gatewayId(), Clock.systemUTC(), config.quota(), metrics, tags);
         KeyHasher hasher = new KeyHasher(config.keyHashSecret());
         ApiKeyAuthenticator authenticator = new ApiKeyAuthenticator(new ApiKeyRepository(pool), hasher, Clock.systemUTC(),
                 config.keyCacheTtl());
+        authenticator.bindMetrics(metrics, tags);
         directory = new EndpointDirectory(vertx, new ModelCatalogRepository(pool), new EndpointRepository(pool));
         workers = new WorkerClient(vertx, config.workerTimeout(), config.workerToken());
         placement = new AdapterPlacement(vertx, directory, workers);
-        ledger = new LedgerWriter(pool, context, quota::flushed);
+        ledger = new LedgerWriter(pool, context, quota::flushed, metrics, tags);
         Optional<ConsoleTokenVerifier> console = config.keycloak().map(k -> {
             jwks = new JwksCache(vertx, k.jwksUrl());
             return new ConsoleTokenVerifier(jwks, new ConsoleTokenRules(k.issuer(), k.audience()), Clock.systemUTC());
@@ -96,7 +102,7 @@ public final class GatewayVerticle extends VerticleBase {
                 new AdminTokenAuthenticator(config.adminToken(), console), quota, ledger,
                 new InferenceService(directory, workers, config.readyWait(), placement), new UsageService(new UsageRepository(pool)),
                 new AdminService(pool, quotaRepository, identity), new KeyService(pool, hasher),
-                new ModelAdminService(vertx, pool, validator, config.artifacts(), placement), identity);
+                new ModelAdminService(vertx, pool, validator, config.artifacts(), placement), identity, metrics, tags);
         changes = new ChangeFeed(vertx, Pools.connectOptions(config.database()), new ChangeFeed.Listeners(
                 keyId -> {
                     authenticator.invalidate(keyId);

@@ -52,8 +52,10 @@ public final class SchedulerVerticle extends VerticleBase {
             return;
         }
         running = true;
+        long started = System.nanoTime();
         reconcile().onComplete(ar -> {
             running = false;
+            SchedulerMetrics.reconciled("deployments", ar.succeeded(), System.nanoTime() - started);
             if (ar.failed()) {
                 LOG.warn("reconcile failed: {}", ar.cause().toString());
             }

@@ -192,6 +192,15 @@ class LocalPlatformEndToEndTest {
         String metrics = direct(worker + "/metrics", "Bearer " + workerToken(), null).body();
         assertThat(metrics).contains("lmaas_worker_batch_size", "lmaas_worker_tokens_total", "lmaas_worker_queue_depth",
                 "model=\"starter-generator\"");
+
+        // The gateway's (and, in local mode, the scheduler's) metrics: Vert.x's per-route HTTP figures and the roles' own.
+        String gateway = platform.platform.url() + "/metrics";
+        assertThat(direct(gateway, null, null).statusCode()).isEqualTo(401);
+        String platformMetrics = direct(gateway, "Bearer " + workerToken(), null).body();
+        assertThat(platformMetrics.lines().filter(l -> l.startsWith("vertx_http_server_requests_total{")).toList())
+                .anySatisfy(l -> assertThat(l).contains("/completions\"}", "code=\"200\"", "method=\"POST\"")); // route: the routes matched, joined by '>'
+        assertThat(platformMetrics).contains("vertx_http_server_response_time_seconds_bucket{",
+                "lmaas_gateway_ledger_commit_seconds_count{", "lmaas_scheduler_reconcile_seconds_count{loop=\"deployments\"");
     }
 
     /**

@@ -76,6 +76,11 @@ public final class ApiKeyAuthenticator implements Handler<RoutingContext> {
         return key.isPresent() && key.get().accepts(hasher, secret, now);
     }
 
+    /** The key cache's hits, misses, evictions and size as {@code cache_*{cache="api_keys"}}. */
+    public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry, io.micrometer.core.instrument.Tags tags) {
+        io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics.monitor(registry, cache.cache(), "api_keys", tags);
+    }
+
     /** A key changed somewhere (revoked, rotated, limits): the next request reads it again. */
     public void invalidate(String keyId) {
         cache.remove(keyId);

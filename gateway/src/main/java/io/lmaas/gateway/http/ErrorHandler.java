@@ -1,5 +1,8 @@
 package io.lmaas.gateway.http;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Handler;
 import io.vertx.core.json.DecodeException;
 import io.vertx.ext.web.RoutingContext;
@@ -15,14 +18,22 @@ public final class ErrorHandler implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorHandler.class);
 
     private final Responder responder;
+    private final MeterRegistry metrics;
+    private final Tags tags;
 
-    public ErrorHandler(Responder responder) {
+    /** Counts every answer it gives in {@code lmaas_gateway_errors} by code and status. */
+    public ErrorHandler(Responder responder, MeterRegistry metrics, Tags tags) {
         this.responder = responder;
+        this.metrics = metrics;
+        this.tags = tags;
     }
 
     @Override
     public void handle(RoutingContext ctx) {
-        responder.error(ctx, map(ctx));
+        ApiException e = map(ctx);
+        Counter.builder("lmaas_gateway_errors").tags(tags).tag("code", e.code()).tag("status", Integer.toString(e.status()))
+                .description("error answers by code (quota, validation, routing, upstream) and status").register(metrics).increment();
+        responder.error(ctx, e);
     }
 
     /**

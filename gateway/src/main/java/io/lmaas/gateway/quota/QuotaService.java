@@ -47,16 +47,25 @@ public final class QuotaService implements AutoCloseable {
     private final Map<String, Future<Limits>> tenantLimits = new ConcurrentHashMap<>();
     private final Map<BudgetKey, LocalBudget> budgets = new ConcurrentHashMap<>();
     private final Map<Long, LocalBudget> leaseOwners = new ConcurrentHashMap<>();
+    private final QuotaMetrics metrics;
     private long timer = -1;
     private Instant lastHeartbeat = Instant.EPOCH;
     private Instant lastCleanup = Instant.EPOCH;
 
     public QuotaService(Vertx vertx, QuotaRepository repository, String gatewayId, Clock clock, Settings settings) {
+        this(vertx, repository, gatewayId, clock, settings, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                io.micrometer.core.instrument.Tags.empty());
+    }
+
+    /** With its metrics (rejections by reason, lease acquisitions and renewals, leases held) in {@code registry}. */
+    public QuotaService(Vertx vertx, QuotaRepository repository, String gatewayId, Clock clock, Settings settings,
+            io.micrometer.core.instrument.MeterRegistry registry, io.micrometer.core.instrument.Tags tags) {
         this.vertx = vertx;
         this.repository = repository;
         this.gatewayId = gatewayId;
         this.clock = clock;
         this.settings = settings;
+        this.metrics = new QuotaMetrics(registry, tags, leaseOwners::size);
     }
 
     public void start() {
@@ -149,13 +158,13 @@ public final class QuotaService implements AutoCloseable {
             return Future.succeededFuture(p);
         }
         if (round > 64) {
-            return Future.failedFuture(QuotaExceeded.of(b.key, now));
+            return Future.failedFuture(metrics.rejected(b.key, now));
         }
         // Within a recent refusal's hold, only what the database had left then (plus what this replica gave back since)
         // can make up this replica's shortfall: no database trip for a request that cannot fit.
         if (n > b.key.spec().limit() || (now.isBefore(b.exhaustedUntil) && n - b.usable(now) > b.exhaustedAvailable)) {
             return upTo ? reserveLeft(b, n, Math.min(b.exhaustedAvailable, b.key.spec().limit()), round, reclaimed, now)
-                    : Future.failedFuture(QuotaExceeded.of(b.key, now));
+                    : Future.failedFuture(metrics.rejected(b.key, now));
         }
         Future<QuotaRepository.Grant> shared;
         boolean acquirer = false;
@@ -203,7 +212,7 @@ public final class QuotaService implements AutoCloseable {
                     b.exhaustedUntil = until.isBefore(b.key.windowEnd()) ? until : b.key.windowEnd();
                     b.exhaustedAvailable = g.availableAfter();
                 }
-                return upTo ? reserveLeft(b, n, g.availableAfter(), round, true, at) : Future.failedFuture(QuotaExceeded.of(b.key, at));
+                return upTo ? reserveLeft(b, n, g.availableAfter(), round, true, at) : Future.failedFuture(metrics.rejected(b.key, at));
             }
             return reclaim(b).compose(v -> reserve(b, n, round + 1, true, upTo));
         });
@@ -214,7 +223,7 @@ public final class QuotaService implements AutoCloseable {
             Instant now) {
         long left = b.usable(now) + Math.max(0, centralAvailable);
         if (left <= 0 || left >= n) {
-            return Future.failedFuture(QuotaExceeded.of(b.key, now));
+            return Future.failedFuture(metrics.rejected(b.key, now));
         }
         return reserve(b, left, round + 1, reclaimed, true);
     }
@@ -265,7 +274,8 @@ public final class QuotaService implements AutoCloseable {
 
     private Future<QuotaRepository.Grant> acquire(LocalBudget b, long need, long want) {
         Instant asked = clock.instant();
-        return repository.acquire(b.key, gatewayId, need, want, settings.leaseTtl()).onSuccess(g -> {
+        return repository.acquire(b.key, gatewayId, need, want, settings.leaseTtl()).onComplete(ar -> metrics.acquisition(
+                ar.failed() ? "failed" : ar.result().leaseId() != null ? "granted" : "refused")).onSuccess(g -> {
             if (g.leaseId() != null) {
                 leaseOwners.put(g.leaseId(), b);
                 b.addLease(g.leaseId(), g.amount(), usableUntil(asked), clock.instant(), g.availableAfter());
@@ -407,6 +417,7 @@ public final class QuotaService implements AutoCloseable {
             return;
         }
         repository.extend(all, settings.leaseTtl()).onComplete(ar -> {
+            metrics.renewal(ar.succeeded(), all.size());
             if (ar.failed()) {
                 LOG.warn("lease heartbeat failed; leases stop admitting at their deadline: {}", ar.cause().toString());
                 return;

@@ -1,6 +1,13 @@
 package io.lmaas.gateway.usage;
 
 import io.lmaas.gateway.quota.LeaseUse;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,7 +23,8 @@ import java.util.function.Consumer;
  * Writes usage rows with group commit: rows that arrive while a transaction is in flight go together in
  * the next one. Each transaction inserts the rows (at most once per request id), adds them to the daily
  * roll-ups, and records the quota leases' durable use. {@link #append} completes when its row is durable.
- * All state lives on one Vert.x context; any event loop may append.
+ * All state lives on one Vert.x context; any event loop may append. Metrics: rows waiting
+ * ({@code lmaas_gateway_ledger_queue_depth}), commit latency and rows per commit, failed commits.
  */
 public final class LedgerWriter {
     private static final int MAX_BATCH = 1000;
@@ -28,14 +36,30 @@ public final class LedgerWriter {
     private final Context context;
     private final Consumer<List<LeaseUse>> onUseSettled;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private final Timer commits;
+    private final DistributionSummary rowsPerCommit;
+    private final Counter failedCommits;
+    private volatile int waiting;
     private boolean flushing;
     private Promise<Void> drained;
 
     /** {@code onUseSettled} hears of lease uses once their transaction ended, committed or not. */
     public LedgerWriter(Pool pool, Context context, Consumer<List<LeaseUse>> onUseSettled) {
+        this(pool, context, onUseSettled, new SimpleMeterRegistry(), Tags.empty());
+    }
+
+    public LedgerWriter(Pool pool, Context context, Consumer<List<LeaseUse>> onUseSettled, MeterRegistry metrics, Tags tags) {
         this.pool = pool;
         this.context = context;
         this.onUseSettled = onUseSettled;
+        Gauge.builder("lmaas_gateway_ledger_queue_depth", this, w -> w.waiting).tags(tags)
+                .description("usage rows waiting for a commit (in flight included)").register(metrics);
+        commits = Timer.builder("lmaas_gateway_ledger_commit").tags(tags).publishPercentileHistogram()
+                .description("time to write and commit one group of usage rows").register(metrics);
+        rowsPerCommit = DistributionSummary.builder("lmaas_gateway_ledger_rows_per_commit").tags(tags)
+                .description("usage rows per group commit").register(metrics);
+        failedCommits = Counter.builder("lmaas_gateway_ledger_failed_commits").tags(tags)
+                .description("group commits that failed (their requests answered 503)").register(metrics);
     }
 
     /**
@@ -55,6 +79,7 @@ public final class LedgerWriter {
         });
         context.runOnContext(v -> {
             queue.add(new Pending(row, uses, durable));
+            waiting++;
             if (!flushing) {
                 flush();
             }
@@ -81,7 +106,14 @@ public final class LedgerWriter {
             batch.add(queue.poll());
         }
         flushing = true;
+        Timer.Sample started = Timer.start();
         write(batch).onComplete(ar -> {
+            started.stop(commits);
+            rowsPerCommit.record(batch.size());
+            waiting -= batch.size();
+            if (ar.failed()) {
+                failedCommits.increment();
+            }
             List<LeaseUse> uses = new ArrayList<>();
             batch.forEach(p -> uses.addAll(p.uses()));
             onUseSettled.accept(uses);

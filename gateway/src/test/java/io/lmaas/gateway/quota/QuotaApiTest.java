@@ -74,6 +74,8 @@ class QuotaApiTest {
         gateways.awaitModel("clf", key);
         gateways.limits(tenant, new JsonObject().put("rpm", 50));
         awaitMinuteRoom();
+        double rejectedBefore = counted("lmaas_gateway_quota_rejections", "rate_limit_exceeded");
+        double errorsBefore = counted("lmaas_gateway_errors", "rate_limit_exceeded");
 
         List<HttpResponse<Buffer>> responses = flood(key, 64, 5, "a good day");
         List<HttpResponse<Buffer>> ok = responses.stream().filter(r -> r.statusCode() == 200).toList();
@@ -91,6 +93,23 @@ class QuotaApiTest {
         long rows = gateways.pool.preparedQuery("SELECT count(*) AS n FROM usage_ledger WHERE tenant_id = $1 AND endpoint = '/v1/classifications'")
                 .execute(Tuple.of(tenant)).await(10, TimeUnit.SECONDS).iterator().next().getLong("n");
         assertThat(rows).isEqualTo(320);
+
+        // Every refusal is counted once, by reason, in the gateways' metrics; /metrics needs the internal token.
+        assertThat(counted("lmaas_gateway_quota_rejections", "rate_limit_exceeded") - rejectedBefore).isEqualTo(270);
+        assertThat(counted("lmaas_gateway_errors", "rate_limit_exceeded") - errorsBefore).isEqualTo(270);
+        assertThat(gateways.call(0, io.vertx.core.http.HttpMethod.GET, "/metrics", null, null).statusCode()).isEqualTo(401);
+        assertThat(gateways.call(0, io.vertx.core.http.HttpMethod.GET, "/metrics", key, null).statusCode()).isEqualTo(401);
+        HttpResponse<Buffer> scraped = gateways.call(0, io.vertx.core.http.HttpMethod.GET, "/metrics", StandInWorker.TOKEN, null);
+        assertThat(scraped.statusCode()).isEqualTo(200);
+        assertThat(scraped.bodyAsString()).contains("lmaas_gateway_quota_rejections_total{", "reason=\"rate_limit_exceeded\"",
+                "lmaas_gateway_ledger_commit_seconds_count{", "lmaas_gateway_ledger_queue_depth{", "lmaas_gateway_leases_held{",
+                "lmaas_gateway_lease_acquisitions_total{", "cache_gets_total{cache=\"api_keys\"", "jvm_memory_used_bytes");
+    }
+
+    private static double counted(String meter, String code) {
+        var registry = io.lmaas.core.metrics.ProcessMetrics.registry();
+        return registry.find(meter).tag(meter.endsWith("errors") ? "code" : "reason", code).counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.lmaas.core.jobs.GpuQueueRepository;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.scheduler.admission.AdmissionCycle;
+import io.lmaas.scheduler.SchedulerMetrics;
 import io.lmaas.scheduler.admission.Decisions;
 import io.lmaas.scheduler.admission.Snapshot;
 import io.lmaas.scheduler.admission.TenantQueue;
@@ -104,6 +105,7 @@ public final class AdmissionController implements AutoCloseable {
         if (nodes == null || deployments == null) {
             return; // still starting: the informers' first events arrive before both exist
         }
+        long started = System.nanoTime();
         Instant now = clock.instant();
         Map<String, Integer> capacity = NodeCapacity.of(nodes.getStore().list(), config.flavors());
         Map<String, TenantQueue> tenantQueues = new HashMap<>();
@@ -190,6 +192,7 @@ public final class AdmissionController implements AutoCloseable {
                 Blocking.await(jobs.waiting(id, reason.toString()));
             }
         });
+        SchedulerMetrics.admissionCycle(System.nanoTime() - started, d);
         afterCycle.run();
     }
 

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.lmaas.core.deployments.ObservedEndpoint;
+import io.lmaas.scheduler.SchedulerMetrics;
 import io.lmaas.scheduler.k8s.crd.ModelDeployment;
 import io.lmaas.scheduler.k8s.crd.ModelDeploymentStatus;
 import java.time.Clock;
@@ -78,6 +79,7 @@ public final class ModelDeploymentReconciler implements AutoCloseable {
         pods = client.pods().inNamespace(ns).withLabel(Labels.MANAGED_BY, Labels.MANAGER)
                 .inform(handler(ModelDeploymentReconciler::owner), 60_000);
         informers.addAll(List.of(deployments, workers, services, pods));
+        SchedulerMetrics.workQueue(queue::size);
         running = true;
         loop = new Thread(this::run, "modeldeployment-reconciler");
         loop.setDaemon(true);
@@ -132,10 +134,13 @@ public final class ModelDeploymentReconciler implements AutoCloseable {
             if (name == null) {
                 continue;
             }
+            long started = System.nanoTime();
             try {
                 reconcile(name);
                 queue.done(name);
+                SchedulerMetrics.reconciled("model_deployment", true, System.nanoTime() - started);
             } catch (RuntimeException e) {
+                SchedulerMetrics.reconciled("model_deployment", false, System.nanoTime() - started);
                 Duration delay = queue.retry(name);
                 LOG.warn("reconcile of ModelDeployment {} failed (retry in {} ms): {}", name, delay.toMillis(), e.toString());
             }

@@ -1,5 +1,6 @@
 package io.lmaas.scheduler.k8s;
 
+import io.lmaas.core.metrics.ProcessMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -12,7 +13,9 @@ import java.util.function.BooleanSupplier;
 /**
  * The scheduler's probes, like the gateway's, on a port of their own: {@code GET /health/live} answers 200
  * while the replica takes part in leader election (one whose election ended can never lead again, so the kubelet
- * restarts it); {@code GET /health/ready} answers 200 when PostgreSQL answers too. Nothing else is served.
+ * restarts it); {@code GET /health/ready} answers 200 when PostgreSQL answers too; {@code GET /metrics} gives the
+ * process's Prometheus metrics to a caller with the metrics token (404 where none is configured). Nothing else is
+ * served.
  */
 public final class SchedulerHealth implements AutoCloseable {
     private final HttpServer server;
@@ -23,7 +26,13 @@ public final class SchedulerHealth implements AutoCloseable {
 
     public static SchedulerHealth start(Vertx vertx, Pool pool, BooleanSupplier electing, String host, int port)
             throws Exception {
-        HttpServer server = vertx.createHttpServer().requestHandler(req -> handle(req, pool, electing))
+        return start(vertx, pool, electing, host, port, null);
+    }
+
+    /** {@code metricsToken}: the token a metrics scrape must carry (null: no metrics served). */
+    public static SchedulerHealth start(Vertx vertx, Pool pool, BooleanSupplier electing, String host, int port,
+            String metricsToken) throws Exception {
+        HttpServer server = vertx.createHttpServer().requestHandler(req -> handle(req, pool, electing, metricsToken))
                 .listen(port, host).await(30, TimeUnit.SECONDS);
         return new SchedulerHealth(server);
     }
@@ -32,7 +41,7 @@ public final class SchedulerHealth implements AutoCloseable {
         return server.actualPort();
     }
 
-    private static void handle(HttpServerRequest req, Pool pool, BooleanSupplier electing) {
+    private static void handle(HttpServerRequest req, Pool pool, BooleanSupplier electing, String metricsToken) {
         boolean live = electing.getAsBoolean();
         if (req.method() != HttpMethod.GET) {
             answer(req, 405, error("method_not_allowed", "only GET is served here"));
@@ -46,6 +55,8 @@ public final class SchedulerHealth implements AutoCloseable {
             pool.query("SELECT 1").execute().onComplete(ar -> answer(req, ar.succeeded() ? 200 : 503, ar.succeeded()
                     ? new JsonObject().put("status", "ready")
                     : new JsonObject().put("status", "not_ready").put("reason", "database unavailable")));
+        } else if (req.path().equals("/metrics")) {
+            ProcessMetrics.scrape(req, metricsToken);
         } else {
             answer(req, 404, error("not_found", "no such route"));
         }

@@ -125,6 +125,9 @@ class GpuAdmissionOnKubernetesTest {
 
     @Test
     void jobsRunWithinQuotaWaitingOnesSayWhyAndServingSharesTheQuota() throws Exception {
+        double jobAdmissions = counted("lmaas_scheduler_admissions", "job");
+        double jobPreemptions = counted("lmaas_scheduler_preemptions", "job");
+        long reconciles = reconciles();
         jobs.create("job-1", "tn-acme", "fine_tuning", 0, List.of("h100"), 2, new JsonObject()).await(5, TimeUnit.SECONDS);
         jobs.create("job-2", "tn-acme", "fine_tuning", 0, List.of("h100"), 2, new JsonObject()).await(5, TimeUnit.SECONDS);
 
@@ -185,6 +188,13 @@ class GpuAdmissionOnKubernetesTest {
         });
         await().atMost(WAIT).until(() -> job("job-2").reason() != null && job("job-2").reason().startsWith("InsufficientQuota"));
 
+        // The scheduler's metrics saw it: two job admissions, one preemption, job-2 waiting for quota, reconciles timed.
+        assertThat(counted("lmaas_scheduler_admissions", "job") - jobAdmissions).isEqualTo(2);
+        assertThat(counted("lmaas_scheduler_preemptions", "job") - jobPreemptions).isEqualTo(1);
+        await().atMost(WAIT).until(() -> io.lmaas.core.metrics.ProcessMetrics.registry().find("lmaas_scheduler_pending_workloads")
+                .tag("reason", "InsufficientQuota").gauge().value() == 1.0);
+        assertThat(reconciles()).isGreaterThan(reconciles);
+
         // Restarted controllers find their objects again: no duplicate Jobs or Deployments.
         stop();
         start();
@@ -206,5 +216,15 @@ class GpuAdmissionOnKubernetesTest {
                     && "WaitingForGpus".equals(c.getReason()) && c.getMessage().contains("NoQueue: tenant tn-beta has no GPU queue"));
         });
         assertThat(client.apps().deployments().inNamespace(NS).withName("lmaas-w-chat-beta").get().getSpec().getReplicas()).isZero();
+    }
+
+    private static double counted(String meter, String kind) {
+        return io.lmaas.core.metrics.ProcessMetrics.registry().find(meter).tag("kind", kind).counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
+    private static long reconciles() {
+        return io.lmaas.core.metrics.ProcessMetrics.registry().find("lmaas_scheduler_reconcile").tag("loop", "model_deployment")
+                .timers().stream().mapToLong(io.micrometer.core.instrument.Timer::count).sum();
     }
 }

@@ -59,6 +59,22 @@ class SchedulerHealthTest {
     }
 
     @Test
+    void metricsGoToHoldersOfTheInternalTokenOnly() throws Exception {
+        Pool pool = Pools.create(vertx, TestDatabases.fresh(), 1);
+        String token = "internal-token-for-the-scheduler-test";
+        io.lmaas.scheduler.SchedulerMetrics.reconciled("deployments", true, 1_000_000);
+        try (SchedulerHealth health = SchedulerHealth.start(vertx, pool, () -> true, "127.0.0.1", 0, token)) {
+            assertThat(call(health.port(), "GET", "/metrics").statusCode()).isEqualTo(401);
+            HttpResponse<String> scraped = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + health.port()
+                    + "/metrics")).header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(scraped.statusCode()).isEqualTo(200);
+            assertThat(scraped.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+            assertThat(scraped.body()).contains("lmaas_scheduler_reconcile_seconds_count{loop=\"deployments\",outcome=\"ok\"}",
+                    "lmaas_scheduler_work_queue_depth", "jvm_memory_used_bytes");
+        }
+    }
+
+    @Test
     void notReadyWithoutTheDatabase() throws Exception {
         Pool unreachable = Pools.create(vertx, new DatabaseUrl("127.0.0.1", 1, "none", "none", "none"), 1);
         try (SchedulerHealth health = SchedulerHealth.start(vertx, unreachable, () -> true, "127.0.0.1", 0)) {
