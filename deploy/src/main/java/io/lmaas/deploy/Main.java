@@ -32,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
  *   lmaas bench [skeleton|gateway|admission|usage|worker|scheduler|reconcile|finetune|embeddings|decoder|adapters|gpu]
  * </pre>
+ * ({@code ./lmaas test}, the whole test suite, is the launcher script's: it sets up and runs {@code mvn -B verify}.)
  */
 public final class Main {
     private Main() {
@@ -154,6 +155,7 @@ public final class Main {
     private static void usage(int status) {
         System.out.println("""
                 usage:
+                  ./lmaas test [mvn args]   the whole test suite: sets up chromium and the npm packages, then mvn -B verify
                   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
                            [--starters=false] [--real-models=false]
                   lmaas scheduler --database-url URL --image IMAGE [--namespace lmaas] [--gpu-flavors JSON|@file]

@@ -1,45 +1,46 @@
 package io.lmaas.gateway.identity;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.math.BigInteger;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.PublicKey;
-import java.security.spec.RSAPublicKeySpec;
-import java.util.Base64;
+import java.security.interfaces.RSAPublicKey;
+import java.text.ParseException;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The RSA signing keys of a JWKS document ({@code {"keys":[...]}}), by key id. Pure. */
+/**
+ * The RSA signing keys of a JWKS document ({@code {"keys":[...]}}), by key id, each parsed by nimbus-jose-jwt on
+ * its own: a key that cannot be used (another type, encryption use, no id, malformed) is skipped, not the set. Pure.
+ */
 public final class JwkSet {
-    private final Map<String, PublicKey> keys;
+    private final Map<String, RSAPublicKey> keys;
 
-    private JwkSet(Map<String, PublicKey> keys) {
+    private JwkSet(Map<String, RSAPublicKey> keys) {
         this.keys = Map.copyOf(keys);
     }
 
     public static JwkSet parse(JsonObject jwks) {
-        Map<String, PublicKey> out = new HashMap<>();
-        JsonArray list = jwks.getJsonArray("keys", new JsonArray());
-        for (Object o : list) {
-            if (!(o instanceof JsonObject k) || !"RSA".equals(k.getString("kty")) || k.getString("kid") == null
-                    || ("enc".equals(k.getString("use")))) {
+        Map<String, RSAPublicKey> out = new HashMap<>();
+        for (Object o : jwks.getJsonArray("keys", new JsonArray())) {
+            if (!(o instanceof JsonObject k)) {
                 continue;
             }
             try {
-                Base64.Decoder b64 = Base64.getUrlDecoder();
-                RSAPublicKeySpec spec = new RSAPublicKeySpec(new BigInteger(1, b64.decode(k.getString("n"))),
-                        new BigInteger(1, b64.decode(k.getString("e"))));
-                out.put(k.getString("kid"), KeyFactory.getInstance("RSA").generatePublic(spec));
-            } catch (GeneralSecurityException | IllegalArgumentException | NullPointerException e) {
+                if (JWK.parse(k.encode()) instanceof RSAKey rsa && rsa.getKeyID() != null
+                        && !KeyUse.ENCRYPTION.equals(rsa.getKeyUse())) {
+                    out.put(rsa.getKeyID(), rsa.toRSAPublicKey());
+                }
+            } catch (ParseException | JOSEException | IllegalArgumentException e) {
                 // a key we cannot use is skipped; tokens signed with it are refused
             }
         }
         return new JwkSet(out);
     }
 
-    public PublicKey key(String kid) {
+    public RSAPublicKey key(String kid) {
         return kid == null ? null : keys.get(kid);
     }
 

@@ -8,7 +8,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import java.security.PublicKey;
+import java.security.interfaces.RSAPublicKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,10 +34,10 @@ public final class JwksCache {
         this.url = url;
     }
 
-    public Future<PublicKey> key(String kid) {
+    public Future<RSAPublicKey> key(String kid) {
         long now = System.currentTimeMillis();
         JwkSet current = keys;
-        PublicKey key = current == null ? null : current.key(kid);
+        RSAPublicKey key = current == null ? null : current.key(kid);
         boolean stale = current == null || now - fetchedAt > MAX_AGE_MS;
         if (key != null && !stale) {
             return Future.succeededFuture(key);

@@ -1,18 +1,27 @@
 package io.lmaas.gateway.identity;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jwt.SignedJWT;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.util.Base64;
+import java.security.interfaces.RSAPublicKey;
+import java.text.ParseException;
 
 /**
- * A compact JWS (header.payload.signature) as Keycloak issues access tokens: parsed without trusting it,
- * then {@link #verify(PublicKey)} checks the RS256 signature. Pure; other algorithms are refused.
+ * A compact JWS as Keycloak issues access tokens, parsed by nimbus-jose-jwt without trusting it; {@link #verify}
+ * checks the signature with RS256 pinned: the algorithm the header names is never what picks the check (HS256
+ * with the public key as a secret, {@code none}, and the rest are refused before any verification).
  */
-public record Jwt(JsonObject header, JsonObject claims, byte[] signingInput, byte[] signature) {
+public final class Jwt {
+    private final SignedJWT jws;
+    private final JsonObject claims;
+
+    private Jwt(SignedJWT jws, JsonObject claims) {
+        this.jws = jws;
+        this.claims = claims;
+    }
 
     /** Thrown for anything that is not a well-formed, correctly signed token. */
     public static final class Invalid extends Exception {
@@ -22,40 +31,36 @@ public record Jwt(JsonObject header, JsonObject claims, byte[] signingInput, byt
     }
 
     public static Jwt parse(String token) throws Invalid {
-        String[] parts = token.split("\\.", -1);
-        if (parts.length != 3) {
-            throw new Invalid("not a JWT");
-        }
         try {
-            Base64.Decoder b64 = Base64.getUrlDecoder();
-            JsonObject header = new JsonObject(new String(b64.decode(parts[0]), StandardCharsets.UTF_8));
-            JsonObject claims = new JsonObject(new String(b64.decode(parts[1]), StandardCharsets.UTF_8));
-            return new Jwt(header, claims, (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII), b64.decode(parts[2]));
-        } catch (IllegalArgumentException | DecodeException | ClassCastException e) {
+            SignedJWT jws = SignedJWT.parse(token);
+            return new Jwt(jws, new JsonObject(jws.getPayload().toString()));
+        } catch (ParseException | DecodeException | ClassCastException | IllegalArgumentException e) {
             throw new Invalid("malformed JWT");
         }
     }
 
+    /** The payload's claims, as sent (checked by {@link ConsoleTokenRules} after {@link #verify}). */
+    public JsonObject claims() {
+        return claims;
+    }
+
     public String keyId() {
-        return header.getValue("kid") instanceof String s ? s : null;
+        return jws.getHeader().getKeyID();
     }
 
     public String algorithm() {
-        return header.getValue("alg") instanceof String s ? s : null;
+        return jws.getHeader().getAlgorithm().getName();
     }
 
-    public void verify(PublicKey key) throws Invalid {
-        if (!"RS256".equals(algorithm())) {
+    public void verify(RSAPublicKey key) throws Invalid {
+        if (!JWSAlgorithm.RS256.equals(jws.getHeader().getAlgorithm())) {
             throw new Invalid("unsupported signing algorithm " + algorithm());
         }
         try {
-            Signature s = Signature.getInstance("SHA256withRSA");
-            s.initVerify(key);
-            s.update(signingInput);
-            if (!s.verify(signature)) {
+            if (!jws.verify(new RSASSAVerifier(key))) {
                 throw new Invalid("bad signature");
             }
-        } catch (GeneralSecurityException e) {
+        } catch (JOSEException | IllegalStateException e) {
             throw new Invalid("bad signature");
         }
     }
