@@ -1,13 +1,9 @@
 package io.lmaas.gateway.admin;
 
 import io.lmaas.core.audit.AuditRepository;
-import io.lmaas.core.catalog.ModelRecord;
-import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
-import io.lmaas.gateway.auth.KeyScopes;
 import io.lmaas.gateway.auth.KeyService;
-import io.lmaas.gateway.auth.StoredKey;
 import io.lmaas.gateway.gpu.GpuQueues;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
@@ -27,14 +23,14 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The admin API sub-router ({@code /admin/v1}): who am I, overview, tenants and limits, tenant admins, keys,
- * usage (JSON or CSV), models, deployments, jobs, audit. Every route is behind the admin authenticator. The
+ * The admin API sub-router ({@code /admin/v1}): who am I, overview, tenants, limits and GPU queues, usage (JSON
+ * or CSV), audit; tenant admins ({@link AdminTenantAdminRoutes}), keys ({@link AdminKeyRoutes}), models and
+ * deployments ({@link AdminModelRoutes}) and jobs ({@link AdminJobRoutes}) are routers of their own on the same paths. Every route is behind the admin authenticator. The
  * platform admin sees everything; a tenant admin sees and changes only their tenants (another tenant's
  * objects are 404) and cannot do platform-wide changes ({@code 403 platform_admin_required}).
  */
@@ -42,7 +38,6 @@ public final class AdminRoutes {
     static final java.util.regex.Pattern MODEL_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 
     private final AdminService admin;
-    private final KeyService keys;
     private final UsageService usage;
     private final ModelAdminService models;
     private final Responder responder;
@@ -51,13 +46,16 @@ public final class AdminRoutes {
     private final Optional<KeycloakDirectory> identity;
     private final AdminJobRoutes jobs;
     private final AdminModelRoutes modelRoutes;
+    private final AdminKeyRoutes keyRoutes;
+    private final AdminTenantAdminRoutes tenantAdmins;
 
     public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, ModelAdminService models, Responder responder,
             AdminTokenAuthenticator authenticator, OverviewService overview, Optional<KeycloakDirectory> identity, AdminJobRoutes jobs,
             io.lmaas.gateway.models.ModelDownloadRoute downloads) {
         this.modelRoutes = new AdminModelRoutes(admin, models, responder, downloads);
+        this.keyRoutes = new AdminKeyRoutes(keys, responder);
+        this.tenantAdmins = new AdminTenantAdminRoutes(admin, identity, responder);
         this.admin = admin;
-        this.keys = keys;
         this.usage = usage;
         this.models = models;
         this.responder = responder;
@@ -100,33 +98,8 @@ public final class AdminRoutes {
             answer(ctx, 200, admin.putGpuQueue(actor(ctx), Params.path(ctx, "id"), GpuQueues.parse(Params.path(ctx, "id"), Json.body(ctx))),
                     GpuQueues::toJson);
         });
-        r.get("/tenants/:id/admins").handler(ctx -> answer(ctx, 200, directory().admins(Params.path(ctx, "id")), list -> page(
-                list.stream().map(KeycloakDirectory.Member::toJson).toList(), Integer.MAX_VALUE, null)));
-        r.post("/tenants/:id/admins").handler(this::invite);
-        r.delete("/tenants/:id/admins/:userId").handler(ctx -> answer(ctx, 200, directory().remove(Params.path(ctx, "id"),
-                Params.path(ctx, "userId")).compose(removed -> removed ? admin.audit(actor(ctx), "tenant.admin.remove", "user",
-                        Params.path(ctx, "userId"), Params.path(ctx, "id"), null, null) : Future.failedFuture(ApiException.notFound(
-                        "user_not_found", "User " + Params.path(ctx, "userId") + " is not an admin of this tenant."))),
-                v -> new JsonObject().put("id", Params.path(ctx, "userId")).put("object", "tenant_admin").put("deleted", true)));
-        r.post("/tenants/:id/keys").handler(ctx -> {
-            JsonObject body = Json.body(ctx);
-            answer(ctx, 201, keys.create(actor(ctx), Params.path(ctx, "id"), Params.name(body, "name"),
-                    KeyScopes.parse(body.getValue("scopes")), limits(body), expiresAt(body)),
-                    k -> k.stored().toJson().put("key", k.issued().token()));
-        });
-        r.get("/tenants/:id/keys").handler(this::listKeys);
-        r.get("/tenants/:id/keys/:keyId").handler(ctx -> answer(ctx, 200,
-                keys.get(Params.path(ctx, "id"), Params.path(ctx, "keyId")), StoredKey::toJson));
-        r.delete("/tenants/:id/keys/:keyId").handler(ctx -> answer(ctx, 200,
-                keys.revoke(actor(ctx), Params.path(ctx, "id"), Params.path(ctx, "keyId")), StoredKey::toJson));
-        r.post("/tenants/:id/keys/:keyId/rotate").handler(ctx -> {
-            JsonObject body = ctx.body().length() == 0 ? new JsonObject() : Json.body(ctx);
-            answer(ctx, 200, keys.rotate(actor(ctx), Params.path(ctx, "id"), Params.path(ctx, "keyId"), grace(body)),
-                    k -> k.stored().toJson().put("key", k.issued().token()));
-        });
-        r.put("/tenants/:id/keys/:keyId/limits").handler(ctx -> answer(ctx, 200, keys.putLimits(actor(ctx),
-                Params.path(ctx, "id"), Params.path(ctx, "keyId"), Limits.parse(Json.body(ctx), "limits")), StoredKey::toJson));
-
+        tenantAdmins.addTo(r);
+        keyRoutes.addTo(r);
         r.get("/tenants/:id/usage").handler(this::usage);
         modelRoutes.addTo(r);
         jobs.addTo(r);
@@ -142,60 +115,12 @@ public final class AdminRoutes {
         AdminPrincipal.of(ctx).requirePlatform();
     }
 
-    private KeycloakDirectory directory() {
-        return identity.orElseThrow(() -> ApiException.badRequest("identity_not_configured", null,
-                "Tenant admins are Keycloak users; this platform runs without Keycloak (start it with --keycloak-url and"
-                        + " LMAAS_KEYCLOAK_CLIENT_SECRET)."));
-    }
-
-    /** {@code {"email", "first_name", "last_name", "password", "temporary_password"}}: the user is created (or found by e-mail) and joins the tenant. */
-    private void invite(RoutingContext ctx) {
-        KeycloakDirectory dir = directory();
-        JsonObject body = Json.body(ctx);
-        Object email = body.getValue("email");
-        if (email == null) {
-            throw ApiException.missingParam("email");
-        }
-        if (!(email instanceof String e) || !e.matches("[^@\\s]{1,64}@[^@\\s]{1,255}")) {
-            throw ApiException.invalidParam("email", "'email' must be an e-mail address");
-        }
-        Object password = body.getValue("password");
-        if (password != null && !(password instanceof String pw && pw.length() >= 8 && pw.length() <= 128)) {
-            throw ApiException.invalidParam("password", "'password' must be 8 to 128 characters");
-        }
-        Object temporary = body.getValue("temporary_password", Boolean.TRUE);
-        if (!(temporary instanceof Boolean)) {
-            throw ApiException.invalidParam("temporary_password", "'temporary_password' must be true or false");
-        }
-        String first = optionalName(body, "first_name");
-        String last = optionalName(body, "last_name");
-        String tenantId = Params.path(ctx, "id");
-        answer(ctx, 201, admin.tenant(tenantId).compose(t -> dir.invite(tenantId, t.name(), ((String) email).toLowerCase(
-                java.util.Locale.ROOT), first, last, (String) password, (Boolean) temporary)).compose(inv -> admin.audit(actor(ctx),
-                "tenant.admin.invite", "user", inv.member().id(), tenantId, null, inv.member().toJson()).map(inv)),
-                inv -> inv.member().toJson().put("created", inv.created()));
-    }
-
-    private static String optionalName(JsonObject body, String field) {
-        Object v = body.getValue(field);
-        if (v != null && !(v instanceof String s && !s.isBlank() && s.length() <= 100)) {
-            throw ApiException.invalidParam(field, "'" + field + "' must be a name of 1 to 100 characters");
-        }
-        return (String) v;
-    }
-
     private void listTenants(RoutingContext ctx) {
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
         AdminPrincipal p = AdminPrincipal.of(ctx);
         answer(ctx, 200, p.platformAdmin() ? admin.tenants(Params.query(ctx, "after"), limit)
                 : admin.tenants(p.tenantFilter(), Params.query(ctx, "after"), limit), (List<Tenant> tenants) -> page(
                 tenants.stream().map(Tenant::toJson).toList(), limit, tenants.isEmpty() ? null : tenants.get(tenants.size() - 1).id()));
-    }
-
-    private void listKeys(RoutingContext ctx) {
-        int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);
-        answer(ctx, 200, keys.list(Params.path(ctx, "id"), Params.query(ctx, "after"), limit), (List<StoredKey> list) -> page(
-                list.stream().map(StoredKey::toJson).toList(), limit, list.isEmpty() ? null : list.get(list.size() - 1).keyId()));
     }
 
     /** Without {@code group_by}: ledger rows, newest first, with totals; with it: grouped sums from roll-ups. */
@@ -255,39 +180,6 @@ public final class AdminRoutes {
     static JsonObject page(List<JsonObject> items, int limit, String lastId) {
         return new JsonObject().put("object", "list").put("data", new JsonArray(new java.util.ArrayList<>(items)))
                 .put("has_more", items.size() == limit).put("last_id", lastId);
-    }
-
-    private static Limits limits(JsonObject body) {
-        Object raw = body.getValue("limits");
-        if (raw != null && !(raw instanceof JsonObject)) {
-            throw ApiException.invalidParam("limits", "'limits' must be an object");
-        }
-        return Limits.parse((JsonObject) raw, "limits");
-    }
-
-    private static OffsetDateTime expiresAt(JsonObject body) {
-        Object raw = body.getValue("expires_at");
-        if (raw == null) {
-            return null;
-        }
-        if (!(raw instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
-                || n.longValue() <= Instant.now().getEpochSecond() || n.longValue() > 253402300799L) {
-            throw ApiException.invalidParam("expires_at", "'expires_at' must be a future time in unix seconds");
-        }
-        return OffsetDateTime.ofInstant(Instant.ofEpochSecond(n.longValue()), ZoneOffset.UTC);
-    }
-
-    private static long grace(JsonObject body) {
-        Object raw = body.getValue("grace_period_seconds");
-        if (raw == null) {
-            return 0;
-        }
-        if (!(raw instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.longValue() < 0
-                || n.longValue() > KeyService.MAX_GRACE_SECONDS) {
-            throw ApiException.invalidParam("grace_period_seconds",
-                    "'grace_period_seconds' must be an integer from 0 to " + KeyService.MAX_GRACE_SECONDS);
-        }
-        return n.longValue();
     }
 
     private <T> void answer(RoutingContext ctx, int status, Future<T> result, Function<T, JsonObject> render) {
