@@ -4,6 +4,7 @@ import io.lmaas.gateway.admin.AdminRoutes;
 import io.lmaas.core.metrics.ProcessMetrics;
 import io.lmaas.gateway.health.HealthRoutes;
 import io.lmaas.gateway.files.Uploads;
+import io.lmaas.gateway.http.ApiDocument;
 import io.lmaas.gateway.http.ErrorHandler;
 import io.lmaas.gateway.http.HeaderDeadline;
 import io.lmaas.gateway.http.InvalidRequests;
@@ -45,6 +46,7 @@ final class GatewayHttpVerticle extends VerticleBase {
     private static final String MODEL_UPLOAD = "/admin/v1/models/:id/versions/upload";
     private final GatewayServices services;
     private HttpServer server;
+    private Router router;
 
     GatewayHttpVerticle(GatewayServices services) {
         this.services = services;
@@ -70,6 +72,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         root.route().handler(bodies.readUnlessHeld()).handler(RequestBodies::bodyRead);
         root.route("/health/*").subRouter(new HealthRoutes(services.pool()).router(vertx));
         root.get("/metrics").handler(ctx -> ProcessMetrics.scrape(ctx.request(), config.workerToken()));
+        root.get("/openapi.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
+                .putHeader("cache-control", "no-cache").end(ApiDocument.json()));
         // Sign-in first; each /v1 route then checks the key's scope for its own endpoint family before anything else.
         root.route("/v1/*").handler(services.keys()).handler(metering.begin());
         Router v1 = Router.router(vertx);
@@ -99,6 +103,8 @@ final class GatewayHttpVerticle extends VerticleBase {
                 .putHeader("cache-control", "no-store").end(consoleConfig.encode()));
         root.route("/console/vendor/uplot/*").handler(StaticHandler.create("META-INF/resources/webjars/uplot/1.6.30/dist")
                 .setMaxAgeSeconds(86400));
+        root.route("/console/vendor/swagger-ui/*").handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/"
+                + ApiDocument.SWAGGER_UI_VERSION).setMaxAgeSeconds(86400));
         root.get("/console").handler(ctx -> {
             if (ctx.request().path().endsWith("/")) {
                 ctx.next();
@@ -121,11 +127,19 @@ final class GatewayHttpVerticle extends VerticleBase {
         HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false)
                 .setIdleTimeout((int) guards.idleTimeout().toSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS);
         return vertx.createHttpServer(options).connectionHandler(headers::connected).invalidRequestHandler(InvalidRequests::answer)
-                .requestHandler(root).listen(config.port(), config.host()).onSuccess(s -> server = s);
+                .requestHandler(root).listen(config.port(), config.host()).onSuccess(s -> {
+                    server = s;
+                    router = root;
+                });
     }
 
     int port() {
         return server.actualPort();
+    }
+
+    /** The routes this event loop serves (the API document is checked against them). */
+    Router router() {
+        return router;
     }
 
     /** Graceful: stop taking requests, let in-flight ones (streams too) finish and be metered. */

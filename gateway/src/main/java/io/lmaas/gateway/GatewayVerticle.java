@@ -146,6 +146,13 @@ public final class GatewayVerticle extends VerticleBase {
         }
     }
 
+    /** The routes the gateway serves (every event loop has the same). */
+    public io.vertx.ext.web.Router router() {
+        synchronized (loops) {
+            return loops.get(0).router();
+        }
+    }
+
     @Override
     public Future<?> stop() {
         if (batchRunner != null) {

@@ -382,6 +382,13 @@ class ConsoleBrowserTest {
             browser.findElement(By.xpath("//table[@id='tenants-table']//a[text()='local-co']")).click();
             visible("#create-key");
             assertThat(browser.findElements(By.cssSelector("#invite-admin"))).isEmpty();
+
+            // The API reference: Swagger UI over the gateway's own /openapi.json, under the console's CSP.
+            browser.findElement(By.cssSelector("a[href='./api-docs.html']")).click();
+            waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#api-docs"),
+                    "/v1/chat/completions"));
+            assertThat(browser.findElements(By.cssSelector("#api-docs .opblock")).size()).isGreaterThanOrEqualTo(60);
+            shot("12-api-reference");
         }
     }
 

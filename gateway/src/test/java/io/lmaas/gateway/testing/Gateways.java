@@ -42,6 +42,7 @@ public final class Gateways implements AutoCloseable {
     public final DatabaseUrl database;
     private final List<Vertx> instances = new ArrayList<>();
     private final List<Integer> ports = new ArrayList<>();
+    private final List<GatewayVerticle> verticles = new ArrayList<>();
     private final Vertx clientVertx = Vertx.vertx();
     public final WebClient http = WebClient.create(clientVertx, new WebClientOptions().setKeepAlive(true),
             new PoolOptions().setHttp1MaxSize(128));
@@ -78,6 +79,7 @@ public final class Gateways implements AutoCloseable {
         vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
         instances.add(vertx);
         ports.add(gateway.port());
+        verticles.add(gateway);
         return instances.size() - 1;
     }
 
@@ -90,6 +92,11 @@ public final class Gateways implements AutoCloseable {
         try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(uploads)) {
             return s.toList();
         }
+    }
+
+    /** The routes instance {@code i} serves. */
+    public io.vertx.ext.web.Router router(int instance) {
+        return verticles.get(instance).router();
     }
 
     public int size() {
