@@ -230,7 +230,7 @@ class BatchesApiTest {
         List<Case> cases = List.of(
                 new Case(ok.copy().put("endpoint", "/v1/images/generations"), 400, "invalid_value", "endpoint"),
                 new Case(ok.copy().put("completion_window", "1h"), 400, "invalid_value", "completion_window"),
-                new Case(ok.copy().put("metadata", new JsonObject().put("a", 1)), 400, "invalid_value", "metadata"),
+                new Case(ok.copy().put("metadata", new JsonObject().put("a", 1)), 400, "invalid_value", "metadata.a"),
                 new Case(ok.copy().put("input_file_id", "file-nope"), 400, "invalid_file", "input_file_id"),
                 new Case(ok.copy().put("input_file_id", tuneFile), 400, "invalid_file", "input_file_id"),
                 new Case(ok.copy().putNull("input_file_id"), 400, "missing_required_parameter", "input_file_id"));

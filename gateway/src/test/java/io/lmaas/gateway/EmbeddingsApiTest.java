@@ -91,7 +91,7 @@ class EmbeddingsApiTest {
                 {new JsonObject().put("model", "embed-mini").put("input", ""), "input"},
                 {new JsonObject().put("model", "embed-mini").put("input", new JsonArray()), "input"},
                 {new JsonObject().put("model", "embed-mini").put("input", new JsonArray().add("a").add(3)), "input"},
-                {new JsonObject().put("model", "embed-mini").put("input", new JsonArray().add(-1)), "input"},
+                {new JsonObject().put("model", "embed-mini").put("input", new JsonArray().add(-1)), "input[0]"},
                 {new JsonObject().put("model", "embed-mini").put("input", "a").put("dimensions", 2), "dimensions"},
                 {new JsonObject().put("model", "embed-mini").put("input", "a").put("encoding_format", "int8"), "encoding_format"},
                 {new JsonObject().put("model", "embed-mini").put("input", "a").put("temperature", 1), "temperature"},

@@ -51,7 +51,7 @@ class GpuQueuesAndJobsApiTest {
         assertThat(bad.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("weight");
         HttpResponse<Buffer> badCount = call(HttpMethod.PUT, "/admin/v1/tenants/" + tenant + "/gpu-queue", Gateways.ADMIN,
                 "{\"nominal\":{\"h100\":-1}}");
-        assertThat(badCount.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("nominal");
+        assertThat(badCount.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("nominal.h100");
         HttpResponse<Buffer> ok = call(HttpMethod.PUT, "/admin/v1/tenants/" + tenant + "/gpu-queue", Gateways.ADMIN,
                 "{\"weight\":3,\"cohort\":\"research\",\"nominal\":{\"h100\":4},\"borrowing_limit\":{\"h100\":2}}");
         assertThat(ok.statusCode()).isEqualTo(200);
@@ -72,7 +72,7 @@ class GpuQueuesAndJobsApiTest {
         HttpResponse<Buffer> bad = call(HttpMethod.POST, "/admin/v1/deployments", Gateways.ADMIN,
                 "{\"model\":\"gpu-model\",\"version\":\"1\",\"replicas\":1,\"gpu\":{\"count\":99,\"flavor\":\"h100\"}}");
         assertThat(bad.statusCode()).isEqualTo(400);
-        assertThat(bad.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("gpu");
+        assertThat(bad.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("gpu.count");
         HttpResponse<Buffer> ok = call(HttpMethod.POST, "/admin/v1/deployments", Gateways.ADMIN,
                 "{\"model\":\"gpu-model\",\"version\":\"1\",\"replicas\":2,\"gpu\":{\"count\":2,\"flavor\":\"h100\"}}");
         assertThat(ok.statusCode()).isEqualTo(201);

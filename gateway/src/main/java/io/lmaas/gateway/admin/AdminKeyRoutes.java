@@ -7,6 +7,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.RequestSchemas;
 import io.lmaas.gateway.quota.Limits;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -31,7 +32,7 @@ final class AdminKeyRoutes {
     }
 
     void addTo(Router r) {
-        r.post("/tenants/:id/keys").handler(ctx -> {
+        r.post("/tenants/:id/keys").handler(RequestSchemas.API.body("createKey")).handler(ctx -> {
             JsonObject body = Json.body(ctx);
             AdminRoutes.answer(responder, ctx, 201, keys.create(AdminRoutes.actor(ctx), Params.path(ctx, "id"), Params.name(body, "name"),
                     KeyScopes.parse(body.getValue("scopes")), limits(body), expiresAt(body)),
@@ -42,12 +43,12 @@ final class AdminKeyRoutes {
                 keys.get(Params.path(ctx, "id"), Params.path(ctx, "keyId")), StoredKey::toJson));
         r.delete("/tenants/:id/keys/:keyId").handler(ctx -> AdminRoutes.answer(responder, ctx, 200,
                 keys.revoke(AdminRoutes.actor(ctx), Params.path(ctx, "id"), Params.path(ctx, "keyId")), StoredKey::toJson));
-        r.post("/tenants/:id/keys/:keyId/rotate").handler(ctx -> {
+        r.post("/tenants/:id/keys/:keyId/rotate").handler(RequestSchemas.API.body("rotateKey")).handler(ctx -> {
             JsonObject body = ctx.body().length() == 0 ? new JsonObject() : Json.body(ctx);
             AdminRoutes.answer(responder, ctx, 200, keys.rotate(AdminRoutes.actor(ctx), Params.path(ctx, "id"), Params.path(ctx, "keyId"), grace(body)),
                     k -> k.stored().toJson().put("key", k.issued().token()));
         });
-        r.put("/tenants/:id/keys/:keyId/limits").handler(ctx -> AdminRoutes.answer(responder, ctx, 200, keys.putLimits(AdminRoutes.actor(ctx),
+        r.put("/tenants/:id/keys/:keyId/limits").handler(RequestSchemas.API.body("putKeyLimits")).handler(ctx -> AdminRoutes.answer(responder, ctx, 200, keys.putLimits(AdminRoutes.actor(ctx),
                 Params.path(ctx, "id"), Params.path(ctx, "keyId"), Limits.parse(Json.body(ctx), "limits")), StoredKey::toJson));
     }
 

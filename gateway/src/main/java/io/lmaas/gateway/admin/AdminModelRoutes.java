@@ -14,6 +14,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.RequestSchemas;
 import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.models.ModelDownloadRoute;
 import io.vertx.core.json.JsonArray;
@@ -48,13 +49,13 @@ final class AdminModelRoutes {
                     list -> deploymentsJson(list, AdminPrincipal.of(ctx).platformAdmin()).put("has_more", list.size() == limit)
                             .put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).deployment().id()));
         });
-        r.post("/deployments").handler(ctx -> {
+        r.post("/deployments").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("createDeployment")).handler(ctx -> {
             platform(ctx);
             JsonObject body = Json.body(ctx);
             answer(responder, ctx, 201, models.deploy(actor(ctx), pattern(body, "model", MODEL_ID), pattern(body, "version", VERSION),
                     replicas(body), gpu(body)), id -> new JsonObject().put("id", id).put("object", "deployment"));
         });
-        r.patch("/deployments/:id").handler(ctx -> {
+        r.patch("/deployments/:id").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("patchDeployment")).handler(ctx -> {
             platform(ctx);
             answer(responder, ctx, 200, models.scale(actor(ctx), Params.path(ctx, "id"), replicas(Json.body(ctx))),
                     v -> new JsonObject().put("id", Params.path(ctx, "id")).put("object", "deployment"));
@@ -64,7 +65,7 @@ final class AdminModelRoutes {
             answer(responder, ctx, 200, models.delete(actor(ctx), Params.path(ctx, "id")),
                     v -> new JsonObject().put("id", Params.path(ctx, "id")).put("object", "deployment").put("deleted", true));
         });
-        r.post("/models").handler(ctx -> {
+        r.post("/models").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("registerModel")).handler(ctx -> {
             platform(ctx);
             JsonObject body = Json.body(ctx);
             ModelTask task = ModelTask.fromWire(body.getValue("task") instanceof String t ? t : "")
@@ -93,7 +94,7 @@ final class AdminModelRoutes {
                             .toList(), limit,
                     list.isEmpty() ? null : list.get(list.size() - 1).model().id()));
         });
-        r.patch("/models/:id").handler(ctx -> {
+        r.patch("/models/:id").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("patchModel")).handler(ctx -> {
             platform(ctx);
             JsonObject body = Json.body(ctx);
             if (!(body.getValue("pinned") instanceof Boolean pinned) || body.size() != 1) {
@@ -103,7 +104,7 @@ final class AdminModelRoutes {
             answer(responder, ctx, 200, models.pin(actor(ctx), id, pinned),
                     v -> new JsonObject().put("id", id).put("object", "model").put("pinned", pinned));
         });
-        r.post("/models/:id/versions").handler(ctx -> {
+        r.post("/models/:id/versions").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("addModelVersion")).handler(ctx -> {
             platform(ctx);
             JsonObject body = Json.body(ctx);
             Object path = body.getValue("path");
@@ -115,7 +116,7 @@ final class AdminModelRoutes {
                     uri -> new JsonObject().put("object", "model_version").put("model", Params.path(ctx, "id"))
                             .put("version", version).put("artifact_uri", uri));
         });
-        r.post("/models/:id/merge").handler(ctx -> {
+        r.post("/models/:id/merge").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("mergeAdapter")).handler(ctx -> {
             platform(ctx);
             String id = modelId(ctx);
             JsonObject body = Json.body(ctx);

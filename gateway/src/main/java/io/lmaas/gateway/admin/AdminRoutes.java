@@ -9,6 +9,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.RequestSchemas;
 import io.lmaas.gateway.identity.KeycloakDirectory;
 import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.quota.Limits;
@@ -71,7 +72,7 @@ public final class AdminRoutes {
         r.get("/me").handler(ctx -> responder.json(ctx, 200, AdminPrincipal.of(ctx).toJson(identity.isPresent())));
         r.get("/overview").handler(ctx -> answer(ctx, 200, overview.overview(AdminPrincipal.of(ctx).tenantFilter(),
                 Params.queryInt(ctx, "hours", 24, 1, OverviewService.MAX_HOURS), Instant.now()), j -> j));
-        r.post("/tenants").handler(ctx -> {
+        r.post("/tenants").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("createTenant")).handler(ctx -> {
             platform(ctx);
             answer(ctx, 201, admin.createTenant(actor(ctx), Params.name(Json.body(ctx), "name")), Tenant::toJson);
         });
@@ -86,14 +87,14 @@ public final class AdminRoutes {
         });
         r.get("/tenants/:id/limits").handler(ctx -> answer(ctx, 200, admin.limits(Params.path(ctx, "id")),
                 l -> l.toJson().put("object", "limits").put("tenant_id", Params.path(ctx, "id"))));
-        r.put("/tenants/:id/limits").handler(ctx -> {
+        r.put("/tenants/:id/limits").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("putTenantLimits")).handler(ctx -> {
             platform(ctx); // a tenant's quota is the operator's to set
             answer(ctx, 200, admin.putLimits(actor(ctx), Params.path(ctx, "id"), Limits.parse(Json.body(ctx), "limits")),
                     l -> l.toJson().put("object", "limits").put("tenant_id", Params.path(ctx, "id")));
         });
 
         r.get("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.gpuQueue(Params.path(ctx, "id")), GpuQueues::toJson));
-        r.put("/tenants/:id/gpu-queue").handler(ctx -> {
+        r.put("/tenants/:id/gpu-queue").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("putTenantGpuQueue")).handler(ctx -> {
             platform(ctx);
             answer(ctx, 200, admin.putGpuQueue(actor(ctx), Params.path(ctx, "id"), GpuQueues.parse(Params.path(ctx, "id"), Json.body(ctx))),
                     GpuQueues::toJson);
@@ -114,6 +115,12 @@ public final class AdminRoutes {
     static void platform(RoutingContext ctx) {
         AdminPrincipal.of(ctx).requirePlatform();
     }
+
+    /** Before a platform-wide change's body is even checked: only the platform admin goes on. */
+    static final io.vertx.core.Handler<RoutingContext> PLATFORM = ctx -> {
+        platform(ctx);
+        ctx.next();
+    };
 
     private void listTenants(RoutingContext ctx) {
         int limit = Params.queryInt(ctx, "limit", 100, 1, 1000);

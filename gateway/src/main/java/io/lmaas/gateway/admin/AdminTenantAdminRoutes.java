@@ -4,6 +4,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.RequestSchemas;
 import io.lmaas.gateway.identity.KeycloakDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -30,7 +31,7 @@ final class AdminTenantAdminRoutes {
     void addTo(Router r) {
         r.get("/tenants/:id/admins").handler(ctx -> AdminRoutes.answer(responder, ctx, 200, directory().admins(Params.path(ctx, "id")), list -> AdminRoutes.page(
                 list.stream().map(KeycloakDirectory.Member::toJson).toList(), Integer.MAX_VALUE, null)));
-        r.post("/tenants/:id/admins").handler(this::invite);
+        r.post("/tenants/:id/admins").handler(RequestSchemas.API.body("inviteTenantAdmin")).handler(this::invite);
         r.delete("/tenants/:id/admins/:userId").handler(ctx -> AdminRoutes.answer(responder, ctx, 200, directory().remove(Params.path(ctx, "id"),
                 Params.path(ctx, "userId")).compose(removed -> removed ? admin.audit(AdminRoutes.actor(ctx), "tenant.admin.remove", "user",
                         Params.path(ctx, "userId"), Params.path(ctx, "id"), null, null) : Future.failedFuture(ApiException.notFound(

@@ -8,6 +8,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.RequestSchemas;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +36,7 @@ public final class BatchRoutes {
     }
 
     public void addTo(Router r) {
-        r.post("/batches").handler(ScopeHandler.BATCHES).handler(this::create);
+        r.post("/batches").handler(ScopeHandler.BATCHES).handler(RequestSchemas.API.body("createBatch")).handler(this::create);
         r.get("/batches").handler(ScopeHandler.BATCHES).handler(ctx -> {
             int limit = Params.queryInt(ctx, "limit", 20, 1, 100);
             batches.list(tenant(ctx), Params.query(ctx, "after"), limit).onSuccess(list -> {

@@ -7,6 +7,7 @@ import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.RequestSchemas;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -29,7 +30,7 @@ public final class FineTuningRoutes {
     }
 
     public void addTo(Router r) {
-        r.post("/fine_tuning/jobs").handler(ScopeHandler.FINE_TUNING).handler(ctx -> service.create(io.lmaas.gateway.auth.TenantPrincipal.of(ctx), FineTuningRequest.parse(Json.body(ctx)))
+        r.post("/fine_tuning/jobs").handler(ScopeHandler.FINE_TUNING).handler(RequestSchemas.API.body("createFineTuningJob")).handler(ctx -> service.create(io.lmaas.gateway.auth.TenantPrincipal.of(ctx), FineTuningRequest.parse(Json.body(ctx)))
                 .onSuccess(j -> responder.json(ctx, 200, FineTuningJobs.job(j)))
                 .onFailure(ctx::fail));
         r.get("/fine_tuning/jobs").handler(ScopeHandler.FINE_TUNING).handler(ctx -> {

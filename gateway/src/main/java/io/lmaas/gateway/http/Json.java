@@ -13,8 +13,13 @@ public final class Json {
     private Json() {
     }
 
-    /** The body as a JSON object, or a 400 saying why not. */
+    /** The body as a JSON object, or a 400 saying why not (parsed once: {@link RequestSchemas} may have done it). */
     public static JsonObject body(RoutingContext ctx) {
+        JsonObject parsed = ctx.get(RequestSchemas.PARSED);
+        return parsed != null ? parsed : parse(ctx);
+    }
+
+    static JsonObject parse(RoutingContext ctx) {
         String raw = utf8(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
         if (raw.isBlank()) {
             throw ApiException.badRequest("invalid_json", null, "request body must be a JSON object");

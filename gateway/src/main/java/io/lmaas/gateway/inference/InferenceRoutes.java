@@ -9,6 +9,7 @@ import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.RequestContext;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.RequestSchemas;
 import io.lmaas.gateway.quota.Admission;
 import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.usage.Metering;
@@ -61,10 +62,20 @@ public final class InferenceRoutes {
     public void addTo(Router r) {
         r.get("/models").handler(ScopeHandler.INFERENCE).handler(this::listModels);
         r.get("/models/:id").handler(ScopeHandler.INFERENCE).handler(this::getModel);
-        r.post("/classifications").handler(ScopeHandler.INFERENCE).handler(this::classify);
-        r.post("/embeddings").handler(ScopeHandler.INFERENCE).handler(this::embed);
-        r.post("/completions").handler(ScopeHandler.INFERENCE).handler(this::complete);
-        r.post("/chat/completions").handler(ScopeHandler.INFERENCE).handler(this::chat);
+        RequestSchemas schemas = RequestSchemas.API; // each body checked against the API document first
+        r.post("/classifications").handler(ScopeHandler.INFERENCE)
+                .handler(schemas.body("createClassification", InferenceRoutes::meterModel)).handler(this::classify);
+        r.post("/embeddings").handler(ScopeHandler.INFERENCE)
+                .handler(schemas.body("createEmbedding", InferenceRoutes::meterModel)).handler(this::embed);
+        r.post("/completions").handler(ScopeHandler.INFERENCE)
+                .handler(schemas.body("createCompletion", InferenceRoutes::meterModel)).handler(this::complete);
+        r.post("/chat/completions").handler(ScopeHandler.INFERENCE)
+                .handler(schemas.body("createChatCompletion", InferenceRoutes::meterModel)).handler(this::chat);
+    }
+
+    /** The model a request names, for its usage row, whether or not the request is then refused. */
+    private static void meterModel(RoutingContext ctx, JsonObject body) {
+        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
     }
 
     private void listModels(RoutingContext ctx) {
@@ -80,7 +91,6 @@ public final class InferenceRoutes {
 
     private void classify(RoutingContext ctx) {
         JsonObject body = Json.body(ctx);
-        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         ClassificationRequest request = ClassificationRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_CLASSIFICATION,
                 "/v1/classifications");
@@ -98,7 +108,6 @@ public final class InferenceRoutes {
 
     private void embed(RoutingContext ctx) {
         JsonObject body = Json.body(ctx);
-        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         EmbeddingRequest request = EmbeddingRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.FEATURE_EXTRACTION, "/v1/embeddings");
         admit(ctx, request.tokenBound(), false)
@@ -113,7 +122,6 @@ public final class InferenceRoutes {
 
     private void complete(RoutingContext ctx) {
         JsonObject body = Json.body(ctx);
-        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         CompletionRequest request = CompletionRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_GENERATION,
                 "/v1/completions");
@@ -124,7 +132,6 @@ public final class InferenceRoutes {
 
     private void chat(RoutingContext ctx) {
         JsonObject body = Json.body(ctx);
-        Metering.draft(ctx).model(body.getValue("model") instanceof String s ? s : null);
         ChatRequest request = ChatRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_GENERATION,
                 "/v1/chat/completions");

@@ -66,6 +66,34 @@ class OpenApiDocumentTest {
         }
     }
 
+    @Test
+    void everyJsonBodyIsCheckedAgainstItsSchemaBeforeTheRouteRuns() throws Exception {
+        assertThat(RequestSchemas.API.attached()).as("operations whose body schema no route checks")
+                .containsExactlyInAnyOrderElementsOf(RequestSchemas.API.operations());
+        String tenant = gateways.tenant("schema-co");
+        String key = gateways.key(tenant);
+        record Case(String path, String body, String code, String param) {
+        }
+        for (Case c : java.util.List.of(
+                new Case("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+                        "missing_required_parameter", "model"),
+                new Case("/v1/chat/completions", "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": 7}]}",
+                        "invalid_value", "messages[0].content"),
+                new Case("/v1/completions", "{\"model\": \"m\", \"prompt\": \"p\", \"temperature\": \"hot\"}",
+                        "invalid_value", "temperature"),
+                new Case("/v1/embeddings", "{\"model\": \"m\", \"input\": [\"a\", -1]}", "invalid_value", "input[1]"),
+                new Case("/v1/fine_tuning/jobs", "{\"model\": \"m\", \"training_file\": \"f\", \"hyperparameters\": {\"n_epochs\": 0}}",
+                        "invalid_value", "hyperparameters.n_epochs"))) {
+            var r = gateways.call(0, HttpMethod.POST, c.path(), key, c.body());
+            assertThat(r.statusCode()).as(c.path() + " " + c.body() + ": " + r.bodyAsString()).isEqualTo(400);
+            JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+            assertThat(error.getString("code")).as(r.bodyAsString()).isEqualTo(c.code());
+            assertThat(error.getString("param")).as(r.bodyAsString()).isEqualTo(c.param());
+        }
+        // Authorization first: a platform-wide change from a tenant's key is refused before its body is looked at.
+        assertThat(gateways.call(0, HttpMethod.POST, "/admin/v1/tenants", key, "{\"name\": 5}").statusCode()).isEqualTo(401);
+    }
+
     private static Set<String> refs(Object node, Set<String> out) {
         if (node instanceof JsonObject o) {
             o.forEach(e -> {

@@ -204,7 +204,7 @@ class LedgerApiTest {
         assertThat(latin1.statusCode()).isEqualTo(400);
         assertThat(latin1.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_encoding");
         HttpResponse<Buffer> absurd = gateways.call(0, HttpMethod.POST, "/v1/completions", key,
-                new JsonObject().put("model", "clf").put("max_tokens", 1e12).encode());
+                new JsonObject().put("model", "clf").put("prompt", "p").put("max_tokens", 1e12).encode());
         assertThat(absurd.statusCode()).isEqualTo(400);
         assertThat(absurd.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("max_tokens");
         HttpResponse<Buffer> weirdId = gateways.http.get(gateways.port(0), "127.0.0.1", "/v1/models").bearerTokenAuthentication(key)
