@@ -136,7 +136,8 @@ class LocalPlatformEndToEndTest {
         completionTokens += first.json().getJsonObject("usage").getInteger("completion_tokens")
                 + second.json().getJsonObject("usage").getInteger("completion_tokens");
 
-        Platform.Response missing = platform.send("POST", "/v1/completions", k, new JsonObject().put("model", "nope"));
+        Platform.Response missing = platform.send("POST", "/v1/completions", k, new JsonObject().put("model", "nope")
+                .put("prompt", "x"));
         requests++;
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.json().getJsonObject("error").getString("code")).isEqualTo("model_not_found");
