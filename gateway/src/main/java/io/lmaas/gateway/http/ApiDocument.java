@@ -1,9 +1,5 @@
 package io.lmaas.gateway.http;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-
 /**
  * The API document, OpenAPI 3.1 ({@code openapi/lmaas.json} on the class path), served as {@code GET /openapi.json}
  * and shown by the console's API reference (Swagger UI from its WebJar). OpenApiDocumentTest keeps it equal to the
@@ -12,23 +8,12 @@ import java.io.UncheckedIOException;
 public final class ApiDocument {
     /** The Swagger UI WebJar's version (its resources sit under a folder of that name). */
     public static final String SWAGGER_UI_VERSION = "5.34.1";
-    private static final String JSON = load();
+    private static final String JSON = io.lmaas.core.api.ApiSchemas.resource("/openapi/lmaas.json");
 
     private ApiDocument() {
     }
 
     public static String json() {
         return JSON;
-    }
-
-    private static String load() {
-        try (InputStream in = ApiDocument.class.getResourceAsStream("/openapi/lmaas.json")) {
-            if (in == null) {
-                throw new IllegalStateException("openapi/lmaas.json is missing from the class path");
-            }
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -45,7 +45,7 @@ class OpenApiDocumentTest {
         Set<String> documented = new TreeSet<>();
         doc.getJsonObject("paths").forEach(p -> ((JsonObject) p.getValue()).fieldNames()
                 .forEach(m -> documented.add(m.toUpperCase() + " " + p.getKey())));
-        Set<String> served = new TreeSet<>(RouteTable.operations(gateways.router(0)));
+        Set<String> served = new TreeSet<>(io.lmaas.core.api.RouteTable.operations(gateways.router(0)));
         served.removeAll(NOT_API);
         assertThat(served).as("served, not documented").isSubsetOf(documented);
         assertThat(documented).as("documented, not served").isSubsetOf(served);

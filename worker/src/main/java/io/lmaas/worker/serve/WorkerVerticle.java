@@ -63,10 +63,17 @@ public final class WorkerVerticle extends VerticleBase {
     private volatile ServedModel served;
     private HttpServer server;
 
+    private Router router;
+
     public WorkerVerticle(WorkerConfig config) {
         this.config = config;
         this.metrics = new WorkerMetrics(config.modelId());
         this.auth = new InternalAuth(config.token());
+    }
+
+    /** The routes this worker serves (its API document is checked against them). */
+    Router router() {
+        return router;
     }
 
     @Override
@@ -85,10 +92,13 @@ public final class WorkerVerticle extends VerticleBase {
         router.post().handler(BodyHandler.create().setBodyLimit(8 * 1024 * 1024));
         Replies replies = new Replies(vertx, () -> state == ModelState.DRAINING);
         EncoderRoutes encoders = new EncoderRoutes(this::ready, replies);
-        router.post("/v1/classify").handler(encoders::classify);
-        router.post("/v1/embed").handler(encoders::embed);
-        router.post("/v1/generate").handler(new GenerationRoutes(vertx, this::ready, replies, config.adaptersRoot())::generate);
+        // Each body is checked against the worker's API document first (WorkerApi), then by the route.
+        router.post("/v1/classify").handler(WorkerApi.body("classify")).handler(encoders::classify);
+        router.post("/v1/embed").handler(WorkerApi.body("embed")).handler(encoders::embed);
+        router.post("/v1/generate").handler(WorkerApi.body("generate"))
+                .handler(new GenerationRoutes(vertx, this::ready, replies, config.adaptersRoot())::generate);
         router.route().last().handler(ctx -> Replies.error(ctx, 404, "not_found", "no such route"));
+        this.router = router;
         return vertx.createHttpServer()
                 .requestHandler(router)
                 .listen(config.port(), config.host())

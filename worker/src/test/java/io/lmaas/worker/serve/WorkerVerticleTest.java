@@ -58,12 +58,37 @@ class WorkerVerticleTest {
                 ServedModel.Overrides.NONE, Duration.ofSeconds(5), Optional.empty(), TOKEN, null, device));
         vertx.deployVerticle(worker).await(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(30)).until(() -> worker.state() != ModelState.LOADING);
+        started = worker;
         return worker.port();
     }
+
+    /** The worker the last {@link #start} started. */
+    private WorkerVerticle started;
 
     private HttpResponse<Buffer> post(int port, String path, String body) throws Exception {
         return client.post(port, "127.0.0.1", path).putHeader("authorization", BEARER).sendBuffer(Buffer.buffer(body))
                 .await(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void itsApiDocumentIsWhatItServesAndBodiesAreCheckedAgainstIt(@TempDir Path tmp) throws Exception {
+        int port = start(TrainedStarters.classifier(), tmp.resolve("port"));
+        java.util.Set<String> documented = new java.util.TreeSet<>();
+        new JsonObject(WorkerApi.DOCUMENT).getJsonObject("paths").forEach(p -> ((JsonObject) p.getValue()).fieldNames()
+                .forEach(m -> documented.add(m.toUpperCase() + " " + p.getKey())));
+        assertThat(io.lmaas.core.api.RouteTable.operations(started.router())).isEqualTo(documented);
+        record Case(String path, String body, String param) {
+        }
+        for (Case c : java.util.List.of(new Case("/v1/classify", "{\"inputs\": [\"a\", 1]}", "inputs[1]"),
+                new Case("/v1/classify", "{\"inputs\": []}", "inputs"),
+                new Case("/v1/embed", "{\"inputs\": [[1, -2]]}", "inputs[0][1]"),
+                new Case("/v1/generate", "{\"prompt\": \"x\", \"max_tokens\": 0}", "max_tokens"),
+                new Case("/v1/generate", "{\"prompt\": \"x\", \"adapter\": {\"name\": \"a\"}}", "adapter.path"))) {
+            HttpResponse<Buffer> r = post(port, c.path(), c.body());
+            assertThat(r.statusCode()).as(c.body() + " " + r.bodyAsString()).isEqualTo(400);
+            assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_request");
+            assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("param")).as(r.bodyAsString()).isEqualTo(c.param());
+        }
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.lmaas.gateway.http;
+package io.lmaas.core.api;
 
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
