@@ -8,6 +8,7 @@ import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.core.secrets.WorkerToken;
+import io.lmaas.scheduler.Scheduler;
 import io.lmaas.scheduler.k8s.FlavorsJson;
 import io.lmaas.scheduler.k8s.KubernetesConfig;
 import io.lmaas.scheduler.k8s.KubernetesScheduler;
@@ -59,7 +60,7 @@ final class SchedulerRole {
         Vertx vertx = VertxInstances.create();
         Pool pool = Pools.create(vertx, database, s.integer("pool-size", 8, 1, 128));
         KubernetesClient client = new KubernetesClientBuilder().build();
-        KubernetesScheduler scheduler = new KubernetesScheduler(client, config, pool, Clock.systemUTC(), identity,
+        Scheduler scheduler = new KubernetesScheduler(client, config, pool, Clock.systemUTC(), identity,
                 KubernetesScheduler.Timing.DEFAULT);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

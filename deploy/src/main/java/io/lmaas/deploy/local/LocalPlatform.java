@@ -7,17 +7,14 @@ import io.lmaas.core.db.EmbeddedDatabase;
 import io.lmaas.core.db.Migrations;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.DeploymentRepository;
-import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.deploy.ProcessModelValidator;
 import io.lmaas.gateway.GatewayConfig;
 import io.lmaas.gateway.GatewayVerticle;
 import io.lmaas.gateway.quota.QuotaService;
-import io.lmaas.scheduler.SchedulerVerticle;
-import io.lmaas.scheduler.local.LocalBackend;
 import io.lmaas.scheduler.local.LocalBackendConfig;
 import io.lmaas.scheduler.local.LocalJobRunner;
-import io.lmaas.core.jobs.JobRepository;
+import io.lmaas.scheduler.local.LocalScheduler;
 import io.lmaas.core.secrets.Secrets;
 import io.lmaas.core.secrets.WorkerToken;
 import io.vertx.core.Future;
@@ -26,7 +23,6 @@ import io.vertx.sqlclient.Pool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -45,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * environment, and {@code <data-dir>/secrets/worker-token} (mode 600) keeps it for tools that call a worker.
  */
 public final class LocalPlatform implements AutoCloseable {
-    private LocalJobRunner jobRunner;
+    private LocalScheduler scheduler;
     private static final Logger LOG = LoggerFactory.getLogger(LocalPlatform.class);
     public static final String MAIN_CLASS = "io.lmaas.deploy.Main";
 
@@ -112,12 +108,9 @@ public final class LocalPlatform implements AutoCloseable {
         LocalBackendConfig workers = new LocalBackendConfig(config.javaBinary(), config.classpath(), MAIN_CLASS,
                 config.workerJvmOptions(), workerEnvironment, config.dataDir().resolve("run"),
                 config.logs(), 1, Duration.ofMillis(500), Duration.ofSeconds(30));
-        LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC());
+        scheduler = new LocalScheduler(vertx, pool, workers, url, config.artifacts());
+        scheduler.start();
         DeploymentRepository deployments = new DeploymentRepository(pool);
-        this.deployments.push(await(vertx.deployVerticle(new SchedulerVerticle(deployments, new EndpointRepository(pool),
-                backend, Duration.ofSeconds(1)))));
-        jobRunner = new LocalJobRunner(new JobRepository(pool), workers, url, config.artifacts(), 1, 2, Clock.systemUTC());
-        jobRunner.start(Duration.ofMillis(500));
 
         if (!config.starters() && !config.realModels()) {
             return;
@@ -133,7 +126,7 @@ public final class LocalPlatform implements AutoCloseable {
 
     /** Runs fine-tuning jobs as worker processes on this machine. */
     public LocalJobRunner jobs() {
-        return jobRunner;
+        return scheduler.jobs();
     }
 
     public String url() {
@@ -158,8 +151,8 @@ public final class LocalPlatform implements AutoCloseable {
     /** Stops the roles in reverse order (scheduler first: it stops the workers), then the pool, Vert.x, PostgreSQL. */
     @Override
     public void close() {
-        if (jobRunner != null) {
-            jobRunner.close();
+        if (scheduler != null) {
+            scheduler.close(); // first: it stops the workers and the jobs
         }
         if (vertx != null) {
             try {

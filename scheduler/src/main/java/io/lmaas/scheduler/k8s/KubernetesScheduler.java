@@ -9,6 +9,7 @@ import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.jobs.GpuQueueRepository;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.scheduler.k8s.jobs.JobController;
+import io.lmaas.scheduler.Scheduler;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * at once) it runs the ModelDeployment reconciler, GPU admission, the job controller and the admin-API →
  * ModelDeployment sync; when it loses the Lease it stops them all and campaigns again.
  */
-public final class KubernetesScheduler implements AutoCloseable {
+public final class KubernetesScheduler implements Scheduler {
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesScheduler.class);
     public static final String LEASE = "lmaas-scheduler";
 
@@ -65,6 +66,7 @@ public final class KubernetesScheduler implements AutoCloseable {
         }
     }
 
+    @Override
     public void start() {
         election = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
                 .withName(LEASE)
@@ -83,6 +85,7 @@ public final class KubernetesScheduler implements AutoCloseable {
     }
 
     /** Whether this replica takes part in leader election (started, and the elector has not ended). */
+    @Override
     public boolean electing() {
         CompletableFuture<?> e = election;
         return e != null && !e.isDone();
