@@ -79,13 +79,15 @@ def attention(x, mask, t, q, k, v, scale_query_first):
     return (probs @ vh).transpose(1, 2).reshape(b, n, HIDDEN)
 
 
-def bert_like(family, ids, mask, types, t, p, eps, pad):
+def bert_like(family, ids, mask, types, t, p, eps, pad, words=None):
+    """words: the word embeddings to use instead of looking ids up (integrated gradients scales them)."""
     if family in ("roberta", "xlm-roberta"):  # create_position_ids_from_input_ids
         m = ids.ne(pad).int()
         positions = (torch.cumsum(m, dim=1) * m).long() + pad
     else:
         positions = torch.arange(ids.shape[1]).expand_as(ids)
-    x = t[p + "embeddings.word_embeddings.weight"][ids] + t[p + "embeddings.position_embeddings.weight"][positions]
+    words = t[p + "embeddings.word_embeddings.weight"][ids] if words is None else words
+    x = words + t[p + "embeddings.position_embeddings.weight"][positions]
     x = x + t[p + "embeddings.token_type_embeddings.weight"][types]
     x = layer_norm(x, t, p + "embeddings.LayerNorm", eps)
     for i in range(LAYERS):
@@ -102,10 +104,11 @@ def bert_like(family, ids, mask, types, t, p, eps, pad):
     return x, logits
 
 
-def distilbert(ids, mask, t):
+def distilbert(ids, mask, t, words=None):
     p = "distilbert."
     positions = torch.arange(ids.shape[1]).expand_as(ids)
-    x = t[p + "embeddings.word_embeddings.weight"][ids] + t[p + "embeddings.position_embeddings.weight"][positions]
+    words = t[p + "embeddings.word_embeddings.weight"][ids] if words is None else words
+    x = words + t[p + "embeddings.position_embeddings.weight"][positions]
     x = layer_norm(x, t, p + "embeddings.LayerNorm", 1e-12)
     for i in range(LAYERS):
         l = p + "transformer.layer.%d." % i

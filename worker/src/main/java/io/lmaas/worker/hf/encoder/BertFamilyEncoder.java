@@ -231,42 +231,28 @@ public final class BertFamilyEncoder implements AutoCloseable {
      * created in {@code request} (close it when done); {@code training} applies the checkpoint's dropout.
      */
     public NDArray hiddenStates(NDManager request, long[][] ids, long[][] typeIds, boolean training) {
-        int batch = ids.length;
-        int longest = 1;
-        for (long[] row : ids) {
-            longest = Math.max(longest, row.length);
-        }
-        long[] flatIds = new long[batch * longest];
-        long[] flatTypes = new long[batch * longest];
-        long[] flatPositions = new long[batch * longest];
-        float[] additive = new float[batch * longest];
-        boolean roberta = config.family() == EncoderConfig.Family.ROBERTA || config.family() == EncoderConfig.Family.XLM_ROBERTA;
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < longest; t++) {
-                boolean real = t < ids[b].length;
-                int i = b * longest + t;
-                flatIds[i] = real ? ids[b][t] : config.padTokenId();
-                flatTypes[i] = real && typeIds != null ? typeIds[b][t] : 0;
-                // RoBERTa counts positions from padding_idx + 1 over real tokens; padding sits at padding_idx.
-                flatPositions[i] = roberta ? (real ? config.padTokenId() + 1 + t : config.padTokenId()) : t;
-                additive[i] = real ? 0f : -1e30f;
-            }
-        }
+        return hiddenStates(request, ids, typeIds, null, training);
+    }
+
+    /**
+     * As above, with {@code wordEmbeddings} ({@code [batch, longest, hidden]}, in {@code request}) in place of the
+     * lookup of the ids' word embeddings when given: integrated gradients scales them, positions and types stay.
+     */
+    public NDArray hiddenStates(NDManager request, long[][] ids, long[][] typeIds, NDArray wordEmbeddings, boolean training) {
+        EncoderInputs in = EncoderInputs.of(config, ids, typeIds);
+        int batch = in.batch();
+        int longest = in.longest();
         Shape bt = new Shape(batch, longest);
         // A result lands in the manager of the array an op is called on: the lookups into the weights are moved to the
         // request's manager, so everything computed from them is freed with it (not kept by the model's manager).
-        NDArray x = inRequest(words.get(request.create(flatIds, bt)), request)
-                .add(inRequest(positions.get(request.create(flatPositions, bt)), request));
+        NDArray w = wordEmbeddings != null ? wordEmbeddings : inRequest(words.get(request.create(in.ids(), bt)), request);
+        NDArray x = w.add(inRequest(positions.get(request.create(in.positions(), bt)), request));
         if (types != null) {
-            x = x.add(inRequest(types.get(request.create(flatTypes, bt)), request));
+            x = x.add(inRequest(types.get(request.create(in.types(), bt)), request));
         }
         x = dropout(norm(x, embeddingNorm), config.dropouts().hidden(), training);
-        boolean padded = false;
-        for (long[] row : ids) {
-            padded |= row.length < longest;
-        }
         // Without padding there is nothing to mask: the add over the whole score tensor is skipped.
-        NDArray mask = padded ? request.create(additive, new Shape(batch, 1, 1, longest)) : null;
+        NDArray mask = in.padded() ? request.create(in.additiveMask(), new Shape(batch, 1, 1, longest)) : null;
         for (int i = 0; i < layers.size(); i++) {
             // Each layer's intermediates are freed as soon as the layer is done (DJL would otherwise keep every one of
             // them until the request ends: hundreds of MB at 16 x 128 tokens). Autograd keeps what backward needs.
@@ -312,6 +298,11 @@ public final class BertFamilyEncoder implements AutoCloseable {
     /** Inference: class scores without dropout. */
     public NDArray logits(NDArray hidden) {
         return logits(hidden, false);
+    }
+
+    /** The word embeddings of one input's ids, {@code [tokens, hidden]}, in {@code request}. */
+    public NDArray wordEmbeddings(NDManager request, long[] ids) {
+        return inRequest(words.get(request.create(ids)), request);
     }
 
     /** Class scores ({@code [batch, labels]}) from the first token's state, through the head (with its dropout when training). */
