@@ -2,6 +2,7 @@ package io.lmaas.worker.runtime;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.lmaas.worker.explain.IntegratedGradients;
 import io.lmaas.worker.hf.HfDirectory;
 import io.lmaas.worker.hf.HfWeights;
 import io.lmaas.worker.hf.encoder.BertFamilyEncoder;
@@ -153,6 +154,20 @@ public final class EncoderRuntime implements ModelRuntime {
                 }
             }
         };
+    }
+
+    /** Why this classifier labels {@code text} as it does: integrated gradients ({@link IntegratedGradients}), per token. */
+    public Explained explain(String text, boolean truncate, int steps) {
+        if (pooling != null) {
+            throw new IllegalStateException("this version serves " + task);
+        }
+        EncoderTokenizer.Tokenized t = tokenizer.tokenized(text, truncate);
+        IntegratedGradients.Explanation e = IntegratedGradients.explain(encoder, manager, t.ids(), null, steps);
+        return new Explained(labels.get(e.label()), e.score(), t.tokens(), e.attributions(), e.gap(), steps, t.count());
+    }
+
+    /** An explained classification: the label, its probability, the tokens and their attributions, the gap. */
+    public record Explained(String label, float score, String[] tokens, float[] attributions, float gap, int steps, int count) {
     }
 
     /** Sentence embeddings, pooled (and normalised) as the model's sentence-transformers configuration says. */

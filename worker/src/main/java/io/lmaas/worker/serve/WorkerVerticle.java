@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -64,6 +65,7 @@ public final class WorkerVerticle extends VerticleBase {
     private HttpServer server;
 
     private Router router;
+    private io.vertx.core.WorkerExecutor explanations;
 
     public WorkerVerticle(WorkerConfig config) {
         this.config = config;
@@ -95,6 +97,9 @@ public final class WorkerVerticle extends VerticleBase {
         // Each body is checked against the worker's API document first (WorkerApi), then by the route.
         router.post("/v1/classify").handler(WorkerApi.body("classify")).handler(encoders::classify);
         router.post("/v1/embed").handler(WorkerApi.body("embed")).handler(encoders::embed);
+        explanations = vertx.createSharedWorkerExecutor("lmaas-explanations-" + config.modelId(), 1, 10, TimeUnit.MINUTES);
+        router.post("/v1/explain").handler(WorkerApi.body("explain"))
+                .handler(new ExplanationRoutes(this::ready, replies, explanations)::explain);
         router.post("/v1/generate").handler(WorkerApi.body("generate"))
                 .handler(new GenerationRoutes(vertx, this::ready, replies, config.adaptersRoot())::generate);
         router.route().last().handler(ctx -> Replies.error(ctx, 404, "not_found", "no such route"));
@@ -216,6 +221,9 @@ public final class WorkerVerticle extends VerticleBase {
     public Future<?> stop() {
         ServedModel s = served;
         state = ModelState.DRAINING;
+        if (explanations != null) {
+            explanations.close();
+        }
         if (s == null) {
             return Future.succeededFuture();
         }

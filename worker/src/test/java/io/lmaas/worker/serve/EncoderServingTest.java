@@ -182,6 +182,40 @@ class EncoderServingTest {
     }
 
     @Test
+    void aClassificationIsExplainedTokenByTokenWithinABudget() throws Exception {
+        JsonArray inputs = new JsonArray().add("w1 w2 w3").add("w5");
+        HttpResponse<Buffer> explained = post(classifier, "/v1/explain", new JsonObject().put("inputs", inputs).put("steps", 16));
+        assertThat(explained.statusCode()).as(explained.bodyAsString()).isEqualTo(200);
+        JsonArray classified = post(classifier, "/v1/classify", new JsonObject().put("inputs", inputs)).bodyAsJsonObject()
+                .getJsonArray("data");
+        JsonArray data = explained.bodyAsJsonObject().getJsonArray("data");
+        assertThat(data).hasSize(2);
+        JsonObject first = data.getJsonObject(0);
+        assertThat(first.getJsonArray("tokens").getList()).containsExactly("[CLS]", "w1", "w2", "w3", "[SEP]");
+        assertThat(first.getJsonArray("attributions")).hasSize(5);
+        assertThat(first.getInteger("steps")).isEqualTo(16);
+        assertThat(first.getInteger("token_count")).isEqualTo(5);
+        for (int i = 0; i < 2; i++) {
+            JsonObject e = data.getJsonObject(i);
+            assertThat(e.getString("label")).isEqualTo(classified.getJsonObject(i).getString("label"));
+            assertThat(e.getDouble("score")).isCloseTo(classified.getJsonObject(i).getDouble("score"),
+                    org.assertj.core.data.Offset.offset(1e-4));
+            assertThat(Math.abs(e.getDouble("gap"))).isLessThan(0.05);
+        }
+        // Tokens × steps are bounded per request, counted on the real tokens; the schema bounds steps; embedders explain nothing.
+        JsonArray many = new JsonArray();
+        for (int i = 0; i < 16; i++) {
+            many.add("w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18");
+        }
+        HttpResponse<Buffer> tooLarge = post(classifier, "/v1/explain", new JsonObject().put("inputs", many).put("steps", 256));
+        assertThat(tooLarge.statusCode()).isEqualTo(400);
+        assertThat(tooLarge.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("explanation_too_large");
+        HttpResponse<Buffer> noSteps = post(classifier, "/v1/explain", new JsonObject().put("inputs", inputs).put("steps", 0));
+        assertThat(noSteps.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("steps");
+        assertThat(post(embedder, "/v1/explain", new JsonObject().put("inputs", inputs)).statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void healthTellsWhatTheModelIs() throws Exception {
         JsonObject health = client.get(embedder, "127.0.0.1", "/health").putHeader("authorization", WorkerToken.header(TOKEN))
                 .send().await(10, TimeUnit.SECONDS).bodyAsJsonObject();

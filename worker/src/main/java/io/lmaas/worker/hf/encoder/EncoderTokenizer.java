@@ -79,6 +79,17 @@ public final class EncoderTokenizer implements AutoCloseable {
         return new Encoded(truncating.encode(text).getIds(), ids.length);
     }
 
+    /** One text's tokens as the model sees them (the ids {@link #encode} gives) and as text, for explanations. */
+    public record Tokenized(long[] ids, String[] tokens, int count) {
+    }
+
+    /** Tokenises {@code text} as {@link #encode} does, keeping each token's text (special tokens included). */
+    public Tokenized tokenized(String text, boolean truncate) {
+        Encoded encoded = encode(text, truncate);
+        ai.djl.huggingface.tokenizers.Encoding e = (encoded.length() == encoded.tokens() ? whole : truncating).encode(text);
+        return new Tokenized(encoded.ids(), e.getTokens(), encoded.tokens());
+    }
+
     /** Token ids given by the caller, taken as they are (special tokens included), checked against the vocabulary. */
     public Encoded ids(long[] ids, boolean truncate) {
         if (ids.length == 0) {
