@@ -270,6 +270,29 @@ class RealModelsEndToEndTest {
         assertThat(full).as("held-out accuracy of the full fine-tune").isGreaterThanOrEqualTo(0.9);
         assertThat(full).as("above the head-only baseline").isGreaterThan(baseline);
 
+        // Why: the tuned classifier explains a label token by token (integrated gradients over bge's word embeddings),
+        // the attributions adding up to the score's change from the zero baseline; metered as tokens × (1 + steps).
+        String text = heldOut.get(0).text();
+        Platform.Response explained = platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", tuned)
+                .put("input", text).put("explain", true).put("steps", 64));
+        assertThat(explained.status()).as(explained.body()).isEqualTo(200);
+        JsonObject item = explained.json().getJsonArray("data").getJsonObject(0);
+        JsonObject why = item.getJsonObject("explanation");
+        assertThat(why.getString("label")).isEqualTo(item.getString("label")).isEqualTo(answers.getJsonObject(0).getString("label"));
+        assertThat(why.getString("method")).isEqualTo("integrated_gradients");
+        assertThat(why.getJsonArray("tokens").getList()).startsWith("[CLS]").endsWith("[SEP]");
+        assertThat(why.getJsonArray("attributions")).hasSameSizeAs(why.getJsonArray("tokens"));
+        assertThat(Math.abs(why.getDouble("convergence_gap"))).isLessThan(1e-2);
+        JsonObject usage = explained.json().getJsonObject("usage");
+        int tokens = why.getJsonArray("tokens").size();
+        assertThat(usage.getInteger("prompt_tokens")).isEqualTo(tokens * 65);
+        assertThat(usage.getInteger("explanation_tokens")).isEqualTo(tokens * 64);
+        Platform.Response tooMuch = platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", tuned)
+                .put("input", new JsonArray(java.util.Collections.nCopies(16, "央行宣布降息".repeat(40)))).put("explain", true)
+                .put("steps", 256));
+        assertThat(tooMuch.status()).as(tooMuch.body()).isEqualTo(400);
+        assertThat(tooMuch.json().getJsonObject("error").getString("code")).isEqualTo("explanation_too_large");
+
         // The tenant takes its model away as a Hugging Face directory zip; re-imported, it answers the same.
         java.net.http.HttpResponse<byte[]> zip = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
                 .newBuilder(java.net.URI.create(platform.platform.url() + "/v1/models/" + tuned + "/download"))

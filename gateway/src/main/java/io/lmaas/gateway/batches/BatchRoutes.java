@@ -2,13 +2,13 @@ package io.lmaas.gateway.batches;
 
 import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.ids.Ids;
-import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.auth.ScopeHandler;
+import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
-import io.lmaas.gateway.http.Responder;
 import io.lmaas.gateway.http.RequestSchemas;
+import io.lmaas.gateway.http.Responder;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -2,12 +2,12 @@ package io.lmaas.gateway.finetuning;
 
 import io.lmaas.core.jobs.JobEvent;
 import io.lmaas.core.jobs.JobRecord;
-import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.auth.ScopeHandler;
+import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
-import io.lmaas.gateway.http.Responder;
 import io.lmaas.gateway.http.RequestSchemas;
+import io.lmaas.gateway.http.Responder;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;

@@ -7,12 +7,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code POST /v1/classifications} body: {@code {"model", "input": string | string[], "truncate"}} (pure parsing).
- * LMaaS's {@code truncate} (default false) cuts inputs longer than the model's maximum instead of refusing them.
+ * {@code POST /v1/classifications} body: {@code {"model", "input": string | string[], "truncate", "explain", "steps"}}
+ * (pure parsing). LMaaS's {@code truncate} (default false) cuts inputs longer than the model's maximum instead of
+ * refusing them; {@code "explain": true} adds each input's tokens with their attributions for the predicted label
+ * (integrated gradients, {@code steps} default 32, at most {@value #MAX_EXPLAIN_STEPS}; at most
+ * {@value #MAX_EXPLAINED_INPUTS} inputs). {@code explainSteps} is 0 when no explanation is asked for.
  */
-public record ClassificationRequest(String model, List<String> inputs, boolean truncate) {
+public record ClassificationRequest(String model, List<String> inputs, boolean truncate, int explainSteps) {
     public static final int MAX_INPUTS = 256;
     public static final int MAX_INPUT_CHARS = 100_000;
+    public static final int MAX_EXPLAIN_STEPS = 256;
+    public static final int MAX_EXPLAINED_INPUTS = 16;
+    public static final int DEFAULT_EXPLAIN_STEPS = 32;
+
+    public ClassificationRequest(String model, List<String> inputs, boolean truncate) {
+        this(model, inputs, truncate, 0);
+    }
+
+    /**
+     * What the request costs in tokens, at most: {@link #tokenBound()} once to classify and once more per step of an
+     * explanation (each step is a forward and a backward pass over the tokens). Reserved at admission.
+     */
+    public long costBound() {
+        return tokenBound() * (1L + explainSteps);
+    }
 
     /**
      * An upper bound of the tokens this request can cost: the UTF-8 bytes of every input (no tokenizer
@@ -65,6 +83,23 @@ public record ClassificationRequest(String model, List<String> inputs, boolean t
         if (truncate != null && !(truncate instanceof Boolean)) {
             throw ApiException.invalidParam("truncate", "'truncate' must be a boolean");
         }
-        return new ClassificationRequest(model, List.copyOf(inputs), Boolean.TRUE.equals(truncate));
+        return new ClassificationRequest(model, List.copyOf(inputs), Boolean.TRUE.equals(truncate), explainSteps(body, inputs.size()));
+    }
+
+    private static int explainSteps(JsonObject body, int inputs) {
+        Object explain = body.getValue("explain");
+        if (explain != null && !(explain instanceof Boolean)) {
+            throw ApiException.invalidParam("explain", "'explain' must be a boolean");
+        }
+        if (!Boolean.TRUE.equals(explain)) {
+            if (body.getValue("steps") != null) {
+                throw ApiException.invalidParam("steps", "'steps' is only allowed with \"explain\": true");
+            }
+            return 0;
+        }
+        if (inputs > MAX_EXPLAINED_INPUTS) {
+            throw ApiException.invalidParam("input", "at most " + MAX_EXPLAINED_INPUTS + " inputs can be explained in one request");
+        }
+        return Requests.integer(body, "steps", DEFAULT_EXPLAIN_STEPS, 1, MAX_EXPLAIN_STEPS);
     }
 }

@@ -1,15 +1,15 @@
 package io.lmaas.gateway.inference;
 
-import io.lmaas.gateway.http.Params;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.Json;
+import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.RequestContext;
-import io.lmaas.gateway.http.Responder;
 import io.lmaas.gateway.http.RequestSchemas;
+import io.lmaas.gateway.http.Responder;
 import io.lmaas.gateway.quota.Admission;
 import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.usage.Metering;
@@ -94,16 +94,23 @@ public final class InferenceRoutes {
         ClassificationRequest request = ClassificationRequest.parse(body);
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.TEXT_CLASSIFICATION,
                 "/v1/classifications");
-        admit(ctx, request.tokenBound(), false)
-                .compose(a -> service.classify(model, request, RequestContext.requestId(ctx)))
-                .compose(results -> within(ctx, results.stream().mapToInt(InferenceService.Classified::tokens).sum(), results))
-                .onSuccess(results -> {
-                    int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
-                    Metering.draft(ctx).tokens(tokens, 0);
-                    responder.json(ctx, 200, Responses.classification("clf-" + RequestContext.requestId(ctx), request.model(),
-                            results));
-                })
+        String id = RequestContext.requestId(ctx);
+        int steps = request.explainSteps();
+        admit(ctx, request.costBound(), false)
+                .compose(a -> service.classify(model, request, id))
+                // An explanation costs the tokens once more per step; it runs only once that is known to fit the budget.
+                .compose(results -> within(ctx, (long) tokens(results) * (1 + steps), results))
+                .compose(results -> (steps == 0 ? Future.succeededFuture(List.<InferenceService.Explanation>of())
+                        : service.explain(model, request, id)).map(explained -> {
+                            Metering.draft(ctx).tokens(tokens(results) * (1 + steps), 0);
+                            return Responses.classification("clf-" + id, request.model(), results, explained, steps);
+                        }))
+                .onSuccess(answer -> responder.json(ctx, 200, answer))
                 .onFailure(ctx::fail);
+    }
+
+    private static int tokens(List<InferenceService.Classified> results) {
+        return results.stream().mapToInt(InferenceService.Classified::tokens).sum();
     }
 
     private void embed(RoutingContext ctx) {

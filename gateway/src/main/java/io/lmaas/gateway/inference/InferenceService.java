@@ -82,6 +82,34 @@ public final class InferenceService {
         });
     }
 
+    /** Why an input got its label: its tokens, their attributions (integrated gradients), the completeness gap. */
+    public record Explanation(String label, List<String> tokens, List<Double> attributions, double gap, int steps) {
+        JsonObject toJson() {
+            return new JsonObject().put("label", label).put("tokens", new JsonArray(new ArrayList<>(tokens)))
+                    .put("attributions", new JsonArray(new ArrayList<>(attributions))).put("convergence_gap", gap)
+                    .put("steps", steps).put("method", "integrated_gradients");
+        }
+    }
+
+    /** One explanation per input, in order (the worker runs them one at a time, apart from classifications). */
+    public Future<List<Explanation>> explain(ModelRecord model, ClassificationRequest request, String requestId) {
+        JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())))
+                .put("truncate", request.truncate()).put("steps", request.explainSteps());
+        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/explain", body, requestId)).map(json -> {
+            List<Explanation> out = new ArrayList<>();
+            for (Object o : json.getJsonArray("data")) {
+                JsonObject item = (JsonObject) o;
+                List<String> tokens = new ArrayList<>();
+                item.getJsonArray("tokens").forEach(t -> tokens.add((String) t));
+                List<Double> attributions = new ArrayList<>();
+                item.getJsonArray("attributions").forEach(a -> attributions.add(((Number) a).doubleValue()));
+                out.add(new Explanation(item.getString("label"), tokens, attributions, item.getDouble("gap"),
+                        item.getInteger("steps")));
+            }
+            return out;
+        });
+    }
+
     /** One embedding per input, in order, with its token count. */
     public record Embedded(float[] embedding, int tokens) {
     }

@@ -11,20 +11,37 @@ public final class Responses {
 
     /** {@code POST /v1/classifications}: one entry per input, with every label's score, and usage. */
     public static JsonObject classification(String id, String model, List<InferenceService.Classified> results) {
+        return classification(id, model, results, List.of(), 0);
+    }
+
+    /**
+     * With explanations (one per result, or none) and what they cost: {@code usage.prompt_tokens} is the tokens times
+     * (1 + steps), {@code usage.explanation_tokens} the part the explanations took.
+     */
+    public static JsonObject classification(String id, String model, List<InferenceService.Classified> results,
+            List<InferenceService.Explanation> explanations, int steps) {
         int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
         JsonArray data = new JsonArray();
         for (int i = 0; i < results.size(); i++) {
             InferenceService.Classified c = results.get(i);
             JsonObject scores = new JsonObject();
             c.scores().forEach(scores::put);
-            data.add(new JsonObject().put("index", i).put("label", c.label()).put("score", c.score()).put("scores", scores));
+            JsonObject item = new JsonObject().put("index", i).put("label", c.label()).put("score", c.score()).put("scores", scores);
+            if (i < explanations.size()) {
+                item.put("explanation", explanations.get(i).toJson());
+            }
+            data.add(item);
+        }
+        JsonObject usage = new JsonObject().put("prompt_tokens", tokens * (1 + steps)).put("total_tokens", tokens * (1 + steps));
+        if (steps > 0) {
+            usage.put("explanation_tokens", tokens * steps);
         }
         return new JsonObject()
                 .put("id", id)
                 .put("object", "list")
                 .put("model", model)
                 .put("data", data)
-                .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens));
+                .put("usage", usage);
     }
 
     /** A {@code text_completion}'s choices, one per prompt. */

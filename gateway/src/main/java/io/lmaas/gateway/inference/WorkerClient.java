@@ -12,8 +12,8 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.parsetools.RecordParser;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.parsetools.RecordParser;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -246,6 +246,10 @@ public final class WorkerClient implements AutoCloseable {
     private record Answer(int status, io.vertx.core.buffer.Buffer body) {
     }
 
+    /** Worker refusals whose code and param reach the client as they are. */
+    private static final java.util.Set<String> PASSED_ON = java.util.Set.of("context_length_exceeded", "explanation_too_large",
+            "explanations_unsupported");
+
     private static ApiException notReady(String modelId) {
         return ApiException.unavailable("model_not_ready", "The model '" + modelId + "' has no ready replica yet; retry shortly.", 2);
     }
@@ -257,8 +261,11 @@ public final class WorkerClient implements AutoCloseable {
             return ApiException.unavailable("model_overloaded", "The model '" + modelId + "' is overloaded; retry shortly.", 1);
         }
         if (status == 400) {
-            boolean tooLong = "context_length_exceeded".equals(code);
-            return ApiException.badRequest(tooLong ? code : "invalid_request", "input".equals(error.getString("param")) ? "input" : null,
+            // Codes the client can act on pass through with their param; anything else is the worker's invalid_request.
+            if (PASSED_ON.contains(code)) {
+                return ApiException.badRequest(code, error.getString("param"), error.getString("message", "the model refused the request"));
+            }
+            return ApiException.badRequest("invalid_request", "input".equals(error.getString("param")) ? "input" : null,
                     error.getString("message", "the model refused the request"));
         }
         if (status == 401) {

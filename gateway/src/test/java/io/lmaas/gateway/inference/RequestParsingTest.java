@@ -25,6 +25,18 @@ class RequestParsingTest {
                 .containsExactly("a", "b");
     }
 
+    @Test
+    void anExplanationCostsTheTokensOnceMorePerStep() {
+        ClassificationRequest plain = ClassificationRequest.parse(new JsonObject("{\"model\":\"m\",\"input\":\"hi\"}"));
+        assertThat(plain.explainSteps()).isZero();
+        assertThat(plain.costBound()).isEqualTo(plain.tokenBound());
+        ClassificationRequest explained = ClassificationRequest.parse(new JsonObject("{\"model\":\"m\",\"input\":\"hi\",\"explain\":true}"));
+        assertThat(explained.explainSteps()).isEqualTo(32);
+        assertThat(explained.costBound()).isEqualTo(explained.tokenBound() * 33);
+        assertThat(ClassificationRequest.parse(new JsonObject("{\"model\":\"m\",\"input\":\"hi\",\"explain\":true,\"steps\":64}"))
+                .explainSteps()).isEqualTo(64);
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "{\"input\":\"x\"}                         | model | missing_required_parameter",
@@ -35,6 +47,11 @@ class RequestParsingTest {
         "{\"model\":\"m\",\"input\":[\"a\",3]}     | input | invalid_value",
         "{\"model\":\"m\",\"input\":\" \"}         | input | invalid_value",
         "{\"model\":\"m\",\"input\":{\"a\":1}}     | input | invalid_value",
+        "{\"model\":\"m\",\"input\":\"x\",\"explain\":1}        | explain | invalid_value",
+        "{\"model\":\"m\",\"input\":\"x\",\"steps\":8}          | steps   | invalid_value",
+        "{\"model\":\"m\",\"input\":\"x\",\"explain\":true,\"steps\":0}   | steps | invalid_value",
+        "{\"model\":\"m\",\"input\":\"x\",\"explain\":true,\"steps\":257} | steps | invalid_value",
+        "{\"model\":\"m\",\"input\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"],\"explain\":true} | input | invalid_value",
     })
     void classificationRejects(String body, String param, String code) {
         assertThatThrownBy(() -> ClassificationRequest.parse(new JsonObject(body)))

@@ -2,9 +2,9 @@ package io.lmaas.worker.hf.encoder;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
-import io.lmaas.worker.tokenizer.TextTokenizer;
 import io.lmaas.worker.runtime.Encoded;
 import io.lmaas.worker.runtime.InputTooLong;
+import io.lmaas.worker.tokenizer.TextTokenizer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
