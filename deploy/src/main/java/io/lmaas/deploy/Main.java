@@ -5,6 +5,7 @@ import io.lmaas.core.config.Settings;
 import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.deploy.bench.AdmissionBenchmark;
 import io.lmaas.deploy.bench.EmbeddingBenchmark;
+import io.lmaas.deploy.bench.ExplanationBenchmark;
 import io.lmaas.deploy.bench.FineTuneBenchmark;
 import io.lmaas.deploy.bench.GatewayOverheadBenchmark;
 import io.lmaas.deploy.bench.GpuAdmissionBenchmark;
@@ -30,7 +31,7 @@ import java.util.concurrent.CountDownLatch;
  *   lmaas gateway --database-url URL [--port 8080] (LMAAS_ADMIN_TOKEN, LMAAS_KEY_HASH_SECRET, LMAAS_WORKER_TOKEN in the environment)
  *   lmaas worker serve --model-dir DIR [--port 0] [--port-file F] [--threads 1] (LMAAS_WORKER_TOKEN in the environment)
  *   lmaas worker train-starter --model starter-classifier|starter-generator --out DIR [--seed 42]
- *   lmaas bench [skeleton|gateway|admission|usage|worker|scheduler|reconcile|finetune|embeddings|decoder|adapters|gpu]
+ *   lmaas bench [skeleton|gateway|admission|usage|worker|scheduler|reconcile|finetune|embeddings|explain|decoder|adapters|gpu]
  * </pre>
  * ({@code ./lmaas test}, the whole test suite, is the launcher script's: it sets up and runs {@code mvn -B verify}.)
  */
@@ -88,6 +89,8 @@ public final class Main {
                         settings.integer("burst", 100, 1, 10_000));
                 case "bench finetune" -> FineTuneBenchmark.run(settings.integer("examples", 900, 20, 1_000_000),
                         settings.integer("epochs", 3, 1, 100));
+                case "bench explain" -> ExplanationBenchmark.run(settings.path("models", ".lmaas-bench-models"),
+                        settings.integer("runs", 5, 3, 100));
                 case "bench embeddings" -> EmbeddingBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 8, 1, 600), settings.integer("runs", 3, 1, 21),
                         settings.integer("max-pass-tokens", io.lmaas.worker.wlm.LengthBuckets.DEFAULT_MAX_PASS_TOKENS, 1, 1 << 20));
@@ -182,6 +185,7 @@ public final class Main {
                   lmaas bench usage [--rows 1000000] [--durable=false]   ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager
+                  lmaas bench explain [--runs 5]   explanations (integrated gradients) at 32 and 64 steps on a bge-small-zh-sized classifier
                   lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                   lmaas bench decoder [--runs 3] [--tokens 24] [--tokenizer DIR]   Qwen2 0.5B shape (random bf16): load, decode vs roofline, streams, TTFT
                   lmaas bench adapters [--runs 3] [--tokens 16]   64 streams: bare base vs 1, 8, 64 LoRA adapters in flight
