@@ -66,11 +66,15 @@ class Trunk(torch.nn.Module):
         return centered / torch.sqrt(var + 1e-5) * g + b
 
     def forward(self, ids, mask):
-        b = ids.shape[0]
-        t = ids.shape[1]
+        return self.encode(self.w("trunk.token_embedding")[ids], mask)
+
+    def encode(self, tokens, mask):
+        """The hidden states from token embeddings (explanations scale them); positions are added here."""
+        b = tokens.shape[0]
+        t = tokens.shape[1]
         d = self.w("trunk.token_embedding").shape[1]
         hs = d // self.heads
-        x = self.w("trunk.token_embedding")[ids] + self.w("trunk.position_embedding")[torch.arange(t)]
+        x = tokens + self.w("trunk.position_embedding")[torch.arange(t)]
         for i in range(self.layers):
             pre = "trunk.layer" + str(i) + "."
             h = self.layer_norm(x, self.w(pre + "ln1_gamma"), self.w(pre + "ln1_beta"))
@@ -100,9 +104,15 @@ class EncoderClassifier(torch.nn.Module):
 
     def forward(self, ids, keep):
         mask = ((1.0 - keep) * -1e9).reshape(keep.shape[0], 1, 1, keep.shape[1])
-        x = self.trunk(ids, mask)
+        return self.head(self.trunk(ids, mask), keep)
+
+    def head(self, x, keep):
         pooled = (x * keep.unsqueeze(-1)).sum(1) / keep.sum(1, keepdim=True)
         return pooled @ self.head_weight + self.head_bias
+
+    def logits_from_embeddings(self, tokens, keep):
+        mask = ((1.0 - keep) * -1e9).reshape(keep.shape[0], 1, 1, keep.shape[1])
+        return self.head(self.trunk.encode(tokens, mask), keep)
 
 
 class DecoderLm(torch.nn.Module):

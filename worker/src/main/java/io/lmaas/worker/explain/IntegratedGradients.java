@@ -29,20 +29,25 @@ public final class IntegratedGradients {
     private IntegratedGradients() {
     }
 
-    /** Explains one input ({@code ids}, {@code typeIds} may be null); arrays live in a sub-manager of {@code parent}. */
+    /** Explains one input of a BERT-family classifier ({@code typeIds} may be null); arrays live in a sub-manager of {@code parent}. */
     public static Explanation explain(BertFamilyEncoder encoder, NDManager parent, long[] ids, long[] typeIds, int steps) {
-        if (steps < 1 || ids.length == 0) {
+        return explain(ExplainableClassifier.of(encoder, ids, typeIds), parent, ids.length, steps);
+    }
+
+    /** Explains the input {@code model} stands for ({@code tokens} long); arrays live in a sub-manager of {@code parent}. */
+    public static Explanation explain(ExplainableClassifier model, NDManager parent, int tokens, int steps) {
+        if (steps < 1 || tokens == 0) {
             throw new IllegalArgumentException("steps and tokens must be positive");
         }
         try (NDManager m = parent.newSubManager()) {
-            NDArray x = encoder.wordEmbeddings(m, ids); // [tokens, hidden]
-            float[] probabilities = probabilities(encoder, m, ids, typeIds, x.expandDims(0), 1);
+            NDArray x = model.wordEmbeddings(m); // [tokens, hidden]
+            float[] probabilities = model.logits(m, x.expandDims(0)).softmax(-1).toFloatArray();
             int label = 0;
             for (int c = 1; c < probabilities.length; c++) {
                 label = probabilities[c] > probabilities[label] ? c : label;
             }
-            float atBaseline = probabilities(encoder, m, ids, typeIds, m.zeros(x.getShape()).expandDims(0), 1)[label];
-            int perPass = Math.max(1, PASS_TOKENS / ids.length);
+            float atBaseline = model.logits(m, m.zeros(x.getShape()).expandDims(0)).softmax(-1).toFloatArray()[label];
+            int perPass = Math.max(1, PASS_TOKENS / tokens);
             NDArray gradientSum = m.zeros(x.getShape());
             for (int start = 0; start < steps; start += perPass) {
                 int n = Math.min(perPass, steps - start);
@@ -50,7 +55,7 @@ public final class IntegratedGradients {
                 for (int k = 0; k < n; k++) {
                     alphas[k] = (start + k + 0.5f) / steps;
                 }
-                gradientSum = gradientSum.add(gradients(encoder, m, ids, typeIds, x, m.create(alphas, new Shape(n, 1, 1)), label));
+                gradientSum = gradientSum.add(gradients(model, m, x, m.create(alphas, new Shape(n, 1, 1)), label));
             }
             float[] attributions = x.mul(gradientSum.div(steps)).sum(new int[] {1}).toFloatArray();
             float total = 0;
@@ -61,29 +66,14 @@ public final class IntegratedGradients {
         }
     }
 
-    /** The sum over the passes' rows of d f_label / d words at {@code alphas × x}: {@code [tokens, hidden]}. */
-    private static NDArray gradients(BertFamilyEncoder encoder, NDManager m, long[] ids, long[] typeIds, NDArray x,
-            NDArray alphas, int label) {
-        int n = (int) alphas.getShape().get(0);
+    /** The sum over the pass's rows of d f_label / d words at {@code alphas × x}: {@code [tokens, hidden]}. */
+    private static NDArray gradients(ExplainableClassifier model, NDManager m, NDArray x, NDArray alphas, int label) {
         try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray scaled = alphas.mul(x.expandDims(0)); // a leaf: nothing before it asks for gradients
             scaled.setRequiresGradient(true);
-            NDArray f = encoder.logits(encoder.hiddenStates(m, repeat(ids, n), typeIds == null ? null : repeat(typeIds, n),
-                    scaled, false)).softmax(-1).get(new NDIndex(":, {}", label));
+            NDArray f = model.logits(m, scaled).softmax(-1).get(new NDIndex(":, {}", label));
             collector.backward(f.sum());
             return scaled.getGradient().sum(new int[] {0}).duplicate();
         }
-    }
-
-    private static float[] probabilities(BertFamilyEncoder encoder, NDManager m, long[] ids, long[] typeIds, NDArray words,
-            int rows) {
-        return encoder.logits(encoder.hiddenStates(m, repeat(ids, rows), typeIds == null ? null : repeat(typeIds, rows),
-                words, false)).softmax(-1).toFloatArray();
-    }
-
-    private static long[][] repeat(long[] row, int n) {
-        long[][] out = new long[n][];
-        java.util.Arrays.fill(out, row);
-        return out;
     }
 }

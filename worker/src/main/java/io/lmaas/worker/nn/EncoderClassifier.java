@@ -42,10 +42,25 @@ public final class EncoderClassifier extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray keep = inputs.get(1);
+        return new NDList(head(ps, trunk.forward(ps, new NDList(inputs.get(0), Ops.paddingMask(keep)), training).singletonOrThrow(),
+                keep, training));
+    }
+
+    /** The token embeddings of {@code ids} (B, T): what explanations scale. */
+    public NDArray embedTokens(ParameterStore ps, NDArray ids) {
+        return trunk.embedTokens(ps, ids);
+    }
+
+    /** Logits (B, classes) from token embeddings (B, T, d) in place of the ids' (inference). */
+    public NDArray logitsFromEmbeddings(ParameterStore ps, NDArray tokens, NDArray keep) {
+        return head(ps, trunk.encode(ps, tokens, Ops.paddingMask(keep), false), keep, false);
+    }
+
+    /** Mean pooling over the kept tokens, then the linear head. */
+    private NDArray head(ParameterStore ps, NDArray x, NDArray keep, boolean training) {
         Device device = keep.getDevice();
-        NDArray x = trunk.forward(ps, new NDList(inputs.get(0), Ops.paddingMask(keep)), training).singletonOrThrow();
         NDArray pooled = x.mul(keep.expandDims(-1)).sum(new int[] {1}).div(keep.sum(new int[] {1}, true));
-        return new NDList(Ops.linear(pooled, ps.getValue(headWeight, device, training), ps.getValue(headBias, device, training)));
+        return Ops.linear(pooled, ps.getValue(headWeight, device, training), ps.getValue(headBias, device, training));
     }
 
     @Override

@@ -47,12 +47,23 @@ public final class TransformerTrunk extends AbstractBlock {
         if (time > spec.maxLength()) {
             throw new IllegalArgumentException("sequence of " + time + " tokens exceeds the context of " + spec.maxLength());
         }
-        NDArray x = Ops.embed(ids, ps.getValue(tokenEmbedding, device, training))
-                .add(Ops.embed(Ops.positions(ids.getManager(), 0, time), ps.getValue(positionEmbedding, device, training)));
+        return new NDList(encode(ps, Ops.embed(ids, ps.getValue(tokenEmbedding, device, training)), mask, training));
+    }
+
+    /** The token embeddings of {@code ids} (B, T) int64: (B, T, d), what explanations scale. */
+    public NDArray embedTokens(ParameterStore ps, NDArray ids) {
+        return Ops.embed(ids, ps.getValue(tokenEmbedding, ids.getDevice(), false));
+    }
+
+    /** The hidden states (B, T, d) from token embeddings (B, T, d) — positions are added here — under {@code mask}. */
+    public NDArray encode(ParameterStore ps, NDArray tokens, NDArray mask, boolean training) {
+        Device device = tokens.getDevice();
+        long time = tokens.getShape().get(1);
+        NDArray x = tokens.add(Ops.embed(Ops.positions(tokens.getManager(), 0, time), ps.getValue(positionEmbedding, device, training)));
         for (TransformerLayer layer : layers) {
             x = layer.forward(ps, new NDList(x, mask), training).singletonOrThrow();
         }
-        return new NDList(Ops.layerNorm(x, ps.getValue(lnGamma, device, training), ps.getValue(lnBeta, device, training)));
+        return Ops.layerNorm(x, ps.getValue(lnGamma, device, training), ps.getValue(lnBeta, device, training));
     }
 
     /**

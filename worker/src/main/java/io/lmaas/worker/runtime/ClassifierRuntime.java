@@ -1,9 +1,14 @@
 package io.lmaas.worker.runtime;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.lmaas.worker.explain.ExplainableClassifier;
+import io.lmaas.worker.explain.Explained;
+import io.lmaas.worker.explain.Explaining;
+import io.lmaas.worker.explain.IntegratedGradients;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.nn.EncoderClassifier;
@@ -11,7 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** Serves an {@link EncoderClassifier}: tokenise, pad to the longest input, one forward pass per call. */
-public final class ClassifierRuntime implements ModelRuntime, BatchedModel<Classification> {
+public final class ClassifierRuntime implements ModelRuntime, BatchedModel<Classification>, Explaining {
     private final ServingProperties props;
     private final LoadedBlock loaded;
     private final long padId;
@@ -126,6 +131,40 @@ public final class ClassifierRuntime implements ModelRuntime, BatchedModel<Class
             encoded[i] = inputs.get(i).ids();
         }
         return Classification.fromLogits(logits(encoded), props.labels(), inputs);
+    }
+
+    /** Why this classifier labels {@code text} as it does: integrated gradients over its token embeddings. */
+    @Override
+    public Explained explain(String text, boolean truncate, int steps) {
+        long[] ids = encode(text, truncate).ids();
+        String[] tokens = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            tokens[i] = loaded.tokenizer().decode(new long[] {ids[i]});
+        }
+        return Explained.of(explain(ids, steps), props.labels(), tokens, countTokens(text));
+    }
+
+    /** Integrated gradients for token ids as they are. */
+    public IntegratedGradients.Explanation explain(long[] ids, int steps) {
+        EncoderClassifier block = (EncoderClassifier) loaded.block();
+        ExplainableClassifier model = new ExplainableClassifier() {
+            @Override
+            public NDArray wordEmbeddings(NDManager m) {
+                return block.embedTokens(new ParameterStore(m, false), m.create(ids, new Shape(1, ids.length))).squeeze(0);
+            }
+
+            @Override
+            public NDArray logits(NDManager m, NDArray words) {
+                long rows = words.getShape().get(0);
+                return block.logitsFromEmbeddings(new ParameterStore(m, false), words, m.ones(new Shape(rows, ids.length)));
+            }
+        };
+        return IntegratedGradients.explain(model, loaded.manager(), ids.length, steps);
+    }
+
+    @Override
+    public int maxTokens() {
+        return props.spec().maxLength();
     }
 
     @Override

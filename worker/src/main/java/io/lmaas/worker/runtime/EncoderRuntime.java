@@ -2,6 +2,8 @@ package io.lmaas.worker.runtime;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.lmaas.worker.explain.Explained;
+import io.lmaas.worker.explain.Explaining;
 import io.lmaas.worker.explain.IntegratedGradients;
 import io.lmaas.worker.hf.HfDirectory;
 import io.lmaas.worker.hf.HfWeights;
@@ -22,7 +24,7 @@ import java.util.List;
  * whatever the stored dtype, on the
  * worker's {@link ComputeDevice}.
  */
-public final class EncoderRuntime implements ModelRuntime {
+public final class EncoderRuntime implements ModelRuntime, Explaining {
     private final HfDirectory directory;
     private final String task;
     private final EncoderConfig config;
@@ -157,17 +159,18 @@ public final class EncoderRuntime implements ModelRuntime {
     }
 
     /** Why this classifier labels {@code text} as it does: integrated gradients ({@link IntegratedGradients}), per token. */
+    @Override
     public Explained explain(String text, boolean truncate, int steps) {
         if (pooling != null) {
             throw new IllegalStateException("this version serves " + task);
         }
         EncoderTokenizer.Tokenized t = tokenizer.tokenized(text, truncate);
-        IntegratedGradients.Explanation e = IntegratedGradients.explain(encoder, manager, t.ids(), null, steps);
-        return new Explained(labels.get(e.label()), e.score(), t.tokens(), e.attributions(), e.gap(), steps, t.count());
+        return Explained.of(IntegratedGradients.explain(encoder, manager, t.ids(), null, steps), labels, t.tokens(), t.count());
     }
 
-    /** An explained classification: the label, its probability, the tokens and their attributions, the gap. */
-    public record Explained(String label, float score, String[] tokens, float[] attributions, float gap, int steps, int count) {
+    @Override
+    public int maxTokens() {
+        return tokenizer.maxTokens();
     }
 
     /** Sentence embeddings, pooled (and normalised) as the model's sentence-transformers configuration says. */

@@ -1,7 +1,8 @@
 package io.lmaas.worker.serve;
 
 import io.lmaas.worker.modeldir.ServingProperties;
-import io.lmaas.worker.runtime.EncoderRuntime;
+import io.lmaas.worker.explain.Explained;
+import io.lmaas.worker.explain.Explaining;
 import io.lmaas.worker.wlm.ServedModel;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
@@ -12,8 +13,8 @@ import java.util.List;
 
 /**
  * {@code POST /v1/explain {"inputs":[string…], "steps": 32, "truncate"}} → {@code {"data":[{label, score, tokens,
- * attributions, gap, steps, token_count}]}}: integrated gradients for a Hugging Face encoder classifier's label of each
- * input. Explanations are not batched with classifications: each is a forward and a backward pass per step, so they run
+ * attributions, gap, steps, token_count}]}}: integrated gradients for a classifier's label of each input (Hugging Face
+ * encoder classifiers and the starter). Explanations are not batched with classifications: each is a forward and a backward pass per step, so they run
  * one at a time on a thread of their own (memory stays bounded) and a request may ask for at most
  * {@value #MAX_TOKEN_STEPS} tokens × steps ({@code 400 explanation_too_large} above, counted on the real tokens).
  */
@@ -42,9 +43,8 @@ final class ExplanationRoutes {
         if (!(readiness.ready(ctx, ServingProperties.CLASSIFICATION) instanceof ServedModel.Classifier classifier)) {
             return;
         }
-        if (!(classifier.runtime() instanceof EncoderRuntime encoder)) {
-            Replies.error(ctx, 400, "explanations_unsupported", "this model does not explain its classifications"
-                    + " (Hugging Face encoder classifiers do)");
+        if (!(classifier.runtime() instanceof Explaining model)) {
+            Replies.error(ctx, 400, "explanations_unsupported", "this model does not explain its classifications");
             return;
         }
         JsonObject body = ctx.body().asJsonObject(); // checked against the worker's API document (WorkerApi)
@@ -52,22 +52,22 @@ final class ExplanationRoutes {
         body.getJsonArray("inputs").forEach(o -> texts.add((String) o));
         int steps = body.getInteger("steps", 32);
         boolean truncate = Boolean.TRUE.equals(body.getValue("truncate"));
-        replies.respond(ctx, executor.<List<EncoderRuntime.Explained>>executeBlocking(() -> {
+        replies.respond(ctx, executor.<List<Explained>>executeBlocking(() -> {
             long tokenSteps = 0;
             for (String text : texts) {
-                tokenSteps += (long) Math.min(encoder.countTokens(text), encoder.tokenizer().maxTokens()) * steps;
+                tokenSteps += (long) Math.min(model.countTokens(text), model.maxTokens()) * steps;
             }
             if (tokenSteps > MAX_TOKEN_STEPS) {
                 throw new TooLarge(tokenSteps);
             }
-            List<EncoderRuntime.Explained> out = new ArrayList<>();
+            List<Explained> out = new ArrayList<>();
             for (String text : texts) {
-                out.add(encoder.explain(text, truncate, steps));
+                out.add(model.explain(text, truncate, steps));
             }
             return out;
         }, false).toCompletionStage().toCompletableFuture(), explained -> {
             JsonArray data = new JsonArray();
-            for (EncoderRuntime.Explained e : explained) {
+            for (Explained e : explained) {
                 JsonArray attributions = new JsonArray();
                 for (float a : e.attributions()) {
                     attributions.add(a);

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Integrated gradients against an independent reference: the same definition computed with torch autograd (float64)
  * over the forward passes written from Hugging Face's modeling code ({@code src/test/python/make_explanation_fixtures.py},
  * Debian's python3-torch), on the encoder fidelity fixtures' weights, at 32 and 64 steps. Attributions within 1e-3,
- * the completeness gap below 1e-2 at 64 steps.
+ * the completeness gap below 1e-2 at 64 steps; and the starter classifier against reference.py's forward.
  */
 class IntegratedGradientsTest {
     @ParameterizedTest
@@ -47,6 +47,33 @@ class IntegratedGradientsTest {
                         assertThat(e.attributions()[t]).as("%s token %d", what, t).isCloseTo(attributions.getFloat(t), offset(1e-3f));
                     }
                     assertThat(e.gap()).as(what).isCloseTo(ref.getFloat("gap"), offset(1e-3f));
+                    if (steps == 64) {
+                        assertThat(Math.abs(e.gap())).as("completeness gap, " + what).isLessThan(1e-2f);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The starter classifier (LMaaS's own architecture) against reference.py's forward, differentiated by torch. */
+    @org.junit.jupiter.api.Test
+    void theStarterArchitectureToo() throws Exception {
+        Path dir = Path.of(getClass().getResource("/fixtures/tiny-classifier/serving.properties").toURI()).getParent();
+        JsonArray reference = new JsonObject(Files.readString(dir.resolve("explanations.json"))).getJsonArray("inputs");
+        try (io.lmaas.worker.runtime.ModelRuntime runtime = io.lmaas.worker.runtime.ModelRuntime.load(dir)) {
+            io.lmaas.worker.runtime.ClassifierRuntime classifier = (io.lmaas.worker.runtime.ClassifierRuntime) runtime;
+            for (Object o : reference) {
+                JsonObject want = (JsonObject) o;
+                long[] ids = want.getJsonArray("ids").stream().mapToLong(v -> ((Number) v).longValue()).toArray();
+                for (int steps : new int[] {32, 64}) {
+                    IntegratedGradients.Explanation e = classifier.explain(ids, steps);
+                    String what = "starter input " + want.getInteger("row") + " at " + steps + " steps";
+                    assertThat(e.label()).as(what).isEqualTo(want.getInteger("label"));
+                    assertThat(e.score()).as(what).isCloseTo(want.getFloat("score"), offset(1e-4f));
+                    JsonArray attributions = want.getJsonObject("steps").getJsonObject(Integer.toString(steps)).getJsonArray("attributions");
+                    for (int t = 0; t < ids.length; t++) {
+                        assertThat(e.attributions()[t]).as("%s token %d", what, t).isCloseTo(attributions.getFloat(t), offset(1e-3f));
+                    }
                     if (steps == 64) {
                         assertThat(Math.abs(e.gap())).as("completeness gap, " + what).isLessThan(1e-2f);
                     }
