@@ -8,6 +8,7 @@ import ai.djl.training.ParameterStore;
 import io.lmaas.worker.explain.ExplainableClassifier;
 import io.lmaas.worker.explain.Explained;
 import io.lmaas.worker.explain.Explaining;
+import io.lmaas.worker.explain.ExplanationsUnsupported;
 import io.lmaas.worker.explain.IntegratedGradients;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
@@ -144,9 +145,11 @@ public final class ClassifierRuntime implements ModelRuntime, BatchedModel<Class
         return Explained.of(explain(ids, steps), props.labels(), tokens, countTokens(text));
     }
 
-    /** Integrated gradients for token ids as they are. */
+    /** Integrated gradients for token ids as they are (a TorchScript module's embeddings cannot be replaced: refused). */
     public IntegratedGradients.Explanation explain(long[] ids, int steps) {
-        EncoderClassifier block = (EncoderClassifier) loaded.block();
+        if (!(loaded.block() instanceof EncoderClassifier block)) {
+            throw new ExplanationsUnsupported();
+        }
         ExplainableClassifier model = new ExplainableClassifier() {
             @Override
             public NDArray wordEmbeddings(NDManager m) {

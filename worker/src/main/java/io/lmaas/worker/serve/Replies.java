@@ -50,6 +50,8 @@ final class Replies {
             error(ctx, 400, "context_length_exceeded", tooLong.param(), e.getMessage());
         } else if (e instanceof ExplanationRoutes.TooLarge) {
             error(ctx, 400, "explanation_too_large", "steps", e.getMessage());
+        } else if (e instanceof io.lmaas.worker.explain.ExplanationsUnsupported) {
+            error(ctx, 400, "explanations_unsupported", e.getMessage());
         } else if (e instanceof IllegalArgumentException) {
             error(ctx, 400, "invalid_request", "input", e.getMessage());
         } else {

@@ -81,4 +81,14 @@ class IntegratedGradientsTest {
             }
         }
     }
+
+    /** A TorchScript classifier's embeddings are inside its graph: it refuses, it does not fail. */
+    @org.junit.jupiter.api.Test
+    void aTorchScriptClassifierSaysItCannotExplain() throws Exception {
+        Path dir = Path.of(getClass().getResource("/fixtures/torchscript-classifier/serving.properties").toURI()).getParent();
+        try (io.lmaas.worker.runtime.ModelRuntime runtime = io.lmaas.worker.runtime.ModelRuntime.load(dir)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ((io.lmaas.worker.runtime.ClassifierRuntime) runtime)
+                    .explain(new long[] {5, 17, 42}, 8)).isInstanceOf(ExplanationsUnsupported.class);
+        }
+    }
 }
