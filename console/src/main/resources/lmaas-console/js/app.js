@@ -12,6 +12,7 @@ import './pages/jobs.js';
 import './pages/job.js';
 import './pages/usage.js';
 import './pages/audit.js';
+import './pages/playground.js';
 
 const ROUTES = {
   overview: { tag: 'lm-overview', title: 'Overview' },
@@ -21,6 +22,7 @@ const ROUTES = {
   jobs: { tag: 'lm-jobs', detail: 'lm-job', title: 'Jobs' },
   usage: { tag: 'lm-usage', title: 'Usage' },
   audit: { tag: 'lm-audit', title: 'Audit log' },
+  playground: { tag: 'lm-playground', title: 'Playground' },
 };
 
 const main = () => document.getElementById('page');

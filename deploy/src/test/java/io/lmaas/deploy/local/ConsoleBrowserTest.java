@@ -271,6 +271,32 @@ class ConsoleBrowserTest {
                 .findElement(By.cssSelector(".model-info")).getText()).contains("encoder-classifier", "float32", "tokens",
                 "Download 1");
 
+        // The playground: a classification through the tenant API with the tenant's key, explained token by token.
+        browser.findElement(By.cssSelector("a[data-nav=playground]")).click();
+        visible("#playground-key").sendKeys(acmeKey);
+        browser.findElement(By.cssSelector("#playground-model")).sendKeys("starter-classifier");
+        browser.findElement(By.cssSelector("#playground-text")).sendKeys("the striker scored twice in the final");
+        WebElement steps = browser.findElement(By.cssSelector("#playground-steps"));
+        steps.clear();
+        steps.sendKeys("16");
+        browser.findElement(By.cssSelector("#playground-run")).click();
+        List<WebElement> tokens;
+        try {
+            tokens = waitUpTo(60).until(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector("#playground-tokens .token"), 2));
+        } catch (org.openqa.selenium.TimeoutException e) {
+            shot("08-playground-failed");
+            throw new AssertionError("the playground showed: " + browser.findElement(By.cssSelector("main")).getText(), e);
+        }
+        assertThat(tokens).allSatisfy(t -> assertThat(t.getAttribute("data-attribution")).matches("-?[0-9.eE+-]+"));
+        assertThat(browser.findElement(By.cssSelector("#playground-label")).getText()).startsWith("Label: ");
+        shot("08-playground-explained");
+        accessible("playground");
+        browser.findElement(By.cssSelector("#playground-model")).clear();
+        browser.findElement(By.cssSelector("#playground-model")).sendKeys("no-such-model");
+        browser.findElement(By.cssSelector("#playground-run")).click();
+        waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#playground-form [data-state=error]"),
+                "model_not_found"));
+
         // A narrow window still lays out (navigation wraps, tables scroll inside their wrapper).
         browser.manage().window().setSize(new Dimension(460, 900));
         go("#/overview");
