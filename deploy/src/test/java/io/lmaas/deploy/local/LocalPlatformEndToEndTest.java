@@ -555,6 +555,78 @@ class LocalPlatformEndToEndTest {
                 .getJsonArray("endpoints").getJsonObject(0).getString("url");
     }
 
+    /**
+     * Nothing of a request's content is kept: a marker sent in inputs, prompts and messages — answered, refused as too
+     * long, as malformed JSON, as a bad parameter, to an unknown model — appears in no log line of the gateway and
+     * scheduler (this JVM), in no worker's log, and in no file under the platform's data directory (PostgreSQL's data
+     * and WAL, the artifact store, run files): the ledger keeps counts.
+     */
+    @Test
+    @Order(4)
+    void aRequestsContentReachesNoLogAndNoStoredFile() throws Exception {
+        String marker = "zqx" + Long.toHexString(System.nanoTime()) + "marker";
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen = new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        root.addAppender(seen);
+        try {
+            String clf = "starter-classifier";
+            assertThat(platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", clf)
+                    .put("input", "the bank " + marker + " cut rates")).status()).isEqualTo(200);
+            assertThat(platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", clf)
+                    .put("input", "the bank cut rates " + marker).put("explain", true).put("steps", 4)).status()).isEqualTo(200);
+            assertThat(platform.send("POST", "/v1/completions", key, new JsonObject().put("model", "starter-generator")
+                    .put("prompt", "the storm " + marker).put("max_tokens", 4)).status()).isEqualTo(200);
+            assertThat(platform.send("POST", "/v1/chat/completions", key, new JsonObject().put("model", "starter-generator")
+                    .put("max_tokens", 4).put("messages", new JsonArray().add(new JsonObject().put("role", "user")
+                            .put("content", marker + " what happened")))).status()).isEqualTo(200);
+            assertThat(platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", clf)
+                    .put("input", (marker + " ").repeat(400))).status()).isEqualTo(400);
+            assertThat(platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", clf)
+                    .put("input", "x").put("truncate", marker)).status()).isEqualTo(400);
+            assertThat(platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", "no-such-model")
+                    .put("input", marker)).status()).isEqualTo(404);
+            assertThat(direct(platform.platform.url() + "/v1/classifications", "Bearer " + key,
+                    "{\"model\": \"starter-classifier\", \"input\": \"" + marker).statusCode()).isEqualTo(400);
+            Thread.sleep(2500); // the ledger's commits and the hourly roll-up have run
+        } finally {
+            root.detachAppender(seen);
+        }
+        assertThat(seen.list).isNotEmpty().noneSatisfy(e -> assertThat(e.getFormattedMessage()
+                + (e.getThrowableProxy() == null ? "" : ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(e.getThrowableProxy())))
+                .contains(marker));
+        byte[] needle = marker.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        List<Path> holding = new java.util.ArrayList<>();
+        try (var files = Files.walk(platform.dataDir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                byte[] bytes;
+                try {
+                    bytes = Files.readAllBytes(f);
+                } catch (java.io.IOException e) {
+                    continue; // a file that went away meanwhile (PostgreSQL's temporary files)
+                }
+                if (indexOf(bytes, needle) >= 0) {
+                    holding.add(platform.dataDir.relativize(f));
+                }
+            }
+        }
+        assertThat(holding).as("files under the data directory holding a request's content").isEmpty();
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     @Test
     @Order(4)
     void aKilledWorkerIsRestartedAndItsEndpointComesBack() throws Exception {
