@@ -55,7 +55,10 @@ public final class IntegratedGradients {
                 for (int k = 0; k < n; k++) {
                     alphas[k] = (start + k + 0.5f) / steps;
                 }
-                gradientSum = gradientSum.add(gradients(model, m, x, m.create(alphas, new Shape(n, 1, 1)), label));
+                // Each pass's activations are freed with it: memory is bounded by one pass, whatever the steps.
+                try (NDManager pass = m.newSubManager()) {
+                    gradientSum.addi(gradients(model, pass, x, pass.create(alphas, new Shape(n, 1, 1)), label));
+                }
             }
             float[] attributions = x.mul(gradientSum.div(steps)).sum(new int[] {1}).toFloatArray();
             float total = 0;
@@ -66,7 +69,7 @@ public final class IntegratedGradients {
         }
     }
 
-    /** The sum over the pass's rows of d f_label / d words at {@code alphas × x}: {@code [tokens, hidden]}. */
+    /** The sum over the pass's rows of d f_label / d words at {@code alphas × x}: {@code [tokens, hidden]}, in {@code m}. */
     private static NDArray gradients(ExplainableClassifier model, NDManager m, NDArray x, NDArray alphas, int label) {
         try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray scaled = alphas.mul(x.expandDims(0)); // a leaf: nothing before it asks for gradients
