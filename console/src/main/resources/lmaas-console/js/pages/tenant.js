@@ -5,6 +5,7 @@ import { h, fill, fmtTime, loading, errorBox, notFound, table, emptyRow, field, 
 import { api, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
+import { deleteSection } from './tenant-delete.js';
 
 const KEYS_PAGE = 100;
 
@@ -50,7 +51,8 @@ customElements.define('lm-tenant', class extends Page {
       h('div', { class: 'page-head' }, h('h1', {}, tenant.name || tenant.id),
         h('a', { href: `#/usage?tenant=${encodeURIComponent(tenant.id)}`, class: 'button-link' }, 'View usage')),
       h('p', { class: 'muted' }, 'ID ', h('code', {}, tenant.id), ` · created ${fmtTime(tenant.created_at)}`),
-      this.keysSection(), this.limitsSection(), this.gpuSection(), session.me?.invites ? this.adminsSection() : null);
+      this.keysSection(), this.limitsSection(), this.gpuSection(), session.me?.invites ? this.adminsSection() : null,
+      session.me?.platform_admin ? deleteSection(tenant) : null);
   }
 
   // ---- keys ----

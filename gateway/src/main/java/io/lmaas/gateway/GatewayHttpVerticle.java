@@ -5,6 +5,7 @@ import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.core.metrics.ProcessMetrics;
 import io.lmaas.gateway.admin.AdminJobRoutes;
 import io.lmaas.gateway.admin.AdminRoutes;
+import io.lmaas.gateway.admin.TenantDeletion;
 import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.batches.BatchRepository;
@@ -95,8 +96,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
                 services.models(), responder, services.admins(), new OverviewService(services.pool()), services.identity(),
-                new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder), downloads)
-                .router(vertx));
+                new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder), downloads,
+                new TenantDeletion(vertx, services.pool(), config.artifacts(), services.identity())).router(vertx));
         JsonObject consoleConfig = config.keycloak().map(k -> new JsonObject().put("auth", "keycloak").put("issuer", k.issuer())
                 .put("client_id", k.consoleClientId())).orElse(new JsonObject().put("auth", "token"));
         root.get("/console/config.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")

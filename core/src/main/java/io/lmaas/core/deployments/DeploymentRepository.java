@@ -118,7 +118,7 @@ public final class DeploymentRepository {
             String gpuFlavor) {
         return pool.withTransaction(conn -> conn
                 .preparedQuery("SELECT (SELECT count(*) FROM model_versions WHERE model_id = $1 AND version = $2) AS versions,"
-                        + " (SELECT count(*) FROM tenants WHERE id = $3) AS tenants")
+                        + " (SELECT count(*) FROM tenants WHERE id = $3 AND deleted_at IS NULL) AS tenants")
                 .execute(Tuple.of(modelId, version, tenantId))
                 .compose(rows -> {
                     Row r = rows.iterator().next();

@@ -409,6 +409,19 @@ class ConsoleBrowserTest {
             visible("#create-key");
             assertThat(browser.findElements(By.cssSelector("#invite-admin"))).isEmpty();
 
+            // Deleting the tenant takes its name typed in full; then it is gone from the list.
+            WebElement confirm = visible("#delete-tenant-confirm");
+            WebElement delete = browser.findElement(By.cssSelector("#delete-tenant button[type=submit]"));
+            confirm.sendKeys("local-c");
+            assertThat(delete.isEnabled()).isFalse();
+            confirm.sendKeys("o");
+            assertThat(delete.isEnabled()).isTrue();
+            shot("12-tenant-delete");
+            delete.click();
+            waitUpTo(30).until(d -> d.getCurrentUrl().endsWith("#/tenants"));
+            visible("#tenants-table");
+            waitUpTo(10).until(d -> !d.findElement(By.cssSelector("#tenants-table")).getText().contains("local-co"));
+
             // The API reference: Swagger UI over the gateway's own /openapi.json, under the console's CSP.
             browser.findElement(By.cssSelector("a[href='./api-docs.html']")).click();
             waitUpTo(30).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#api-docs"),

@@ -44,6 +44,7 @@ public final class AdminRoutes {
     private final AdminJobRoutes jobs;
     private final AdminModelRoutes modelRoutes;
     private final AdminDeploymentRoutes deploymentRoutes;
+    private final TenantDeletion deletion;
     private final AdminKeyRoutes keyRoutes;
     private final AdminUsageRoutes usageRoutes;
     private final AdminAuditRoutes auditRoutes;
@@ -51,7 +52,8 @@ public final class AdminRoutes {
 
     public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, ModelAdminService models, Responder responder,
             AdminTokenAuthenticator authenticator, OverviewService overview, Optional<KeycloakDirectory> identity, AdminJobRoutes jobs,
-            io.lmaas.gateway.models.ModelDownloadRoute downloads) {
+            io.lmaas.gateway.models.ModelDownloadRoute downloads, TenantDeletion deletion) {
+        this.deletion = deletion;
         this.modelRoutes = new AdminModelRoutes(admin, models, responder, downloads);
         this.deploymentRoutes = new AdminDeploymentRoutes(admin, models, responder);
         this.keyRoutes = new AdminKeyRoutes(keys, responder);
@@ -83,6 +85,8 @@ public final class AdminRoutes {
             AdminPrincipal.of(ctx).requireTenant(Params.path(ctx, "id"));
             answer(ctx, 200, admin.tenant(Params.path(ctx, "id")), Tenant::toJson);
         });
+        r.delete("/tenants/:id").handler(PLATFORM).handler(ctx -> answer(ctx, 200,
+                deletion.delete(actor(ctx), Params.path(ctx, "id"), keepLedger(ctx)), TenantDeletion.Deleted::toJson));
         r.get("/tenants/:id/limits").handler(ctx -> answer(ctx, 200, admin.limits(Params.path(ctx, "id")),
                 l -> l.toJson().put("object", "limits").put("tenant_id", Params.path(ctx, "id"))));
         r.put("/tenants/:id/limits").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("putTenantLimits")).handler(ctx -> {
@@ -105,6 +109,18 @@ public final class AdminRoutes {
         jobs.addTo(r);
         auditRoutes.addTo(r);
         return r;
+    }
+
+    /** {@code ?ledger=keep} (the default: the bill stays, without the tenant's name) or {@code ?ledger=delete}. */
+    private static boolean keepLedger(RoutingContext ctx) {
+        String ledger = Params.query(ctx, "ledger");
+        if (ledger == null || ledger.equals("keep")) {
+            return true;
+        }
+        if (ledger.equals("delete")) {
+            return false;
+        }
+        throw ApiException.invalidParam("ledger", "'ledger' must be keep or delete");
     }
 
     static String actor(RoutingContext ctx) {

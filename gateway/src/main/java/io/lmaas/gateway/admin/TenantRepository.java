@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Tenants (SQL only). */
+/** Tenants (SQL only); a deleted tenant (kept for its ledger, {@code deleted_at} set) is found by none of these. */
 final class TenantRepository {
     private TenantRepository() {
     }
@@ -20,14 +20,14 @@ final class TenantRepository {
     }
 
     static Future<Optional<Tenant>> find(SqlClient client, String id) {
-        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE id = $1")
+        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE id = $1 AND deleted_at IS NULL")
                 .execute(Tuple.of(id))
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(toTenant(rows.iterator().next())));
     }
 
     /** Tenants in id order, after {@code after} (exclusive) when given. */
     static Future<List<Tenant>> list(SqlClient client, String after, int limit) {
-        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE ($1::text IS NULL OR id > $1)"
+        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE deleted_at IS NULL AND ($1::text IS NULL OR id > $1)"
                         + " ORDER BY id LIMIT $2")
                 .execute(Tuple.of(after, limit))
                 .map(rows -> {
@@ -39,7 +39,7 @@ final class TenantRepository {
 
     /** The given tenants in id order, after {@code after} (exclusive) when given. */
     static Future<List<Tenant>> list(SqlClient client, List<String> ids, String after, int limit) {
-        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE id = ANY($1) AND ($2::text IS NULL OR id > $2)"
+        return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE id = ANY($1) AND deleted_at IS NULL AND ($2::text IS NULL OR id > $2)"
                         + " ORDER BY id LIMIT $3")
                 .execute(Tuple.tuple().addArrayOfString(ids.toArray(new String[0])).addString(after).addInteger(limit))
                 .map(rows -> {

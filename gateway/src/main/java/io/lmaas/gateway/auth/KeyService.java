@@ -88,7 +88,7 @@ public final class KeyService {
     }
 
     static Future<Void> requireTenant(SqlClient client, String tenantId) {
-        return client.preparedQuery("SELECT 1 FROM tenants WHERE id = $1").execute(Tuple.of(tenantId))
+        return client.preparedQuery("SELECT 1 FROM tenants WHERE id = $1 AND deleted_at IS NULL").execute(Tuple.of(tenantId))
                 .compose(rows -> rows.size() == 0
                         ? Future.failedFuture(ApiException.notFound("tenant_not_found", "no tenant '" + tenantId + "'"))
                         : Future.succeededFuture());

@@ -138,6 +138,18 @@ public final class KeycloakDirectory implements AutoCloseable {
         });
     }
 
+    /** Deletes the tenant's group (its members' accounts stay: they may admin other tenants); true if there was one. */
+    public Future<Boolean> deleteTenantGroup(String tenantId) {
+        return blocking(() -> {
+            GroupRepresentation g = findGroup(realm(), tenantId);
+            if (g == null) {
+                return false;
+            }
+            realm().groups().group(g.getId()).remove();
+            return true;
+        });
+    }
+
     public static String groupName(String tenantId) {
         return ConsoleTokenRules.GROUP_PREFIX + tenantId;
     }

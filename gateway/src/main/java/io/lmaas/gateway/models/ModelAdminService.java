@@ -53,7 +53,7 @@ public final class ModelAdminService {
 
     public Future<ModelRecord> createModel(String actor, ModelRecord model) {
         return pool.withTransaction(conn -> (model.ownerTenantId() == null ? Future.<Void>succeededFuture()
-                        : conn.preparedQuery("SELECT 1 FROM tenants WHERE id = $1").execute(Tuple.of(model.ownerTenantId()))
+                        : conn.preparedQuery("SELECT 1 FROM tenants WHERE id = $1 AND deleted_at IS NULL").execute(Tuple.of(model.ownerTenantId()))
                                 .compose(r -> r.size() == 0 ? Future.failedFuture(ApiException.invalidParam("owner_tenant_id",
                                         "no tenant '" + model.ownerTenantId() + "'")) : Future.<Void>succeededFuture()))
                 .compose(v -> checkBase(conn, model))
