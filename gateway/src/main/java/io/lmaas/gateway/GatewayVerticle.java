@@ -66,6 +66,7 @@ public final class GatewayVerticle extends VerticleBase {
     private BatchRunner batchRunner;
     private JwksCache jwks;
     private HourlyRollup rollup;
+    private io.lmaas.gateway.files.RetentionSweeper retention;
     private Optional<KeycloakDirectory> identity = Optional.empty();
     private String httpDeployment;
 
@@ -121,6 +122,8 @@ public final class GatewayVerticle extends VerticleBase {
             batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
                     ledger, quota, config.gatewayId(), 8);
             batchRunner.start(Duration.ofSeconds(1));
+            retention = new io.lmaas.gateway.files.RetentionSweeper(vertx, pool);
+            retention.start(Duration.ofMinutes(1));
         });
         return changes.start()
                 .compose(v -> directory.start(config.routingRefresh()))
@@ -163,6 +166,9 @@ public final class GatewayVerticle extends VerticleBase {
         }
         if (rollup != null) {
             rollup.close();
+        }
+        if (retention != null) {
+            retention.close();
         }
         identity.ifPresent(KeycloakDirectory::close);
         Future<?> http = httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment);

@@ -44,6 +44,12 @@ public final class FileRepository {
                 });
     }
 
+    /** Records the first download of the file's content. */
+    public Future<Void> downloaded(String tenantId, String id) {
+        return pool.preparedQuery("UPDATE files SET downloaded_at = now() WHERE id = $1 AND tenant_id = $2 AND downloaded_at IS NULL")
+                .execute(io.vertx.sqlclient.Tuple.of(id, tenantId)).mapEmpty();
+    }
+
     public Future<Boolean> delete(String tenantId, String id) {
         return pool.preparedQuery("UPDATE files SET deleted_at = now() WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL")
                 .execute(Tuple.of(id, tenantId)).map(r -> r.rowCount() == 1);

@@ -3,6 +3,7 @@ package io.lmaas.gateway.admin;
 import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
 import io.lmaas.gateway.auth.KeyService;
+import io.lmaas.gateway.files.Retention;
 import io.lmaas.gateway.gpu.GpuQueues;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
@@ -95,6 +96,11 @@ public final class AdminRoutes {
                     l -> l.toJson().put("object", "limits").put("tenant_id", Params.path(ctx, "id")));
         });
 
+        r.get("/tenants/:id/retention").handler(ctx -> answer(ctx, 200, admin.retention(Params.path(ctx, "id")),
+                ret -> ret.toJson(Params.path(ctx, "id"))));
+        r.put("/tenants/:id/retention").handler(PLATFORM).handler(RequestSchemas.API.body("putTenantRetention")).handler(ctx ->
+                answer(ctx, 200, admin.putRetention(actor(ctx), Params.path(ctx, "id"), Retention.parse(Json.body(ctx))),
+                        ret -> ret.toJson(Params.path(ctx, "id"))));
         r.get("/tenants/:id/gpu-queue").handler(ctx -> answer(ctx, 200, admin.gpuQueue(Params.path(ctx, "id")), GpuQueues::toJson));
         r.put("/tenants/:id/gpu-queue").handler(AdminRoutes.PLATFORM).handler(RequestSchemas.API.body("putTenantGpuQueue")).handler(ctx -> {
             platform(ctx);

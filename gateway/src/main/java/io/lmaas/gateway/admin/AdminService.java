@@ -123,6 +123,19 @@ public final class AdminService {
                         .toList()));
     }
 
+    /** The tenant's retention settings (keep everything until deleted, when none were set). */
+    public Future<io.lmaas.gateway.files.Retention> retention(String tenantId) {
+        return tenant(tenantId).compose(t -> io.lmaas.gateway.files.Retention.find(pool, tenantId));
+    }
+
+    /** Replaces the tenant's retention settings; the sweeper applies them on its next pass. Audited. */
+    public Future<io.lmaas.gateway.files.Retention> putRetention(String actor, String tenantId, io.lmaas.gateway.files.Retention r) {
+        return tenant(tenantId).compose(t -> pool.withTransaction(conn -> io.lmaas.gateway.files.Retention.find(conn, tenantId)
+                .compose(before -> io.lmaas.gateway.files.Retention.put(conn, tenantId, r).compose(v -> AuditRepository.record(conn, actor,
+                        "tenant.retention", "tenant", tenantId, tenantId, before.toJson(tenantId), r.toJson(tenantId))))))
+                .map(r);
+    }
+
     public Future<List<AuditRepository.Entry>> audit(String tenantId, Long beforeId, int limit) {
         return AuditRepository.list(pool, tenantId, beforeId, limit);
     }

@@ -75,6 +75,7 @@ public final class TenantDeletion {
                         .compose(v -> count(conn, "DELETE FROM api_keys WHERE tenant_id = $1", tenantId, null, counts, 0))
                         .compose(v -> count(conn, "DELETE FROM tenant_limits WHERE tenant_id = $1", tenantId, null, null, 0))
                         .compose(v -> count(conn, "DELETE FROM gpu_queues WHERE tenant_id = $1", tenantId, null, null, 0))
+                        .compose(v -> count(conn, "DELETE FROM tenant_retention WHERE tenant_id = $1", tenantId, null, null, 0))
                         .compose(v -> keepLedger ? conn.preparedQuery("UPDATE tenants SET name = 'deleted-' || id, deleted_at = now()"
                                 + " WHERE id = $1").execute(Tuple.of(tenantId)).mapEmpty() : deleteLedger(conn, tenantId))
                         .compose(v -> AuditRepository.record(conn, actor, "tenant.delete", "tenant", tenantId, tenantId,

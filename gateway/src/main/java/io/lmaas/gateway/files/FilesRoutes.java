@@ -48,7 +48,8 @@ public final class FilesRoutes {
         r.get("/files/:id/content").handler(ScopeHandler.FILES).handler(ctx -> files.get(tenant(ctx), Params.path(ctx, "id"))
                 .compose(f -> responder.settle(ctx, new io.lmaas.gateway.http.Outcome(200, null)).map(f))
                 .onSuccess(f -> ctx.response().putHeader("content-type", "application/jsonl")
-                        .sendFile(ArtifactStore.path(f.artifactUri()).toString()))
+                        .sendFile(ArtifactStore.path(f.artifactUri()).toString())
+                        .onSuccess(v -> files.downloaded(f))) // zero retention deletes a downloaded batch output
                 .onFailure(ctx::fail));
         r.delete("/files/:id").handler(ScopeHandler.FILES).handler(ctx -> files.delete(tenant(ctx), Params.path(ctx, "id"))
                 .onSuccess(v -> responder.json(ctx, 200, new JsonObject().put("id", Params.path(ctx, "id")).put("object", "file")

@@ -75,6 +75,12 @@ public final class FilesService {
         return files.list(tenantId, purpose, after, limit);
     }
 
+    /** Notes that the file's content was fetched (first time only); what zero retention waits for. */
+    public void downloaded(io.lmaas.core.files.FileRecord f) {
+        files.downloaded(f.tenantId(), f.id()).onFailure(e -> org.slf4j.LoggerFactory.getLogger(FilesService.class)
+                .warn("file {}: download not recorded: {}", f.id(), e.toString()));
+    }
+
     public Future<Void> delete(String tenantId, String id) {
         return get(tenantId, id).compose(f -> files.delete(tenantId, id).compose(v -> vertx.executeBlocking(() -> {
             try {
