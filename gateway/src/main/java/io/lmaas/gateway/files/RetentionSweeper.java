@@ -1,6 +1,7 @@
 package io.lmaas.gateway.files;
 
 import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.tasks.PeriodicTask;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -48,8 +49,7 @@ public final class RetentionSweeper {
 
     private final Vertx vertx;
     private final Pool pool;
-    private long timer = -1;
-    private boolean busy;
+    private PeriodicTask task;
 
     public RetentionSweeper(Vertx vertx, Pool pool) {
         this.vertx = vertx;
@@ -57,17 +57,7 @@ public final class RetentionSweeper {
     }
 
     public void start(Duration every) {
-        timer = vertx.setPeriodic(every.toMillis(), id -> {
-            if (!busy) {
-                busy = true;
-                runOnce().onComplete(ar -> {
-                    busy = false;
-                    if (ar.failed()) {
-                        LOG.warn("retention sweep failed (it will run again): {}", ar.cause().toString());
-                    }
-                });
-            }
-        });
+        task = PeriodicTask.start(vertx, every, this::runOnce, LOG, "retention sweep");
     }
 
     /** One sweep: the due files marked deleted and audited (one transaction), then their content removed. How many. */
@@ -87,8 +77,8 @@ public final class RetentionSweeper {
     }
 
     public void close() {
-        if (timer >= 0) {
-            vertx.cancelTimer(timer);
+        if (task != null) {
+            task.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.lmaas.gateway.usage;
 
+import io.lmaas.core.tasks.PeriodicTask;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -42,8 +43,7 @@ public final class HourlyRollup {
 
     private final Vertx vertx;
     private final Pool pool;
-    private long timer = -1;
-    private boolean busy;
+    private PeriodicTask task;
 
     public HourlyRollup(Vertx vertx, Pool pool) {
         this.vertx = vertx;
@@ -51,17 +51,7 @@ public final class HourlyRollup {
     }
 
     public void start(Duration every) {
-        timer = vertx.setPeriodic(every.toMillis(), id -> {
-            if (!busy) {
-                busy = true;
-                runOnce().onComplete(ar -> {
-                    busy = false;
-                    if (ar.failed()) {
-                        LOG.warn("hourly usage roll-up failed (it will catch up): {}", ar.cause().toString());
-                    }
-                });
-            }
-        });
+        task = PeriodicTask.start(vertx, every, this::runOnce, LOG, "hourly usage roll-up");
     }
 
     /** One pass: adds the rows past the watermark (if no other gateway holds it) and moves it. */
@@ -70,8 +60,8 @@ public final class HourlyRollup {
     }
 
     public void close() {
-        if (timer >= 0) {
-            vertx.cancelTimer(timer);
+        if (task != null) {
+            task.close();
         }
     }
 }
