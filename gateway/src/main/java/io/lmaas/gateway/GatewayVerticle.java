@@ -14,6 +14,7 @@ import io.lmaas.gateway.auth.KeyService;
 import io.lmaas.gateway.batches.BatchRepository;
 import io.lmaas.gateway.batches.BatchRunner;
 import io.lmaas.gateway.changes.ChangeFeed;
+import io.lmaas.gateway.files.RetentionSweeper;
 import io.lmaas.gateway.identity.ConsoleTokenRules;
 import io.lmaas.gateway.identity.ConsoleTokenVerifier;
 import io.lmaas.gateway.identity.JwksCache;
@@ -66,7 +67,7 @@ public final class GatewayVerticle extends VerticleBase {
     private BatchRunner batchRunner;
     private JwksCache jwks;
     private HourlyRollup rollup;
-    private io.lmaas.gateway.files.RetentionSweeper retention;
+    private RetentionSweeper retention;
     private Optional<KeycloakDirectory> identity = Optional.empty();
     private String httpDeployment;
 
@@ -122,7 +123,7 @@ public final class GatewayVerticle extends VerticleBase {
             batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
                     ledger, quota, config.gatewayId(), 8);
             batchRunner.start(Duration.ofSeconds(1));
-            retention = new io.lmaas.gateway.files.RetentionSweeper(vertx, pool);
+            retention = new RetentionSweeper(vertx, pool);
             retention.start(Duration.ofMinutes(1));
         });
         return changes.start()

@@ -99,20 +99,23 @@ public final class ApiSchemas {
 
     /** The body as the schemas read it: null members are absent. The same object when it holds no null. */
     static JsonObject withoutNulls(JsonObject body) {
-        boolean any = false;
-        for (var e : body) {
-            if (e.getValue() == null || e.getValue() instanceof JsonObject o && withoutNulls(o) != o) {
-                any = true;
-                break;
+        return hasNull(body) ? copyWithoutNulls(body) : body;
+    }
+
+    private static boolean hasNull(JsonObject o) {
+        for (var e : o) {
+            if (e.getValue() == null || e.getValue() instanceof JsonObject inner && hasNull(inner)) {
+                return true;
             }
         }
-        if (!any) {
-            return body;
-        }
+        return false;
+    }
+
+    private static JsonObject copyWithoutNulls(JsonObject o) {
         JsonObject out = new JsonObject();
-        for (var e : body) {
-            if (e.getValue() instanceof JsonObject o) {
-                out.put(e.getKey(), withoutNulls(o));
+        for (var e : o) {
+            if (e.getValue() instanceof JsonObject inner) {
+                out.put(e.getKey(), copyWithoutNulls(inner));
             } else if (e.getValue() != null) {
                 out.put(e.getKey(), e.getValue());
             }

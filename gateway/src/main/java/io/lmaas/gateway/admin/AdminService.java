@@ -8,15 +8,16 @@ import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.core.jobs.GpuQueueRecord;
 import io.lmaas.core.jobs.GpuQueueRepository;
+import io.lmaas.gateway.files.Retention;
 import io.lmaas.gateway.gpu.GpuQueues;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.identity.KeycloakDirectory;
 import io.lmaas.gateway.quota.Limits;
 import io.lmaas.gateway.quota.QuotaRepository;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
-import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Optional;
 
@@ -124,14 +125,14 @@ public final class AdminService {
     }
 
     /** The tenant's retention settings (keep everything until deleted, when none were set). */
-    public Future<io.lmaas.gateway.files.Retention> retention(String tenantId) {
-        return tenant(tenantId).compose(t -> io.lmaas.gateway.files.Retention.find(pool, tenantId));
+    public Future<Retention> retention(String tenantId) {
+        return tenant(tenantId).compose(t -> Retention.find(pool, tenantId));
     }
 
     /** Replaces the tenant's retention settings; the sweeper applies them on its next pass. Audited. */
-    public Future<io.lmaas.gateway.files.Retention> putRetention(String actor, String tenantId, io.lmaas.gateway.files.Retention r) {
-        return tenant(tenantId).compose(t -> pool.withTransaction(conn -> io.lmaas.gateway.files.Retention.find(conn, tenantId)
-                .compose(before -> io.lmaas.gateway.files.Retention.put(conn, tenantId, r).compose(v -> AuditRepository.record(conn, actor,
+    public Future<Retention> putRetention(String actor, String tenantId, Retention r) {
+        return tenant(tenantId).compose(t -> pool.withTransaction(conn -> Retention.find(conn, tenantId)
+                .compose(before -> Retention.put(conn, tenantId, r).compose(v -> AuditRepository.record(conn, actor,
                         "tenant.retention", "tenant", tenantId, tenantId, before.toJson(tenantId), r.toJson(tenantId))))))
                 .map(r);
     }

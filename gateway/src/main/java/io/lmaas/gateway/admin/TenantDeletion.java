@@ -57,27 +57,30 @@ public final class TenantDeletion {
         List<String> models = new ArrayList<>();
         List<String> jobs = new ArrayList<>();
         long[] counts = new long[5];
-        return pool.withTransaction(conn -> lockedTenant(conn, tenantId)
-                .compose(name -> refuseIfBusy(conn, tenantId)
+        Tuple tenant = Tuple.of(tenantId);
+        return pool.withTransaction(conn -> TenantRepository.lockName(conn, tenantId)
+                .compose(name -> name == null ? Future.failedFuture(AdminService.tenantNotFound(tenantId)) : refuseIfBusy(conn, tenantId)
                         .compose(v -> ids(conn, "SELECT id FROM models WHERE owner_tenant_id = $1", tenantId, models))
                         .compose(v -> ids(conn, "SELECT id FROM jobs WHERE tenant_id = $1", tenantId, jobs))
-                        .compose(v -> count(conn, "DELETE FROM deployments WHERE tenant_id = $1 OR model_id = ANY($2)", tenantId, models,
-                                counts, 4))
-                        .compose(v -> count(conn, "DELETE FROM model_versions WHERE model_id = ANY($2) AND $1::text IS NOT NULL", tenantId,
-                                models, null, 0))
-                        // adapters first: they reference their base
-                        .compose(v -> count(conn, "DELETE FROM models WHERE id = ANY($2) AND base_model_id IS NOT NULL"
-                                + " AND $1::text IS NOT NULL", tenantId, models, counts, 2))
-                        .compose(v -> count(conn, "DELETE FROM models WHERE id = ANY($2) AND $1::text IS NOT NULL", tenantId, models,
-                                counts, 2))
-                        .compose(v -> count(conn, "DELETE FROM jobs WHERE tenant_id = $1", tenantId, null, counts, 3))
-                        .compose(v -> count(conn, "DELETE FROM files WHERE tenant_id = $1", tenantId, null, counts, 1))
-                        .compose(v -> count(conn, "DELETE FROM api_keys WHERE tenant_id = $1", tenantId, null, counts, 0))
-                        .compose(v -> count(conn, "DELETE FROM tenant_limits WHERE tenant_id = $1", tenantId, null, null, 0))
-                        .compose(v -> count(conn, "DELETE FROM gpu_queues WHERE tenant_id = $1", tenantId, null, null, 0))
-                        .compose(v -> count(conn, "DELETE FROM tenant_retention WHERE tenant_id = $1", tenantId, null, null, 0))
+                        .compose(v -> {
+                            Tuple modelIds = Tuple.tuple().addArrayOfString(models.toArray(new String[0]));
+                            Tuple tenantAndModels = Tuple.tuple().addString(tenantId).addArrayOfString(models.toArray(new String[0]));
+                            return delete(conn, "DELETE FROM deployments WHERE tenant_id = $1 OR model_id = ANY($2)", tenantAndModels,
+                                    counts, 4)
+                                    .compose(x -> delete(conn, "DELETE FROM model_versions WHERE model_id = ANY($1)", modelIds, null, 0))
+                                    // adapters first: they reference their base
+                                    .compose(x -> delete(conn, "DELETE FROM models WHERE id = ANY($1) AND base_model_id IS NOT NULL",
+                                            modelIds, counts, 2))
+                                    .compose(x -> delete(conn, "DELETE FROM models WHERE id = ANY($1)", modelIds, counts, 2));
+                        })
+                        .compose(v -> delete(conn, "DELETE FROM jobs WHERE tenant_id = $1", tenant, counts, 3))
+                        .compose(v -> delete(conn, "DELETE FROM files WHERE tenant_id = $1", tenant, counts, 1))
+                        .compose(v -> delete(conn, "DELETE FROM api_keys WHERE tenant_id = $1", tenant, counts, 0))
+                        .compose(v -> delete(conn, "DELETE FROM tenant_limits WHERE tenant_id = $1", tenant, null, 0))
+                        .compose(v -> delete(conn, "DELETE FROM gpu_queues WHERE tenant_id = $1", tenant, null, 0))
+                        .compose(v -> delete(conn, "DELETE FROM tenant_retention WHERE tenant_id = $1", tenant, null, 0))
                         .compose(v -> keepLedger ? conn.preparedQuery("UPDATE tenants SET name = 'deleted-' || id, deleted_at = now()"
-                                + " WHERE id = $1").execute(Tuple.of(tenantId)).mapEmpty() : deleteLedger(conn, tenantId))
+                                + " WHERE id = $1").execute(tenant).mapEmpty() : deleteLedger(conn, tenant))
                         .compose(v -> AuditRepository.record(conn, actor, "tenant.delete", "tenant", tenantId, tenantId,
                                 new JsonObject().put("name", name), new JsonObject().put("ledger", keepLedger ? "kept" : "deleted")
                                         .put("keys", counts[0]).put("files", counts[1]).put("models", counts[2])
@@ -88,12 +91,6 @@ public final class TenantDeletion {
                 }))
                 .compose(v -> identity.map(d -> d.deleteTenantGroup(tenantId).otherwise(false)).orElse(Future.succeededFuture(false)))
                 .map(group -> new Deleted(tenantId, counts[0], counts[1], counts[2], counts[3], counts[4], keepLedger, group));
-    }
-
-    private static Future<String> lockedTenant(SqlConnection conn, String tenantId) {
-        return conn.preparedQuery("SELECT name FROM tenants WHERE id = $1 AND deleted_at IS NULL FOR UPDATE").execute(Tuple.of(tenantId))
-                .compose(rows -> rows.size() == 0 ? Future.failedFuture(AdminService.tenantNotFound(tenantId))
-                        : Future.succeededFuture(rows.iterator().next().getString("name")));
     }
 
     private static Future<Void> refuseIfBusy(SqlConnection conn, String tenantId) {
@@ -118,9 +115,8 @@ public final class TenantDeletion {
         });
     }
 
-    /** Runs a DELETE with the tenant ($1) and, where given, the model ids ($2); adds its row count to {@code counts[at]}. */
-    private static Future<Void> count(SqlConnection conn, String sql, String tenantId, List<String> models, long[] counts, int at) {
-        Tuple args = models == null ? Tuple.of(tenantId) : Tuple.tuple().addString(tenantId).addArrayOfString(models.toArray(new String[0]));
+    /** Runs a DELETE; adds its row count to {@code counts[at]} when {@code counts} is given. */
+    private static Future<Void> delete(SqlConnection conn, String sql, Tuple args, long[] counts, int at) {
         return conn.preparedQuery(sql).execute(args).map(rows -> {
             if (counts != null) {
                 counts[at] += rows.rowCount();
@@ -129,8 +125,7 @@ public final class TenantDeletion {
         });
     }
 
-    private static Future<Void> deleteLedger(SqlConnection conn, String tenantId) {
-        Tuple t = Tuple.of(tenantId);
+    private static Future<Void> deleteLedger(SqlConnection conn, Tuple t) {
         return conn.preparedQuery("DELETE FROM usage_ledger WHERE tenant_id = $1").execute(t)
                 .compose(v -> conn.preparedQuery("DELETE FROM usage_daily WHERE tenant_id = $1").execute(t))
                 .compose(v -> conn.preparedQuery("DELETE FROM usage_hourly WHERE tenant_id = $1").execute(t))

@@ -25,6 +25,12 @@ final class TenantRepository {
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(toTenant(rows.iterator().next())));
     }
 
+    /** The tenant's name, its row locked for the transaction ({@code conn}'s); null when there is no such tenant. */
+    static Future<String> lockName(SqlClient conn, String id) {
+        return conn.preparedQuery("SELECT name FROM tenants WHERE id = $1 AND deleted_at IS NULL FOR UPDATE").execute(Tuple.of(id))
+                .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("name"));
+    }
+
     /** Tenants in id order, after {@code after} (exclusive) when given. */
     static Future<List<Tenant>> list(SqlClient client, String after, int limit) {
         return client.preparedQuery("SELECT id, name, created_at FROM tenants WHERE deleted_at IS NULL AND ($1::text IS NULL OR id > $1)"

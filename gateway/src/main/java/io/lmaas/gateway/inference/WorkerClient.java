@@ -15,7 +15,12 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.parsetools.RecordParser;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +37,8 @@ public final class WorkerClient implements AutoCloseable {
     private final Duration timeout;
     private final String authorization;
     /** Requests this gateway has sent to each worker (by URL) and not yet had answered: routing prefers the least busy. */
-    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> inFlight =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicInteger> inFlight =
+            new ConcurrentHashMap<>();
 
     public WorkerClient(Vertx vertx, Duration timeout, String workerToken) {
         this.authorization = WorkerToken.header(WorkerToken.requireValid(workerToken));
@@ -174,17 +179,17 @@ public final class WorkerClient implements AutoCloseable {
 
     /** Requests in flight from this gateway to the worker at {@code url}. */
     int inFlight(String url) {
-        java.util.concurrent.atomic.AtomicInteger n = inFlight.get(url);
+        AtomicInteger n = inFlight.get(url);
         return n == null ? 0 : n.get();
     }
 
     /** {@code candidates} (in their rotation) with the ones this gateway has fewest requests in flight to first. */
-    static List<ReadyEndpoint> leastBusy(List<ReadyEndpoint> candidates, java.util.function.ToIntFunction<String> inFlight) {
+    static List<ReadyEndpoint> leastBusy(List<ReadyEndpoint> candidates, ToIntFunction<String> inFlight) {
         if (candidates.size() <= 1) {
             return candidates;
         }
-        List<ReadyEndpoint> out = new java.util.ArrayList<>(candidates);
-        out.sort(java.util.Comparator.comparingInt(e -> inFlight.applyAsInt(e.url()))); // stable: ties keep the rotation
+        List<ReadyEndpoint> out = new ArrayList<>(candidates);
+        out.sort(Comparator.comparingInt(e -> inFlight.applyAsInt(e.url()))); // stable: ties keep the rotation
         return out;
     }
 
@@ -194,7 +199,7 @@ public final class WorkerClient implements AutoCloseable {
     }
 
     private Runnable track(String url) {
-        java.util.concurrent.atomic.AtomicInteger n = inFlight.computeIfAbsent(url, u -> new java.util.concurrent.atomic.AtomicInteger());
+        AtomicInteger n = inFlight.computeIfAbsent(url, u -> new AtomicInteger());
         n.incrementAndGet();
         boolean[] released = new boolean[1];
         return () -> {
