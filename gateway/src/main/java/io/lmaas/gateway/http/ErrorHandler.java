@@ -37,12 +37,17 @@ public final class ErrorHandler implements Handler<RoutingContext> {
     }
 
     /**
-     * Whether {@code failure} (or a cause) says PostgreSQL cannot be reached or is restarting: a refused or closed
-     * connection, or SQLSTATE class 08 (connection exception) or 57P01-57P03 (shut down, crashed, starting up).
+     * Whether {@code failure} (or a cause) says PostgreSQL cannot be reached or is restarting: a refused, closed or
+     * reset connection (a backend that exits while a query is on its way resets the socket: the client sees
+     * {@code ECONNRESET} or {@code EPIPE} as a socket error, not as a closed connection), or SQLSTATE class 08
+     * (connection exception) or 57P01-57P03 (shut down, crashed, starting up). Workers' socket errors never get here:
+     * the proxy maps them to upstream errors first.
      */
     static boolean databaseUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.net.ConnectException || t instanceof io.vertx.sqlclient.ClosedConnectionException) {
+            if (t instanceof java.net.ConnectException || t instanceof io.vertx.sqlclient.ClosedConnectionException
+                    || t instanceof java.net.SocketException
+                    || (t instanceof java.io.IOException || t instanceof io.vertx.core.VertxException) && socketGone(t.getMessage())) {
                 return true;
             }
             if (t instanceof io.vertx.sqlclient.DatabaseException db && db.getSqlState() != null
@@ -51,6 +56,17 @@ public final class ErrorHandler implements Handler<RoutingContext> {
             }
         }
         return false;
+    }
+
+    /**
+     * A connection that went away, as the SQL client and Netty word it: the client fails a command given to a pooled
+     * connection that is closing with "Connection is not active now, current status: CLOSED" and the commands it had
+     * queued with "Pending requests failed to be sent due to connection has been closed." (exceptions without a
+     * cause); Netty's native transport reports a reset as "recvAddress(..) failed: Connection reset by peer".
+     */
+    private static boolean socketGone(String message) {
+        return message != null && (message.contains("Connection reset") || message.contains("Broken pipe")
+                || message.startsWith("Connection is not active now") || message.startsWith("Pending requests failed to be sent"));
     }
 
     private static ApiException map(RoutingContext ctx) {
