@@ -55,6 +55,20 @@ final class GatewayRole {
                 KeycloakSettings.from(s)).withWorkerToken(WorkerToken.from(s));
     }
 
+    /**
+     * The operator's master keys ({@code LMAAS_MASTER_KEY} or {@code LMAAS_MASTER_KEY_FILE}); a gateway that stores
+     * tenants' files needs them, one that does not (no artifact store) gets a key of its own that nothing outlives.
+     */
+    static io.lmaas.core.crypto.MasterKeys masterKeys(GatewayConfig config) {
+        return io.lmaas.core.crypto.MasterKeys.fromEnvironment(System.getenv()).orElseGet(() -> {
+            if (config.artifacts().isPresent()) {
+                throw new io.lmaas.core.config.ConfigException("the gateway seals tenants' artifacts: set "
+                        + io.lmaas.core.crypto.MasterKeys.ENV + " (32 bytes, base64) or " + io.lmaas.core.crypto.MasterKeys.FILE_ENV);
+            }
+            return io.lmaas.core.crypto.MasterKeys.processEphemeral();
+        });
+    }
+
     static void run(Settings s) throws Exception {
         GatewayConfig config = config(s);
         if (s.bool("migrate", false)) {
@@ -65,7 +79,7 @@ final class GatewayRole {
         try {
             Pool pool = Pools.create(vertx, config.database(), s.integer("pool-size", 16, 1, 512));
             GatewayVerticle gateway = new GatewayVerticle(config, pool, new ProcessModelValidator(vertx,
-                    Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path")));
+                    Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path")), masterKeys(config));
             String id = vertx.deployVerticle(gateway).await(60, TimeUnit.SECONDS);
             System.out.println("LMaaS gateway " + config.gatewayId() + ": http://" + config.host() + ":" + gateway.port());
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

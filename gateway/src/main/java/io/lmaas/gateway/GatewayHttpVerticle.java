@@ -85,7 +85,7 @@ final class GatewayHttpVerticle extends VerticleBase {
         v1.get("/models/:id/download").handler(ScopeHandler.FINE_TUNING).handler(downloads::tenant);
         config.artifacts().ifPresent(store -> {
             Uploads uploads = new Uploads(store, config.fileLimitBytes(), guards.minFreeBytes());
-            new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store), uploads, responder).addTo(v1);
+            new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store, services.tenantKeys()), uploads, responder).addTo(v1);
             new BatchRoutes(new BatchRepository(services.pool()), new FileRepository(services.pool()), responder).addTo(v1);
             root.post(MODEL_UPLOAD).handler(services.admins()).handler(ctx -> {
                 AdminPrincipal.of(ctx).requirePlatform(); // before a byte of the upload is written
@@ -97,7 +97,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
                 services.models(), responder, services.admins(), new OverviewService(services.pool()), services.identity(),
                 new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder), downloads,
-                new TenantDeletion(vertx, services.pool(), config.artifacts(), services.identity())).router(vertx));
+                new TenantDeletion(vertx, services.pool(), config.artifacts(), services.identity(), services.tenantKeys()),
+                io.lmaas.gateway.admin.AdminEncryptionRoutes.create(services.tenantKeys(), services.pool(), responder)).router(vertx));
         JsonObject consoleConfig = config.keycloak().map(k -> new JsonObject().put("auth", "keycloak").put("issuer", k.issuer())
                 .put("client_id", k.consoleClientId())).orElse(new JsonObject().put("auth", "token"));
         root.get("/console/config.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")

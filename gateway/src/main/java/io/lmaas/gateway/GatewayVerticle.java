@@ -15,6 +15,9 @@ import io.lmaas.gateway.batches.BatchRepository;
 import io.lmaas.gateway.batches.BatchRunner;
 import io.lmaas.gateway.changes.ChangeFeed;
 import io.lmaas.gateway.files.RetentionSweeper;
+import io.lmaas.core.crypto.Artifacts;
+import io.lmaas.core.crypto.MasterKeys;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.gateway.identity.ConsoleTokenRules;
 import io.lmaas.gateway.identity.ConsoleTokenVerifier;
 import io.lmaas.gateway.identity.JwksCache;
@@ -57,6 +60,8 @@ public final class GatewayVerticle extends VerticleBase {
     private final GatewayConfig config;
     private final Pool pool;
     private final ModelValidator validator;
+    private final MasterKeys masterKeys;
+    private Runnable keySource = () -> { };
     private final List<GatewayHttpVerticle> loops = new ArrayList<>();
     private EndpointDirectory directory;
     private AdapterPlacement placement;
@@ -75,10 +80,17 @@ public final class GatewayVerticle extends VerticleBase {
         this(config, pool, ModelValidator.UNAVAILABLE);
     }
 
+    /** With the master keys of the environment, or else one random key for this JVM ({@link MasterKeys#processEphemeral}). */
     public GatewayVerticle(GatewayConfig config, Pool pool, ModelValidator validator) {
+        this(config, pool, validator, MasterKeys.fromEnvironment(System.getenv()).orElseGet(MasterKeys::processEphemeral));
+    }
+
+    /** {@code masterKeys} wrap the tenants' data keys, with which their artifacts are sealed (docs/decisions/0022). */
+    public GatewayVerticle(GatewayConfig config, Pool pool, ModelValidator validator, MasterKeys masterKeys) {
         this.config = config;
         this.pool = pool;
         this.validator = validator;
+        this.masterKeys = masterKeys;
     }
 
     @Override
@@ -100,11 +112,13 @@ public final class GatewayVerticle extends VerticleBase {
             return new ConsoleTokenVerifier(jwks, new ConsoleTokenRules(k.issuer(), k.audience()), Clock.systemUTC());
         });
         identity = config.keycloak().filter(KeycloakSettings::canProvision).map(k -> new KeycloakDirectory(vertx, k));
+        TenantKeys tenantKeys = new TenantKeys(pool, masterKeys);
+        keySource = Artifacts.resolveWith(tenantKeys::byIdBlocking); // model files read off the event loop (info, copies)
         GatewayServices services = new GatewayServices(config, pool, authenticator,
                 new AdminTokenAuthenticator(config.adminToken(), console), quota, ledger,
-                new InferenceService(directory, workers, config.readyWait(), placement), new UsageService(new UsageRepository(pool)),
+                new InferenceService(directory, workers, config.readyWait(), placement, tenantKeys), new UsageService(new UsageRepository(pool)),
                 new AdminService(pool, quotaRepository, identity), new KeyService(pool, hasher),
-                new ModelAdminService(vertx, pool, validator, config.artifacts(), placement), identity, metrics, tags);
+                new ModelAdminService(vertx, pool, validator, config.artifacts(), placement), identity, tenantKeys, metrics, tags);
         changes = new ChangeFeed(vertx, Pools.connectOptions(config.database()), new ChangeFeed.Listeners(
                 keyId -> {
                     authenticator.invalidate(keyId);
@@ -121,7 +135,7 @@ public final class GatewayVerticle extends VerticleBase {
         rollup.start(Duration.ofSeconds(2));
         config.artifacts().ifPresent(store -> {
             batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
-                    ledger, quota, config.gatewayId(), 8);
+                    ledger, quota, config.gatewayId(), 8, tenantKeys);
             batchRunner.start(Duration.ofSeconds(1));
             retention = new RetentionSweeper(vertx, pool);
             retention.start(Duration.ofMinutes(1));
@@ -181,6 +195,7 @@ public final class GatewayVerticle extends VerticleBase {
                     return Future.succeededFuture();
                 })
                 .onComplete(ar -> {
+                    keySource.run();
                     quota.close();
                     directory.close();
                     placement.close();

@@ -40,7 +40,7 @@ public final class ModelInfo {
                 weights(dir, java.util.Set.of(dir.resolve("adapter_model.safetensors")), info);
             } else if (Files.isRegularFile(dir.resolve("serving.properties"))) {
                 Properties p = new Properties();
-                try (Reader r = Files.newBufferedReader(dir.resolve("serving.properties"), StandardCharsets.UTF_8)) {
+                try (Reader r = io.lmaas.core.crypto.Artifacts.newBufferedReader(dir.resolve("serving.properties"))) {
                     p.load(r);
                 }
                 putIfPresent(info, "architecture", p.getProperty("architecture"));
@@ -129,7 +129,7 @@ public final class ModelInfo {
 
     /** A safetensors file's JSON header (8-byte little-endian length, then the JSON). */
     static JsonObject safetensorsHeader(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = io.lmaas.core.crypto.Artifacts.newInputStream(file)) {
             byte[] len = in.readNBytes(8);
             long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
             if (len.length != 8 || n <= 0 || n > MAX_HEADER) {
@@ -140,7 +140,7 @@ public final class ModelInfo {
     }
 
     private static JsonObject json(Path file) throws IOException {
-        return Files.isRegularFile(file) ? new JsonObject(Files.readString(file, StandardCharsets.UTF_8)) : null;
+        return Files.isRegularFile(file) ? new JsonObject(io.lmaas.core.crypto.Artifacts.readString(file)) : null;
     }
 
     private static void putIfPresent(JsonObject o, String key, String value) {

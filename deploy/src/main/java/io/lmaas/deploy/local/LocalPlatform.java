@@ -9,6 +9,9 @@ import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.core.secrets.Secrets;
+import io.lmaas.core.crypto.MasterKeys;
+import io.lmaas.core.crypto.ModelKeys;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.deploy.ProcessModelValidator;
 import io.lmaas.gateway.GatewayConfig;
@@ -99,16 +102,23 @@ public final class LocalPlatform implements AutoCloseable {
                 QuotaService.Settings.DEFAULT, GatewayConfig.defaultEventLoops(),
                 GatewayConfig.DEFAULT_READY_WAIT, Optional.of(new ArtifactStore(config.artifacts())), config.maxFileBytes(),
                 config.keycloak()).withWorkerToken(workerToken);
+        // Encryption at rest: the operator's master key, or local mode's own in the data directory (mode 600).
+        MasterKeys masterKeys = MasterKeys.fromEnvironmentOrLocal(System.getenv(), config.dataDir());
         gateway = new GatewayVerticle(gatewayConfig, pool, new ProcessModelValidator(vertx, config.javaBinary(),
-                config.classpath()));
+                config.classpath()), masterKeys);
         deployments.push(await(vertx.deployVerticle(gateway)));
 
         Map<String, String> workerEnvironment = new HashMap<>(LocalBackendConfig.WORKER_ENVIRONMENT);
         workerEnvironment.put(WorkerToken.ENV, workerToken);
+        if (MasterKeys.fromEnvironment(System.getenv()).isEmpty()) {
+            // Workers and jobs read the key from its file (never the key itself in their environment or command line).
+            workerEnvironment.put(MasterKeys.FILE_ENV, config.dataDir().resolve(MasterKeys.LOCAL_FILE).toString());
+        }
         LocalBackendConfig workers = new LocalBackendConfig(config.javaBinary(), config.classpath(), MAIN_CLASS,
                 config.workerJvmOptions(), workerEnvironment, config.dataDir().resolve("run"),
                 config.logs(), 1, Duration.ofMillis(500), Duration.ofSeconds(30));
-        scheduler = new LocalScheduler(vertx, pool, workers, url, config.artifacts());
+        scheduler = new LocalScheduler(vertx, pool, workers, url, config.artifacts(),
+                ModelKeys.from(new TenantKeys(pool, masterKeys)));
         scheduler.start();
         DeploymentRepository deployments = new DeploymentRepository(pool);
 

@@ -50,11 +50,13 @@ public final class AdminRoutes {
     private final AdminUsageRoutes usageRoutes;
     private final AdminAuditRoutes auditRoutes;
     private final AdminTenantAdminRoutes tenantAdmins;
+    private final AdminEncryptionRoutes encryption;
 
     public AdminRoutes(AdminService admin, KeyService keys, UsageService usage, ModelAdminService models, Responder responder,
             AdminTokenAuthenticator authenticator, OverviewService overview, Optional<KeycloakDirectory> identity, AdminJobRoutes jobs,
-            io.lmaas.gateway.models.ModelDownloadRoute downloads, TenantDeletion deletion) {
+            io.lmaas.gateway.models.ModelDownloadRoute downloads, TenantDeletion deletion, AdminEncryptionRoutes encryption) {
         this.deletion = deletion;
+        this.encryption = encryption;
         this.modelRoutes = new AdminModelRoutes(admin, models, responder, downloads);
         this.deploymentRoutes = new AdminDeploymentRoutes(admin, models, responder);
         this.keyRoutes = new AdminKeyRoutes(keys, responder);
@@ -114,6 +116,7 @@ public final class AdminRoutes {
         deploymentRoutes.addTo(r);
         jobs.addTo(r);
         auditRoutes.addTo(r);
+        encryption.addTo(r);
         return r;
     }
 

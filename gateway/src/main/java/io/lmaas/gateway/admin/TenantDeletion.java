@@ -1,6 +1,7 @@
 package io.lmaas.gateway.admin;
 
 import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.audit.AuditRepository;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.identity.KeycloakDirectory;
@@ -25,18 +26,19 @@ import java.util.stream.Stream;
  * {@code DELETE /admin/v1/tenants/{id}}: the tenant's keys (every gateway stops accepting them within a second), files,
  * models and adapters with their versions, deployments (the scheduler stops their workers), jobs and batches with
  * their events and checkpoints, limits and GPU queue go in one transaction, then their artifacts from the store and the
- * tenant's Keycloak group. Refused ({@code 409 tenant_busy}) while a job or batch of the tenant still runs: cancel
+ * tenant's Keycloak group; its data key is destroyed in the transaction, so a copy of its artifacts anywhere (a backup, a
+ * half-written file) is unreadable. Refused ({@code 409 tenant_busy}) while a job or batch of the tenant still runs: cancel
  * it first. The usage ledger is the bill: by default it is kept (its rows hold counts, no content) and the tenant stays
  * as a row without its name; {@code ledger=delete} removes it and its roll-ups too. The audit log keeps the deletion.
  */
 public final class TenantDeletion {
     /** What a deletion removed. */
     public record Deleted(String tenantId, long keys, long files, long models, long jobs, long deployments, boolean ledgerKept,
-            boolean identityGroup) {
+            boolean identityGroup, boolean dataKey) {
         JsonObject toJson() {
             return new JsonObject().put("id", tenantId).put("object", "tenant").put("deleted", true)
                     .put("removed", new JsonObject().put("keys", keys).put("files", files).put("models", models).put("jobs", jobs)
-                            .put("deployments", deployments).put("identity_group", identityGroup))
+                            .put("deployments", deployments).put("identity_group", identityGroup).put("data_key", dataKey))
                     .put("ledger", ledgerKept ? "kept" : "deleted");
         }
     }
@@ -45,8 +47,11 @@ public final class TenantDeletion {
     private final Pool pool;
     private final Optional<ArtifactStore> artifacts;
     private final Optional<KeycloakDirectory> identity;
+    private final TenantKeys keys;
 
-    public TenantDeletion(Vertx vertx, Pool pool, Optional<ArtifactStore> artifacts, Optional<KeycloakDirectory> identity) {
+    public TenantDeletion(Vertx vertx, Pool pool, Optional<ArtifactStore> artifacts, Optional<KeycloakDirectory> identity,
+            TenantKeys keys) {
+        this.keys = keys;
         this.vertx = vertx;
         this.pool = pool;
         this.artifacts = artifacts;
@@ -56,7 +61,7 @@ public final class TenantDeletion {
     public Future<Deleted> delete(String actor, String tenantId, boolean keepLedger) {
         List<String> models = new ArrayList<>();
         List<String> jobs = new ArrayList<>();
-        long[] counts = new long[5];
+        long[] counts = new long[6];
         Tuple tenant = Tuple.of(tenantId);
         return pool.withTransaction(conn -> TenantRepository.lockName(conn, tenantId)
                 .compose(name -> name == null ? Future.failedFuture(AdminService.tenantNotFound(tenantId)) : refuseIfBusy(conn, tenantId)
@@ -79,18 +84,21 @@ public final class TenantDeletion {
                         .compose(v -> delete(conn, "DELETE FROM tenant_limits WHERE tenant_id = $1", tenant, null, 0))
                         .compose(v -> delete(conn, "DELETE FROM gpu_queues WHERE tenant_id = $1", tenant, null, 0))
                         .compose(v -> delete(conn, "DELETE FROM tenant_retention WHERE tenant_id = $1", tenant, null, 0))
+                        // The data key goes with the rest: any copy of the tenant's artifacts left anywhere is unreadable.
+                        .compose(v -> keys.destroy(conn, tenantId).map(n -> counts[5] = n).mapEmpty())
                         .compose(v -> keepLedger ? conn.preparedQuery("UPDATE tenants SET name = 'deleted-' || id, deleted_at = now()"
                                 + " WHERE id = $1").execute(tenant).mapEmpty() : deleteLedger(conn, tenant))
                         .compose(v -> AuditRepository.record(conn, actor, "tenant.delete", "tenant", tenantId, tenantId,
                                 new JsonObject().put("name", name), new JsonObject().put("ledger", keepLedger ? "kept" : "deleted")
                                         .put("keys", counts[0]).put("files", counts[1]).put("models", counts[2])
-                                        .put("jobs", counts[3]).put("deployments", counts[4])))))
+                                        .put("jobs", counts[3]).put("deployments", counts[4]).put("data_key", counts[5] > 0)))))
                 .compose(v -> vertx.executeBlocking(() -> {
                     removeArtifacts(tenantId, models, jobs);
                     return null;
                 }))
                 .compose(v -> identity.map(d -> d.deleteTenantGroup(tenantId).otherwise(false)).orElse(Future.succeededFuture(false)))
-                .map(group -> new Deleted(tenantId, counts[0], counts[1], counts[2], counts[3], counts[4], keepLedger, group));
+                .map(group -> new Deleted(tenantId, counts[0], counts[1], counts[2], counts[3], counts[4], keepLedger, group,
+                        counts[5] > 0));
     }
 
     private static Future<Void> refuseIfBusy(SqlConnection conn, String tenantId) {

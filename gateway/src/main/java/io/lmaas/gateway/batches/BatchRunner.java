@@ -1,6 +1,9 @@
 package io.lmaas.gateway.batches;
 
 import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.crypto.Artifacts;
+import io.lmaas.core.crypto.DataKey;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
 import io.lmaas.core.files.FileRecord;
@@ -25,7 +28,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
+import java.io.OutputStream;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,11 +61,13 @@ public final class BatchRunner {
     private final QuotaService quota;
     private final String gatewayId;
     private final int concurrency;
+    private final TenantKeys keys;
     private long timer = -1;
     private boolean busy;
 
     public BatchRunner(Vertx vertx, BatchRepository batches, FileRepository files, ArtifactStore store, InferenceService inference,
-            LedgerWriter ledger, QuotaService quota, String gatewayId, int concurrency) {
+            LedgerWriter ledger, QuotaService quota, String gatewayId, int concurrency, TenantKeys keys) {
+        this.keys = keys;
         this.vertx = vertx;
         this.batches = batches;
         this.files = files;
@@ -102,7 +109,7 @@ public final class BatchRunner {
                 return batches.finish(b.id(), BatchRecord.FAILED, failed("invalid_input_file", "the input file "
                         + b.spec().getString("input_file_id") + " no longer exists", null));
             }
-            return vertx.executeBlocking(() -> read(f, endpoint), false)
+            return keys.of(f.tenantId()).compose(key -> vertx.executeBlocking(() -> read(f, endpoint, key), false))
                     .compose(lines -> process(b, endpoint, lines), e -> e instanceof BadInput bad
                             ? batches.finish(b.id(), BatchRecord.FAILED, failed("invalid_input_file", bad.getMessage(), null))
                             : Future.failedFuture(e));
@@ -117,16 +124,16 @@ public final class BatchRunner {
     }
 
     /** The file's lines, checked again (the batch format; every {@code url} the batch's endpoint). */
-    private static List<Line> read(FileRecord f, String endpoint) throws Exception {
+    private static List<Line> read(FileRecord f, String endpoint, DataKey key) throws Exception {
         Path path = ArtifactStore.path(f.artifactUri());
-        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Artifacts.newBufferedReader(path, key)) {
             JsonlValidator.Result r = JsonlValidator.validate(in, "batch");
             if (!r.valid()) {
                 throw new BadInput("the input file is not a valid batch file: " + r.summary());
             }
         }
         List<Line> out = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Artifacts.newBufferedReader(path, key)) {
             String s;
             int n = 0;
             while ((s = in.readLine()) != null) {
@@ -296,14 +303,17 @@ public final class BatchRunner {
             String id = Ids.file();
             Path target = store.file(b.tenantId(), id);
             Files.createDirectories(target.getParent());
-            try (BufferedWriter w = Files.newBufferedWriter(target, StandardCharsets.UTF_8)) {
+            long bytes = 0;
+            DataKey key = keys.of(b.tenantId()).toCompletionStage().toCompletableFuture().get();
+            try (OutputStream out = new BufferedOutputStream(Artifacts.newOutputStream(target, key), 1 << 16)) {
                 for (String l : lines) {
-                    w.write(l);
-                    w.write('\n');
+                    byte[] line = (l + "\n").getBytes(StandardCharsets.UTF_8);
+                    out.write(line);
+                    bytes += line.length;
                 }
             }
             FileRecord f = new FileRecord(id, b.tenantId(), "batch_output", b.id() + (wantOk ? "_output.jsonl" : "_error.jsonl"),
-                    Files.size(target), ArtifactStore.uri(target), "batch_output", lines.size(), null);
+                    bytes, ArtifactStore.uri(target), "batch_output", lines.size(), null);
             files.insert(f).toCompletionStage().toCompletableFuture().get();
             ids[kind] = id;
         }

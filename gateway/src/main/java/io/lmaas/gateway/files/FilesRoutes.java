@@ -46,10 +46,13 @@ public final class FilesRoutes {
                 .onSuccess(f -> responder.json(ctx, 200, FilesService.toJson(f)))
                 .onFailure(ctx::fail));
         r.get("/files/:id/content").handler(ScopeHandler.FILES).handler(ctx -> files.get(tenant(ctx), Params.path(ctx, "id"))
-                .compose(f -> responder.settle(ctx, new io.lmaas.gateway.http.Outcome(200, null)).map(f))
-                .onSuccess(f -> ctx.response().putHeader("content-type", "application/jsonl")
-                        .sendFile(ArtifactStore.path(f.artifactUri()).toString())
-                        .onSuccess(v -> files.downloaded(f))) // zero retention deletes a downloaded batch output
+                .compose(f -> files.content(f).compose(in -> responder.settle(ctx, new io.lmaas.gateway.http.Outcome(200, null))
+                        .map(v -> {
+                            ctx.response().putHeader("content-type", "application/jsonl");
+                            SealedDownload.send(ctx.vertx(), ctx.response(), in)
+                                    .onSuccess(done -> files.downloaded(f)); // zero retention deletes a downloaded batch output
+                            return f;
+                        })))
                 .onFailure(ctx::fail));
         r.delete("/files/:id").handler(ScopeHandler.FILES).handler(ctx -> files.delete(tenant(ctx), Params.path(ctx, "id"))
                 .onSuccess(v -> responder.json(ctx, 200, new JsonObject().put("id", Params.path(ctx, "id")).put("object", "file")

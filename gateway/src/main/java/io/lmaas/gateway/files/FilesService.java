@@ -1,6 +1,9 @@
 package io.lmaas.gateway.files;
 
 import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.crypto.Artifacts;
+import io.lmaas.core.crypto.DataKey;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.files.FileRecord;
 import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.files.JsonlValidator;
@@ -12,6 +15,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +27,8 @@ import java.util.Set;
 
 /**
  * Tenants' files: an upload (already streamed to disk by the HTTP layer) is validated line by line off the
- * event loop, moved into the artifact store ({@code files/<tenant>/<id>.jsonl}) and recorded; deleting
+ * event loop, sealed into the artifact store ({@code files/<tenant>/<id>.jsonl}, encrypted with the tenant's data key)
+ * and recorded; deleting
  * marks the row and removes the bytes. Another tenant's file is "not found", like an absent one.
  */
 public final class FilesService {
@@ -31,11 +37,13 @@ public final class FilesService {
     private final Vertx vertx;
     private final FileRepository files;
     private final ArtifactStore store;
+    private final TenantKeys keys;
 
-    public FilesService(Vertx vertx, FileRepository files, ArtifactStore store) {
+    public FilesService(Vertx vertx, FileRepository files, ArtifactStore store, TenantKeys keys) {
         this.vertx = vertx;
         this.files = files;
         this.store = store;
+        this.keys = keys;
     }
 
     public Future<FileRecord> upload(String tenantId, String purpose, String filename, Path uploaded, long bytes) {
@@ -47,7 +55,7 @@ public final class FilesService {
         }
         String id = Ids.file();
         Path target = store.file(tenantId, id);
-        return vertx.executeBlocking(() -> {
+        return keys.of(tenantId).compose(key -> vertx.executeBlocking(() -> {
             JsonlValidator.Result r;
             try (BufferedReader in = Files.newBufferedReader(uploaded, StandardCharsets.UTF_8)) {
                 r = JsonlValidator.validate(in, purpose);
@@ -58,13 +66,35 @@ public final class FilesService {
                 throw ApiException.badRequest("invalid_file", "file", "the file is not valid " + purpose + " JSONL: " + r.summary());
             }
             Files.createDirectories(target.getParent());
-            Files.move(uploaded, target, StandardCopyOption.REPLACE_EXISTING);
+            seal(uploaded, target, key);
             return r;
-        }, false).compose(r -> files.insert(new FileRecord(id, tenantId, purpose, filename, bytes, ArtifactStore.uri(target),
+        }, false)).compose(r -> files.insert(new FileRecord(id, tenantId, purpose, filename, bytes, ArtifactStore.uri(target),
                 r.format(), r.lines(), null)).recover(e -> vertx.executeBlocking(() -> {
                     Files.deleteIfExists(target); // no row, no file: never an orphan in the store
                     return null;
                 }, false).transform(ar -> Future.failedFuture(e))));
+    }
+
+    /**
+     * Writes {@code plain} into the store at {@code target} sealed with the tenant's key (a partial file first, moved
+     * into place whole), then removes {@code plain}.
+     */
+    private static void seal(Path plain, Path target, DataKey key) throws IOException {
+        Path partial = target.resolveSibling(target.getFileName() + ".partial");
+        try (InputStream in = Files.newInputStream(plain); OutputStream out = Artifacts.newOutputStream(partial, key)) {
+            in.transferTo(out);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(partial);
+            throw e;
+        }
+        Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(plain);
+    }
+
+    /** The plaintext of a tenant's file, decrypted in memory as it is read (opened off the event loop). */
+    public Future<InputStream> content(FileRecord f) {
+        return keys.of(f.tenantId()).compose(key -> vertx.executeBlocking(() ->
+                Artifacts.newInputStream(ArtifactStore.path(f.artifactUri()), key), false));
     }
 
     public Future<FileRecord> get(String tenantId, String id) {

@@ -121,7 +121,8 @@ public final class FineTuningService {
     private Future<String> check(String tenantId, String fileId) {
         return files.find(tenantId, fileId).compose(f -> f == null ? Future.succeededFuture("file " + fileId + " was deleted")
                 : vertx.executeBlocking(() -> {
-                    try (BufferedReader in = Files.newBufferedReader(ArtifactStore.path(f.artifactUri()), StandardCharsets.UTF_8)) {
+                    // A sealed file: its tenant's key comes from the gateway's key source (it is the tenant's file, found above).
+                    try (BufferedReader in = io.lmaas.core.crypto.Artifacts.newBufferedReader(ArtifactStore.path(f.artifactUri()))) {
                         JsonlValidator.Result r = JsonlValidator.validate(in, "fine-tune");
                         return r.valid() ? null : "file " + fileId + " is not valid: " + r.summary();
                     }

@@ -33,8 +33,11 @@ public final class InferenceService {
     private final WorkerClient workers;
     private final Duration readyWait;
     private final AdapterPlacement placement;
+    private final io.lmaas.core.crypto.TenantKeys tenantKeys;
 
-    public InferenceService(EndpointDirectory directory, WorkerClient workers, Duration readyWait, AdapterPlacement placement) {
+    public InferenceService(EndpointDirectory directory, WorkerClient workers, Duration readyWait, AdapterPlacement placement,
+            io.lmaas.core.crypto.TenantKeys tenantKeys) {
+        this.tenantKeys = tenantKeys;
         this.directory = directory;
         this.workers = workers;
         this.readyWait = readyWait;
@@ -138,7 +141,7 @@ public final class InferenceService {
         return candidates(model).compose(c -> {
             List<Future<Completed>> choices = new ArrayList<>();
             for (JsonObject body : bodies) {
-                choices.add(workers.call(model.id(), c, "/v1/generate", withAdapter(model, body), requestId)
+                choices.add(withAdapter(model, body).compose(b -> workers.call(model.id(), c, "/v1/generate", b, requestId))
                         .map(json -> new Completed(json.getString("text"), json.getString("finish_reason"),
                                 json.getInteger("prompt_tokens"), json.getInteger("completion_tokens"))));
             }
@@ -155,8 +158,8 @@ public final class InferenceService {
     /** Starts a streamed generation; the handler hears the rest. */
     public Future<WorkerClient.StreamCall> generateStream(ModelRecord model, JsonObject body, String requestId,
             WorkerClient.StreamHandler handler) {
-        return candidates(model).compose(c -> workers.stream(model.id(), c, "/v1/generate", withAdapter(model, body), requestId,
-                handler));
+        return candidates(model).compose(c -> withAdapter(model, body).compose(b -> workers.stream(model.id(), c, "/v1/generate", b,
+                requestId, handler)));
     }
 
     /**
@@ -170,14 +173,26 @@ public final class InferenceService {
         return directory.awaitCandidates(model.id(), readyWait).map(c -> WorkerClient.leastBusy(c, workers::inFlight));
     }
 
-    /** The worker request for an adapter model names the adapter (its id, the newest version's directory, whether pinned). */
-    private JsonObject withAdapter(ModelRecord model, JsonObject body) {
+    /**
+     * The worker request for an adapter model names the adapter (its id, the newest version's directory, whether pinned)
+     * and, for a tenant's adapter, the tenant's data key wrapped by the master key: the adapter's files are sealed with
+     * it, and the worker opens it in memory.
+     */
+    private Future<JsonObject> withAdapter(ModelRecord model, JsonObject body) {
         if (!model.adapter()) {
-            return body;
+            return Future.succeededFuture(body);
         }
-        AdapterArtifact a = directory.table().adapterArtifact(model.id()).orElseThrow(() -> ApiException.unavailable(
-                "model_not_ready", "The model '" + model.id() + "' has no version to serve yet; retry shortly.", 2));
-        return body.copy().put("adapter", new JsonObject().put("name", model.id())
-                .put("path", io.lmaas.core.artifacts.ArtifactStore.path(a.uri()).toString()).put("pinned", a.pinned()));
+        java.util.Optional<AdapterArtifact> found = directory.table().adapterArtifact(model.id());
+        if (found.isEmpty()) {
+            return Future.failedFuture(ApiException.unavailable("model_not_ready", "The model '" + model.id()
+                    + "' has no version to serve yet; retry shortly.", 2));
+        }
+        AdapterArtifact a = found.get();
+        JsonObject adapter = new JsonObject().put("name", model.id())
+                .put("path", io.lmaas.core.artifacts.ArtifactStore.path(a.uri()).toString()).put("pinned", a.pinned());
+        if (model.ownerTenantId() == null) {
+            return Future.succeededFuture(body.copy().put("adapter", adapter));
+        }
+        return tenantKeys.wrappedOf(model.ownerTenantId()).map(k -> body.copy().put("adapter", adapter.put("data_key", k.toJson())));
     }
 }

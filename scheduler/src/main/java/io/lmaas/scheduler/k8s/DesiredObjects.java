@@ -99,6 +99,7 @@ public final class DesiredObjects {
                 .addNewEnv().withName("MALLOC_ARENA_MAX").withValue("2").endEnv()
                 .addAllToEnv(PodSecurity.scratchEnv())
                 .addToEnv(PodSecurity.workerToken())
+                .addAllToEnv(PodSecurity.masterKeys())
                 .addNewPort().withName("http").withContainerPort(KubernetesConfig.WORKER_PORT).endPort()
                 .withNewReadinessProbe()
                     .withNewHttpGet().withPath("/health").withPort(new IntOrString("http")).endHttpGet()

@@ -19,6 +19,8 @@ public record KubernetesConfig(String namespace, String image, String imagePullP
     /** The Secret (and its key) holding the workers' internal token: created by the operator (deploy/k8s). */
     public static final String WORKER_TOKEN_SECRET = "lmaas-internal";
     public static final String WORKER_TOKEN_KEY = "worker-token";
+    /** The Secret holding the master key ({@code master-key}, and {@code previous} during a rotation). */
+    public static final String MASTER_KEY_SECRET = "lmaas-master-key";
 
     public KubernetesConfig {
         flavors = Map.copyOf(flavors);

@@ -70,6 +70,18 @@ public final class PodSecurity {
                 new EnvVarBuilder().withName("DJL_CACHE_DIR").withValue(SCRATCH_PATH + "/djl.ai").build());
     }
 
+    /**
+     * {@code LMAAS_MASTER_KEY} (and, during a rotation, {@code LMAAS_MASTER_KEY_PREVIOUS}) from the Secret
+     * {@value KubernetesConfig#MASTER_KEY_SECRET}: workers open tenants' data keys with it, in memory.
+     */
+    public static List<EnvVar> masterKeys() {
+        return List.of(new EnvVarBuilder().withName(io.lmaas.core.crypto.MasterKeys.ENV).withNewValueFrom().withNewSecretKeyRef()
+                        .withName(KubernetesConfig.MASTER_KEY_SECRET).withKey("master-key").endSecretKeyRef().endValueFrom().build(),
+                new EnvVarBuilder().withName(io.lmaas.core.crypto.MasterKeys.PREVIOUS_ENV).withNewValueFrom().withNewSecretKeyRef()
+                        .withName(KubernetesConfig.MASTER_KEY_SECRET).withKey("previous").withOptional(true).endSecretKeyRef()
+                        .endValueFrom().build());
+    }
+
     /** {@code LMAAS_WORKER_TOKEN} from the Secret {@value KubernetesConfig#WORKER_TOKEN_SECRET}. */
     public static EnvVar workerToken() {
         return new EnvVarBuilder().withName(WorkerToken.ENV).withNewValueFrom().withNewSecretKeyRef()

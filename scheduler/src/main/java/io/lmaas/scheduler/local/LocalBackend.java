@@ -43,6 +43,7 @@ public final class LocalBackend implements ServingBackend {
 
     private final Vertx vertx;
     private final LocalBackendConfig config;
+    private final io.lmaas.core.crypto.ModelKeys modelKeys;
     private final Clock clock;
     private final HttpClient http;
     private final Map<String, Replica> replicas = new LinkedHashMap<>();
@@ -50,6 +51,12 @@ public final class LocalBackend implements ServingBackend {
     private volatile boolean closed;
 
     public LocalBackend(Vertx vertx, LocalBackendConfig config, Clock clock) {
+        this(vertx, config, clock, io.lmaas.core.crypto.ModelKeys.NONE);
+    }
+
+    /** {@code modelKeys}: the wrapped data key of a tenant's sealed model, handed to the worker that serves it. */
+    public LocalBackend(Vertx vertx, LocalBackendConfig config, Clock clock, io.lmaas.core.crypto.ModelKeys modelKeys) {
+        this.modelKeys = modelKeys;
         this.vertx = vertx;
         this.config = config;
         this.clock = clock;
@@ -143,6 +150,13 @@ public final class LocalBackend implements ServingBackend {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(config.environment());
+        // A tenant's model is sealed: its worker gets the tenant's data key, wrapped (it holds the master key to open it).
+        try {
+            modelKeys.of(r.modelDir).ifPresent(k -> pb.environment().put(io.lmaas.core.crypto.WrappedKey.ENV, k.toJson().encode()));
+        } catch (RuntimeException e) {
+            LOG.warn("Replica({}): no data key for {} ({}); the worker will say it cannot read the model", Replica.key(r.deploymentId, r.index), r.modelDir,
+                    e.getMessage());
+        }
         r.process = pb.start();
         r.state = EndpointState.STARTING;
         r.failedProbes = 0;

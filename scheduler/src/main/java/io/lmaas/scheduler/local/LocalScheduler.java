@@ -28,11 +28,19 @@ public final class LocalScheduler implements Scheduler {
     private final LocalBackendConfig workers;
     private final DatabaseUrl database;
     private final Path artifacts;
+    private final io.lmaas.core.crypto.ModelKeys modelKeys;
     private LocalJobRunner jobs;
     private String deployment;
     private volatile boolean running;
 
     public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts) {
+        this(vertx, pool, workers, database, artifacts, io.lmaas.core.crypto.ModelKeys.NONE);
+    }
+
+    /** {@code modelKeys}: the data keys of tenants' sealed models, for the workers that serve them. */
+    public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts,
+            io.lmaas.core.crypto.ModelKeys modelKeys) {
+        this.modelKeys = modelKeys;
         this.vertx = vertx;
         this.pool = pool;
         this.workers = workers;
@@ -42,7 +50,7 @@ public final class LocalScheduler implements Scheduler {
 
     @Override
     public void start() throws Exception {
-        LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC());
+        LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC(), modelKeys);
         deployment = vertx.deployVerticle(new SchedulerVerticle(new DeploymentRepository(pool), new EndpointRepository(pool),
                 backend, Duration.ofSeconds(1))).await(120, TimeUnit.SECONDS);
         jobs = new LocalJobRunner(new JobRepository(pool), workers, database, artifacts, 1, 2, Clock.systemUTC());

@@ -1,5 +1,6 @@
 package io.lmaas.worker.chat;
 
+import io.lmaas.core.crypto.Artifacts;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
@@ -47,7 +48,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         java.nio.file.Path file = directory.resolve("chat_template.jinja");
         try {
             if (java.nio.file.Files.isRegularFile(file)) {
-                return java.util.Optional.of(new JinjaChatTemplate(java.nio.file.Files.readString(file), tokens));
+                return java.util.Optional.of(new JinjaChatTemplate(Artifacts.readString(file), tokens));
             }
         } catch (java.io.IOException e) {
             throw new io.lmaas.worker.modeldir.ModelDirectoryException("chat_template.jinja: unreadable (" + e.getMessage() + ")", e);

@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.vertx.core.json.JsonObject;
@@ -121,7 +122,7 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
     public static void copyAllButWeights(Path from, Path to) throws IOException {
         try (java.util.stream.Stream<Path> files = Files.list(from)) {
             for (Path f : files.filter(Files::isRegularFile).filter(f -> !isWeights(f)).toList()) {
-                Files.copy(f, to.resolve(f.getFileName()));
+                Artifacts.copy(f, to.resolve(f.getFileName()));
             }
         }
     }
@@ -133,7 +134,7 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
             return null;
         }
         try {
-            return new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+            return new JsonObject(Artifacts.readString(file));
         } catch (IOException | RuntimeException e) {
             throw new ModelDirectoryException(name + ": not a readable JSON object (" + e.getMessage() + ")", e);
         }
@@ -141,7 +142,7 @@ public record HfDirectory(Path directory, JsonObject config, String taskOverride
 
     private static Properties properties(Path file) {
         Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (Reader r = Artifacts.newBufferedReader(file)) {
             p.load(r);
         } catch (IOException | IllegalArgumentException e) {
             throw new ModelDirectoryException(ServingProperties.FILE + ": unreadable: " + e.getMessage(), e);

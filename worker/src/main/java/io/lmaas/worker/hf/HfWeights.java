@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -47,7 +48,7 @@ public final class HfWeights {
         } else if (Files.isRegularFile(index)) {
             JsonObject map;
             try {
-                map = new JsonObject(Files.readString(index)).getJsonObject("weight_map");
+                map = new JsonObject(Artifacts.readString(index)).getJsonObject("weight_map");
             } catch (IOException | RuntimeException e) {
                 throw new ModelDirectoryException("model.safetensors.index.json: not a readable index (" + e.getMessage() + ")", e);
             }

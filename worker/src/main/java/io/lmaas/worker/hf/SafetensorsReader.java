@@ -1,12 +1,13 @@
 package io.lmaas.worker.hf;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -21,6 +22,14 @@ import java.util.Map;
  */
 public final class SafetensorsReader {
     private static final long MAX_HEADER = 100L << 20;
+
+    /** Fills {@code into} from {@code at} (a sealed file's channel decrypts in memory what it reads). */
+    private static void read(SeekableByteChannel channel, ByteBuffer into, long at) throws IOException {
+        channel.position(at);
+        while (into.hasRemaining() && channel.read(into) >= 0) {
+            // until full or at the end
+        }
+    }
 
     /** One tensor: its shape, its values in float32, and the dtype it was stored as. */
     public record Tensor(long[] shape, float[] values, String storedAs) {
@@ -69,11 +78,11 @@ public final class SafetensorsReader {
          * (at least {@code n * width()} bytes, little-endian) for half precision. float32 is read straight into
          * {@code into}'s memory when it is a direct little-endian buffer's view.
          */
-        public void copy(FileChannel channel, long from, int n, java.nio.FloatBuffer into, ByteBuffer staging) throws IOException {
+        public void copy(SeekableByteChannel channel, long from, int n, java.nio.FloatBuffer into, ByteBuffer staging) throws IOException {
             ByteBuffer raw = staging.clear().limit(n * width()).slice().order(ByteOrder.LITTLE_ENDIAN);
             long at = offset + from * width();
             while (raw.hasRemaining()) {
-                if (channel.read(raw, at + raw.position()) < 0) {
+                if (channel.position(at + raw.position()).read(raw) < 0) {
                     throw new ModelDirectoryException(file + ": tensor '" + name + "' ends early");
                 }
             }
@@ -97,7 +106,7 @@ public final class SafetensorsReader {
     /** What {@link #entries} hands over: the open file and one tensor's entry. */
     @FunctionalInterface
     public interface EntrySink {
-        void accept(FileChannel channel, Entry entry) throws IOException;
+        void accept(SeekableByteChannel channel, Entry entry) throws IOException;
     }
 
     /**
@@ -106,15 +115,15 @@ public final class SafetensorsReader {
      */
     public static void entries(Path file, EntrySink sink) {
         String name = file.getFileName().toString();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (SeekableByteChannel channel = Artifacts.channel(file)) {
             ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            channel.read(length, 0);
+            read(channel, length, 0);
             long n = length.getLong(0);
             if (n <= 0 || n > MAX_HEADER || 8 + n > channel.size()) {
                 throw new ModelDirectoryException(name + ": not a safetensors file (bad header length)");
             }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
-            channel.read(headerBytes, 8);
+            read(channel, headerBytes, 8);
             JsonObject header = new JsonObject(new String(headerBytes.array(), StandardCharsets.UTF_8));
             long dataStart = 8 + n;
             for (String tensor : header.fieldNames()) {

@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedOutputStream;
@@ -65,7 +66,7 @@ public final class SafetensorsWriter {
         int padded = (json.length + 7) / 8 * 8;
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            try (OutputStream out = new BufferedOutputStream(Artifacts.newOutputStream(tmp), 1 << 20)) {
                 out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
                 out.write(json);
                 for (int i = json.length; i < padded; i++) {

@@ -1,5 +1,6 @@
 package io.lmaas.worker.jobs;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.catalog.ModelRecord;
@@ -253,14 +254,14 @@ final class FineTuneRun {
             throw new JobFailure("invalid_" + param, "the " + param.replace('_', ' ') + " " + fileId + " no longer exists");
         }
         Path path = ArtifactStore.path(f.artifactUri());
-        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Artifacts.newBufferedReader(path)) {
             JsonlValidator.Result r = JsonlValidator.validate(in, "fine-tune");
             if (!r.valid()) {
                 throw new JobFailure("invalid_" + param, "the " + param.replace('_', ' ') + " " + fileId + " is not valid: " + r.summary());
             }
         }
         List<JsonObject> out = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Artifacts.newBufferedReader(path)) {
             String line;
             while ((line = in.readLine()) != null) {
                 if (!line.isBlank()) {
@@ -299,7 +300,7 @@ final class FineTuneRun {
         Files.createDirectories(to);
         try (var files = Files.list(from)) {
             for (Path f : files.toList()) {
-                Files.copy(f, to.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+                Artifacts.copy(f, to.resolve(f.getFileName().toString()));
             }
         }
     }

@@ -62,6 +62,16 @@ public final class JobProcess {
                 LOG.info("job {} is not an admitted, active job ({}): nothing to run", jobId, job == null ? "absent" : job.status());
                 return 0;
             }
+            // Everything the job writes is sealed with its tenant's data key; it reads sealed artifacts of that tenant only.
+            io.lmaas.core.crypto.TenantKeys keys = new io.lmaas.core.crypto.TenantKeys(pool,
+                    io.lmaas.core.crypto.MasterKeys.fromEnvironment(System.getenv()).orElseThrow(() -> new io.lmaas.core.config.ConfigException(
+                            "a job seals what it writes: set " + io.lmaas.core.crypto.MasterKeys.ENV + " or "
+                                    + io.lmaas.core.crypto.MasterKeys.FILE_ENV)));
+            io.lmaas.core.crypto.Artifacts.writeWith(FineTuneRun.await(keys.of(job.tenantId())));
+            io.lmaas.core.crypto.Artifacts.resolveWith(id -> {
+                io.lmaas.core.crypto.DataKey k = keys.byIdBlocking(id);
+                return k != null && k.tenantId().equals(job.tenantId()) ? k : null;
+            });
             FineTuneRun.await(jobs.running(job.id(), job.attempt(), "running in worker process " + ProcessHandle.current().pid()));
             AtomicBoolean stop = new AtomicBoolean();
             AtomicReference<FineTuningBudget.Use> overBudget = new AtomicReference<>();

@@ -1,5 +1,6 @@
 package io.lmaas.worker.modeldir;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.worker.nn.TransformerSpec;
 import java.io.IOException;
 import java.io.Reader;
@@ -116,7 +117,7 @@ public record ServingProperties(String task, String engine, String architecture,
             throw new ModelDirectoryException(directory + ": missing " + FILE);
         }
         Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (Reader r = Artifacts.newBufferedReader(file)) {
             p.load(r);
         } catch (IOException | IllegalArgumentException e) {
             throw new ModelDirectoryException(file + ": unreadable: " + e.getMessage(), e);
@@ -211,7 +212,7 @@ public record ServingProperties(String task, String engine, String architecture,
         }
         m.put("weights", weightsFile);
         m.put("tokenizer", tokenizerFile);
-        try (Writer w = Files.newBufferedWriter(directory.resolve(FILE), StandardCharsets.UTF_8)) {
+        try (Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(Artifacts.newOutputStream(directory.resolve(FILE)), StandardCharsets.UTF_8))) {
             w.write("# LMaaS model version\n");
             for (var e : m.entrySet()) {
                 w.write(escape(e.getKey()) + "=" + escape(e.getValue()) + "\n");

@@ -1,5 +1,6 @@
 package io.lmaas.worker.modeldir;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -29,7 +30,7 @@ public final class Weights {
     }
 
     public static void save(Block block, Path file) throws IOException {
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Artifacts.newOutputStream(file)))) {
             block.saveParameters(out);
         }
     }
@@ -41,7 +42,7 @@ public final class Weights {
     public static void load(Block block, NDManager manager, Path file) {
         Map<String, Shape> declared = new LinkedHashMap<>();
         block.getParameters().forEach(p -> declared.put(p.getKey(), p.getValue().getShape()));
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Artifacts.newInputStream(file)))) {
             block.loadParameters(manager, in);
             if (in.read() != -1) {
                 throw new MalformedModelException("the file holds more parameters than the architecture declares");
@@ -88,7 +89,7 @@ public final class Weights {
             a.setName(p.getKey());
             tensors.add(a);
         }
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
+        try (OutputStream out = new BufferedOutputStream(Artifacts.newOutputStream(file))) {
             tensors.encode(out, NDList.Encoding.SAFETENSORS);
         }
     }
@@ -99,7 +100,7 @@ public final class Weights {
      */
     public static void loadSafetensors(Block block, NDManager manager, Path file) {
         NDList tensors;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+        try (InputStream in = new BufferedInputStream(Artifacts.newInputStream(file))) {
             tensors = NDList.decode(manager, in);
         } catch (IOException | RuntimeException e) {
             throw new ModelDirectoryException(file + ": not a readable safetensors file (" + e.getMessage() + ")", e);

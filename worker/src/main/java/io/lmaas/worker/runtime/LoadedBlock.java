@@ -1,5 +1,6 @@
 package io.lmaas.worker.runtime;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDManager;
@@ -69,7 +70,7 @@ record LoadedBlock(Block block, NDManager manager, TextTokenizer tokenizer, Comp
         Path file = directory.resolve(props.tokenizerFile());
         int size;
         try {
-            JsonObject json = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+            JsonObject json = new JsonObject(Artifacts.readString(file));
             long max = TextTokenizer.largestId(json);
             size = (int) (max + 1);
         } catch (IOException | RuntimeException e) {

@@ -162,6 +162,14 @@ final class GenerationRoutes {
         if (adaptersRoot == null) {
             throw new IllegalArgumentException("this worker serves no adapters");
         }
+        JsonObject key = spec.getJsonObject("data_key");
+        if (key != null) {
+            try {
+                io.lmaas.core.crypto.ProcessKeys.hold(io.lmaas.core.crypto.WrappedKey.fromJson(key)); // the adapter's tenant's
+            } catch (io.lmaas.core.crypto.KeyUnavailableException e) {
+                throw new IllegalArgumentException("adapter " + name + ": " + e.getMessage());
+            }
+        }
         java.nio.file.Path dir = java.nio.file.Path.of(path).toAbsolutePath().normalize();
         if (!dir.startsWith(adaptersRoot)) {
             throw new IllegalArgumentException("adapter " + name + " is not under this worker's adapters root");

@@ -14,6 +14,8 @@ public final class WorkerProcess {
     }
 
     public static void run(WorkerConfig config) throws InterruptedException {
+        // The master keys and the served model's data key (a tenant's model is sealed): opened in memory, never on disk.
+        io.lmaas.core.crypto.ProcessKeys.install(System.getenv());
         Vertx vertx = Vertx.vertx();
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -1,5 +1,6 @@
 package io.lmaas.worker.tokenizer;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -34,7 +35,7 @@ public final class StreamDecoder {
 
     public static StreamDecoder of(Path tokenizerJson, TextTokenizer tokenizer) {
         try {
-            JsonObject json = new JsonObject(Files.readString(tokenizerJson, StandardCharsets.UTF_8));
+            JsonObject json = new JsonObject(Artifacts.readString(tokenizerJson));
             JsonObject decoder = json.getJsonObject("decoder");
             JsonObject model = json.getJsonObject("model");
             if (decoder == null || !"ByteLevel".equals(decoder.getString("type")) || model == null

@@ -17,12 +17,22 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     public static TextTokenizer load(Path tokenizerJson) throws IOException {
-        return new TextTokenizer(HuggingFaceTokenizer.builder()
-                .optTokenizerPath(tokenizerJson)
-                .optAddSpecialTokens(false)
-                .optTruncation(false)
-                .optPadding(false)
-                .build());
+        return new TextTokenizer(open(tokenizerJson, java.util.Map.of("addSpecialTokens", "false", "truncation", "false",
+                "padding", "false")));
+    }
+
+    /**
+     * DJL's tokenizer for {@code tokenizerJson} with the builder's {@code options} ({@code addSpecialTokens},
+     * {@code truncation}, {@code maxLength}, {@code padding}). A tenant's sealed file is decrypted in memory and handed
+     * over as a stream, never written out in the clear.
+     */
+    public static HuggingFaceTokenizer open(Path tokenizerJson, java.util.Map<String, String> options) throws IOException {
+        if (io.lmaas.core.crypto.Artifacts.sealed(tokenizerJson)) {
+            try (java.io.InputStream in = io.lmaas.core.crypto.Artifacts.newInputStream(tokenizerJson)) {
+                return HuggingFaceTokenizer.newInstance(in, options);
+            }
+        }
+        return HuggingFaceTokenizer.newInstance(tokenizerJson, options);
     }
 
     /** The largest id a {@code tokenizer.json} can produce: its model's vocabulary (a map, or Unigram's list) and its added tokens. */

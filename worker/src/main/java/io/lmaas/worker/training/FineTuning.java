@@ -1,5 +1,6 @@
 package io.lmaas.worker.training;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -211,7 +212,7 @@ public final class FineTuning {
         return Checkpoints.write(root, epoch, tmp -> {
             ServingProperties djl = props.withFormat("djl", "weights.params");
             Weights.save(block, tmp.resolve(djl.weightsFile()));
-            Files.copy(tokenizer, tmp.resolve(djl.tokenizerFile()), StandardCopyOption.REPLACE_EXISTING);
+            Artifacts.copy(tokenizer, tmp.resolve(djl.tokenizerFile()));
             djl.write(tmp);
         });
     }

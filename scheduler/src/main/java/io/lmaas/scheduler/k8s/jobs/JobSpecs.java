@@ -86,6 +86,7 @@ public final class JobSpecs {
                                     .withNewSecretKeyRef().withName("lmaas-database").withKey("url").endSecretKeyRef()
                                 .endValueFrom().endEnv()
                                 .addAllToEnv(PodSecurity.scratchEnv())
+                                .addAllToEnv(PodSecurity.masterKeys())
                                 .withNewResources().withRequests(requests).withLimits(limits).endResources()
                                 .withSecurityContext(PodSecurity.container())
                                 .addNewVolumeMount().withName("artifacts").withMountPath(config.artifactsMountPath()).endVolumeMount()

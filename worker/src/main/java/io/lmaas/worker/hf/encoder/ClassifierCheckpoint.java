@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf.encoder;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.ndarray.NDArray;
 import io.lmaas.worker.hf.SafetensorsWriter;
 import io.vertx.core.json.JsonArray;
@@ -53,10 +54,10 @@ public final class ClassifierCheckpoint {
         }
         JsonObject config = baseConfig.copy().put("architectures", new JsonArray().add(ARCHITECTURES.get(encoder.config().family())))
                 .put("id2label", id2label).put("label2id", label2id).put("torch_dtype", "float32");
-        Files.writeString(target.resolve("config.json"), config.encodePrettily());
+        Artifacts.writeString(target.resolve("config.json"), config.encodePrettily());
         for (String f : TOKENIZER_FILES) {
             if (Files.isRegularFile(base.resolve(f))) {
-                Files.copy(base.resolve(f), target.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                Artifacts.copy(base.resolve(f), target.resolve(f));
             }
         }
     }

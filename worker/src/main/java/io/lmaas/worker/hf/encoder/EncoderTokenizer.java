@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf.encoder;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.runtime.Encoded;
@@ -37,7 +38,7 @@ public final class EncoderTokenizer implements AutoCloseable {
         }
         long largest;
         try {
-            largest = TextTokenizer.largestId(new JsonObject(Files.readString(file)));
+            largest = TextTokenizer.largestId(new JsonObject(Artifacts.readString(file)));
         } catch (IOException | RuntimeException e) {
             throw new ModelDirectoryException("tokenizer.json: not a readable tokenizer (" + e.getMessage() + ")", e);
         }
@@ -47,10 +48,9 @@ public final class EncoderTokenizer implements AutoCloseable {
         }
         HuggingFaceTokenizer whole = null;
         try {
-            whole = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(true).optTruncation(false)
-                    .optPadding(false).build();
-            HuggingFaceTokenizer truncating = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(true)
-                    .optTruncation(true).optMaxLength(maxTokens).optPadding(false).build();
+            whole = TextTokenizer.open(file, java.util.Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+            HuggingFaceTokenizer truncating = TextTokenizer.open(file, java.util.Map.of("addSpecialTokens", "true",
+                    "truncation", "true", "maxLength", Integer.toString(maxTokens), "padding", "false"));
             return new EncoderTokenizer(whole, truncating, maxTokens, vocab);
         } catch (IOException | RuntimeException e) {
             if (whole != null) {

@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf.encoder;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -25,7 +26,7 @@ public record SentencePooling(Mode mode, boolean normalize) {
             return new SentencePooling(Mode.MEAN, false);
         }
         try {
-            JsonArray list = new JsonArray(Files.readString(modules));
+            JsonArray list = new JsonArray(Artifacts.readString(modules));
             Mode mode = Mode.MEAN;
             boolean normalize = false;
             for (Object o : list) {
@@ -38,7 +39,7 @@ public record SentencePooling(Mode mode, boolean normalize) {
                     if (!config.startsWith(directory.normalize())) {
                         throw new ModelDirectoryException("modules.json: the pooling module's path leaves the model directory");
                     }
-                    JsonObject c = new JsonObject(Files.readString(config));
+                    JsonObject c = new JsonObject(Artifacts.readString(config));
                     if (c.getBoolean("pooling_mode_cls_token", false)) {
                         mode = Mode.CLS;
                     } else if (c.getBoolean("pooling_mode_lasttoken", false)) {

@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf.lora;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.worker.hf.HfDirectory;
 import io.lmaas.worker.hf.SafetensorsReader;
 import io.lmaas.worker.hf.SafetensorsWriter;
@@ -9,7 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -62,7 +63,7 @@ public final class AdapterMerge {
                 total += 4L * e.count();
                 merged += adapted.containsKey(e.name()) ? 1 : 0;
             }
-            try (FileChannel channel = FileChannel.open(shard, StandardOpenOption.READ)) {
+            try (SeekableByteChannel channel = Artifacts.channel(shard)) {
                 ByteBuffer staging = ByteBuffer.allocate(CHUNK * 4);
                 SafetensorsWriter.write(out.resolve(shard.getFileName()), shapes, Map.of("format", "pt"), (name, sink) -> {
                     SafetensorsReader.Entry e = entries.get(name);
@@ -87,7 +88,7 @@ public final class AdapterMerge {
             throw new ModelDirectoryException("the base lacks " + (adapted.size() - merged) + " of the weights the adapter adapts");
         }
         if (shards.size() > 1) {
-            Files.writeString(out.resolve("model.safetensors.index.json"), new JsonObject()
+            Artifacts.writeString(out.resolve("model.safetensors.index.json"), new JsonObject()
                     .put("metadata", new JsonObject().put("total_size", total)).put("weight_map", weightMap).encodePrettily());
         }
     }

@@ -1,5 +1,6 @@
 package io.lmaas.worker.hf.lora;
 
+import io.lmaas.core.crypto.Artifacts;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -123,7 +124,7 @@ public final class LoraTrainable {
         parameters().forEach((name, array) -> tensors.put(name, new SafetensorsWriter.Tensor(array.getShape().getShape(),
                 array.toFloatArray())));
         SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
-        Files.writeString(dir.resolve("adapter_config.json"), new JsonObject().put("peft_type", "LORA").put("task_type", "CAUSAL_LM")
+        Artifacts.writeString(dir.resolve("adapter_config.json"), new JsonObject().put("peft_type", "LORA").put("task_type", "CAUSAL_LM")
                 .put("base_model_name_or_path", baseModel).put("r", options.rank()).put("lora_alpha", options.alpha())
                 .put("lora_dropout", options.dropout()).put("target_modules", new JsonArray(options.targets())).put("bias", "none")
                 .put("fan_in_fan_out", false).put("use_rslora", false).put("use_dora", false).encodePrettily());
