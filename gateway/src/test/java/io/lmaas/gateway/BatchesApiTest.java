@@ -126,6 +126,15 @@ class BatchesApiTest {
 
         List<JsonObject> out = content(key, done.getString("output_file_id"));
         assertThat(out).hasSize(30);
+        // Input, output and error files are all sealed with the tenant's key on disk: no custom id in the clear.
+        try (var stored = Files.list(gateways.artifacts.resolve("files").resolve(tenant))) {
+            List<Path> all = stored.toList();
+            assertThat(all).hasSize(3);
+            for (Path f : all) {
+                assertThat(io.lmaas.core.crypto.Artifacts.sealed(f)).as(f.toString()).isTrue();
+                assertThat(Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("req-1", "bad-model");
+            }
+        }
         Map<String, JsonObject> byId = new HashMap<>();
         out.forEach(o -> byId.put(o.getString("custom_id"), o));
         for (int i = 0; i < 30; i++) {

@@ -82,6 +82,12 @@ public final class ErrorHandler implements Handler<RoutingContext> {
             LOG.warn("[{}] database unavailable: {}", RequestContext.logTag(ctx), String.valueOf(failure));
             return ApiException.unavailable("database_unavailable", "The platform's database is unavailable; retry shortly.", 2);
         }
+        if (failure instanceof io.lmaas.core.crypto.KeyUnavailableException) {
+            // A sealed artifact whose data key this gateway cannot open (its master key is not configured here).
+            LOG.error("[{}] {}", RequestContext.logTag(ctx), failure.getMessage());
+            return ApiException.unavailable("data_key_unavailable", "This gateway cannot open the tenant's data key;"
+                    + " the operator must configure its master key.", 30);
+        }
         if (failure instanceof DecodeException) {
             return ApiException.badRequest("invalid_json", null, "request body is not valid JSON");
         }

@@ -70,12 +70,22 @@ public final class Gateways implements AutoCloseable {
 
     /** Another gateway instance on the same database, with its own bounds on slow clients and free space. */
     public int add(QuotaService.Settings quota, io.lmaas.gateway.http.RequestGuards guards) throws Exception {
+        return add(quota, guards, io.lmaas.core.crypto.MasterKeys.processEphemeral());
+    }
+
+    /** Another gateway instance on the same database, wrapping the tenants' data keys with {@code masterKeys}. */
+    public int add(QuotaService.Settings quota, io.lmaas.core.crypto.MasterKeys masterKeys) throws Exception {
+        return add(quota, io.lmaas.gateway.http.RequestGuards.DEFAULT, masterKeys);
+    }
+
+    private int add(QuotaService.Settings quota, io.lmaas.gateway.http.RequestGuards guards, io.lmaas.core.crypto.MasterKeys masterKeys)
+            throws Exception {
         Vertx vertx = Vertx.vertx();
         GatewayVerticle gateway = new GatewayVerticle(new GatewayConfig("gw-test-" + instances.size(), "127.0.0.1", 0, database,
                 ADMIN, KEY_SECRET, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(30), 64 * 1024, quota, 2,
                 Duration.ofMillis(300), java.util.Optional.of(new io.lmaas.core.artifacts.ArtifactStore(artifacts)), 4L * 1024 * 1024,
                 java.util.Optional.empty()).withGuards(guards).withWorkerToken(StandInWorker.TOKEN),
-                Pools.create(vertx, database, 8));
+                Pools.create(vertx, database, 8), io.lmaas.gateway.models.ModelValidator.UNAVAILABLE, masterKeys);
         vertx.deployVerticle(gateway).await(30, TimeUnit.SECONDS);
         instances.add(vertx);
         ports.add(gateway.port());
