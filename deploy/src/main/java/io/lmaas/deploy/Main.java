@@ -67,14 +67,19 @@ public final class Main {
                 case "scheduler" -> SchedulerRole.run(settings);
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
                 case "worker job" -> System.exit(io.lmaas.worker.jobs.JobProcess.run(settings));
-                case "worker merge-adapter" -> System.exit(ProcessModelValidator.runMerge(
-                        Path.of(settings.required("model-dir")).toAbsolutePath(), Path.of(settings.required("base-dir")).toAbsolutePath(),
-                        Path.of(settings.required("out")).toAbsolutePath()));
-                case "worker validate" -> System.exit(settings.optional("base-dir").isPresent()
-                        ? ProcessModelValidator.runAdapter(Path.of(settings.required("model-dir")).toAbsolutePath(),
-                                Path.of(settings.required("base-dir")).toAbsolutePath())
-                        : ProcessModelValidator.run(Path.of(settings.required("model-dir")).toAbsolutePath(),
-                                settings.optional("task").orElse(null)));
+                case "worker merge-adapter" -> {
+                    ProcessModelValidator.keyFromStdin(settings.bool("key-on-stdin", false));
+                    System.exit(ProcessModelValidator.runMerge(Path.of(settings.required("model-dir")).toAbsolutePath(),
+                            Path.of(settings.required("base-dir")).toAbsolutePath(), Path.of(settings.required("out")).toAbsolutePath()));
+                }
+                case "worker validate" -> {
+                    ProcessModelValidator.keyFromStdin(settings.bool("key-on-stdin", false));
+                    System.exit(settings.optional("base-dir").isPresent()
+                            ? ProcessModelValidator.runAdapter(Path.of(settings.required("model-dir")).toAbsolutePath(),
+                                    Path.of(settings.required("base-dir")).toAbsolutePath())
+                            : ProcessModelValidator.run(Path.of(settings.required("model-dir")).toAbsolutePath(),
+                                    settings.optional("task").orElse(null)));
+                }
                 case "worker import-onnx" -> io.lmaas.worker.hf.onnx.OnnxEncoderImport.convert(Path.of(settings.required("onnx")),
                         Path.of(settings.required("tokenizer")), pooling(settings),
                         Path.of(settings.required("out")).toAbsolutePath());

@@ -29,28 +29,37 @@ public final class ProcessModelValidator implements ModelValidator {
 
     @Override
     public Future<Void> validate(Path directory, ModelTask task) {
-        return check(List.of("--model-dir=" + directory, "--task=" + task.wireName()));
+        return check(directory, List.of("--model-dir=" + directory, "--task=" + task.wireName()));
     }
 
     @Override
     public Future<Void> validateAdapter(Path directory, Path baseDirectory) {
-        return check(List.of("--model-dir=" + directory, "--base-dir=" + baseDirectory));
+        return check(directory, List.of("--model-dir=" + directory, "--base-dir=" + baseDirectory));
     }
 
     @Override
     public Future<Void> mergeAdapter(Path directory, Path baseDirectory, Path out) {
-        return run("merge-adapter", "-Xmx1g", 900, List.of("--model-dir=" + directory, "--base-dir=" + baseDirectory, "--out=" + out));
+        return run("merge-adapter", "-Xmx1g", 900, directory, List.of("--model-dir=" + directory, "--base-dir=" + baseDirectory,
+                "--out=" + out));
     }
 
-    private Future<Void> check(List<String> arguments) {
-        return run("validate", "-Xmx512m", 120, arguments);
+    private Future<Void> check(Path directory, List<String> arguments) {
+        return run("validate", "-Xmx512m", 120, directory, arguments);
     }
 
-    private Future<Void> run(String mode, String heap, int timeoutSeconds, List<String> arguments) {
+    /**
+     * Runs {@code lmaas worker <mode>} on {@code directory}. A tenant's sealed model goes with its data key, written to
+     * the child's stdin ({@code --key-on-stdin}): the child reads the model, and seals what it writes, in memory.
+     */
+    private Future<Void> run(String mode, String heap, int timeoutSeconds, Path directory, List<String> arguments) {
         return vertx.executeBlocking(() -> {
+            java.util.Optional<io.lmaas.core.crypto.DataKey> key = io.lmaas.core.crypto.Artifacts.keyFor(directory);
             List<String> command = new java.util.ArrayList<>(List.of(javaBinary.toString(), heap, "-XX:+UseSerialGC",
                     "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker", mode));
             command.addAll(arguments);
+            if (key.isPresent()) {
+                command.add("--key-on-stdin=true");
+            }
             ProcessBuilder pb = new ProcessBuilder(command);
             // The model is a tenant's: its loader gets none of this process's secrets (database, tokens).
             pb.environment().keySet().removeIf(k -> k.startsWith("LMAAS_") && !k.equals("LMAAS_LOG_FORMAT"));
@@ -58,6 +67,11 @@ public final class ProcessModelValidator implements ModelValidator {
             pb.environment().put("OPT_OUT_TRACKING", "true");
             pb.redirectError(ProcessBuilder.Redirect.DISCARD);
             Process p = pb.start();
+            try (java.io.OutputStream stdin = p.getOutputStream()) {
+                if (key.isPresent()) {
+                    stdin.write((key.get().toPipe().encode() + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+            }
             String out;
             try {
                 out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -74,6 +88,23 @@ public final class ProcessModelValidator implements ModelValidator {
             }
             return null;
         }, false);
+    }
+
+    /**
+     * In the child: the tenant's data key its parent wrote to stdin ({@code --key-on-stdin}), held for reading and, for
+     * what the child writes (a merge), for sealing.
+     */
+    static void keyFromStdin(boolean expected) throws IOException {
+        if (!expected) {
+            return;
+        }
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        if (line == null || line.isBlank()) {
+            throw new IOException("--key-on-stdin: no key on stdin");
+        }
+        io.lmaas.core.crypto.DataKey key = io.lmaas.core.crypto.DataKey.fromPipe(new JsonObject(line));
+        io.lmaas.core.crypto.Artifacts.hold(key);
+        io.lmaas.core.crypto.Artifacts.writeWith(key);
     }
 
     /** {@code lmaas worker validate --base-dir}: the directory must be a LoRA adapter that fits the base; print the verdict. */

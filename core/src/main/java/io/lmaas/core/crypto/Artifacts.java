@@ -159,6 +159,16 @@ public final class Artifacts {
         }
     }
 
+    /**
+     * The key a sealed file — or, for a directory, its first sealed file — is sealed with, from the keys this process
+     * holds or resolves; empty for plaintext.
+     */
+    public static Optional<DataKey> keyFor(Path fileOrDirectory) throws IOException {
+        Optional<String> id = Files.isDirectory(fileOrDirectory) ? ModelKeys.sealedWith(fileOrDirectory)
+                : SealedFiles.keyId(fileOrDirectory);
+        return id.isEmpty() ? Optional.empty() : Optional.of(key(fileOrDirectory, id.get(), null));
+    }
+
     /** Whether {@code file} is sealed. */
     public static boolean sealed(Path file) throws IOException {
         return SealedFiles.keyId(file).isPresent();

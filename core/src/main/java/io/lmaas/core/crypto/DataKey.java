@@ -63,6 +63,20 @@ public final class DataKey {
         return new WrappedKey(id, tenantId, master.id(), master.wrap(id, tenantId, key));
     }
 
+    /**
+     * The key itself, for a child process the gateway starts to read or write a tenant's model (validation, merging):
+     * only ever written to that child's stdin pipe, never to a file, an argument or the environment.
+     */
+    public io.vertx.core.json.JsonObject toPipe() {
+        return new io.vertx.core.json.JsonObject().put("id", id).put("tenant", tenantId)
+                .put("key", java.util.Base64.getEncoder().encodeToString(key));
+    }
+
+    /** The key {@link #toPipe} sent. */
+    public static DataKey fromPipe(io.vertx.core.json.JsonObject json) {
+        return new DataKey(json.getString("id"), json.getString("tenant"), java.util.Base64.getDecoder().decode(json.getString("key")));
+    }
+
     @Override
     public String toString() {
         return "DataKey[" + id + ", tenant " + tenantId + "]"; // never the key

@@ -627,6 +627,57 @@ class LocalPlatformEndToEndTest {
         return -1;
     }
 
+    /**
+     * Everything tenants' data became in the artifact store by now — uploaded files, batch inputs and outputs, the
+     * fine-tuning jobs' checkpoints, the fine-tuned models (served above by workers that decrypted them in memory) — is
+     * sealed with the tenant's data key; a marker uploaded in a file appears nowhere under the data directory; the local
+     * master key is readable by its owner only.
+     */
+    @Test
+    @Order(4)
+    void everythingATenantsDataBecameIsSealedOnDisk() throws Exception {
+        String marker = "zqx" + Long.toHexString(System.nanoTime()) + "sealed";
+        platform.upload(key, "fine-tune", "marked.jsonl", "{\"text\": \"" + marker + " one\", \"label\": \"a\"}\n"
+                + "{\"text\": \"" + marker + " two\", \"label\": \"b\"}\n");
+        Path artifacts = platform.dataDir.resolve("artifacts");
+        Map<String, Integer> sealedByKind = new HashMap<>();
+        List<Path> plaintext = new java.util.ArrayList<>();
+        for (String kind : List.of("files", "jobs", "models")) {
+            try (var walk = Files.walk(artifacts.resolve(kind))) {
+                for (Path f : walk.filter(Files::isRegularFile).toList()) {
+                    Path rel = artifacts.relativize(f);
+                    boolean tenants = !kind.equals("models") || rel.getName(1).toString().startsWith("ft:");
+                    if (!tenants) {
+                        continue; // the platform's own models (starters, imports) are not tenant data
+                    }
+                    if (io.lmaas.core.crypto.Artifacts.sealed(f)) {
+                        sealedByKind.merge(kind, 1, Integer::sum);
+                    } else {
+                        plaintext.add(rel);
+                    }
+                }
+            }
+        }
+        assertThat(plaintext).as("tenants' artifacts in the clear").isEmpty();
+        assertThat(sealedByKind.keySet()).as("sealed files, checkpoints and fine-tuned models were found")
+                .containsExactlyInAnyOrder("files", "jobs", "models");
+        byte[] needle = marker.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var walk = Files.walk(platform.dataDir)) {
+            for (Path f : walk.filter(Files::isRegularFile).toList()) {
+                byte[] bytes;
+                try {
+                    bytes = Files.readAllBytes(f);
+                } catch (java.io.IOException e) {
+                    continue; // gone meanwhile (PostgreSQL's temporary files)
+                }
+                assertThat(indexOf(bytes, needle)).as("the marker in " + platform.dataDir.relativize(f)).isEqualTo(-1);
+            }
+        }
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                platform.dataDir.resolve(io.lmaas.core.crypto.MasterKeys.LOCAL_FILE)))).isEqualTo("rw-------");
+        System.out.println("encryption at rest E2E: sealed tenant artifacts " + sealedByKind);
+    }
+
     @Test
     @Order(4)
     void aKilledWorkerIsRestartedAndItsEndpointComesBack() throws Exception {
