@@ -95,7 +95,8 @@ public final class Main {
                 case "bench finetune" -> FineTuneBenchmark.run(settings.integer("examples", 900, 20, 1_000_000),
                         settings.integer("epochs", 3, 1, 100));
                 case "bench encryption" -> io.lmaas.deploy.bench.EncryptionBenchmark.run(settings.integer("mb", 256, 8, 4096),
-                        settings.integer("runs", 3, 3, 50));
+                        settings.integer("runs", 3, 3, 50), settings.path("models", ".lmaas-bench-models")
+                                .resolve("qwen2-0.5b-shape-random-bf16"));
                 case "bench explain" -> ExplanationBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("runs", 5, 3, 100));
                 case "bench embeddings" -> EmbeddingBenchmark.run(settings.path("models", ".lmaas-bench-models"),
@@ -193,7 +194,7 @@ public final class Main {
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager
                   lmaas bench explain [--runs 5]   explanations (integrated gradients) at 32 and 64 steps on a bge-small-zh-sized classifier
-                  lmaas bench encryption [--mb 256] [--runs 3]   sealing's cost: file upload's store step and model load, MB/s with and without
+                  lmaas bench encryption [--mb 256] [--runs 3]   sealing's cost: upload store step, tensor reads, a whole 0.5B model load
                   lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                   lmaas bench decoder [--runs 3] [--tokens 24] [--tokenizer DIR]   Qwen2 0.5B shape (random bf16): load, decode vs roofline, streams, TTFT
                   lmaas bench adapters [--runs 3] [--tokens 16]   64 streams: bare base vs 1, 8, 64 LoRA adapters in flight

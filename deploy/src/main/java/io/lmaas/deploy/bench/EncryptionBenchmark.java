@@ -26,6 +26,8 @@ import java.util.Random;
  * left out.</li>
  * <li>Model load: every tensor of a float32 safetensors file read as the loaders read it ({@link SafetensorsReader},
  * positioned reads), from the plaintext file and from the same bytes sealed (decrypted in memory).</li>
+ * <li>A whole worker model load ({@code ModelRuntime.load}: weights into libtorch, tokenizer, template) of the Qwen2
+ * 0.5B-shape bfloat16 checkpoint {@code lmaas bench decoder} writes, plaintext and a sealed copy.</li>
  * </ul>
  * Files under the OS's page cache (written just before; the machine's disk speed is not what is compared). Each
  * figure: {@code runs} runs after one warm-up, alternating with and without, median [range] in MB/s of plaintext.
@@ -34,7 +36,7 @@ public final class EncryptionBenchmark {
     private EncryptionBenchmark() {
     }
 
-    public static void run(int megabytes, int runs) throws Exception {
+    public static void run(int megabytes, int runs, Path decoder) throws Exception {
         Path dir = Files.createTempDirectory("lmaas-bench-encryption");
         DataKey key = DataKey.ephemeral("tn-bench");
         Artifacts.hold(key);
@@ -54,6 +56,29 @@ public final class EncryptionBenchmark {
             System.out.println("|---|---|---|---|");
             row("file upload: check + into the store", megabytes, upload);
             row("model load: read every tensor (float32)", megabytes, load);
+            if (Files.isRegularFile(decoder.resolve("config.json"))) {
+                // A whole worker model load (weights into libtorch, tokenizer, template) of the Qwen2 0.5B-shape checkpoint.
+                Path sealedDecoder = dir.resolve("sealed-decoder");
+                Files.createDirectories(sealedDecoder);
+                Artifacts.writeWith(key);
+                try (var files = Files.list(decoder)) {
+                    for (Path f : files.filter(Files::isRegularFile).toList()) {
+                        Artifacts.copy(f, sealedDecoder.resolve(f.getFileName()));
+                    }
+                } finally {
+                    Artifacts.writeWith(null);
+                }
+                long size;
+                try (var files = Files.list(decoder)) {
+                    size = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+                }
+                double[][] whole = alternate(runs, () -> runtime(decoder), () -> runtime(sealedDecoder));
+                row("worker model load: " + decoder.getFileName() + " (ModelRuntime.load)", (int) (size >> 20), whole);
+                System.out.printf(Locale.ROOT, "%nworker model load, seconds: plaintext %s, sealed %s%n", Stats.range(whole[0], 1, "s"),
+                        Stats.range(whole[1], 1, "s"));
+            } else {
+                System.out.println("(no " + decoder + ": `lmaas bench decoder` writes it; the whole-model-load row is skipped)");
+            }
         } finally {
             try (var walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -116,6 +141,13 @@ public final class EncryptionBenchmark {
             Files.delete(received);
         }
         return (System.nanoTime() - t) / 1e9;
+    }
+
+    private static double runtime(Path directory) {
+        long t = System.nanoTime();
+        try (io.lmaas.worker.runtime.ModelRuntime runtime = io.lmaas.worker.runtime.ModelRuntime.load(directory)) {
+            return (System.nanoTime() - t) / 1e9;
+        }
     }
 
     private static double load(Path file) {
