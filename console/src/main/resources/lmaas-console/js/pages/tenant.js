@@ -1,11 +1,12 @@
 // Tenant page (#/tenants/<id>): API keys (create, rotate, revoke; secrets shown once), limits, GPU quota and
-// fine-tuning budget, tenant admins.
+// fine-tuning budget, data retention, tenant admins.
 
 import { h, fill, fmtTime, loading, errorBox, notFound, table, emptyRow, field, submitting, announce, badge } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { Page } from '../page.js';
 import { deleteSection } from './tenant-delete.js';
+import { retentionSection } from './tenant-retention.js';
 
 const KEYS_PAGE = 100;
 
@@ -51,7 +52,8 @@ customElements.define('lm-tenant', class extends Page {
       h('div', { class: 'page-head' }, h('h1', {}, tenant.name || tenant.id),
         h('a', { href: `#/usage?tenant=${encodeURIComponent(tenant.id)}`, class: 'button-link' }, 'View usage')),
       h('p', { class: 'muted' }, 'ID ', h('code', {}, tenant.id), ` · created ${fmtTime(tenant.created_at)}`),
-      this.keysSection(), this.limitsSection(), this.gpuSection(), session.me?.invites ? this.adminsSection() : null,
+      this.keysSection(), this.limitsSection(), this.gpuSection(), retentionSection(tenant, session.me?.platform_admin),
+      session.me?.invites ? this.adminsSection() : null,
       session.me?.platform_admin ? deleteSection(tenant) : null);
   }
 

@@ -336,6 +336,17 @@ class ConsoleBrowserTest {
         JsonObject queue = platform.send("GET", "/admin/v1/tenants/" + acmeId + "/gpu-queue", opsToken, null).json();
         assertThat(queue.getJsonObject("nominal")).isEqualTo(new JsonObject().put("h100", 4).put("l4", 2));
         assertThat(queue.getLong("fine_tuning_seconds_per_month")).isEqualTo(36000);
+        // Data retention: files kept 30 days, zero retention for the rest.
+        WebElement filesDays = visible("#retention-files-days");
+        filesDays.sendKeys("30");
+        browser.findElement(By.cssSelector("#retention-zero")).click();
+        filesDays.submit();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.TRUE.equals(platform.send("GET",
+                "/admin/v1/tenants/" + acmeId + "/retention", opsToken, null).json().getBoolean("zero_retention")));
+        JsonObject retention = platform.send("GET", "/admin/v1/tenants/" + acmeId + "/retention", opsToken, null).json();
+        assertThat(retention.getInteger("files_days")).isEqualTo(30);
+        assertThat(retention.getValue("batch_outputs_days")).isNull();
+        shot("04b-tenant-retention");
         WebElement invite = visible("#invite-admin input[name=email]");
         invite.sendKeys(email);
         browser.findElement(By.cssSelector("#invite-admin input[name=password]")).sendKeys("acme-password-1");
