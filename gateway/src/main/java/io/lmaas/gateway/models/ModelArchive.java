@@ -83,7 +83,11 @@ public final class ModelArchive {
         }
     }
 
-    /** Packs the regular files under {@code directory} into {@code zip}, inside a top folder named {@code top}. */
+    /**
+     * Packs the plaintext of the regular files under {@code directory} into {@code zip}, inside a top folder named
+     * {@code top} (a tenant's sealed model is decrypted with the key the gateway's key source opens: the tenant takes its
+     * model away as it gave it; the zip is a temporary file only while it is sent).
+     */
     public static void pack(Path directory, String top, Path zip) throws IOException {
         try (OutputStream out = Files.newOutputStream(zip);
                 java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
@@ -94,7 +98,9 @@ public final class ModelArchive {
                     continue;
                 }
                 z.putNextEntry(new ZipEntry(top + "/" + directory.relativize(f).toString().replace('\\', '/')));
-                Files.copy(f, z);
+                try (InputStream in = io.lmaas.core.crypto.Artifacts.newInputStream(f)) { // a tenant's model: decrypted
+                    in.transferTo(z);
+                }
                 z.closeEntry();
             }
         }
