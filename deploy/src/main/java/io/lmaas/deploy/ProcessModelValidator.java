@@ -1,6 +1,8 @@
 package io.lmaas.deploy;
 
 import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.crypto.Artifacts;
+import io.lmaas.core.crypto.DataKey;
 import io.lmaas.gateway.models.ModelValidator;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -53,7 +55,7 @@ public final class ProcessModelValidator implements ModelValidator {
      */
     private Future<Void> run(String mode, String heap, int timeoutSeconds, Path directory, List<String> arguments) {
         return vertx.executeBlocking(() -> {
-            java.util.Optional<io.lmaas.core.crypto.DataKey> key = io.lmaas.core.crypto.Artifacts.keyFor(directory);
+            java.util.Optional<DataKey> key = Artifacts.keyFor(directory);
             List<String> command = new java.util.ArrayList<>(List.of(javaBinary.toString(), heap, "-XX:+UseSerialGC",
                     "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", classpath, "io.lmaas.deploy.Main", "worker", mode));
             command.addAll(arguments);
@@ -102,9 +104,9 @@ public final class ProcessModelValidator implements ModelValidator {
         if (line == null || line.isBlank()) {
             throw new IOException("--key-on-stdin: no key on stdin");
         }
-        io.lmaas.core.crypto.DataKey key = io.lmaas.core.crypto.DataKey.fromPipe(new JsonObject(line));
-        io.lmaas.core.crypto.Artifacts.hold(key);
-        io.lmaas.core.crypto.Artifacts.writeWith(key);
+        DataKey key = DataKey.fromPipe(new JsonObject(line));
+        Artifacts.hold(key);
+        Artifacts.writeWith(key);
     }
 
     /** {@code lmaas worker validate --base-dir}: the directory must be a LoRA adapter that fits the base; print the verdict. */

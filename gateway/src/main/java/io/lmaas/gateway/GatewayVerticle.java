@@ -1,6 +1,9 @@
 package io.lmaas.gateway;
 
 import io.lmaas.core.catalog.ModelCatalogRepository;
+import io.lmaas.core.crypto.Artifacts;
+import io.lmaas.core.crypto.MasterKeys;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.files.FileRepository;
@@ -15,9 +18,6 @@ import io.lmaas.gateway.batches.BatchRepository;
 import io.lmaas.gateway.batches.BatchRunner;
 import io.lmaas.gateway.changes.ChangeFeed;
 import io.lmaas.gateway.files.RetentionSweeper;
-import io.lmaas.core.crypto.Artifacts;
-import io.lmaas.core.crypto.MasterKeys;
-import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.gateway.identity.ConsoleTokenRules;
 import io.lmaas.gateway.identity.ConsoleTokenVerifier;
 import io.lmaas.gateway.identity.JwksCache;

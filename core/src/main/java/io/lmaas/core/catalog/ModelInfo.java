@@ -1,5 +1,6 @@
 package io.lmaas.core.catalog;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -40,7 +41,7 @@ public final class ModelInfo {
                 weights(dir, java.util.Set.of(dir.resolve("adapter_model.safetensors")), info);
             } else if (Files.isRegularFile(dir.resolve("serving.properties"))) {
                 Properties p = new Properties();
-                try (Reader r = io.lmaas.core.crypto.Artifacts.newBufferedReader(dir.resolve("serving.properties"))) {
+                try (Reader r = Artifacts.newBufferedReader(dir.resolve("serving.properties"))) {
                     p.load(r);
                 }
                 putIfPresent(info, "architecture", p.getProperty("architecture"));
@@ -129,7 +130,7 @@ public final class ModelInfo {
 
     /** A safetensors file's JSON header (8-byte little-endian length, then the JSON). */
     static JsonObject safetensorsHeader(Path file) throws IOException {
-        try (InputStream in = io.lmaas.core.crypto.Artifacts.newInputStream(file)) {
+        try (InputStream in = Artifacts.newInputStream(file)) {
             byte[] len = in.readNBytes(8);
             long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
             if (len.length != 8 || n <= 0 || n > MAX_HEADER) {
@@ -140,7 +141,7 @@ public final class ModelInfo {
     }
 
     private static JsonObject json(Path file) throws IOException {
-        return Files.isRegularFile(file) ? new JsonObject(io.lmaas.core.crypto.Artifacts.readString(file)) : null;
+        return Files.isRegularFile(file) ? new JsonObject(Artifacts.readString(file)) : null;
     }
 
     private static void putIfPresent(JsonObject o, String key, String value) {

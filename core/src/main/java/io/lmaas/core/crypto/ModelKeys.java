@@ -22,18 +22,11 @@ public interface ModelKeys {
     /** Reads the key id of the first sealed file of the directory and fetches that key, wrapped, from {@code keys}. */
     static ModelKeys from(TenantKeys keys) {
         return dir -> sealedWith(dir).map(id -> {
-            try {
-                WrappedKey w = keys.wrappedById(id).toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
-                if (w == null) {
-                    throw new KeyUnavailableException(dir + " is sealed with data key " + id + ", which no longer exists");
-                }
-                return w;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new KeyUnavailableException("interrupted while fetching data key " + id);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                throw new KeyUnavailableException("data key " + id + " cannot be fetched: " + e.getMessage());
+            WrappedKey w = keys.wrappedByIdBlocking(id);
+            if (w == null) {
+                throw new KeyUnavailableException(dir + " is sealed with data key " + id + ", which no longer exists");
             }
+            return w;
         });
     }
 

@@ -78,13 +78,25 @@ public final class TenantKeys {
      * is none: what {@link Artifacts#resolveWith} asks.
      */
     public DataKey byIdBlocking(String id) {
+        return blocking(byId(id), id);
+    }
+
+    /** {@link #wrappedById} for a thread that may block. */
+    public WrappedKey wrappedByIdBlocking(String id) {
+        return blocking(wrappedById(id), id);
+    }
+
+    private static <T> T blocking(Future<T> f, String id) {
         try {
-            return byId(id).toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            return f.toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KeyUnavailableException("interrupted while fetching data key " + id);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new KeyUnavailableException("data key " + id + " cannot be fetched: " + e.getMessage());
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof KeyUnavailableException k ? k
+                    : new KeyUnavailableException("data key " + id + " cannot be fetched: " + e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new KeyUnavailableException("data key " + id + " cannot be fetched in 30 s");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.lmaas.core.crypto;
 
+import static io.lmaas.core.testing.Bytes.indexOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -34,19 +35,6 @@ class SealedFilesTest {
             System.arraycopy(marker, 0, b, at, marker.length); // a marker every 100 kB: none may survive on disk
         }
         return b;
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     private Path seal(byte[] plain, DataKey key) throws IOException {

@@ -1,5 +1,6 @@
 package io.lmaas.deploy.local;
 
+import static io.lmaas.core.testing.Bytes.indexOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -612,19 +613,6 @@ class LocalPlatformEndToEndTest {
             }
         }
         assertThat(holding).as("files under the data directory holding a request's content").isEmpty();
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     /**

@@ -47,6 +47,7 @@ public final class FilesRoutes {
                 .onFailure(ctx::fail));
         r.get("/files/:id/content").handler(ScopeHandler.FILES).handler(ctx -> files.get(tenant(ctx), Params.path(ctx, "id"))
                 .compose(f -> files.content(f).compose(in -> responder.settle(ctx, new io.lmaas.gateway.http.Outcome(200, null))
+                        .onFailure(e -> SealedDownload.close(in))
                         .map(v -> {
                             ctx.response().putHeader("content-type", "application/jsonl");
                             SealedDownload.send(ctx.vertx(), ctx.response(), in)

@@ -59,7 +59,7 @@ final class SealedDownload {
         });
     }
 
-    private static void close(InputStream in) {
+    static void close(InputStream in) {
         try {
             in.close();
         } catch (IOException e) {

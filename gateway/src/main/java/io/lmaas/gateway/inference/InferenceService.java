@@ -3,6 +3,7 @@ package io.lmaas.gateway.inference;
 import io.lmaas.core.catalog.AdapterArtifact;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.deployments.ReadyEndpoint;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.ApiException;
@@ -33,10 +34,10 @@ public final class InferenceService {
     private final WorkerClient workers;
     private final Duration readyWait;
     private final AdapterPlacement placement;
-    private final io.lmaas.core.crypto.TenantKeys tenantKeys;
+    private final TenantKeys tenantKeys;
 
     public InferenceService(EndpointDirectory directory, WorkerClient workers, Duration readyWait, AdapterPlacement placement,
-            io.lmaas.core.crypto.TenantKeys tenantKeys) {
+            TenantKeys tenantKeys) {
         this.tenantKeys = tenantKeys;
         this.directory = directory;
         this.workers = workers;

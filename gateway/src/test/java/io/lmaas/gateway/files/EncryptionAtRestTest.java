@@ -1,5 +1,6 @@
 package io.lmaas.gateway.files;
 
+import static io.lmaas.core.testing.Bytes.indexOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,6 +8,7 @@ import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.core.crypto.KeyUnavailableException;
 import io.lmaas.core.crypto.MasterKey;
 import io.lmaas.core.crypto.MasterKeys;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.secrets.Secrets;
 import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.testing.Gateways;
@@ -48,19 +50,6 @@ class EncryptionAtRestTest {
                 .sendMultipartForm(MultipartForm.create().attribute("purpose", "fine-tune")
                         .textFileUpload("file", "train.jsonl", file.toString(), "application/jsonl"))
                 .await(30, TimeUnit.SECONDS);
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     @Test
@@ -146,7 +135,7 @@ class EncryptionAtRestTest {
         assertThat(gateways.pool.query("SELECT count(*) FROM tenant_data_keys").execute().await(10, TimeUnit.SECONDS)
                 .iterator().next().getLong(0)).isZero();
         // The master key is still here; the tenant's data key is not: the backup is ciphertext for good.
-        io.lmaas.core.crypto.TenantKeys keys = new io.lmaas.core.crypto.TenantKeys(gateways.pool, masters);
+        TenantKeys keys = new TenantKeys(gateways.pool, masters);
         Runnable source = Artifacts.resolveWith(keys::byIdBlocking);
         try {
             assertThatThrownBy(() -> Artifacts.readAllBytes(backup)).isInstanceOf(KeyUnavailableException.class);

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.lmaas.core.crypto.MasterKeys;
 import io.lmaas.core.secrets.WorkerToken;
 import java.util.List;
 
@@ -75,9 +76,9 @@ public final class PodSecurity {
      * {@value KubernetesConfig#MASTER_KEY_SECRET}: workers open tenants' data keys with it, in memory.
      */
     public static List<EnvVar> masterKeys() {
-        return List.of(new EnvVarBuilder().withName(io.lmaas.core.crypto.MasterKeys.ENV).withNewValueFrom().withNewSecretKeyRef()
+        return List.of(new EnvVarBuilder().withName(MasterKeys.ENV).withNewValueFrom().withNewSecretKeyRef()
                         .withName(KubernetesConfig.MASTER_KEY_SECRET).withKey("master-key").endSecretKeyRef().endValueFrom().build(),
-                new EnvVarBuilder().withName(io.lmaas.core.crypto.MasterKeys.PREVIOUS_ENV).withNewValueFrom().withNewSecretKeyRef()
+                new EnvVarBuilder().withName(MasterKeys.PREVIOUS_ENV).withNewValueFrom().withNewSecretKeyRef()
                         .withName(KubernetesConfig.MASTER_KEY_SECRET).withKey("previous").withOptional(true).endSecretKeyRef()
                         .endValueFrom().build());
     }

@@ -1,6 +1,8 @@
 package io.lmaas.scheduler.local;
 
 import io.lmaas.core.artifacts.ArtifactStore;
+import io.lmaas.core.crypto.ModelKeys;
+import io.lmaas.core.crypto.WrappedKey;
 import io.lmaas.core.deployments.DesiredDeployment;
 import io.lmaas.core.deployments.EndpointState;
 import io.lmaas.core.deployments.ObservedEndpoint;
@@ -43,7 +45,7 @@ public final class LocalBackend implements ServingBackend {
 
     private final Vertx vertx;
     private final LocalBackendConfig config;
-    private final io.lmaas.core.crypto.ModelKeys modelKeys;
+    private final ModelKeys modelKeys;
     private final Clock clock;
     private final HttpClient http;
     private final Map<String, Replica> replicas = new LinkedHashMap<>();
@@ -51,11 +53,11 @@ public final class LocalBackend implements ServingBackend {
     private volatile boolean closed;
 
     public LocalBackend(Vertx vertx, LocalBackendConfig config, Clock clock) {
-        this(vertx, config, clock, io.lmaas.core.crypto.ModelKeys.NONE);
+        this(vertx, config, clock, ModelKeys.NONE);
     }
 
     /** {@code modelKeys}: the wrapped data key of a tenant's sealed model, handed to the worker that serves it. */
-    public LocalBackend(Vertx vertx, LocalBackendConfig config, Clock clock, io.lmaas.core.crypto.ModelKeys modelKeys) {
+    public LocalBackend(Vertx vertx, LocalBackendConfig config, Clock clock, ModelKeys modelKeys) {
         this.modelKeys = modelKeys;
         this.vertx = vertx;
         this.config = config;
@@ -152,7 +154,7 @@ public final class LocalBackend implements ServingBackend {
         pb.environment().putAll(config.environment());
         // A tenant's model is sealed: its worker gets the tenant's data key, wrapped (it holds the master key to open it).
         try {
-            modelKeys.of(r.modelDir).ifPresent(k -> pb.environment().put(io.lmaas.core.crypto.WrappedKey.ENV, k.toJson().encode()));
+            modelKeys.of(r.modelDir).ifPresent(k -> pb.environment().put(WrappedKey.ENV, k.toJson().encode()));
         } catch (RuntimeException e) {
             LOG.warn("Replica({}): no data key for {} ({}); the worker will say it cannot read the model", Replica.key(r.deploymentId, r.index), r.modelDir,
                     e.getMessage());

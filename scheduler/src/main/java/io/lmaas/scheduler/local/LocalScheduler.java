@@ -1,5 +1,6 @@
 package io.lmaas.scheduler.local;
 
+import io.lmaas.core.crypto.ModelKeys;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.core.deployments.EndpointRepository;
@@ -28,18 +29,18 @@ public final class LocalScheduler implements Scheduler {
     private final LocalBackendConfig workers;
     private final DatabaseUrl database;
     private final Path artifacts;
-    private final io.lmaas.core.crypto.ModelKeys modelKeys;
+    private final ModelKeys modelKeys;
     private LocalJobRunner jobs;
     private String deployment;
     private volatile boolean running;
 
     public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts) {
-        this(vertx, pool, workers, database, artifacts, io.lmaas.core.crypto.ModelKeys.NONE);
+        this(vertx, pool, workers, database, artifacts, ModelKeys.NONE);
     }
 
     /** {@code modelKeys}: the data keys of tenants' sealed models, for the workers that serve them. */
     public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts,
-            io.lmaas.core.crypto.ModelKeys modelKeys) {
+            ModelKeys modelKeys) {
         this.modelKeys = modelKeys;
         this.vertx = vertx;
         this.pool = pool;

@@ -3,6 +3,10 @@ package io.lmaas.worker.jobs;
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.config.Settings;
+import io.lmaas.core.crypto.Artifacts;
+import io.lmaas.core.crypto.DataKey;
+import io.lmaas.core.crypto.MasterKeys;
+import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.files.FileRepository;
@@ -63,13 +67,13 @@ public final class JobProcess {
                 return 0;
             }
             // Everything the job writes is sealed with its tenant's data key; it reads sealed artifacts of that tenant only.
-            io.lmaas.core.crypto.TenantKeys keys = new io.lmaas.core.crypto.TenantKeys(pool,
-                    io.lmaas.core.crypto.MasterKeys.fromEnvironment(System.getenv()).orElseThrow(() -> new io.lmaas.core.config.ConfigException(
-                            "a job seals what it writes: set " + io.lmaas.core.crypto.MasterKeys.ENV + " or "
-                                    + io.lmaas.core.crypto.MasterKeys.FILE_ENV)));
-            io.lmaas.core.crypto.Artifacts.writeWith(FineTuneRun.await(keys.of(job.tenantId())));
-            io.lmaas.core.crypto.Artifacts.resolveWith(id -> {
-                io.lmaas.core.crypto.DataKey k = keys.byIdBlocking(id);
+            TenantKeys keys = new TenantKeys(pool,
+                    MasterKeys.fromEnvironment(System.getenv()).orElseThrow(() -> new io.lmaas.core.config.ConfigException(
+                            "a job seals what it writes: set " + MasterKeys.ENV + " or "
+                                    + MasterKeys.FILE_ENV)));
+            Artifacts.writeWith(FineTuneRun.await(keys.of(job.tenantId())));
+            Artifacts.resolveWith(id -> {
+                DataKey k = keys.byIdBlocking(id);
                 return k != null && k.tenantId().equals(job.tenantId()) ? k : null;
             });
             FineTuneRun.await(jobs.running(job.id(), job.attempt(), "running in worker process " + ProcessHandle.current().pid()));

@@ -1,5 +1,8 @@
 package io.lmaas.worker.serve;
 
+import io.lmaas.core.crypto.KeyUnavailableException;
+import io.lmaas.core.crypto.ProcessKeys;
+import io.lmaas.core.crypto.WrappedKey;
 import io.lmaas.worker.chat.ChatTemplate;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.runtime.Generation;
@@ -165,8 +168,8 @@ final class GenerationRoutes {
         JsonObject key = spec.getJsonObject("data_key");
         if (key != null) {
             try {
-                io.lmaas.core.crypto.ProcessKeys.hold(io.lmaas.core.crypto.WrappedKey.fromJson(key)); // the adapter's tenant's
-            } catch (io.lmaas.core.crypto.KeyUnavailableException e) {
+                ProcessKeys.hold(WrappedKey.fromJson(key)); // the adapter's tenant's
+            } catch (KeyUnavailableException e) {
                 throw new IllegalArgumentException("adapter " + name + ": " + e.getMessage());
             }
         }

@@ -1,6 +1,7 @@
 package io.lmaas.worker.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.lmaas.core.crypto.Artifacts;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -27,8 +28,8 @@ public final class TextTokenizer implements AutoCloseable {
      * over as a stream, never written out in the clear.
      */
     public static HuggingFaceTokenizer open(Path tokenizerJson, java.util.Map<String, String> options) throws IOException {
-        if (io.lmaas.core.crypto.Artifacts.sealed(tokenizerJson)) {
-            try (java.io.InputStream in = io.lmaas.core.crypto.Artifacts.newInputStream(tokenizerJson)) {
+        if (Artifacts.sealed(tokenizerJson)) {
+            try (java.io.InputStream in = Artifacts.newInputStream(tokenizerJson)) {
                 return HuggingFaceTokenizer.newInstance(in, options);
             }
         }
