@@ -98,7 +98,7 @@ final class GatewayHttpVerticle extends VerticleBase {
                 services.models(), responder, services.admins(), new OverviewService(services.pool()), services.identity(),
                 new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder), downloads,
                 new TenantDeletion(vertx, services.pool(), config.artifacts(), services.identity(), services.tenantKeys()),
-                io.lmaas.gateway.admin.AdminEncryptionRoutes.create(services.tenantKeys(), services.pool(), responder)).router(vertx));
+                new io.lmaas.gateway.admin.AdminEncryptionRoutes(services.tenantKeys(), services.pool(), responder)).router(vertx));
         JsonObject consoleConfig = config.keycloak().map(k -> new JsonObject().put("auth", "keycloak").put("issuer", k.issuer())
                 .put("client_id", k.consoleClientId())).orElse(new JsonObject().put("auth", "token"));
         root.get("/console/config.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")

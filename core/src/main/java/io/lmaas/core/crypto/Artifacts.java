@@ -40,6 +40,11 @@ public final class Artifacts {
         HELD.put(key.id(), key);
     }
 
+    /** Whether this process holds the key {@code id} already. */
+    public static boolean holds(String id) {
+        return HELD.containsKey(id);
+    }
+
     /**
      * A source of keys this process does not hold (a database: a job's tenant keys, a gateway's), answering null for
      * ids it does not know; sources are asked in turn, one that fails counts as not knowing. Returns what removes it.
@@ -85,12 +90,12 @@ public final class Artifacts {
 
     /** Random access to the plaintext of {@code file}, sealed or not. */
     public static SeekableByteChannel channel(Path file) throws IOException {
-        Optional<String> id = SealedFiles.keyId(file);
         FileChannel raw = FileChannel.open(file, StandardOpenOption.READ);
-        if (id.isEmpty()) {
-            return raw;
-        }
         try {
+            Optional<String> id = SealedFiles.keyId(raw);
+            if (id.isEmpty()) {
+                return raw.position(0);
+            }
             return SealedFiles.channel(raw, key(file, id.get(), null));
         } catch (IOException | RuntimeException e) {
             raw.close();

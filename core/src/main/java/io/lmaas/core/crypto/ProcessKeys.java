@@ -24,8 +24,11 @@ public final class ProcessKeys {
         }
     }
 
-    /** Opens {@code key} with this process's master keys and holds it for reading. */
+    /** Opens {@code key} with this process's master keys and holds it for reading (once: every adapter request names it). */
     public static void hold(WrappedKey key) {
+        if (Artifacts.holds(key.id())) {
+            return;
+        }
         MasterKeys m = masters;
         if (m == null) {
             throw new KeyUnavailableException("data key " + key.id() + " needs a master key, and this process was given none ("

@@ -30,12 +30,18 @@ public final class SealedFiles {
     /** The data key id a sealed file names, or empty for a plaintext file (or one shorter than the prefix). */
     public static Optional<String> keyId(Path file) throws IOException {
         try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(PREFIX);
-            while (b.hasRemaining() && c.read(b) > 0) {
-                // read the prefix
-            }
-            return b.hasRemaining() ? Optional.empty() : keyId(b.array());
+            return keyId(c);
         }
+    }
+
+    /** The same, read from the start of an open file (its position is left after what was read). */
+    static Optional<String> keyId(FileChannel c) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(PREFIX);
+        c.position(0);
+        while (b.hasRemaining() && c.read(b) > 0) {
+            // read the prefix
+        }
+        return b.hasRemaining() ? Optional.empty() : keyId(b.array());
     }
 
     static Optional<String> keyId(byte[] prefix) {

@@ -87,6 +87,10 @@ public final class TenantKeys {
     }
 
     private static <T> T blocking(Future<T> f, String id) {
+        if (io.vertx.core.Context.isOnEventLoopThread()) {
+            // Waiting here would stall the loop the database's answer may need: a caller's mistake, said at once.
+            throw new IllegalStateException("data key " + id + " fetched blockingly on an event loop");
+        }
         try {
             return f.toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -24,11 +24,7 @@ public final class AdminEncryptionRoutes {
     private final Pool pool;
     private final Responder responder;
 
-    public static AdminEncryptionRoutes create(TenantKeys keys, Pool pool, Responder responder) {
-        return new AdminEncryptionRoutes(keys, pool, responder);
-    }
-
-    private AdminEncryptionRoutes(TenantKeys keys, Pool pool, Responder responder) {
+    public AdminEncryptionRoutes(TenantKeys keys, Pool pool, Responder responder) {
         this.keys = keys;
         this.pool = pool;
         this.responder = responder;
