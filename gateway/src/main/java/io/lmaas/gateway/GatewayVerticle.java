@@ -137,7 +137,7 @@ public final class GatewayVerticle extends VerticleBase {
             batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
                     ledger, quota, config.gatewayId(), 8, tenantKeys);
             batchRunner.start(Duration.ofSeconds(1));
-            retention = new RetentionSweeper(vertx, pool);
+            retention = new RetentionSweeper(vertx, pool, store.uploads(), config.guards().uploadTimeout());
             retention.start(Duration.ofMinutes(1));
         });
         return changes.start()

@@ -42,7 +42,10 @@ public final class DataKey {
         return new DataKey("dk-" + Ids.random(ID_LENGTH - 3), tenantId, key);
     }
 
-    /** A key for tests and benchmarks that never reach the database. */
+    /**
+     * A key that never reaches the database, held only in this process's memory: a temporary file sealed with it is
+     * unreadable once the process is gone (a download being sent), and tests and benchmarks use it.
+     */
     public static DataKey ephemeral(String tenantId) {
         return generate(tenantId);
     }

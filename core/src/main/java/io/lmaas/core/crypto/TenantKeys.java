@@ -74,6 +74,17 @@ public final class TenantKeys {
     }
 
     /**
+     * The wrapped data key of the tenant that owns model {@code modelId} (a fine-tuned, merged or uploaded model), or
+     * null for a platform model or a tenant that has no key: what a scheduler that cannot read the artifacts hands the
+     * model's workers. Needs no master key (the wrap is only passed on), so it is static.
+     */
+    public static Future<WrappedKey> wrappedOfModel(SqlClient client, String modelId) {
+        return client.preparedQuery("SELECT k.id, k.tenant_id, k.master_key_id, k.wrapped FROM models m"
+                        + " JOIN tenant_data_keys k ON k.tenant_id = m.owner_tenant_id WHERE m.id = $1")
+                .execute(Tuple.of(modelId)).map(rows -> rows.size() == 0 ? null : wrapped(rows.iterator().next()));
+    }
+
+    /**
      * The data key {@code id} for a thread that may block (a worker thread, never an event loop), or null when there
      * is none: what {@link Artifacts#resolveWith} asks.
      */

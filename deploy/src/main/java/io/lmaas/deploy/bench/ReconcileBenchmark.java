@@ -85,7 +85,7 @@ public final class ReconcileBenchmark {
                 }
             }, 0);
             try (ModelDeploymentReconciler reconciler = new ModelDeploymentReconciler(client, config,
-                    new PostgresMirror(new DeploymentRepository(pool), new EndpointRepository(pool)), Clock.systemUTC(), false)) {
+                    new PostgresMirror(new DeploymentRepository(pool), new EndpointRepository(pool), pool), Clock.systemUTC(), false)) {
                 reconciler.start();
                 for (int i = 0; i < 20; i++) {
                     apply(client, "warm-" + i);

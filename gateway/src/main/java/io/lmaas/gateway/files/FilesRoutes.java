@@ -8,6 +8,7 @@ import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Params;
 import io.lmaas.gateway.http.RequestBodies;
 import io.lmaas.gateway.http.Responder;
+import io.lmaas.gateway.http.SealedDownload;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;

@@ -7,7 +7,9 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -18,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@code FOR UPDATE SKIP LOCKED}) marks the due files deleted — past their tenant's days, or under zero retention a
  * training file whose job ended and a batch output downloaded or a day old — records each in the audit log (actor
  * {@code system:retention}, action {@code file.expire}, with the reason) in the same transaction, then removes their
- * content from the store. A file that a job or batch still running uses is never due.
+ * content from the store. A file that a job or batch still running uses is never due. The same pass removes the
+ * plaintext a gateway that died mid-upload left in the upload area.
  */
 public final class RetentionSweeper {
     private static final Logger LOG = LoggerFactory.getLogger(RetentionSweeper.class);
@@ -48,15 +51,26 @@ public final class RetentionSweeper {
 
     private final Vertx vertx;
     private final Pool pool;
+    private final Path uploads;
+    private final Duration uploadTimeout;
     private PeriodicTask task;
 
-    public RetentionSweeper(Vertx vertx, Pool pool) {
+    /** {@code uploads}: the store's upload area, where a file not written for {@code uploadTimeout} is a leftover. */
+    public RetentionSweeper(Vertx vertx, Pool pool, Path uploads, Duration uploadTimeout) {
         this.vertx = vertx;
         this.pool = pool;
+        this.uploads = uploads;
+        this.uploadTimeout = uploadTimeout;
     }
 
+    /** Every {@code every}: a sweep, then the upload area's leftovers ({@link UploadLeftovers}). */
     public void start(Duration every) {
-        task = PeriodicTask.start(vertx, every, this::runOnce, LOG, "retention sweep");
+        task = PeriodicTask.start(vertx, every, () -> runOnce().compose(n -> removeUploadLeftovers()), LOG, "retention sweep");
+    }
+
+    /** The upload area's files that no upload has written for longer than an upload may take; how many went. */
+    public Future<Integer> removeUploadLeftovers() {
+        return vertx.executeBlocking(() -> UploadLeftovers.remove(uploads, uploadTimeout, Instant.now()), false);
     }
 
     /** One sweep: the due files marked deleted and audited (one transaction), then their content removed. How many. */

@@ -6,6 +6,8 @@ import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.catalog.ModelInfo;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.crypto.Artifacts;
+import io.lmaas.core.crypto.DataKey;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.inference.AdapterPlacement;
@@ -214,11 +216,11 @@ public final class ModelAdminService {
     }
 
     /**
-     * A version of a model packed as a zip of its directory (a temporary file the caller deletes once sent), if
+     * A version of a model packed as a zip of its directory (a sealed temporary file the caller deletes once sent), if
      * {@code owners} may see it: null owners = every model (the platform admin); otherwise only models owned by one
      * of them — another tenant's model, or a shared one, is 404 as if it did not exist.
      */
-    public Future<Path> download(String modelId, String version, List<String> owners) {
+    public Future<Packed> download(String modelId, String version, List<String> owners) {
         ApiException notFound = ApiException.notFound("model_not_found", "no model '" + modelId + "' with a version '" + version + "'");
         return catalog.find(modelId)
                 .compose(m -> m.isPresent() && (owners == null || (m.get().ownerTenantId() != null
@@ -230,15 +232,21 @@ public final class ModelAdminService {
                         throw ApiException.notFound("model_not_found", "the files of '" + modelId + "' version '" + version
                                 + "' are gone from the artifact store");
                     }
+                    // Sealed with a key only this process holds: what a crash leaves behind is unreadable.
+                    DataKey key = DataKey.ephemeral("download");
                     Path zip = Files.createTempFile("lmaas-download-", ".zip");
                     try {
-                        ModelArchive.pack(dir, modelId + "-" + version, zip);
+                        ModelArchive.pack(dir, modelId + "-" + version, Artifacts.newOutputStream(zip, key));
                     } catch (IOException | RuntimeException e) {
                         Files.deleteIfExists(zip);
                         throw e;
                     }
-                    return zip;
+                    return new Packed(zip, key);
                 }, false));
+    }
+
+    /** A model version's zip: a temporary file sealed with {@code key}, which exists only in this process. */
+    public record Packed(Path zip, DataKey key) {
     }
 
     /** GPUs per replica of a deployment, of one flavor (on Kubernetes; the local backend runs on what it has). */

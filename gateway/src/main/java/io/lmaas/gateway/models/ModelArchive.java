@@ -84,13 +84,12 @@ public final class ModelArchive {
     }
 
     /**
-     * Packs the plaintext of the regular files under {@code directory} into {@code zip}, inside a top folder named
-     * {@code top} (a tenant's sealed model is decrypted with the key the gateway's key source opens: the tenant takes its
-     * model away as it gave it; the zip is a temporary file only while it is sent).
+     * Packs the plaintext of the regular files under {@code directory} into {@code out} (closed at the end), inside a top
+     * folder named {@code top}: a tenant's sealed model is decrypted with the key the gateway's key source opens, so the
+     * tenant takes its model away as it gave it; {@code out} is a sealing stream, so the zip's plaintext is never on disk.
      */
-    public static void pack(Path directory, String top, Path zip) throws IOException {
-        try (OutputStream out = Files.newOutputStream(zip);
-                java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
+    public static void pack(Path directory, String top, OutputStream out) throws IOException {
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
                 java.util.stream.Stream<Path> files = Files.walk(directory)) {
             z.setLevel(1); // weights barely compress: favour speed
             for (Path f : files.sorted().toList()) {

@@ -1,9 +1,11 @@
 package io.lmaas.gateway.models;
 
+import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.auth.TenantPrincipal;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Params;
+import io.lmaas.gateway.http.SealedDownload;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/models/{id}/download[?version=]} (scope {@code fine_tuning}): the key's tenant's own models,
  *       the newest version unless one is named
  * </ul>
- * Anything else is 404 {@code model_not_found}, as if it did not exist. The zip is a temporary file, deleted once sent.
+ * Anything else is 404 {@code model_not_found}, as if it did not exist. The zip is a temporary file sealed with a key
+ * only this process holds, streamed back decrypted and deleted once sent.
  */
 public final class ModelDownloadRoute {
     private static final Logger LOG = LoggerFactory.getLogger(ModelDownloadRoute.class);
@@ -57,13 +60,17 @@ public final class ModelDownloadRoute {
         return version;
     }
 
-    private void send(RoutingContext ctx, Future<Path> zip, String filename) {
-        zip.onFailure(ctx::fail).onSuccess(file -> {
-            ctx.response().endHandler(v -> delete(file)).closeHandler(v -> delete(file));
-            ctx.response().putHeader("content-type", "application/zip")
-                    .putHeader("content-disposition", "attachment; filename=\"" + filename.replaceAll("[^A-Za-z0-9._-]", "_") + "\"")
-                    .sendFile(file.toString()).onFailure(e -> delete(file));
-        });
+    private void send(RoutingContext ctx, Future<ModelAdminService.Packed> zip, String filename) {
+        zip.onFailure(ctx::fail).onSuccess(packed -> vertx.executeBlocking(() -> Artifacts.newInputStream(packed.zip(), packed.key()), false)
+                .onFailure(e -> {
+                    delete(packed.zip());
+                    ctx.fail(e);
+                })
+                .onSuccess(in -> {
+                    ctx.response().putHeader("content-type", "application/zip")
+                            .putHeader("content-disposition", "attachment; filename=\"" + filename.replaceAll("[^A-Za-z0-9._-]", "_") + "\"");
+                    SealedDownload.send(vertx, ctx.response(), in).onComplete(ar -> delete(packed.zip()));
+                }));
     }
 
     private void delete(Path file) {

@@ -89,7 +89,8 @@ class RetentionSweeperTest {
                 .preparedQuery("SELECT downloaded_at FROM files WHERE id = 'file-downloaded'").execute().await(10, TimeUnit.SECONDS)
                 .iterator().next().getValue(0) != null);
 
-        RetentionSweeper sweeper = new RetentionSweeper(gateways.clientVertx(), gateways.pool);
+        RetentionSweeper sweeper = new RetentionSweeper(gateways.clientVertx(), gateways.pool, store.uploads(),
+                java.time.Duration.ofMinutes(15));
         assertThat(sweeper.runOnce().await(30, TimeUnit.SECONDS)).isEqualTo(5);
         assertThat(sweeper.runOnce().await(30, TimeUnit.SECONDS)).isZero();
 
@@ -109,5 +110,25 @@ class RetentionSweeperTest {
         assertThat(reasons.get("file-old")).isEqualTo("retention period");
         assertThat(reasons.get("file-trained")).contains("job ended");
         assertThat(reasons.get("file-downloaded")).contains("downloaded");
+    }
+
+    @Test
+    void uploadLeftoversOlderThanAnUploadMayTakeGoAndNothingElse() throws Exception {
+        Path area = Files.createDirectories(store.uploads());
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(16 * 60));
+        Path leftover = Files.writeString(area.resolve("leftover-upload"), "{\"text\": \"a tenant's words\"}\n");
+        Files.setLastModifiedTime(leftover, old);
+        Path live = Files.writeString(area.resolve("live-upload"), "{\"text\": \"still arriving\"}\n");
+        Path work = Files.createDirectories(area.resolve("model-work"));
+        Files.setLastModifiedTime(work, old);
+
+        RetentionSweeper sweeper = new RetentionSweeper(gateways.clientVertx(), gateways.pool, store.uploads(),
+                java.time.Duration.ofMinutes(15));
+        assertThat(sweeper.removeUploadLeftovers().await(30, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(leftover).doesNotExist();
+        assertThat(live).exists();
+        assertThat(work).exists();
+        Files.delete(live);
+        Files.delete(work);
     }
 }

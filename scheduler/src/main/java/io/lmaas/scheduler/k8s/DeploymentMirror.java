@@ -1,5 +1,6 @@
 package io.lmaas.scheduler.k8s;
 
+import io.lmaas.core.crypto.WrappedKey;
 import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.scheduler.k8s.crd.ModelDeploymentSpec;
 import java.util.List;
@@ -13,6 +14,14 @@ public interface DeploymentMirror {
 
     /** Records the deployment; a problem (e.g. an unregistered model version) instead if it cannot be served. */
     Optional<ObservedStatus.Problem> register(String name, ModelDeploymentSpec spec);
+
+    /**
+     * The wrapped data key the model's files are sealed with (a tenant's model), which its worker pods get in
+     * {@value WrappedKey#ENV}; empty for a platform model.
+     */
+    default Optional<WrappedKey> dataKey(ModelDeploymentSpec spec) {
+        return Optional.empty();
+    }
 
     /** The deployment is gone (its endpoints go with it). */
     void unregister(String name);

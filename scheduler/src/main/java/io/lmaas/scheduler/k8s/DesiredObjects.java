@@ -1,6 +1,7 @@
 package io.lmaas.scheduler.k8s;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -13,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.lmaas.core.crypto.WrappedKey;
 import io.lmaas.scheduler.admission.Flavor;
 import io.lmaas.scheduler.k8s.crd.GpuRequest;
 import io.lmaas.scheduler.k8s.crd.ModelDeployment;
@@ -25,6 +27,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The Kubernetes objects a {@link ModelDeployment} stands for (pure: no client, no I/O): a Deployment of
@@ -64,11 +67,15 @@ public final class DesiredObjects {
     }
 
     public static Deployment deployment(ModelDeployment md, KubernetesConfig config) {
-        return deployment(md, config, md.getSpec().getReplicas() == null ? 1 : md.getSpec().getReplicas());
+        return deployment(md, config, md.getSpec().getReplicas() == null ? 1 : md.getSpec().getReplicas(), Optional.empty());
     }
 
-    /** As above with {@code replicas} pods (fewer than the spec's while GPU admission holds some back). */
-    public static Deployment deployment(ModelDeployment md, KubernetesConfig config, int replicas) {
+    /**
+     * As above with {@code replicas} pods (fewer than the spec's while GPU admission holds some back); a tenant's
+     * sealed model comes with its wrapped {@code dataKey}, which the pods get in {@value WrappedKey#ENV} (only the
+     * master key in the pods' Secret opens it; a rewrap changes it, and the pods are replaced like on any change).
+     */
+    public static Deployment deployment(ModelDeployment md, KubernetesConfig config, int replicas, Optional<WrappedKey> dataKey) {
         ModelDeploymentSpec spec = md.getSpec();
         String name = md.getMetadata().getName();
         Map<String, String> labels = Labels.worker(name, spec.getModel(), spec.getTenant());
@@ -100,6 +107,7 @@ public final class DesiredObjects {
                 .addAllToEnv(PodSecurity.scratchEnv())
                 .addToEnv(PodSecurity.workerToken())
                 .addAllToEnv(PodSecurity.masterKeys())
+                .addAllToEnv(dataKey.map(k -> List.of(new EnvVar(WrappedKey.ENV, k.toJson().encode(), null))).orElse(List.of()))
                 .addNewPort().withName("http").withContainerPort(KubernetesConfig.WORKER_PORT).endPort()
                 .withNewReadinessProbe()
                     .withNewHttpGet().withPath("/health").withPort(new IntOrString("http")).endHttpGet()

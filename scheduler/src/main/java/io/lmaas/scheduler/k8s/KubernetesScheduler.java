@@ -96,7 +96,7 @@ public final class KubernetesScheduler implements Scheduler {
         DeploymentRepository deployments = new DeploymentRepository(pool);
         JobRepository jobRepository = new JobRepository(pool);
         ModelDeploymentReconciler reconciler = new ModelDeploymentReconciler(client, config,
-                new PostgresMirror(deployments, new EndpointRepository(pool)), clock, true);
+                new PostgresMirror(deployments, new EndpointRepository(pool), pool), clock, true);
         JobController jobs = new JobController(client, config, jobRepository);
         AdmissionController admission = new AdmissionController(client, config, jobRepository, new GpuQueueRepository(pool), clock,
                 () -> {

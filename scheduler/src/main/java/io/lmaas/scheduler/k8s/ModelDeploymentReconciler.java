@@ -174,7 +174,8 @@ public final class ModelDeploymentReconciler implements AutoCloseable {
         }
         if (problem.isEmpty()) {
             try {
-                apply(DesiredObjects.deployment(md, config, allowed), workers, client.apps().deployments().inNamespace(ns));
+                apply(DesiredObjects.deployment(md, config, allowed, mirror.dataKey(md.getSpec())), workers,
+                        client.apps().deployments().inNamespace(ns));
                 apply(DesiredObjects.service(md), services, client.services().inNamespace(ns));
             } catch (DesiredObjects.InvalidSpec e) {
                 problem = Optional.of(new ObservedStatus.Problem(e.reason(), e.getMessage()));

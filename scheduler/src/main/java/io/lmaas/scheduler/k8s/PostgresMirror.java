@@ -1,9 +1,12 @@
 package io.lmaas.scheduler.k8s;
 
+import io.lmaas.core.crypto.TenantKeys;
+import io.lmaas.core.crypto.WrappedKey;
 import io.lmaas.core.deployments.DeploymentRepository;
 import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.deployments.ObservedEndpoint;
 import io.lmaas.scheduler.k8s.crd.ModelDeploymentSpec;
+import io.vertx.sqlclient.SqlClient;
 import java.util.List;
 import java.util.Optional;
 
@@ -14,10 +17,12 @@ import java.util.Optional;
 public final class PostgresMirror implements DeploymentMirror {
     private final DeploymentRepository deployments;
     private final EndpointRepository endpoints;
+    private final SqlClient client;
 
-    public PostgresMirror(DeploymentRepository deployments, EndpointRepository endpoints) {
+    public PostgresMirror(DeploymentRepository deployments, EndpointRepository endpoints, SqlClient client) {
         this.deployments = deployments;
         this.endpoints = endpoints;
+        this.client = client;
     }
 
     @Override
@@ -31,6 +36,11 @@ public final class PostgresMirror implements DeploymentMirror {
                     + spec.getModel() + "' has no registered version '" + spec.getVersion() + "'"));
             case UNKNOWN_TENANT -> Optional.of(new ObservedStatus.Problem("UnknownTenant", "no tenant '" + spec.getTenant() + "'"));
         };
+    }
+
+    @Override
+    public Optional<WrappedKey> dataKey(ModelDeploymentSpec spec) {
+        return Optional.ofNullable(Blocking.await(TenantKeys.wrappedOfModel(client, spec.getModel())));
     }
 
     @Override

@@ -84,7 +84,7 @@ class GpuAdmissionOnKubernetesTest {
         jobController = new JobController(client, TestResources.config(), jobs);
         jobController.start(Duration.ofMillis(200));
         reconciler = new ModelDeploymentReconciler(client, TestResources.config(),
-                new PostgresMirror(new DeploymentRepository(pool), new EndpointRepository(pool)), Clock.systemUTC(), true);
+                new PostgresMirror(new DeploymentRepository(pool), new EndpointRepository(pool), pool), Clock.systemUTC(), true);
         reconciler.start();
         admission = new AdmissionController(client, TestResources.config(), jobs, new GpuQueueRepository(pool), Clock.systemUTC(),
                 () -> {

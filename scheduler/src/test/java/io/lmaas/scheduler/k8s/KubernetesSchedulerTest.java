@@ -3,6 +3,7 @@ package io.lmaas.scheduler.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -10,11 +11,17 @@ import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.catalog.ModelRecord;
 import io.lmaas.core.catalog.ModelTask;
+import io.lmaas.core.crypto.MasterKey;
+import io.lmaas.core.crypto.MasterKeys;
+import io.lmaas.core.crypto.TenantKeys;
+import io.lmaas.core.crypto.WrappedKey;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.DeploymentRepository;
+import io.lmaas.core.secrets.Secrets;
 import io.lmaas.core.testing.TestDatabases;
 import io.lmaas.scheduler.k8s.crd.ModelDeployment;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -22,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -120,5 +128,34 @@ class KubernetesSchedulerTest {
         List<Row> left = new java.util.ArrayList<>();
         pool.query("SELECT id FROM deployments").execute().await(5, TimeUnit.SECONDS).forEach(left::add);
         assertThat(left).isEmpty();
+    }
+
+    /** The value of {@code name} in the worker pods' environment, if they have it. */
+    private Optional<String> workerEnv(String deployment, String name) {
+        return worker(deployment).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals(name)).map(EnvVar::getValue).findFirst();
+    }
+
+    @Test
+    void aTenantsSealedModelsWorkersGetItsWrappedDataKeyAndAPlatformModelsDoNot() throws Exception {
+        pool.preparedQuery("INSERT INTO tenants (id, name) VALUES ($1, $1)").execute(Tuple.of("tn-acme")).await(5, TimeUnit.SECONDS);
+        new ModelCatalogRepository(pool).register(new ModelRecord("ft:chat:tn-acme:support:job-1", ModelTask.TEXT_GENERATION,
+                "tn-acme", null, null), "1", ArtifactStore.uri(Path.of("/var/lib/lmaas/artifacts/models/ft/1")))
+                .await(10, TimeUnit.SECONDS);
+        // The gateway made the tenant's key when the job sealed its output; the scheduler holds no master key.
+        WrappedKey key = new TenantKeys(pool, new MasterKeys(MasterKey.parse(Secrets.random(32)), List.of()))
+                .wrappedOf("tn-acme").await(5, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> a.leading() ^ b.leading());
+
+        DeploymentRepository api = new DeploymentRepository(pool);
+        String tenants = api.create("ft:chat:tn-acme:support:job-1", "1", 1).await(5, TimeUnit.SECONDS);
+        String platforms = api.create("chat", "1", 1).await(5, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> worker(tenants) != null && worker(platforms) != null);
+
+        WrappedKey handed = WrappedKey.fromJson(new JsonObject(workerEnv(tenants, WrappedKey.ENV).orElseThrow()));
+        assertThat(handed.id()).isEqualTo(key.id());
+        assertThat(handed.tenantId()).isEqualTo("tn-acme");
+        assertThat(handed.wrapped()).isEqualTo(key.wrapped());
+        assertThat(workerEnv(platforms, WrappedKey.ENV)).isEmpty();
     }
 }

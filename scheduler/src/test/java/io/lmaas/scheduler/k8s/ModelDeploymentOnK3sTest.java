@@ -61,7 +61,7 @@ class ModelDeploymentOnK3sTest {
                         "IfNotPresent", "lmaas-artifacts", "/var/lib/lmaas/artifacts", TestResources.config().flavors(), "10m",
                         "64Mi", 1000);
                 try (ModelDeploymentReconciler reconciler = new ModelDeploymentReconciler(client, config,
-                        new PostgresMirror(new DeploymentRepository(pool), new EndpointRepository(pool)), Clock.systemUTC(), false)) {
+                        new PostgresMirror(new DeploymentRepository(pool), new EndpointRepository(pool), pool), Clock.systemUTC(), false)) {
                     reconciler.start();
                     client.resource(TestResources.modelDeployment("sentiment-prod", "sentiment", "3", 1, null)).create();
                     await().atMost(Duration.ofSeconds(60)).until(() -> client.apps().deployments().inNamespace(TestResources.NAMESPACE)

@@ -62,7 +62,7 @@ class ModelDeploymentReconcilerTest {
 
     private ModelDeploymentReconciler start() {
         ModelDeploymentReconciler r = new ModelDeploymentReconciler(client, TestResources.config(),
-                new PostgresMirror(new DeploymentRepository(pool), endpoints), Clock.systemUTC(), false);
+                new PostgresMirror(new DeploymentRepository(pool), endpoints, pool), Clock.systemUTC(), false);
         r.start();
         return r;
     }

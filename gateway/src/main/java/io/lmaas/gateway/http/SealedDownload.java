@@ -1,4 +1,4 @@
-package io.lmaas.gateway.files;
+package io.lmaas.gateway.http;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * client takes them (the response's write queue bounds what is held). A failure after the headers went out (a tampered
  * file fails authentication) resets the connection: the client never takes a truncated body for a whole one.
  */
-final class SealedDownload {
+public final class SealedDownload {
     private static final Logger LOG = LoggerFactory.getLogger(SealedDownload.class);
     private static final int CHUNK = 256 * 1024;
 
@@ -26,7 +26,7 @@ final class SealedDownload {
      * Streams {@code in} as the response body (chunked: the plaintext's length is what the stream yields, not what a
      * row says), closing it at the end.
      */
-    static Future<Void> send(Vertx vertx, HttpServerResponse response, InputStream in) {
+    public static Future<Void> send(Vertx vertx, HttpServerResponse response, InputStream in) {
         Promise<Void> done = Promise.promise();
         response.setChunked(true);
         response.closeHandler(v -> done.tryFail("the client closed the connection"));
@@ -59,7 +59,7 @@ final class SealedDownload {
         });
     }
 
-    static void close(InputStream in) {
+    public static void close(InputStream in) {
         try {
             in.close();
         } catch (IOException e) {
