@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -135,6 +136,21 @@ public final class LedgerWriter {
     }
 
     private Future<Void> write(List<Pending> batch) {
+        List<UsageRow> rows = new ArrayList<>(batch.size());
+        List<LeaseUse> uses = new ArrayList<>();
+        for (Pending p : batch) {
+            rows.add(p.row());
+            uses.addAll(p.uses());
+        }
+        return insert(pool, rows, uses);
+    }
+
+    /**
+     * Writes {@code rows} to the ledger with their daily roll-up and adds {@code uses} to their leases, in one statement
+     * (atomic on its own, one round trip; inside the caller's transaction when {@code client} is one). A row whose
+     * request id is already in the ledger is skipped.
+     */
+    public static Future<Void> insert(SqlClient client, List<UsageRow> batch, List<LeaseUse> uses) {
         int n = batch.size();
         String[] requestId = new String[n];
         String[] clientId = new String[n];
@@ -148,10 +164,8 @@ public final class LedgerWriter {
         Integer[] status = new Integer[n];
         String[] error = new String[n];
         Integer[] latency = new Integer[n];
-        List<Long> leaseIds = new ArrayList<>();
-        List<Long> amounts = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            UsageRow r = batch.get(i).row();
+            UsageRow r = batch.get(i);
             requestId[i] = r.requestId();
             clientId[i] = r.clientRequestId();
             gateway[i] = r.gatewayId();
@@ -164,18 +178,13 @@ public final class LedgerWriter {
             status[i] = r.status();
             error[i] = r.errorCode();
             latency[i] = (int) Math.min(Integer.MAX_VALUE, r.latencyMs());
-            for (LeaseUse u : batch.get(i).uses()) {
-                leaseIds.add(u.leaseId());
-                amounts.add(u.amount());
-            }
         }
         Tuple rows = Tuple.tuple().addArrayOfString(requestId).addArrayOfString(clientId).addArrayOfString(gateway)
                 .addArrayOfString(tenant).addArrayOfString(key).addArrayOfString(model).addArrayOfString(endpoint)
                 .addArrayOfInteger(prompt).addArrayOfInteger(completion).addArrayOfInteger(status).addArrayOfString(error)
-                .addArrayOfInteger(latency).addArrayOfLong(leaseIds.toArray(new Long[0]))
-                .addArrayOfLong(amounts.toArray(new Long[0]));
-        // One statement: atomic on its own, one round trip, one commit.
-        return pool.preparedQuery(WRITE).execute(rows).mapEmpty();
+                .addArrayOfInteger(latency).addArrayOfLong(uses.stream().map(LeaseUse::leaseId).toArray(Long[]::new))
+                .addArrayOfLong(uses.stream().map(LeaseUse::amount).toArray(Long[]::new));
+        return client.preparedQuery(WRITE).execute(rows).mapEmpty();
     }
 
     private static final String WRITE = "WITH ins AS ("
