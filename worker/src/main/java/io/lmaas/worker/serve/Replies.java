@@ -1,13 +1,10 @@
 package io.lmaas.worker.serve;
 
-import io.lmaas.worker.runtime.InputTooLong;
-import io.lmaas.worker.wlm.CapacityException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -40,39 +37,24 @@ final class Replies {
         });
     }
 
-    /** Answers a failure: bad input 400, capacity 503 with Retry-After, anything else 500 (logged). */
+    /** Answers a failure as {@link ModelCalls#refusal} maps it: 503s with Retry-After, a 500 logged. */
     void failed(RoutingContext ctx, Throwable failure) {
-        Throwable e = unwrap(failure);
-        if (e instanceof CapacityException) {
+        ModelCalls.Refused r = ModelCalls.refusal(failure, draining.getAsBoolean());
+        if (r.status() == 503) {
             ctx.response().putHeader("retry-after", "1");
-            error(ctx, 503, code(e), e.getMessage());
-        } else if (e instanceof InputTooLong tooLong) {
-            error(ctx, 400, "context_length_exceeded", tooLong.param(), e.getMessage());
-        } else if (e instanceof ExplanationRoutes.TooLarge) {
-            error(ctx, 400, "explanation_too_large", "steps", e.getMessage());
-        } else if (e instanceof io.lmaas.worker.explain.ExplanationsUnsupported) {
-            error(ctx, 400, "explanations_unsupported", e.getMessage());
-        } else if (e instanceof IllegalArgumentException) {
-            error(ctx, 400, "invalid_request", "input", e.getMessage());
-        } else {
-            LOG.error("[{}] inference failed", ctx.request().getHeader("x-request-id"), e);
-            error(ctx, 500, "inference_failed", "inference failed: " + e.getClass().getSimpleName());
+        } else if (r.status() == 500) {
+            LOG.error("[{}] inference failed", ctx.request().getHeader("x-request-id"), ModelCalls.unwrap(failure));
         }
+        error(ctx, r.status(), r.code(), r.param(), r.getMessage());
     }
 
     /** The error code of a failure (also used mid-stream). */
     String code(Throwable e) {
-        if (e instanceof CapacityException) {
-            return draining.getAsBoolean() ? "model_not_ready" : "model_overloaded";
-        }
-        if (e instanceof InputTooLong) {
-            return "context_length_exceeded";
-        }
-        return e instanceof IllegalArgumentException ? "invalid_request" : "inference_failed";
+        return ModelCalls.refusal(e, draining.getAsBoolean()).code();
     }
 
     static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return ModelCalls.unwrap(e);
     }
 
     static void error(RoutingContext ctx, int status, String code, String message) {

@@ -273,4 +273,30 @@ class EncoderServingTest {
         assertThat(post(classifier, "/v1/classify", new JsonObject().put("inputs", new JsonArray().add("w1 ".repeat(60)))
                 .put("truncate", true)).statusCode()).isEqualTo(200);
     }
+
+    /** A process that serves a model in-process (a batch worker) gets what the route answers for the same body. */
+    @Test
+    void anInProcessCallAnswersWhatTheRouteAnswers() throws Exception {
+        JsonObject body = new JsonObject().put("inputs", new JsonArray().add("hello world").add("a second, longer input to batch"))
+                .put("truncate", true);
+        JsonObject overHttp = post(classifier, "/v1/classify", body).bodyAsJsonObject();
+        try (ServedModel model = ServedModel.load(classifierDir, io.lmaas.worker.runtime.ComputeDevice.cpu(), ServedModel.Overrides.NONE,
+                io.lmaas.worker.wlm.ServingObserver.NONE)) {
+            JsonObject inProcess = ModelCalls.classify((ServedModel.Classifier) model, body).get(60, TimeUnit.SECONDS);
+            assertThat(inProcess.getJsonArray("data").size()).isEqualTo(2);
+            for (int i = 0; i < 2; i++) {
+                JsonObject a = overHttp.getJsonArray("data").getJsonObject(i);
+                JsonObject b = inProcess.getJsonArray("data").getJsonObject(i);
+                assertThat(b.getString("label")).isEqualTo(a.getString("label"));
+                assertThat(b.getInteger("tokens")).isEqualTo(a.getInteger("tokens"));
+                assertThat(b.getDouble("score")).isCloseTo(a.getDouble("score"), org.assertj.core.data.Offset.offset(1e-6));
+            }
+            // The same refusal, with the same status, code and field.
+            ModelCalls.Refused r = ModelCalls.refusal(org.assertj.core.api.Assertions.catchThrowable(() -> ModelCalls.classify(
+                    (ServedModel.Classifier) model, new JsonObject().put("inputs", new JsonArray().add(3))).join()), false);
+            JsonObject route = post(classifier, "/v1/classify", new JsonObject().put("inputs", new JsonArray().add(3))).bodyAsJsonObject();
+            assertThat(r.toJson().getJsonObject("error").getString("code")).isEqualTo(route.getJsonObject("error").getString("code"));
+            assertThat(r.status()).isEqualTo(400);
+        }
+    }
 }
