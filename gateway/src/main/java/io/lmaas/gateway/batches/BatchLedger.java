@@ -2,6 +2,7 @@ package io.lmaas.gateway.batches;
 
 import io.lmaas.gateway.quota.BudgetKey;
 import io.lmaas.gateway.quota.Limits;
+import io.lmaas.gateway.quota.QuotaRepository;
 import io.lmaas.gateway.usage.LedgerWriter;
 import io.lmaas.gateway.usage.UsageRow;
 import io.vertx.core.Future;
@@ -30,7 +31,7 @@ import java.util.TreeSet;
  *
  * <p>Budgets apply per line, in line order, as for online calls: a line whose tokens no longer fit every budget it
  * counts against has its answer withheld (an error {@code quota_exceeded}, metered as a 402 with no tokens). Budgets are
- * read and spent under the same advisory lock as the gateways' leases ({@link io.lmaas.gateway.quota.QuotaRepository}),
+ * read and spent under the same advisory lock as the gateways' leases ({@link QuotaRepository}),
  * and what the chunk spent is recorded as a closed lease, which every gateway counts as used.
  */
 public final class BatchLedger {
@@ -121,12 +122,9 @@ public final class BatchLedger {
                 });
     }
 
-    /** What is left of a budget: its limit less live leases in full and closed ones by what they used. */
+    /** What is left of a budget: its limit less what its leases take, read under its lock. */
     private static Future<Long> left(SqlConnection tx, BudgetKey k) {
-        return tx.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").execute(Tuple.of(k.id()))
-                .compose(v -> tx.preparedQuery("SELECT coalesce(sum(CASE WHEN released_at IS NULL AND expires_at > now() THEN amount"
-                        + " ELSE used END), 0) AS c FROM quota_leases WHERE budget = $1").execute(Tuple.of(k.id())))
-                .map(rows -> k.spec().limit() - rows.iterator().next().getLong("c"));
+        return QuotaRepository.lock(tx, k).compose(v -> QuotaRepository.consumed(tx, k)).map(c -> k.spec().limit() - c);
     }
 
     private Future<Committed> spend(SqlConnection tx, Batch b, int attempt, String runner, int from, List<Line> lines,
@@ -167,10 +165,7 @@ public final class BatchLedger {
             if (amount == null) {
                 continue;
             }
-            leases = leases.compose(v -> tx.preparedQuery("INSERT INTO quota_leases (budget, gateway_id, amount, used, window_end,"
-                            + " expires_at, released_at) VALUES ($1, $2, $3, $3, $4, now(), now())")
-                    .execute(Tuple.of(x.key().id(), runner, amount, OffsetDateTime.ofInstant(x.key().windowEnd(), ZoneOffset.UTC)))
-                    .mapEmpty());
+            leases = leases.compose(v -> QuotaRepository.spent(tx, x.key(), runner, amount));
         }
         return leases
                 .compose(v -> LedgerWriter.insert(tx, ledger, List.of()))

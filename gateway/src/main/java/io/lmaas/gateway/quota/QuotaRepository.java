@@ -61,22 +61,16 @@ public final class QuotaRepository {
             case TENANT -> "SELECT " + key.spec().field() + " AS l FROM tenant_limits WHERE tenant_id = $1";
             case KEY -> "SELECT (limits ->> '" + key.spec().field() + "')::bigint AS l FROM api_keys WHERE id = $1";
         };
-        String consumedSql = key.spec().dimension().gauge()
-                ? "SELECT coalesce(sum(amount), 0) AS c FROM quota_leases WHERE budget = $1 AND released_at IS NULL"
-                        + " AND expires_at > now()"
-                : "SELECT coalesce(sum(CASE WHEN released_at IS NULL AND expires_at > now() THEN amount ELSE used END), 0)"
-                        + " AS c FROM quota_leases WHERE budget = $1";
         String budget = key.id();
-        return pool.withTransaction(conn -> conn
-                .preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").execute(Tuple.of(budget))
+        return pool.withTransaction(conn -> lock(conn, key)
                 .compose(r -> conn.preparedQuery(limitSql).execute(Tuple.of(key.scopeId())))
                 .compose(rows -> {
                     Long limit = rows.size() == 0 ? null : rows.iterator().next().getLong("l");
                     if (limit == null) {
                         return Future.succeededFuture(new Grant(null, 0, 0, true));
                     }
-                    return conn.preparedQuery(consumedSql).execute(Tuple.of(budget)).compose(c -> {
-                        long available = limit - c.iterator().next().getLong("c");
+                    return consumed(conn, key).compose(consumed -> {
+                        long available = limit - consumed;
                         long amount = Math.min(want, available);
                         if (amount < need || amount <= 0) {
                             return Future.succeededFuture(new Grant(null, 0, Math.max(0, available), false));
@@ -88,6 +82,37 @@ public final class QuotaRepository {
                                 .map(ins -> new Grant(ins.iterator().next().getLong("id"), amount, available - amount, false));
                     });
                 }));
+    }
+
+    /**
+     * Takes the budget's lock for the rest of the caller's transaction ({@code conn}): grants of the same budget, by any
+     * gateway or batch worker, are serialised by it.
+     */
+    public static Future<Void> lock(SqlClient conn, BudgetKey key) {
+        return conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").execute(Tuple.of(key.id())).mapEmpty();
+    }
+
+    /**
+     * What the budget's leases take from it (read under {@link #lock}): live leases in full, closed ones (released or
+     * expired) by what they used; for gauges closed leases count nothing.
+     */
+    public static Future<Long> consumed(SqlClient conn, BudgetKey key) {
+        String sql = key.spec().dimension().gauge()
+                ? "SELECT coalesce(sum(amount), 0) AS c FROM quota_leases WHERE budget = $1 AND released_at IS NULL"
+                        + " AND expires_at > now()"
+                : "SELECT coalesce(sum(CASE WHEN released_at IS NULL AND expires_at > now() THEN amount ELSE used END), 0)"
+                        + " AS c FROM quota_leases WHERE budget = $1";
+        return conn.preparedQuery(sql).execute(Tuple.of(key.id())).map(rows -> rows.iterator().next().getLong("c"));
+    }
+
+    /**
+     * Records {@code used} units spent outright by {@code holder} (under {@link #lock}, in the caller's transaction) as a
+     * closed lease, which every replica counts by its use.
+     */
+    public static Future<Void> spent(SqlClient conn, BudgetKey key, String holder, long used) {
+        return conn.preparedQuery("INSERT INTO quota_leases (budget, gateway_id, amount, used, window_end, expires_at, released_at)"
+                        + " VALUES ($1, $2, $3, $3, $4, now(), now())")
+                .execute(Tuple.of(key.id(), holder, used, OffsetDateTime.ofInstant(key.windowEnd(), ZoneOffset.UTC))).mapEmpty();
     }
 
     /** Extends the given leases if still live; returns the ids that are. */
