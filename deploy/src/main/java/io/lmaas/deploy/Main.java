@@ -67,6 +67,7 @@ public final class Main {
                 case "scheduler" -> SchedulerRole.run(settings);
                 case "worker serve" -> WorkerProcess.run(WorkerConfig.from(settings));
                 case "worker job" -> System.exit(io.lmaas.worker.jobs.JobProcess.run(settings));
+                case "worker batch" -> System.exit(io.lmaas.batch.BatchProcess.run(settings));
                 case "worker merge-adapter" -> {
                     ProcessModelValidator.keyFromStdin(settings.bool("key-on-stdin", false));
                     System.exit(ProcessModelValidator.runMerge(Path.of(settings.required("model-dir")).toAbsolutePath(),

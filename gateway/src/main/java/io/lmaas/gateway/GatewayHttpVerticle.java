@@ -8,7 +8,7 @@ import io.lmaas.gateway.admin.AdminRoutes;
 import io.lmaas.gateway.admin.TenantDeletion;
 import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.auth.ScopeHandler;
-import io.lmaas.gateway.batches.BatchRepository;
+import io.lmaas.gateway.batches.BatchCancellation;
 import io.lmaas.gateway.batches.BatchRoutes;
 import io.lmaas.gateway.files.FilesRoutes;
 import io.lmaas.gateway.files.FilesService;
@@ -86,7 +86,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         config.artifacts().ifPresent(store -> {
             Uploads uploads = new Uploads(store, config.fileLimitBytes(), guards.minFreeBytes());
             new FilesRoutes(new FilesService(vertx, new FileRepository(services.pool()), store, services.tenantKeys()), uploads, responder).addTo(v1);
-            new BatchRoutes(new BatchRepository(services.pool()), new FileRepository(services.pool()), responder).addTo(v1);
+            new BatchRoutes(services.pool(), new BatchCancellation(vertx, services.pool(), store, services.tenantKeys()), responder)
+                    .addTo(v1);
             root.post(MODEL_UPLOAD).handler(services.admins()).handler(ctx -> {
                 AdminPrincipal.of(ctx).requirePlatform(); // before a byte of the upload is written
                 ctx.next();
@@ -96,7 +97,8 @@ final class GatewayHttpVerticle extends VerticleBase {
         root.route("/v1/*").subRouter(v1);
         root.route("/admin/v1/*").subRouter(new AdminRoutes(services.admin(), services.keyAdmin(), services.usage(),
                 services.models(), responder, services.admins(), new OverviewService(services.pool()), services.identity(),
-                new AdminJobRoutes(new JobRepository(services.pool()), new BatchRepository(services.pool()), responder), downloads,
+                new AdminJobRoutes(new JobRepository(services.pool()), config.artifacts().map(store ->
+                        new BatchCancellation(vertx, services.pool(), store, services.tenantKeys())), responder), downloads,
                 new TenantDeletion(vertx, services.pool(), config.artifacts(), services.identity(), services.tenantKeys()),
                 new io.lmaas.gateway.admin.AdminEncryptionRoutes(services.tenantKeys(), services.pool(), responder)).router(vertx));
         JsonObject consoleConfig = config.keycloak().map(k -> new JsonObject().put("auth", "keycloak").put("issuer", k.issuer())

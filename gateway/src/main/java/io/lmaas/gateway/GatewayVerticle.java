@@ -6,7 +6,6 @@ import io.lmaas.core.crypto.MasterKeys;
 import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.db.Pools;
 import io.lmaas.core.deployments.EndpointRepository;
-import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.metrics.ProcessMetrics;
 import io.lmaas.gateway.admin.AdminService;
 import io.lmaas.gateway.auth.AdminTokenAuthenticator;
@@ -14,8 +13,6 @@ import io.lmaas.gateway.auth.ApiKeyAuthenticator;
 import io.lmaas.gateway.auth.ApiKeyRepository;
 import io.lmaas.gateway.auth.KeyHasher;
 import io.lmaas.gateway.auth.KeyService;
-import io.lmaas.gateway.batches.BatchRepository;
-import io.lmaas.gateway.batches.BatchRunner;
 import io.lmaas.gateway.changes.ChangeFeed;
 import io.lmaas.gateway.files.RetentionSweeper;
 import io.lmaas.gateway.identity.ConsoleTokenRules;
@@ -69,7 +66,6 @@ public final class GatewayVerticle extends VerticleBase {
     private QuotaService quota;
     private ChangeFeed changes;
     private LedgerWriter ledger;
-    private BatchRunner batchRunner;
     private JwksCache jwks;
     private HourlyRollup rollup;
     private RetentionSweeper retention;
@@ -134,9 +130,6 @@ public final class GatewayVerticle extends VerticleBase {
         rollup = new HourlyRollup(vertx, pool);
         rollup.start(Duration.ofSeconds(2));
         config.artifacts().ifPresent(store -> {
-            batchRunner = new BatchRunner(vertx, new BatchRepository(pool), new FileRepository(pool), store, services.inference(),
-                    ledger, quota, config.gatewayId(), 8, tenantKeys);
-            batchRunner.start(Duration.ofSeconds(1));
             retention = new RetentionSweeper(vertx, pool, store.uploads(), config.guards().uploadTimeout());
             retention.start(Duration.ofMinutes(1));
         });
@@ -173,9 +166,6 @@ public final class GatewayVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        if (batchRunner != null) {
-            batchRunner.close();
-        }
         if (jwks != null) {
             jwks.close();
         }

@@ -18,7 +18,12 @@ public final class FileRepository {
     }
 
     public Future<FileRecord> insert(FileRecord f) {
-        return pool.preparedQuery("INSERT INTO files (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING "
+        return insert(pool, f);
+    }
+
+    /** Inserts a file's row on {@code client} (a transaction's connection, or the pool). */
+    public static Future<FileRecord> insert(io.vertx.sqlclient.SqlClient client, FileRecord f) {
+        return client.preparedQuery("INSERT INTO files (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING "
                         + COLUMNS)
                 .execute(Tuple.tuple(List.of(f.id(), f.tenantId(), f.purpose(), f.filename(), f.bytes(), f.artifactUri(),
                         f.format() == null ? "" : f.format(), f.lines())))

@@ -58,6 +58,8 @@ public final class LocalPlatform implements AutoCloseable {
     private final Deque<String> deployments = new ArrayDeque<>();
     private Future<Void> starters = Future.succeededFuture();
 
+    private volatile DatabaseUrl databaseUrl;
+
     private LocalPlatform(PlatformConfig config) {
         this.config = config;
     }
@@ -92,6 +94,7 @@ public final class LocalPlatform implements AutoCloseable {
             supervisor = DatabaseSupervisor.start(embedded, Duration.ofSeconds(1));
         }
         LOG.info("database {}", url);
+        databaseUrl = url;
         Migrations.migrate(url);
 
         vertx = io.lmaas.deploy.VertxInstances.create();
@@ -128,6 +131,11 @@ public final class LocalPlatform implements AutoCloseable {
         starters = new StarterBootstrap(vertx, config, workers, new ArtifactStore(config.artifacts()),
                 new ModelCatalogRepository(pool), deployments).run()
                 .onFailure(e -> LOG.error("starter models are not available: {}", e.getMessage()));
+    }
+
+    /** The platform's database (for operators' tools and tests). */
+    public DatabaseUrl databaseUrl() {
+        return databaseUrl;
     }
 
     public int port() {

@@ -41,10 +41,18 @@ final class Platform implements AutoCloseable {
     /** A platform that also serves (or not) the real embedding models. */
     static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
             Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak) throws Exception {
+        return start(dataDir, databaseUrl, starters, realModels, keycloak, List.of());
+    }
+
+    /** With JVM options of its own for every worker and job process (fault-injection points of tests). */
+    static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
+            Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak, List<String> workerOptions) throws Exception {
+        List<String> options = new java.util.ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        options.addAll(workerOptions);
         PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters, realModels,
                 io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),
                 Path.of(System.getProperty("java.home"), "bin", "java"),
-                List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), 42L, keycloak);
+                options, 42L, keycloak);
         return new Platform(dataDir, LocalPlatform.start(config));
     }
 

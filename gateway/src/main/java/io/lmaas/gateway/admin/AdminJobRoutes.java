@@ -5,7 +5,7 @@ import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.gateway.auth.AdminPrincipal;
 import io.lmaas.gateway.batches.BatchRecord;
-import io.lmaas.gateway.batches.BatchRepository;
+import io.lmaas.gateway.batches.BatchCancellation;
 import io.lmaas.gateway.finetuning.FineTuningJobs;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Params;
@@ -29,10 +29,10 @@ public final class AdminJobRoutes {
     private static final Set<String> ENDED = Set.of("succeeded", "failed", "cancelled", "completed");
 
     private final JobRepository jobs;
-    private final BatchRepository batches;
+    private final java.util.Optional<BatchCancellation> batches;
     private final Responder responder;
 
-    public AdminJobRoutes(JobRepository jobs, BatchRepository batches, Responder responder) {
+    public AdminJobRoutes(JobRepository jobs, java.util.Optional<BatchCancellation> batches, Responder responder) {
         this.jobs = jobs;
         this.batches = batches;
         this.responder = responder;
@@ -57,7 +57,9 @@ public final class AdminJobRoutes {
             return new JsonObject().put("object", "list").put("data", data);
         })).onSuccess(body -> responder.json(ctx, 200, body)).onFailure(ctx::fail));
         r.post("/jobs/:id/cancel").handler(ctx -> visible(ctx).compose(j -> {
-            Future<Boolean> cancelled = "batch".equals(j.kind()) ? batches.cancel(j.tenantId(), j.id()) : jobs.cancel(j.id());
+            Future<Boolean> cancelled = !"batch".equals(j.kind()) ? jobs.cancel(j.id()) : batches.isPresent()
+                    ? batches.get().cancel(BatchRecord.of(j)) : Future.failedFuture(ApiException.unavailable("artifacts_unavailable",
+                            "this gateway has no artifact store, so it cannot cancel batches", 5));
             return cancelled.compose(ok -> ok ? jobs.find(j.id()) : Future.failedFuture(ApiException.badRequest("invalid_request", null,
                     "Job '" + j.id() + "' has already " + j.status() + "; only jobs that have not ended can be cancelled.")));
         }).onSuccess(j -> responder.json(ctx, 200, json(j))).onFailure(ctx::fail));
@@ -96,8 +98,7 @@ public final class AdminJobRoutes {
         JsonObject body;
         JsonObject progress = null;
         if ("batch".equals(j.kind())) {
-            body = new BatchRecord(j.id(), j.tenantId(), j.status(), j.spec() == null ? new JsonObject() : j.spec(), result, j.createdAt())
-                    .toJson().put("status_reason", j.reason());
+            body = BatchRecord.of(j).toJson();
             JsonObject counts = body.getJsonObject("request_counts");
             if (counts != null && counts.getInteger("total", 0) > 0) {
                 progress = new JsonObject().put("step", counts.getInteger("completed", 0) + counts.getInteger("failed", 0))

@@ -48,8 +48,8 @@ public final class BatchChunkFiles {
         Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** How many lines went to each file. */
-    public record Assembled(int answered, int failed) {
+    /** How many lines, and bytes of plain text, went to each file. */
+    public record Assembled(int answered, int failed, long answeredBytes, long failedBytes) {
     }
 
     /**
@@ -60,6 +60,8 @@ public final class BatchChunkFiles {
     public Assembled assemble(List<BatchLedger.Chunk> chunks, DataKey key, Path output, Path errors) throws IOException {
         int answered = 0;
         int failed = 0;
+        long answeredBytes = 0;
+        long failedBytes = 0;
         try (OutputStream ok = new BufferedOutputStream(Artifacts.newOutputStream(output, key), 1 << 16);
                 OutputStream bad = new BufferedOutputStream(Artifacts.newOutputStream(errors, key), 1 << 16)) {
             for (BatchLedger.Chunk c : chunks) {
@@ -74,11 +76,14 @@ public final class BatchChunkFiles {
                             line = refusedByBudget(line);
                         }
                         boolean isAnswer = !refused && line.getValue("error") == null;
-                        (isAnswer ? ok : bad).write((line.encode() + "\n").getBytes(StandardCharsets.UTF_8));
+                        byte[] bytes = (line.encode() + "\n").getBytes(StandardCharsets.UTF_8);
+                        (isAnswer ? ok : bad).write(bytes);
                         if (isAnswer) {
                             answered++;
+                            answeredBytes += bytes.length;
                         } else {
                             failed++;
+                            failedBytes += bytes.length;
                         }
                         n++;
                     }
@@ -88,7 +93,7 @@ public final class BatchChunkFiles {
                 }
             }
         }
-        return new Assembled(answered, failed);
+        return new Assembled(answered, failed, answeredBytes, failedBytes);
     }
 
     /** The error line for an answer the budgets refused at commit (as an online call that cost more than was left). */

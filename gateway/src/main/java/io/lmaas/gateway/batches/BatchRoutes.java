@@ -4,6 +4,7 @@ import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.auth.ScopeHandler;
 import io.lmaas.gateway.auth.TenantPrincipal;
+import io.lmaas.gateway.gpu.JobResources;
 import io.lmaas.gateway.http.ApiException;
 import io.lmaas.gateway.http.Json;
 import io.lmaas.gateway.http.Params;
@@ -14,24 +15,32 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
 import java.util.List;
 import java.util.Set;
 
 /**
  * {@code /v1/batches}: create ({@code input_file_id} of a {@code batch} file, {@code endpoint}
- * {@code /v1/classifications} or {@code /v1/completions}, {@code completion_window} {@code 24h}, optional
- * {@code metadata}), list ({@code after}, {@code limit}), get, cancel — OpenAI's shapes, tenant-scoped.
+ * {@code /v1/classifications}, {@code /v1/embeddings} or {@code /v1/completions}, {@code completion_window} {@code 24h},
+ * optional {@code metadata}; LMaaS's own {@code gpu} and {@code priority} as for fine-tuning jobs), list ({@code after},
+ * {@code limit}), get, cancel — OpenAI's shapes, tenant-scoped. A batch is a job the scheduler admits and a batch worker
+ * runs ({@code lmaas worker batch}); no gateway is on its path.
  */
 public final class BatchRoutes {
     static final Set<String> ENDPOINTS = Set.of("/v1/classifications", "/v1/completions", "/v1/embeddings");
 
+    /** Batches run below serving and below fine-tuning jobs (0) unless their request says otherwise. */
+    static final int DEFAULT_PRIORITY = -100;
+
     private final BatchRepository batches;
+    private final BatchCancellation cancellation;
     private final FileRepository files;
     private final Responder responder;
 
-    public BatchRoutes(BatchRepository batches, FileRepository files, Responder responder) {
-        this.batches = batches;
-        this.files = files;
+    public BatchRoutes(Pool pool, BatchCancellation cancellation, Responder responder) {
+        this.batches = new BatchRepository(pool);
+        this.cancellation = cancellation;
+        this.files = new FileRepository(pool);
         this.responder = responder;
     }
 
@@ -49,7 +58,7 @@ public final class BatchRoutes {
         });
         r.get("/batches/:id").handler(ScopeHandler.BATCHES).handler(ctx -> own(ctx).onSuccess(b -> responder.json(ctx, 200, b.toJson())).onFailure(ctx::fail));
         r.post("/batches/:id/cancel").handler(ScopeHandler.BATCHES).handler(ctx -> own(ctx)
-                .compose(b -> batches.cancel(tenant(ctx), b.id()).compose(changed -> changed ? batches.find(tenant(ctx), b.id())
+                .compose(b -> cancellation.cancel(b).compose(cancelled -> cancelled ? batches.find(tenant(ctx), b.id())
                         : Future.failedFuture(ApiException.badRequest("invalid_request", null, "Batch '" + b.id() + "' has already "
                                 + b.status() + "; only batches that have not ended can be cancelled."))))
                 .onSuccess(b -> responder.json(ctx, 200, b.toJson()))
@@ -73,6 +82,7 @@ public final class BatchRoutes {
             throw ApiException.invalidParam("metadata", "'metadata' must be up to 16 string pairs (keys up to 64, values up to 512"
                     + " characters)");
         }
+        JobResources resources = JobResources.parse(body, DEFAULT_PRIORITY);
         TenantPrincipal p = TenantPrincipal.of(ctx);
         files.find(p.tenantId(), input).compose(f -> {
             if (f == null) {
@@ -82,7 +92,7 @@ public final class BatchRoutes {
                 return Future.failedFuture(ApiException.badRequest("invalid_file", "input_file_id", "File '" + input
                         + "' was uploaded for " + f.purpose() + ", not batch."));
             }
-            return batches.create(Ids.batch(), p.tenantId(), new JsonObject().put("input_file_id", input).put("endpoint", endpoint)
+            return batches.create(Ids.batch(), p.tenantId(), resources, new JsonObject().put("input_file_id", input).put("endpoint", endpoint)
                     .put("completion_window", "24h").put("metadata", metadata).put("key_id", p.keyId())
                     .put("scopes", p.scopes().toJson()).put("key_limits", p.keyLimits().toJson()));
         }).onSuccess(b -> responder.json(ctx, 200, b.toJson())).onFailure(ctx::fail);

@@ -23,7 +23,6 @@ public record FineTuningRequest(String model, String trainingFile, String valida
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 16;
     private static final Pattern SUFFIX = Pattern.compile("[a-z0-9][a-z0-9-]{0,17}");
-    private static final Pattern FLAVOR = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     public static FineTuningRequest parse(JsonObject body) {
         String model = string(body, "model", true);
@@ -68,31 +67,8 @@ public record FineTuningRequest(String model, String trainingFile, String valida
             throw ApiException.invalidParam("seed", "'seed' must be an integer");
         }
         long seed = seedRaw == null ? 42 : ((Number) seedRaw).longValue();
-        int gpus = 0;
-        List<String> flavors = List.of();
-        Object gpu = body.getValue("gpu");
-        if (gpu != null) {
-            if (!(gpu instanceof JsonObject g) || !(g.getValue("count") instanceof Integer count) || count < 0 || count > 64
-                    || !(g.getValue("flavors", new JsonArray()) instanceof JsonArray list)) {
-                throw ApiException.invalidParam("gpu", "'gpu' must be {\"count\": 0 to 64, \"flavors\": [flavor names]}");
-            }
-            flavors = new ArrayList<>();
-            for (Object f : list) {
-                if (!(f instanceof String name) || !FLAVOR.matcher(name).matches()) {
-                    throw ApiException.invalidParam("gpu", "'gpu.flavors' must be GPU flavor names");
-                }
-                flavors.add(name);
-            }
-            if (count > 0 && flavors.isEmpty()) {
-                throw ApiException.invalidParam("gpu", "'gpu.flavors' must name at least one flavor when GPUs are asked for");
-            }
-            gpus = count;
-        }
-        Object priority = body.getValue("priority", 0);
-        if (!(priority instanceof Integer p) || p < -1000 || p > 999) {
-            throw ApiException.invalidParam("priority", "'priority' must be an integer from -1000 to 999");
-        }
-        return new FineTuningRequest(model, training, validation, epochs, batch, lr, suffix, seed, gpus, List.copyOf(flavors), p,
+        io.lmaas.gateway.gpu.JobResources resources = io.lmaas.gateway.gpu.JobResources.parse(body, 0);
+        return new FineTuningRequest(model, training, validation, epochs, batch, lr, suffix, seed, resources.gpus(), resources.flavors(), resources.priority(),
                 freeze, warmup, decay, lora);
     }
 

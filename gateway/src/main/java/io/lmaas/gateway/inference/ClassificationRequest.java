@@ -45,6 +45,11 @@ public record ClassificationRequest(String model, List<String> inputs, boolean t
         return bytes;
     }
 
+    /** The worker's {@code /v1/classify} body: {@code {"inputs", "truncate"}}. */
+    public JsonObject workerBody() {
+        return new JsonObject().put("inputs", new JsonArray(new ArrayList<>(inputs))).put("truncate", truncate);
+    }
+
     public static ClassificationRequest parse(JsonObject body) {
         String model = Requests.model(body);
         Object input = body.getValue("input");

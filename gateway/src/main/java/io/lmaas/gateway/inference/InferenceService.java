@@ -12,7 +12,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -72,18 +71,8 @@ public final class InferenceService {
     }
 
     public Future<List<Classified>> classify(ModelRecord model, ClassificationRequest request, String requestId) {
-        JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())))
-                .put("truncate", request.truncate());
-        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/classify", body, requestId)).map(json -> {
-            List<Classified> out = new ArrayList<>();
-            for (Object o : json.getJsonArray("data")) {
-                JsonObject item = (JsonObject) o;
-                Map<String, Double> scores = new LinkedHashMap<>();
-                item.getJsonObject("scores").forEach(e -> scores.put(e.getKey(), ((Number) e.getValue()).doubleValue()));
-                out.add(new Classified(item.getString("label"), item.getDouble("score"), scores, item.getInteger("tokens")));
-            }
-            return out;
-        });
+        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/classify", request.workerBody(), requestId))
+                .map(WorkerAnswers::classified);
     }
 
     /** Why an input got its label: its tokens, their attributions (integrated gradients), the completeness gap. */
@@ -119,19 +108,8 @@ public final class InferenceService {
     }
 
     public Future<List<Embedded>> embed(ModelRecord model, EmbeddingRequest request, String requestId) {
-        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/embed", request.workerBody(), requestId)).map(json -> {
-            List<Embedded> out = new ArrayList<>();
-            for (Object o : json.getJsonArray("data")) {
-                JsonObject item = (JsonObject) o;
-                JsonArray values = item.getJsonArray("embedding");
-                float[] v = new float[values.size()];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = ((Number) values.getValue(i)).floatValue();
-                }
-                out.add(new Embedded(v, item.getInteger("tokens")));
-            }
-            return out;
-        });
+        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/embed", request.workerBody(), requestId))
+                .map(WorkerAnswers::embedded);
     }
 
     /**
@@ -143,8 +121,7 @@ public final class InferenceService {
             List<Future<Completed>> choices = new ArrayList<>();
             for (JsonObject body : bodies) {
                 choices.add(withAdapter(model, body).compose(b -> workers.call(model.id(), c, "/v1/generate", b, requestId))
-                        .map(json -> new Completed(json.getString("text"), json.getString("finish_reason"),
-                                json.getInteger("prompt_tokens"), json.getInteger("completion_tokens"))));
+                        .map(WorkerAnswers::completed));
             }
             return Future.all(choices).map(all -> {
                 List<Completed> out = new ArrayList<>();

@@ -259,7 +259,14 @@ public final class WorkerClient implements AutoCloseable {
         return ApiException.unavailable("model_not_ready", "The model '" + modelId + "' has no ready replica yet; retry shortly.", 2);
     }
 
-    /** The worker's refusal as the client's error: its 400s keep their message (an input too long keeps its code and param). */
+    /**
+     * The worker's refusal as the client's error: its 400s keep their message (an input too long keeps its code and
+     * param); the same mapping for a model run in-process (a batch worker).
+     */
+    public static ApiException refusal(String modelId, int status, JsonObject error) {
+        return map(modelId, status, error);
+    }
+
     private static ApiException map(String modelId, int status, JsonObject error) {
         String code = error.getString("code");
         if (status == 503 && "model_overloaded".equals(code)) {

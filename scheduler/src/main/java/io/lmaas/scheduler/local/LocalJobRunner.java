@@ -23,14 +23,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs fine-tuning jobs on this machine (the local backend's counterpart of the Kubernetes job controller):
+ * Runs fine-tuning jobs and batches on this machine (the local backend's counterpart of the Kubernetes job controller):
  * admits queued jobs up to a number at a time (no GPU quota here: one machine), runs each admitted
- * attempt as a {@code lmaas worker job} child process, starts it again when it dies while its job is still
+ * attempt as a {@code lmaas worker job} (or {@code worker batch}) child process, starts it again when it dies while its job is still
  * active (it resumes from the last checkpoint) up to a limit, then fails the job; stops the process of a
  * job that was cancelled. Logs go to {@code <logs>/job-<id>.log}.
  */
 public final class LocalJobRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
+
+    /** The kinds of job a worker process runs: fine-tuning ({@code worker job}) and batches ({@code worker batch}). */
+    private static final java.util.Set<String> RUNS = java.util.Set.of("fine_tuning", "batch");
 
     private final JobRepository jobs;
     private final LocalBackendConfig config;
@@ -75,7 +78,7 @@ public final class LocalJobRunner implements AutoCloseable {
     }
 
     synchronized void tick() {
-        List<JobRecord> active = Blocking.await(jobs.listActive()).stream().filter(j -> "fine_tuning".equals(j.kind())).toList();
+        List<JobRecord> active = Blocking.await(jobs.listActive()).stream().filter(j -> RUNS.contains(j.kind())).toList();
         Map<String, JobRecord> byId = new HashMap<>();
         active.forEach(j -> byId.put(j.id(), j));
         // Cancelled (or otherwise ended) jobs: their processes stop.
@@ -136,7 +139,7 @@ public final class LocalJobRunner implements AutoCloseable {
         try {
             Files.createDirectories(config.logDirectory());
             Path log = config.logDirectory().resolve("job-" + j.id() + ".log");
-            ProcessBuilder pb = new ProcessBuilder(WorkerCommand.job(config, j.id(), ProcessHandle.current().pid()))
+            ProcessBuilder pb = new ProcessBuilder(WorkerCommand.job(config, j.kind(), j.id(), ProcessHandle.current().pid()))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().putAll(config.environment());

@@ -28,12 +28,20 @@ public final class WorkerCommand {
         return cmd;
     }
 
-    /** {@code lmaas worker job}: the database URL and artifact root travel in the environment, not the command line. */
-    public static List<String> job(LocalBackendConfig config, String jobId, long parentPid) {
-        List<String> cmd = worker(config, "job");
+    /**
+     * {@code lmaas worker job} (fine-tuning) or {@code lmaas worker batch} (a batch, by {@code kind}): the database URL and
+     * artifact root travel in the environment, not the command line.
+     */
+    public static List<String> job(LocalBackendConfig config, String kind, String jobId, long parentPid) {
+        List<String> cmd = worker(config, mode(kind));
         cmd.add("--job-id=" + jobId);
         cmd.add("--parent-pid=" + parentPid);
         return cmd;
+    }
+
+    /** The worker subcommand that runs a job of {@code kind}. */
+    public static String mode(String kind) {
+        return "batch".equals(kind) ? "batch" : "job";
     }
 
     /** {@code java <options> -cp <classpath> <main> worker <mode>}, offline and without telemetry. */

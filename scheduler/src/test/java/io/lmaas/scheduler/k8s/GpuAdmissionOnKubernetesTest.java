@@ -206,6 +206,39 @@ class GpuAdmissionOnKubernetesTest {
     }
 
     @Test
+    void aBatchRunsAsAJobOnItsAdmittedFlavorIsPreemptedByServingAndRunsAgainUnderANewAttempt() throws Exception {
+        jobs.create("batch_1", "tn-acme", "batch", JobRecord.QUEUED, -100, List.of("h100"), 2, new JsonObject()
+                .put("endpoint", "/v1/classifications")).await(5, TimeUnit.SECONDS);
+        await().atMost(WAIT).until(() -> k8sJob("lmaas-job-batch-1-0") != null);
+        var pod = k8sJob("lmaas-job-batch-1-0").getSpec().getTemplate().getSpec();
+        assertThat(pod.getContainers().get(0).getArgs()).containsExactly("worker", "batch", "--job-id=batch_1");
+        assertThat(pod.getContainers().get(0).getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("2"));
+        assertThat(pod.getNodeSelector()).containsEntry("lmaas.io/gpu", "h100");
+        assertThat(job("batch_1").admittedFlavor()).isEqualTo("h100");
+
+        // Serving outranks the batch: the tenant's deployment takes the quota, the batch's attempt 0 goes.
+        ModelDeployment md = TestResources.modelDeployment("chat-acme", "chat", "1", 1, new GpuRequest(1, "h100"));
+        md.getSpec().setTenant("tn-acme");
+        client.resource(md).create();
+        await().atMost(WAIT).until(() -> job("batch_1").attempt() == 1 && job("batch_1").admittedFlavor() == null);
+        assertThat(jobs.events("batch_1").await(5, TimeUnit.SECONDS)).anySatisfy(e -> {
+            assertThat(e.type()).isEqualTo("preempted");
+            assertThat(e.message()).isEqualTo("Preempted: by md/chat-acme (priority 1000 over -100)");
+        });
+        await().atMost(WAIT).until(() -> k8sJob("lmaas-job-batch-1-0") == null);
+        await().atMost(WAIT).until(() -> job("batch_1").reason() != null && job("batch_1").reason().startsWith("InsufficientQuota"));
+
+        // The deployment goes: the batch is admitted again and runs as a new Job, the attempt's (it resumes where its
+        // committed lines end: the batch worker reads that from the batch's progress).
+        client.resource(md).delete();
+        await().atMost(WAIT).until(() -> k8sJob("lmaas-job-batch-1-1") != null);
+        assertThat(k8sJob("lmaas-job-batch-1-1").getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+                .containsExactly("worker", "batch", "--job-id=batch_1");
+        assertThat(k8sJob("lmaas-job-batch-1-1").getMetadata().getLabels()).containsEntry("lmaas.io/attempt", "1");
+        assertThat(job("batch_1").admittedFlavor()).isEqualTo("h100");
+    }
+
+    @Test
     void aGpuDeploymentWithoutQuotaRunsNothingAndSaysWhy() {
         ModelDeployment md = TestResources.modelDeployment("chat-beta", "chat", "1", 1, new GpuRequest(1, "h100"));
         md.getSpec().setTenant("tn-beta");

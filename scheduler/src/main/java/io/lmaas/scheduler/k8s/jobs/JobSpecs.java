@@ -78,7 +78,7 @@ public final class JobSpecs {
                                 .withName("job")
                                 .withImage(config.image())
                                 .withImagePullPolicy(config.imagePullPolicy())
-                                .withArgs(List.of("worker", "job", "--job-id=" + job.id()))
+                                .withArgs(List.of("worker", io.lmaas.scheduler.local.WorkerCommand.mode(job.kind()), "--job-id=" + job.id()))
                                 .addNewEnv().withName("DJL_OFFLINE").withValue("true").endEnv()
                                 .addNewEnv().withName("OPT_OUT_TRACKING").withValue("true").endEnv()
                                 .addNewEnv().withName("LMAAS_ARTIFACTS").withValue(config.artifactsMountPath()).endEnv()

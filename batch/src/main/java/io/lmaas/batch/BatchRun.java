@@ -1,0 +1,172 @@
+package io.lmaas.batch;
+
+import io.lmaas.core.crypto.DataKey;
+import io.lmaas.core.ids.Ids;
+import io.lmaas.gateway.batches.BatchChunkFiles;
+import io.lmaas.gateway.batches.BatchLedger;
+import io.lmaas.gateway.batches.BatchLines;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One attempt's answering of a batch: from the line its progress is at, a chunk at a time, every line of a chunk in
+ * flight together (the serving core batches them), the chunk's answers written sealed to the attempt's chunk file, then
+ * committed ({@link BatchLedger}) while the next chunk is answered. A commit found stale (another attempt owns the batch,
+ * or it ended) ends the run; a stop ends it without committing the chunk in flight (its lines are answered again by the
+ * next attempt, if any). Once the budgets refuse a chunk's last line, later lines are not computed: each becomes a
+ * {@code quota_exceeded} error, committed the same way.
+ */
+final class BatchRun {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchRun.class);
+
+    /** How the run ended. */
+    enum End {
+        /** Every line is committed. */
+        DONE,
+        /** Stopped (cancelled, preempted, out of its time): the lines not committed are left. */
+        STOPPED,
+        /** Another attempt owns the batch, or it ended: nothing more of this attempt counts. */
+        STALE
+    }
+
+    /** Progress after a commit: lines committed in all, lines committed by this attempt, its seconds so far. */
+    record Progress(int linesDone, int total, int linesThisAttempt, double seconds) {
+    }
+
+    private final BatchLedger ledger;
+    private final BatchLedger.Batch batch;
+    private final int attempt;
+    private final String runner;
+    private final BatchChunkFiles files;
+    private final DataKey key;
+    private final BatchLines.Model model;
+    private final int chunkLines;
+    private final BooleanSupplier stop;
+    private final Consumer<Progress> progress;
+
+    BatchRun(BatchLedger ledger, BatchLedger.Batch batch, int attempt, String runner, BatchChunkFiles files, DataKey key,
+            BatchLines.Model model, int chunkLines, BooleanSupplier stop, Consumer<Progress> progress) {
+        this.ledger = ledger;
+        this.batch = batch;
+        this.attempt = attempt;
+        this.runner = runner;
+        this.files = files;
+        this.key = key;
+        this.model = model;
+        this.chunkLines = chunkLines;
+        this.stop = stop;
+        this.progress = progress;
+    }
+
+    /** A chunk answered and written, waiting for its commit. */
+    private record Chunk(int from, List<BatchLedger.Line> lines) {
+    }
+
+    End run(List<JsonObject> requests, int from) throws Exception {
+        long started = System.nanoTime();
+        int next = from;
+        CompletableFuture<BatchLedger.Committed> committing = null;
+        Chunk pending = null;
+        boolean budgetsSpent = false;
+        while (next < requests.size()) {
+            int end = Math.min(requests.size(), next + chunkLines);
+            List<BatchLines.Answered> answers = budgetsSpent ? refused(requests, next, end) : answer(requests, next, end);
+            if (answers == null) {
+                return awaitLast(committing, pending) == End.STALE ? End.STALE : End.STOPPED;
+            }
+            List<BatchLedger.Line> outcomes = new ArrayList<>(answers.size());
+            List<JsonObject> lines = new ArrayList<>(answers.size());
+            for (BatchLines.Answered a : answers) {
+                outcomes.add(a.outcome());
+                lines.add(a.line());
+            }
+            files.write(next, attempt, lines, key);
+            if (committing != null) {
+                BatchLedger.Committed c = committing.get();
+                if (c.stale()) {
+                    return End.STALE;
+                }
+                budgetsSpent = exhausted(c, pending);
+                report(c, started, from);
+            }
+            pending = new Chunk(next, outcomes);
+            committing = ledger.commit(batch, attempt, runner, next, outcomes).toCompletionStage().toCompletableFuture();
+            next = end;
+        }
+        End last = awaitLast(committing, pending);
+        return last == End.STALE ? End.STALE : End.DONE;
+    }
+
+    private End awaitLast(CompletableFuture<BatchLedger.Committed> committing, Chunk pending) throws Exception {
+        if (committing == null) {
+            return End.DONE;
+        }
+        BatchLedger.Committed c = committing.get();
+        if (c.stale()) {
+            return End.STALE;
+        }
+        report(c, 0, 0);
+        return End.DONE;
+    }
+
+    private void report(BatchLedger.Committed c, long started, int from) {
+        progress.accept(new Progress(c.linesDone(), batch.totalLines(), c.linesDone() - from,
+                started == 0 ? 0 : (System.nanoTime() - started) / 1e9));
+    }
+
+    /** Whether the budgets refused the chunk's last line: later lines would be refused too (until a budget's period turns). */
+    private static boolean exhausted(BatchLedger.Committed c, Chunk chunk) {
+        int last = chunk.from() + chunk.lines().size() - 1;
+        return !c.refused().isEmpty() && c.refused().get(c.refused().size() - 1) == last;
+    }
+
+    /** The chunk's answers, every line in flight at once; null if the run was stopped before they were all in. */
+    private List<BatchLines.Answered> answer(List<JsonObject> requests, int from, int end) throws Exception {
+        long created = Instant.now().getEpochSecond();
+        List<CompletableFuture<BatchLines.Answered>> inFlight = new ArrayList<>(end - from);
+        for (int i = from; i < end; i++) {
+            String requestId = "batch_req_" + Ids.random(20);
+            long t0 = System.nanoTime();
+            Future<BatchLines.Answered> a = BatchLines.answer(batch.endpoint(), requests.get(i), model, requestId, created)
+                    .map(x -> x.withLatency((System.nanoTime() - t0) / 1_000_000));
+            inFlight.add(a.toCompletionStage().toCompletableFuture());
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(inFlight.toArray(new CompletableFuture[0]));
+        while (true) {
+            if (stop.getAsBoolean()) {
+                LOG.info("batch {}: stopping with lines {} to {} in flight (not committed)", batch.id(), from, end - 1);
+                return null;
+            }
+            try {
+                all.get(200, TimeUnit.MILLISECONDS);
+                break;
+            } catch (TimeoutException e) {
+                // check the stop flag again
+            }
+        }
+        List<BatchLines.Answered> out = new ArrayList<>(inFlight.size());
+        for (CompletableFuture<BatchLines.Answered> f : inFlight) {
+            out.add(f.get());
+        }
+        return out;
+    }
+
+    /** Lines not computed because the budgets are spent: each a {@code quota_exceeded} error. */
+    private static List<BatchLines.Answered> refused(List<JsonObject> requests, int from, int end) {
+        List<BatchLines.Answered> out = new ArrayList<>(end - from);
+        for (int i = from; i < end; i++) {
+            out.add(BatchLines.refusedByBudget("batch_req_" + Ids.random(20), requests.get(i).getString("custom_id")));
+        }
+        return out;
+    }
+}
