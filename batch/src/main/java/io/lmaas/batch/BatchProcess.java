@@ -2,11 +2,8 @@ package io.lmaas.batch;
 
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.catalog.ModelCatalogRepository;
-import io.lmaas.core.config.ConfigException;
 import io.lmaas.core.config.Settings;
-import io.lmaas.core.crypto.Artifacts;
 import io.lmaas.core.crypto.DataKey;
-import io.lmaas.core.crypto.MasterKeys;
 import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Pools;
@@ -77,14 +74,7 @@ public final class BatchProcess {
                 LOG.info("batch {} is not an admitted, active batch ({}): nothing to run", jobId, job == null ? "absent" : job.status());
                 return 0;
             }
-            TenantKeys keys = new TenantKeys(pool, MasterKeys.fromEnvironment(System.getenv()).orElseThrow(() -> new ConfigException(
-                    "a batch worker seals what it writes: set " + MasterKeys.ENV + " or " + MasterKeys.FILE_ENV)));
-            DataKey key = await(keys.of(job.tenantId()));
-            Artifacts.writeWith(key);
-            Artifacts.resolveWith(id -> {
-                DataKey k = keys.byIdBlocking(id);
-                return k != null && k.tenantId().equals(job.tenantId()) ? k : null;
-            });
+            DataKey key = TenantKeys.confineProcess(pool, job.tenantId(), "batch worker");
             await(jobs.running(job.id(), job.attempt(), "running in batch worker process " + ProcessHandle.current().pid()));
             BatchRepository batches = new BatchRepository(pool);
             BatchLedger ledger = new BatchLedger(pool, Clock.systemUTC());
@@ -210,8 +200,12 @@ public final class BatchProcess {
         if (p.seconds() > 0 && p.linesThisAttempt() > 0) {
             double rate = p.linesThisAttempt() / p.seconds();
             long finish = Instant.now().getEpochSecond() + Math.round((p.total() - p.linesDone()) / rate);
-            batches.progress(job.id(), job.attempt(), new JsonObject().put("lines_per_second", Math.round(rate * 10) / 10.0)
-                    .put("estimated_finish", finish));
+            try {
+                await(batches.progress(job.id(), job.attempt(), new JsonObject().put("lines_per_second", Math.round(rate * 10) / 10.0)
+                        .put("estimated_finish", finish)));
+            } catch (Exception e) {
+                LOG.warn("batch {}: progress not recorded: {}", job.id(), e.toString());
+            }
         }
         if (holdAt >= 0 && from <= holdAt && p.linesDone() > holdAt) {
             LOG.warn("batch {}: holding after line {} ({})", job.id(), p.linesDone(), HOLD_PROPERTY);

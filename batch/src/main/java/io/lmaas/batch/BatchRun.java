@@ -82,7 +82,7 @@ final class BatchRun {
             int end = Math.min(requests.size(), next + chunkLines);
             List<BatchLines.Answered> answers = budgetsSpent ? refused(requests, next, end) : answer(requests, next, end);
             if (answers == null) {
-                return awaitLast(committing, pending) == End.STALE ? End.STALE : End.STOPPED;
+                return awaitLast(committing, started, from) == End.STALE ? End.STALE : End.STOPPED;
             }
             List<BatchLedger.Line> outcomes = new ArrayList<>(answers.size());
             List<JsonObject> lines = new ArrayList<>(answers.size());
@@ -103,11 +103,11 @@ final class BatchRun {
             committing = ledger.commit(batch, attempt, runner, next, outcomes).toCompletionStage().toCompletableFuture();
             next = end;
         }
-        End last = awaitLast(committing, pending);
+        End last = awaitLast(committing, started, from);
         return last == End.STALE ? End.STALE : End.DONE;
     }
 
-    private End awaitLast(CompletableFuture<BatchLedger.Committed> committing, Chunk pending) throws Exception {
+    private End awaitLast(CompletableFuture<BatchLedger.Committed> committing, long started, int from) throws Exception {
         if (committing == null) {
             return End.DONE;
         }
@@ -115,13 +115,12 @@ final class BatchRun {
         if (c.stale()) {
             return End.STALE;
         }
-        report(c, 0, 0);
+        report(c, started, from);
         return End.DONE;
     }
 
     private void report(BatchLedger.Committed c, long started, int from) {
-        progress.accept(new Progress(c.linesDone(), batch.totalLines(), c.linesDone() - from,
-                started == 0 ? 0 : (System.nanoTime() - started) / 1e9));
+        progress.accept(new Progress(c.linesDone(), batch.totalLines(), c.linesDone() - from, (System.nanoTime() - started) / 1e9));
     }
 
     /** Whether the budgets refused the chunk's last line: later lines would be refused too (until a budget's period turns). */

@@ -104,6 +104,7 @@ customElements.define('lm-job', class extends Page {
       j.fine_tuned_model ? ['Fine-tuned model', h('code', {}, j.fine_tuned_model)] : null,
       j.endpoint ? ['Endpoint', j.endpoint] : null,
       j.request_counts ? ['Requests', `${fmtNum(j.request_counts.completed)} completed, ${fmtNum(j.request_counts.failed)} failed, ${fmtNum(j.request_counts.total)} total`] : null,
+      j.lines_per_second != null ? ['Pace', `${fmtNum(j.lines_per_second)} lines/s`] : null,
       j.trained_tokens != null ? ['Trained tokens', fmtNum(j.trained_tokens)] : null,
       ['Created', fmtTime(j.created_at)],
       finished ? ['Finished', fmtTime(j.finished_at)] : ['Estimated finish', fmtTime(j.estimated_finish)],

@@ -24,7 +24,8 @@ export function jobProgress(j) {
     const total = Number(c.total) || 0;
     const n = (Number(c.completed) || 0) + (Number(c.failed) || 0);
     if (!total) return done ? { value: 1, max: 1, label: 'done' } : { value: null, max: 1, label: 'not started' };
-    return { value: done ? total : n, max: total, label: `${done ? total : n} of ${total} requests` };
+    const pace = !done && j.lines_per_second ? `, ${j.lines_per_second} lines/s` : '';
+    return { value: done ? total : n, max: total, label: `${done ? total : n} of ${total} requests${pace}` };
   }
   const p = j.progress;
   if (!p || !p.total_steps) return done ? { value: 1, max: 1, label: 'done' } : { value: null, max: 1, label: 'not started' };

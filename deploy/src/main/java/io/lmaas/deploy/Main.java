@@ -93,6 +93,9 @@ public final class Main {
                 case "bench scheduler" -> GpuAdmissionBenchmark.run();
                 case "bench reconcile" -> ReconcileBenchmark.run(settings.integer("count", 300, 10, 100_000),
                         settings.integer("burst", 100, 1, 10_000));
+                case "bench batch" -> io.lmaas.deploy.bench.BatchBenchmark.run(io.lmaas.deploy.bench.BatchBenchmark.sizes(
+                        settings.string("lines", "5000,50000")), settings.integer("runs", 3, 3, 20),
+                        settings.integer("online", 5000, 100, 1_000_000));
                 case "bench finetune" -> FineTuneBenchmark.run(settings.integer("examples", 900, 20, 1_000_000),
                         settings.integer("epochs", 3, 1, 100));
                 case "bench encryption" -> io.lmaas.deploy.bench.EncryptionBenchmark.run(settings.integer("mb", 256, 8, 4096),
@@ -191,6 +194,7 @@ public final class Main {
                   lmaas bench scheduler                     GPU admission: 10,000 jobs, 100 tenants, 1,000 nodes
                   lmaas bench reconcile [--count 300]       ModelDeployment applied → Deployment created (mock API server)
                   lmaas bench finetune [--examples 900] [--epochs 3]  fine-tuning timings, throughput, accuracy; batch vs online
+                  lmaas bench batch [--lines 5000,50000] [--online 5000]  batches as jobs vs online one by one vs raw forward
                   lmaas bench usage [--rows 1000000] [--durable=false]   ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager

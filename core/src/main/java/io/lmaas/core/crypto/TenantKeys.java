@@ -85,6 +85,24 @@ public final class TenantKeys {
     }
 
     /**
+     * For a process that works for one tenant (a fine-tuning job, a batch worker): everything it writes is sealed with the
+     * tenant's data key, and it opens sealed artifacts of that tenant only. The master key comes from the environment
+     * ({@link MasterKeys#ENV} or {@link MasterKeys#FILE_ENV}). Blocking; returns the tenant's key.
+     */
+    public static DataKey confineProcess(Pool pool, String tenantId, String role) throws Exception {
+        TenantKeys keys = new TenantKeys(pool, MasterKeys.fromEnvironment(System.getenv()).orElseThrow(() ->
+                new io.lmaas.core.config.ConfigException("a " + role + " seals what it writes: set " + MasterKeys.ENV + " or "
+                        + MasterKeys.FILE_ENV)));
+        DataKey key = keys.of(tenantId).toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        Artifacts.writeWith(key);
+        Artifacts.resolveWith(id -> {
+            DataKey k = keys.byIdBlocking(id);
+            return k != null && k.tenantId().equals(tenantId) ? k : null;
+        });
+        return key;
+    }
+
+    /**
      * The data key {@code id} for a thread that may block (a worker thread, never an event loop), or null when there
      * is none: what {@link Artifacts#resolveWith} asks.
      */

@@ -70,9 +70,10 @@ public record BatchRecord(String id, String tenantId, String jobStatus, String r
                 .put("cancelled_at", r.getValue("cancelled_at"))
                 .put("request_counts", counts)
                 .put("metadata", spec.getJsonObject("metadata"))
-                // LMaaS's own: why it waits (the scheduler's reason), its pace and when it should end.
+                // LMaaS's own: why it waits (the scheduler's reason), its pace (its last attempt's, once ended) and when it
+                // should end.
                 .put("status_reason", ended() ? null : reason)
-                .put("lines_per_second", ended() ? null : r.getValue("lines_per_second"))
+                .put("lines_per_second", r.getValue("lines_per_second"))
                 .put("estimated_finish", ended() ? null : r.getValue("estimated_finish"));
     }
 }

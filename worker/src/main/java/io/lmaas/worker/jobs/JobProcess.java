@@ -3,9 +3,6 @@ package io.lmaas.worker.jobs;
 import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.config.Settings;
-import io.lmaas.core.crypto.Artifacts;
-import io.lmaas.core.crypto.DataKey;
-import io.lmaas.core.crypto.MasterKeys;
 import io.lmaas.core.crypto.TenantKeys;
 import io.lmaas.core.db.DatabaseUrl;
 import io.lmaas.core.db.Pools;
@@ -67,15 +64,7 @@ public final class JobProcess {
                 return 0;
             }
             // Everything the job writes is sealed with its tenant's data key; it reads sealed artifacts of that tenant only.
-            TenantKeys keys = new TenantKeys(pool,
-                    MasterKeys.fromEnvironment(System.getenv()).orElseThrow(() -> new io.lmaas.core.config.ConfigException(
-                            "a job seals what it writes: set " + MasterKeys.ENV + " or "
-                                    + MasterKeys.FILE_ENV)));
-            Artifacts.writeWith(FineTuneRun.await(keys.of(job.tenantId())));
-            Artifacts.resolveWith(id -> {
-                DataKey k = keys.byIdBlocking(id);
-                return k != null && k.tenantId().equals(job.tenantId()) ? k : null;
-            });
+            TenantKeys.confineProcess(pool, job.tenantId(), "job");
             FineTuneRun.await(jobs.running(job.id(), job.attempt(), "running in worker process " + ProcessHandle.current().pid()));
             AtomicBoolean stop = new AtomicBoolean();
             AtomicReference<FineTuningBudget.Use> overBudget = new AtomicReference<>();
