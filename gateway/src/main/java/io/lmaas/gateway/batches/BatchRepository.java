@@ -51,22 +51,24 @@ public final class BatchRepository {
 
     /** Cancels a batch that has not ended. */
     public Future<Cancel> cancel(String tenantId, String id) {
-        JsonObject at = new JsonObject().put("cancelling_at", now());
+        Tuple args = Tuple.of(id, tenantId, new JsonObject().put("cancelling_at", now()));
         return pool.withTransaction(tx -> tx.preparedQuery("UPDATE jobs SET status = 'cancelled', reason = NULL, finished_at = now(),"
-                                + " updated_at = now(), result = coalesce(result, '{}'::jsonb) || $3 || jsonb_build_object('cancelled_at',"
-                                + " extract(epoch FROM now())::bigint) WHERE id = $1 AND tenant_id = $2 AND kind = 'batch'"
-                                + " AND status = 'queued' AND admitted_flavor IS NULL")
-                        .execute(Tuple.of(id, tenantId, at))
-                        .compose(ended -> ended.rowCount() == 1 ? event(tx, id, "cancelled", "batch cancelled before it ran")
-                                .map(Cancel.ENDED)
-                                : tx.preparedQuery("UPDATE jobs SET updated_at = now(), result = coalesce(result, '{}'::jsonb) || $3"
-                                                + " WHERE id = $1 AND tenant_id = $2 AND kind = 'batch' AND status IN ('queued', 'running')"
-                                                + " AND result->'cancelling_at' IS NULL")
-                                        .execute(Tuple.of(id, tenantId, at))
-                                        .compose(asked -> asked.rowCount() == 1
-                                                ? event(tx, id, "cancelling", "cancel asked of the batch worker").map(Cancel.ASKED)
-                                                : tx.preparedQuery("SELECT 1 FROM jobs WHERE id = $1 AND status IN ('queued', 'running')")
-                                                        .execute(Tuple.of(id)).map(r -> r.size() == 1 ? Cancel.ASKED : Cancel.NOT_ACTIVE))));
+                        + " updated_at = now(), result = coalesce(result, '{}'::jsonb) || $3 || jsonb_build_object('cancelled_at',"
+                        + " extract(epoch FROM now())::bigint) WHERE id = $1 AND tenant_id = $2 AND kind = 'batch'"
+                        + " AND status = 'queued' AND admitted_flavor IS NULL").execute(args)
+                .compose(ended -> ended.rowCount() == 1
+                        ? event(tx, id, "cancelled", "batch cancelled before it ran").map(Cancel.ENDED)
+                        : askWorker(tx, id, args)));
+    }
+
+    /** A batch a worker was admitted for: {@code cancelling_at} for its worker to see (once; a second cancel finds it asked). */
+    private static Future<Cancel> askWorker(io.vertx.sqlclient.SqlConnection tx, String id, Tuple args) {
+        return tx.preparedQuery("UPDATE jobs SET updated_at = now(), result = coalesce(result, '{}'::jsonb) || $3"
+                        + " WHERE id = $1 AND tenant_id = $2 AND kind = 'batch' AND status IN ('queued', 'running')"
+                        + " AND result->'cancelling_at' IS NULL").execute(args)
+                .compose(asked -> asked.rowCount() == 1 ? event(tx, id, "cancelling", "cancel asked of the batch worker").map(Cancel.ASKED)
+                        : tx.preparedQuery("SELECT 1 FROM jobs WHERE id = $1 AND status IN ('queued', 'running')").execute(Tuple.of(id))
+                                .map(r -> r.size() == 1 ? Cancel.ASKED : Cancel.NOT_ACTIVE));
     }
 
     /** Merges {@code fields} into the result while {@code attempt} is the batch's active one (progress, timestamps). */
@@ -88,24 +90,22 @@ public final class BatchRepository {
                     if (r.rowCount() == 0) {
                         return Future.succeededFuture(false);
                     }
-                    Future<Void> chain = event(tx, id, status, message);
-                    for (FileRecord f : outputs) {
-                        chain = chain.compose(v -> FileRepository.insert(tx, f).mapEmpty());
-                    }
-                    return chain.map(true);
+                    return event(tx, id, status, message).compose(v -> insertAll(tx, outputs)).map(true);
                 }));
     }
 
     /** Records the output files of a batch that ended without a worker (cancelled while queued) and names them in its result. */
     public Future<Void> recordFiles(String id, BatchOutputs.Written w) {
-        return pool.withTransaction(tx -> {
-            Future<Void> chain = tx.preparedQuery("UPDATE jobs SET result = coalesce(result, '{}'::jsonb) || $2, updated_at = now()"
-                    + " WHERE id = $1").execute(Tuple.of(id, w.fields())).mapEmpty();
-            for (FileRecord f : w.files()) {
-                chain = chain.compose(v -> FileRepository.insert(tx, f).mapEmpty());
-            }
-            return chain;
-        });
+        return pool.withTransaction(tx -> tx.preparedQuery("UPDATE jobs SET result = coalesce(result, '{}'::jsonb) || $2,"
+                + " updated_at = now() WHERE id = $1").execute(Tuple.of(id, w.fields())).compose(v -> insertAll(tx, w.files())));
+    }
+
+    private static Future<Void> insertAll(io.vertx.sqlclient.SqlClient tx, List<FileRecord> files) {
+        Future<Void> chain = Future.succeededFuture();
+        for (FileRecord f : files) {
+            chain = chain.compose(v -> FileRepository.insert(tx, f).mapEmpty());
+        }
+        return chain;
     }
 
     private static Future<Void> event(io.vertx.sqlclient.SqlClient tx, String id, String type, String message) {
