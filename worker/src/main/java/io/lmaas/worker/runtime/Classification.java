@@ -12,26 +12,31 @@ public record Classification(String label, double score, Map<String, Double> sco
     static List<Classification> fromLogits(float[][] logits, List<String> labels, List<Encoded> inputs) {
         List<Classification> out = new ArrayList<>(logits.length);
         for (int b = 0; b < logits.length; b++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (float l : logits[b]) {
-                max = Math.max(max, l);
-            }
-            double[] p = new double[labels.size()];
-            double total = 0;
-            for (int c = 0; c < p.length; c++) {
-                p[c] = Math.exp(logits[b][c] - max);
-                total += p[c];
-            }
-            Map<String, Double> scores = new LinkedHashMap<>();
-            int best = 0;
-            for (int c = 0; c < p.length; c++) {
-                scores.put(labels.get(c), p[c] / total);
-                if (p[c] > p[best]) {
-                    best = c;
-                }
-            }
-            out.add(new Classification(labels.get(best), p[best] / total, scores, inputs.get(b).tokens()));
+            out.add(of(logits[b], labels, inputs.get(b).tokens()));
         }
         return out;
+    }
+
+    /** Softmax over one input's {@code logits}; labels in the head's order. */
+    static Classification of(float[] logits, List<String> labels, int tokens) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] p = new double[labels.size()];
+        double total = 0;
+        for (int c = 0; c < p.length; c++) {
+            p[c] = Math.exp(logits[c] - max);
+            total += p[c];
+        }
+        Map<String, Double> scores = new LinkedHashMap<>();
+        int best = 0;
+        for (int c = 0; c < p.length; c++) {
+            scores.put(labels.get(c), p[c] / total);
+            if (p[c] > p[best]) {
+                best = c;
+            }
+        }
+        return new Classification(labels.get(best), p[best] / total, scores, tokens);
     }
 }

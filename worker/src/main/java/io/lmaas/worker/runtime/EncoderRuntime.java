@@ -34,6 +34,7 @@ public final class EncoderRuntime implements ModelRuntime, Explaining {
     private final NDManager manager;
     private final List<String> labels;
     private final JsonObject description;
+    private final EncoderAdapters adapters;
 
     private EncoderRuntime(HfDirectory directory, String task, EncoderConfig config, BertFamilyEncoder encoder,
             SentencePooling pooling, EncoderTokenizer tokenizer, NDManager manager, JsonObject description) {
@@ -46,6 +47,7 @@ public final class EncoderRuntime implements ModelRuntime, Explaining {
         this.manager = manager;
         this.labels = List.copyOf(config.labels().values());
         this.description = description;
+        this.adapters = new EncoderAdapters(config, encoder, manager, directory.maxAdapters());
     }
 
     static EncoderRuntime load(HfDirectory hf, ComputeDevice device) {
@@ -137,11 +139,11 @@ public final class EncoderRuntime implements ModelRuntime, Explaining {
         return tokenizer;
     }
 
-    /** Classification over the checkpoint's own head and labels. */
+    /**
+     * Classification over the checkpoint's own head and labels, and over LoRA adapters' (an input's
+     * {@link Encoded#adapter()} slot; a bare encoder classifies only with an adapter).
+     */
     public BatchedModel<Classification> classifier() {
-        if (pooling != null) {
-            throw new IllegalStateException("this version serves " + task);
-        }
         return new BatchedModel<>() {
             @Override
             public Encoded encode(String text, boolean truncate) {
@@ -151,11 +153,19 @@ public final class EncoderRuntime implements ModelRuntime, Explaining {
             @Override
             public List<Classification> run(List<Encoded> inputs) {
                 try (NDManager request = manager.newSubManager()) {
-                    float[] flat = encoder.logits(encoder.hiddenStates(request, ids(inputs), null)).toFloatArray();
-                    return Classification.fromLogits(rows(flat, inputs.size()), labels, inputs);
+                    if (pooling == null && inputs.stream().allMatch(e -> e.adapter() == 0)) {
+                        float[] flat = encoder.logits(encoder.hiddenStates(request, ids(inputs), null)).toFloatArray();
+                        return Classification.fromLogits(rows(flat, inputs.size()), labels, inputs);
+                    }
+                    return adapters.classify(request, inputs, labels);
                 }
             }
         };
+    }
+
+    /** The LoRA classifier adapters this encoder can hold ({@code max_loras} of them). */
+    public EncoderAdapters adapters() {
+        return adapters;
     }
 
     /** Why this classifier labels {@code text} as it does: integrated gradients ({@link IntegratedGradients}), per token. */
@@ -214,6 +224,7 @@ public final class EncoderRuntime implements ModelRuntime, Explaining {
 
     @Override
     public void close() {
+        adapters.close();
         tokenizer.close();
         encoder.close();
     }

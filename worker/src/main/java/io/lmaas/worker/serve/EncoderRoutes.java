@@ -2,6 +2,7 @@ package io.lmaas.worker.serve;
 
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.runtime.ModelRuntime;
+import io.lmaas.worker.wlm.AdapterRef;
 import io.lmaas.worker.wlm.ServedModel;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -20,20 +21,46 @@ import io.vertx.ext.web.RoutingContext;
 final class EncoderRoutes {
     private final Readiness readiness;
     private final Replies replies;
+    private final java.nio.file.Path adaptersRoot;
 
-    EncoderRoutes(Readiness readiness, Replies replies) {
+    EncoderRoutes(Readiness readiness, Replies replies, java.nio.file.Path adaptersRoot) {
         this.readiness = readiness;
         this.replies = replies;
+        this.adaptersRoot = adaptersRoot;
     }
 
+    /**
+     * Classifies with the served classifier, or, when the body names an {@code adapter} (set by the gateway for a
+     * tenant's LoRA classifier), with that adapter on the served encoder, whichever task the encoder serves itself.
+     */
     void classify(RoutingContext ctx) {
-        if (!(readiness.ready(ctx, ServingProperties.CLASSIFICATION) instanceof ServedModel.Classifier classifier)) {
+        JsonObject body = body(ctx);
+        if (body == null) {
             return;
         }
-        JsonObject body = body(ctx);
-        if (body != null) {
-            replies.respond(ctx, ModelCalls.classify(classifier, body), reply -> log(ctx, reply));
+        Object spec = body.getValue("adapter");
+        if (spec == null) {
+            if (readiness.ready(ctx, ServingProperties.CLASSIFICATION) instanceof ServedModel.Classifier classifier) {
+                replies.respond(ctx, ModelCalls.classify(classifier, body), reply -> log(ctx, reply));
+            }
+            return;
         }
+        AdapterRef adapter;
+        try {
+            adapter = AdapterRequests.parse((JsonObject) spec, adaptersRoot);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            Replies.error(ctx, 400, "invalid_request", e instanceof ClassCastException ? "adapter must be an object" : e.getMessage());
+            return;
+        }
+        ServedModel served = readiness.ready(ctx, null);
+        if (served == null) {
+            return;
+        }
+        if (served.adapted() == null) {
+            Replies.error(ctx, 400, "wrong_task", "this worker's model takes no classifier adapters");
+            return;
+        }
+        replies.respond(ctx, ModelCalls.classify(served.adapted(), body, adapter), reply -> log(ctx, reply));
     }
 
     void embed(RoutingContext ctx) {

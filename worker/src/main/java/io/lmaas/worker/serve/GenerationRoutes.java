@@ -1,8 +1,5 @@
 package io.lmaas.worker.serve;
 
-import io.lmaas.core.crypto.KeyUnavailableException;
-import io.lmaas.core.crypto.ProcessKeys;
-import io.lmaas.core.crypto.WrappedKey;
 import io.lmaas.worker.modeldir.ServingProperties;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.wlm.AdapterRef;
@@ -46,7 +43,7 @@ final class GenerationRoutes {
         try {
             JsonObject body = ctx.body().asJsonObject();
             call = ModelCalls.generation(generator, body);
-            adapter = adapter(body.getJsonObject("adapter"));
+            adapter = AdapterRequests.parse(body.getJsonObject("adapter"), adaptersRoot);
         } catch (DecodeException | ClassCastException | NullPointerException e) {
             Replies.error(ctx, 400, "invalid_json", "request body must be a JSON object with typed fields");
             return;
@@ -67,41 +64,6 @@ final class GenerationRoutes {
             logGeneration(ctx, g);
             return ModelCalls.generated(g);
         });
-    }
-
-    /**
-     * The LoRA adapter a request names ({@code {"name", "path", "pinned"}}, set by the gateway), or null. Its directory must lie under
-     * the worker's adapters root: a worker reads no other path a request names.
-     */
-    private AdapterRef adapter(JsonObject spec) {
-        if (spec == null) {
-            return null;
-        }
-        String name = spec.getString("name");
-        String path = spec.getString("path");
-        if (name == null || name.isBlank() || path == null) {
-            throw new IllegalArgumentException("adapter needs a name and a path");
-        }
-        if (adaptersRoot == null) {
-            throw new IllegalArgumentException("this worker serves no adapters");
-        }
-        JsonObject key = spec.getJsonObject("data_key");
-        if (key != null) {
-            try {
-                ProcessKeys.hold(WrappedKey.fromJson(key)); // the adapter's tenant's
-            } catch (KeyUnavailableException e) {
-                throw new IllegalArgumentException("adapter " + name + ": " + e.getMessage());
-            }
-        }
-        java.nio.file.Path dir = java.nio.file.Path.of(path).toAbsolutePath().normalize();
-        if (!dir.startsWith(adaptersRoot)) {
-            throw new IllegalArgumentException("adapter " + name + " is not under this worker's adapters root");
-        }
-        Object pinned = spec.getValue("pinned", false);
-        if (!(pinned instanceof Boolean p)) {
-            throw new IllegalArgumentException("adapter.pinned must be true or false");
-        }
-        return new AdapterRef(name, dir, p);
     }
 
     /**

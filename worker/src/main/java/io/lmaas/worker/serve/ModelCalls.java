@@ -8,6 +8,7 @@ import io.lmaas.worker.runtime.GenerationDefaults;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.InputTooLong;
 import io.lmaas.worker.runtime.Inputs;
+import io.lmaas.worker.wlm.AdaptedClassifier;
 import io.lmaas.worker.wlm.AdapterRef;
 import io.lmaas.worker.wlm.CapacityException;
 import io.lmaas.worker.wlm.GenerationEngine;
@@ -100,6 +101,16 @@ public final class ModelCalls {
 
     /** {@code {"inputs":[string…], "truncate"}} → {@code {"data":[{label,score,scores,tokens}]}}. */
     public static CompletableFuture<JsonObject> classify(ServedModel.Classifier classifier, JsonObject body) {
+        return classify(body, (texts, truncate) -> classifier.batcher().submit(texts, truncate));
+    }
+
+    /** The same with the LoRA adapter {@code adapter} on the served encoder ({@link ServedModel#adapted()}). */
+    public static CompletableFuture<JsonObject> classify(AdaptedClassifier adapted, JsonObject body, AdapterRef adapter) {
+        return classify(body, (texts, truncate) -> adapted.submit(texts, truncate, adapter));
+    }
+
+    private static CompletableFuture<JsonObject> classify(JsonObject body,
+            java.util.function.BiFunction<List<String>, Boolean, CompletableFuture<List<Classification>>> run) {
         List<String> texts = new ArrayList<>();
         boolean truncate;
         try {
@@ -115,7 +126,7 @@ public final class ModelCalls {
         } catch (Refused r) {
             return CompletableFuture.failedFuture(r);
         }
-        return classifier.batcher().submit(texts, truncate).thenApply(ModelCalls::classified);
+        return run.apply(texts, truncate).thenApply(ModelCalls::classified);
     }
 
     static JsonObject classified(List<Classification> results) {

@@ -93,7 +93,7 @@ public final class WorkerVerticle extends VerticleBase {
         });
         router.post().handler(BodyHandler.create().setBodyLimit(8 * 1024 * 1024));
         Replies replies = new Replies(vertx, () -> state == ModelState.DRAINING);
-        EncoderRoutes encoders = new EncoderRoutes(this::ready, replies);
+        EncoderRoutes encoders = new EncoderRoutes(this::ready, replies, config.adaptersRoot());
         // Each body is checked against the worker's API document first (WorkerApi), then by the route.
         router.post("/v1/classify").handler(WorkerApi.body("classify")).handler(encoders::classify);
         router.post("/v1/embed").handler(WorkerApi.body("embed")).handler(encoders::embed);
@@ -174,6 +174,10 @@ public final class WorkerVerticle extends VerticleBase {
                     body.put("adapters", new io.vertx.core.json.JsonArray(g.engine().residentAdapters()))
                             .put("pinned_adapters", new io.vertx.core.json.JsonArray(g.engine().pinnedAdapters()))
                             .put("max_adapters", g.runtime().adapters().capacity());
+                } else if (s.adapted() != null) {
+                    body.put("adapters", new io.vertx.core.json.JsonArray(s.adapted().resident()))
+                            .put("pinned_adapters", new io.vertx.core.json.JsonArray(s.adapted().pinned()))
+                            .put("max_adapters", s.adapted().capacity());
                 }
             }
             long rss = ResidentMemory.bytes();
@@ -209,7 +213,7 @@ public final class WorkerVerticle extends VerticleBase {
             Replies.error(ctx, 503, "model_not_ready", "model " + config.modelId() + " is " + state.name().toLowerCase());
             return null;
         }
-        if (!s.runtime().task().equals(task)) {
+        if (task != null && !s.runtime().task().equals(task)) {
             Replies.error(ctx, 400, "wrong_task", "this worker serves " + s.runtime().task());
             return null;
         }

@@ -1,7 +1,6 @@
 package io.lmaas.worker.wlm;
 
-import io.lmaas.worker.hf.lora.AdapterBank;
-import io.lmaas.worker.hf.lora.LoraAdapter;
+import io.lmaas.worker.hf.lora.AdapterStore;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -9,15 +8,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Which adapters the worker holds, in which slots of the base's {@link AdapterBank}: an adapter is loaded from its
+ * Which adapters the worker holds, in which slots of the base's {@link AdapterStore}: an adapter is loaded from its
  * directory on first use and kept; when every slot is taken, the least recently used one that no running sequence uses
  * and that is not pinned is evicted. A sequence holds its slot from admission to its end. An adapter's versions are
  * distinct entries (a request for the new directory loads it; the old one ages out). Pins follow what each request
  * says, and at most {@code capacity - 1} adapters are pinned at once, so a slot always turns over for the others: a pin
- * beyond that is held like any other adapter. Changed by the generation engine's thread; read by others.
+ * beyond that is held like any other adapter. Thread-safe (one lock); a decoder's are changed by its generation engine's
+ * thread, an encoder's by its adapter loader's.
  */
 final class AdapterSlots {
-    private final AdapterBank bank;
+    private final AdapterStore bank;
     /** Access order: the first entry is the least recently used. Keyed by name and directory. */
     private final LinkedHashMap<AdapterKey, Resident> resident = new LinkedHashMap<>(16, 0.75f, true);
     private int loads;
@@ -36,7 +36,7 @@ final class AdapterSlots {
         }
     }
 
-    AdapterSlots(AdapterBank bank) {
+    AdapterSlots(AdapterStore bank) {
         this.bank = bank;
     }
 
@@ -55,13 +55,11 @@ final class AdapterSlots {
                     return -1;
                 }
             }
-            LoraAdapter adapter;
             try {
-                adapter = LoraAdapter.load(ref.dir(), bank.base());
+                bank.load(slot, ref.dir());
             } catch (ModelDirectoryException e) {
                 throw new IllegalArgumentException("adapter " + ref.name() + " does not fit this base: " + e.getMessage(), e);
             }
-            bank.put(slot, adapter);
             r = new Resident(slot);
             resident.put(key, r);
             loads++;
@@ -114,6 +112,10 @@ final class AdapterSlots {
     /** The adapters pinned now. */
     synchronized List<String> pinned() {
         return resident.entrySet().stream().filter(e -> e.getValue().pinned).map(e -> e.getKey().name()).distinct().toList();
+    }
+
+    int capacity() {
+        return bank.capacity();
     }
 
     synchronized int loads() {

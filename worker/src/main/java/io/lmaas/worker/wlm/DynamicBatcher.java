@@ -119,6 +119,11 @@ public final class DynamicBatcher<R> implements AutoCloseable {
         });
     }
 
+    /** The model the batches run on. */
+    public BatchedModel<R> model() {
+        return model;
+    }
+
     public int queueDepth() {
         return queued.get();
     }

@@ -47,18 +47,30 @@ public sealed interface ServedModel extends AutoCloseable {
         ModelRuntime runtime = ModelRuntime.load(directory, device);
         DynamicBatcher.Settings settings = overrides.settings(runtime.batching());
         if (runtime instanceof ClassifierRuntime c) {
-            return new Classifier(c, new DynamicBatcher<>(c, settings, observer));
+            return new Classifier(c, new DynamicBatcher<>(c, settings, observer), null);
         }
         if (runtime instanceof EncoderRuntime e) {
-            return e.task().equals(ModelRuntime.FEATURE_EXTRACTION) ? new Embedder(e, new DynamicBatcher<>(e.embedder(), settings, observer))
-                    : new Classifier(e, new DynamicBatcher<>(e.classifier(), settings, observer));
+            if (e.task().equals(ModelRuntime.FEATURE_EXTRACTION)) {
+                return new Embedder(e, new DynamicBatcher<>(e.embedder(), settings, observer),
+                        new AdaptedClassifier(e.adapters(), () -> new DynamicBatcher<>(e.classifier(), settings, observer)));
+            }
+            DynamicBatcher<Classification> batcher = new DynamicBatcher<>(e.classifier(), settings, observer);
+            return new Classifier(e, batcher, new AdaptedClassifier(e.adapters(), batcher));
         }
         GeneratorRuntime g = (GeneratorRuntime) runtime;
         return new Generator(g, new GenerationEngine(g, settings.maxBatchSize(), settings.queueCapacity(), observer));
     }
 
-    /** A classifier behind dynamic batching. */
-    record Classifier(ModelRuntime runtime, DynamicBatcher<Classification> batcher) implements ServedModel {
+    /**
+     * What serves classifications with LoRA adapters on this model (a Hugging Face encoder's), or null: the model takes
+     * no adapters.
+     */
+    default AdaptedClassifier adapted() {
+        return null;
+    }
+
+    /** A classifier behind dynamic batching; {@code adapted}: its adapters' (null when it takes none). */
+    record Classifier(ModelRuntime runtime, DynamicBatcher<Classification> batcher, AdaptedClassifier adapted) implements ServedModel {
         @Override
         public int queueDepth() {
             return batcher.queueDepth();
@@ -76,13 +88,16 @@ public sealed interface ServedModel extends AutoCloseable {
 
         @Override
         public void close() {
+            if (adapted != null) {
+                adapted.close();
+            }
             batcher.close();
             runtime.close();
         }
     }
 
-    /** A sentence-embedding model behind dynamic batching. */
-    record Embedder(EncoderRuntime runtime, DynamicBatcher<float[]> batcher) implements ServedModel {
+    /** A sentence-embedding model behind dynamic batching; {@code adapted}: classifier adapters on it, batched apart. */
+    record Embedder(EncoderRuntime runtime, DynamicBatcher<float[]> batcher, AdaptedClassifier adapted) implements ServedModel {
         @Override
         public int queueDepth() {
             return batcher.queueDepth();
@@ -95,11 +110,12 @@ public sealed interface ServedModel extends AutoCloseable {
 
         @Override
         public boolean drain(Duration timeout) throws InterruptedException {
-            return batcher.drain(timeout);
+            return batcher.drain(timeout) & adapted.drain(timeout);
         }
 
         @Override
         public void close() {
+            adapted.close();
             batcher.close();
             runtime.close();
         }

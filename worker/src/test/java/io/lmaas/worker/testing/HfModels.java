@@ -51,9 +51,14 @@ public final class HfModels {
 
     /** The tiny BERT sequence classifier fixture (labels label_0..label_2), with a word-level tokenizer: w0..w99. */
     public static Path bertClassifier(Path target) throws IOException {
+        return encoder("bert", target);
+    }
+
+    /** A tiny encoder fixture ({@code bert}, {@code roberta}, {@code xlm-roberta}, {@code distilbert}) with a word-level tokenizer. */
+    public static Path encoder(String family, Path target) throws IOException {
         Path fixture;
         try {
-            fixture = Path.of(HfModels.class.getResource("/encoder-fixtures/bert/config.json").toURI()).getParent();
+            fixture = Path.of(HfModels.class.getResource("/encoder-fixtures/" + family + "/config.json").toURI()).getParent();
         } catch (java.net.URISyntaxException e) {
             throw new IOException(e);
         }

@@ -54,6 +54,15 @@ public final class BertFamilyEncoder implements AutoCloseable {
     private record Head(Linear dense, boolean relu, Linear scores) {
     }
 
+    /** What LoRA adapters add to a layer's projection ({@link EncoderConfig#projections()}) for input x; null: nothing. */
+    public interface Deltas {
+        NDArray delta(int layer, String projection, NDArray x);
+    }
+
+    /** A classification head's tensors: its dense layer (hidden × hidden) and its scores (labels × hidden), with biases. */
+    public record HeadWeights(NDArray denseWeight, NDArray denseBias, NDArray scoresWeight, NDArray scoresBias) {
+    }
+
     public BertFamilyEncoder(EncoderConfig config, HfWeights w, NDManager manager) {
         this.config = config;
         this.manager = manager;
@@ -239,6 +248,12 @@ public final class BertFamilyEncoder implements AutoCloseable {
      * lookup of the ids' word embeddings when given: integrated gradients scales them, positions and types stay.
      */
     public NDArray hiddenStates(NDManager request, long[][] ids, long[][] typeIds, NDArray wordEmbeddings, boolean training) {
+        return hiddenStates(request, ids, typeIds, wordEmbeddings, training, null);
+    }
+
+    /** As above, each layer's projections gaining what {@code deltas} adds (LoRA adapters); null: the bare base. */
+    public NDArray hiddenStates(NDManager request, long[][] ids, long[][] typeIds, NDArray wordEmbeddings, boolean training,
+            Deltas deltas) {
         EncoderInputs in = EncoderInputs.of(config, ids, typeIds);
         int batch = in.batch();
         int longest = in.longest();
@@ -258,7 +273,7 @@ public final class BertFamilyEncoder implements AutoCloseable {
             // them until the request ends: hundreds of MB at 16 x 128 tokens). Autograd keeps what backward needs.
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray next = layer(i, x, mask, batch, longest, training);
+                NDArray next = layer(i, x, mask, batch, longest, training, deltas);
                 NDScope.unregister(next);
                 x.close();
                 x = next;
@@ -267,7 +282,7 @@ public final class BertFamilyEncoder implements AutoCloseable {
         return x;
     }
 
-    private NDArray layer(int i, NDArray x, NDArray mask, int batch, int longest, boolean training) {
+    private NDArray layer(int i, NDArray x, NDArray mask, int batch, int longest, boolean training, Deltas deltas) {
         int heads = config.heads();
         int size = config.headSize();
         float scale = (float) (1.0 / Math.sqrt(size));
@@ -275,24 +290,33 @@ public final class BertFamilyEncoder implements AutoCloseable {
         NDArray q;
         NDArray k;
         NDArray v;
-        if (fusedQkv != null && !training) {
+        List<String> paths = config.projections();
+        if (fusedQkv != null && !training && deltas == null) {
             NDArray qkv = fusedQkv.get(i).apply(x).reshape(batch, longest, 3, heads, size).transpose(2, 0, 3, 1, 4);
             q = qkv.get(0).mul(scale);
             k = qkv.get(1);
             v = qkv.get(2);
         } else {
             // The scale goes on the queries, not on the scores: a tensor a quarter of the size at 128 tokens.
-            q = split(layer.q().apply(x), batch, longest, heads, size).mul(scale);
-            k = split(layer.k().apply(x), batch, longest, heads, size);
-            v = split(layer.v().apply(x), batch, longest, heads, size);
+            q = split(project(layer.q(), i, paths.get(0), x, deltas), batch, longest, heads, size).mul(scale);
+            k = split(project(layer.k(), i, paths.get(1), x, deltas), batch, longest, heads, size);
+            v = split(project(layer.v(), i, paths.get(2), x, deltas), batch, longest, heads, size);
         }
         NDArray raw = q.matMul(k.transpose(0, 1, 3, 2));
         NDArray scores = dropout((mask == null ? raw : raw.add(mask)).softmax(-1), config.dropouts().attention(), training);
         NDArray context = scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
-        NDArray attended = norm(dropout(layer.out().apply(context), config.dropouts().hidden(), training).add(x),
-                layer.attentionNorm());
-        NDArray up = activation(layer.up().apply(attended));
-        return norm(dropout(layer.down().apply(up), config.dropouts().hidden(), training).add(attended), layer.outputNorm());
+        NDArray attended = norm(dropout(project(layer.out(), i, paths.get(3), context, deltas), config.dropouts().hidden(), training)
+                .add(x), layer.attentionNorm());
+        NDArray up = activation(project(layer.up(), i, paths.get(4), attended, deltas));
+        return norm(dropout(project(layer.down(), i, paths.get(5), up, deltas), config.dropouts().hidden(), training).add(attended),
+                layer.outputNorm());
+    }
+
+    /** A projection of layer {@code i}, with what the adapters add to it. */
+    private static NDArray project(Linear linear, int i, String path, NDArray x, Deltas deltas) {
+        NDArray y = linear.apply(x);
+        NDArray delta = deltas == null ? null : deltas.delta(i, path, x);
+        return delta == null ? y : y.add(delta);
     }
 
     /** Inference: class scores without dropout. */
@@ -310,12 +334,22 @@ public final class BertFamilyEncoder implements AutoCloseable {
         if (head == null) {
             throw new IllegalStateException("this checkpoint is a bare encoder, not a sequence classifier");
         }
+        return logits(hidden, head(), training);
+    }
+
+    /** Class scores through another head (an adapter's): the family's head computation on {@code weights}. */
+    public NDArray logits(NDArray hidden, HeadWeights weights, boolean training) {
         float rate = config.dropouts().head();
         NDArray first = hidden.get(new NDIndex(":, 0, :"));
         boolean roberta = config.family() == EncoderConfig.Family.ROBERTA || config.family() == EncoderConfig.Family.XLM_ROBERTA;
-        NDArray dense = head.dense().apply(roberta ? dropout(first, rate, training) : first);
-        dense = head.relu() ? Activation.relu(dense) : Activation.tanh(dense);
-        return head.scores().apply(dropout(dense, rate, training));
+        NDArray dense = new Linear(weights.denseWeight(), weights.denseBias()).apply(roberta ? dropout(first, rate, training) : first);
+        dense = config.family() == EncoderConfig.Family.DISTILBERT ? Activation.relu(dense) : Activation.tanh(dense);
+        return new Linear(weights.scoresWeight(), weights.scoresBias()).apply(dropout(dense, rate, training));
+    }
+
+    /** The checkpoint's (or the new) classification head; null for a bare encoder. */
+    public HeadWeights head() {
+        return head == null ? null : new HeadWeights(head.dense().weight(), head.dense().bias(), head.scores().weight(), head.scores().bias());
     }
 
     private static NDArray inRequest(NDArray a, NDManager request) {

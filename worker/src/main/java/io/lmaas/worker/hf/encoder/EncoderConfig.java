@@ -94,6 +94,43 @@ public record EncoderConfig(Family family, boolean classifier, int hidden, int l
                 rate(c, "initializer_range", 0.02))).checked();
     }
 
+    /**
+     * The six projections of a layer by their path inside it (query, key, value, attention output, up, down), as the
+     * family names them: {@code attention.self.query} … or DistilBERT's {@code attention.q_lin} ….
+     */
+    public List<String> projections() {
+        return family == Family.DISTILBERT
+                ? List.of("attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin", "ffn.lin1", "ffn.lin2")
+                : List.of("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                        "intermediate.dense", "output.dense");
+    }
+
+    /** Where the layers' tensors live under the encoder's prefix: {@code encoder.layer.} (DistilBERT: {@code transformer.layer.}). */
+    public String layersPath() {
+        return family == Family.DISTILBERT ? "transformer.layer." : "encoder.layer.";
+    }
+
+    /** (out, in) of a projection of {@link #projections()}. */
+    public int[] dims(String projection) {
+        int index = projections().indexOf(projection);
+        if (index < 0) {
+            throw new IllegalArgumentException(projection);
+        }
+        return index == 4 ? new int[] {intermediate, hidden} : index == 5 ? new int[] {hidden, intermediate} : new int[] {hidden, hidden};
+    }
+
+    /**
+     * The classification head's two modules as a sequence classifier names them: its dense layer (BERT's pooler, RoBERTa's
+     * {@code classifier.dense}, DistilBERT's {@code pre_classifier}) and the scores.
+     */
+    public String[] headModules() {
+        return switch (family) {
+            case BERT -> new String[] {family.prefix + ".pooler.dense", "classifier"};
+            case ROBERTA, XLM_ROBERTA -> new String[] {"classifier.dense", "classifier.out_proj"};
+            case DISTILBERT -> new String[] {"pre_classifier", "classifier"};
+        };
+    }
+
     /** The longest input the model takes: RoBERTa's positions start after the padding id. */
     public int maxTokens() {
         return family == Family.ROBERTA || family == Family.XLM_ROBERTA ? maxPositions - padTokenId - 1 : maxPositions;

@@ -16,33 +16,47 @@ import java.util.Map;
  * projection whatever the number of distinct adapters in the batch. Not thread-safe: the generation engine's thread
  * owns it.
  */
-public final class AdapterBank implements AutoCloseable {
+public final class AdapterBank implements AdapterStore, AutoCloseable {
     private final DecoderConfig base;
+    private final java.util.function.Function<String, int[]> dims;
     private final NDManager manager;
     private final int capacity;
-    private final LoraAdapter[] slots;
+    private final LowRankAdapter[] slots;
     private final Map<LoraAdapter.Key, NDArray[]> banks = new HashMap<>();
     private int rank;
 
+    /** A bank for a Llama-family decoder's projections. */
     public AdapterBank(DecoderConfig base, NDManager manager, int capacity) {
+        this(base, module -> LoraAdapter.dims(base, module), manager, capacity);
+    }
+
+    /** A bank for any base: {@code dims} gives a module's (out, in). */
+    public AdapterBank(java.util.function.Function<String, int[]> dims, NDManager manager, int capacity) {
+        this(null, dims, manager, capacity);
+    }
+
+    private AdapterBank(DecoderConfig base, java.util.function.Function<String, int[]> dims, NDManager manager, int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("an adapter bank holds at least one adapter");
         }
         this.base = base;
+        this.dims = dims;
         this.manager = manager;
         this.capacity = capacity;
-        this.slots = new LoraAdapter[capacity + 1];
+        this.slots = new LowRankAdapter[capacity + 1];
     }
 
+    /** The decoder this bank adapts (null for a bank made for another base). */
     public DecoderConfig base() {
         return base;
     }
 
+    @Override
     public int capacity() {
         return capacity;
     }
 
-    /** A free slot (1..capacity), or -1 when every slot holds an adapter. */
+    @Override
     public int freeSlot() {
         for (int s = 1; s <= capacity; s++) {
             if (slots[s] == null) {
@@ -53,7 +67,7 @@ public final class AdapterBank implements AutoCloseable {
     }
 
     /** Writes {@code adapter} into free slot {@code slot}, widening the banks if its rank is larger than theirs. */
-    public void put(int slot, LoraAdapter adapter) {
+    public void put(int slot, LowRankAdapter adapter) {
         if (slot < 1 || slot > capacity || slots[slot] != null) {
             throw new IllegalArgumentException("slot " + slot + " is not free");
         }
@@ -74,7 +88,14 @@ public final class AdapterBank implements AutoCloseable {
         slots[slot] = adapter;
     }
 
+    /** Reads a PEFT adapter for this bank's decoder into {@code slot}. */
+    @Override
+    public void load(int slot, java.nio.file.Path dir) {
+        put(slot, LoraAdapter.load(dir, base));
+    }
+
     /** Empties {@code slot} (its rows in the banks become zeros again). */
+    @Override
     public void remove(int slot) {
         if (slots[slot] == null) {
             return;
@@ -104,7 +125,7 @@ public final class AdapterBank implements AutoCloseable {
     }
 
     private NDArray[] newBank(String module, int r) {
-        int[] dims = LoraAdapter.dims(base, module);
+        int[] dims = this.dims.apply(module);
         return new NDArray[] {manager.zeros(new Shape(capacity + 1, dims[1], r)), manager.zeros(new Shape(capacity + 1, r, dims[0]))};
     }
 

@@ -1,15 +1,10 @@
 package io.lmaas.worker.hf.lora;
 
-import io.lmaas.worker.hf.HfDirectory;
 import io.lmaas.worker.hf.SafetensorsReader;
 import io.lmaas.worker.hf.decoder.DecoderConfig;
 import io.lmaas.worker.modeldir.ModelDirectoryException;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -22,7 +17,7 @@ import java.util.regex.Pattern;
  * B (out, r), {@code scaling = lora_alpha / r} (or {@code lora_alpha / sqrt(r)} with {@code use_rslora}). A mismatch —
  * rank, a module the base does not have, a shape, a layer past the base's — names itself. Pure file reading.
  */
-public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) {
+public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) implements LowRankAdapter {
 
     /** The projections an adapter may target. */
     public static final Set<String> MODULES = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
@@ -53,43 +48,17 @@ public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) {
             "^base_model\\.model\\.model\\.layers\\.(\\d+)\\.(?:self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.default)?\\.weight$");
 
     public static LoraAdapter load(Path dir, DecoderConfig base) {
-        JsonObject config = HfDirectory.json(dir, "adapter_config.json");
-        if (config == null) {
-            throw new ModelDirectoryException("adapter_config.json: missing (a PEFT LoRA adapter directory is expected)");
-        }
-        String type = config.getString("peft_type", "LORA");
-        if (!"LORA".equals(type)) {
-            throw new ModelDirectoryException("adapter_config.json: peft_type " + type + " is not served (LORA)");
-        }
-        int rank = config.getValue("r") instanceof Number n ? n.intValue() : 0;
-        if (rank <= 0) {
-            throw new ModelDirectoryException("adapter_config.json: 'r' must be a positive integer");
-        }
-        double alpha = config.getValue("lora_alpha") instanceof Number n ? n.doubleValue() : rank;
-        for (String flag : List.of("use_dora", "fan_in_fan_out")) {
-            if (config.getBoolean(flag, false)) {
-                throw new ModelDirectoryException("adapter_config.json: " + flag + " is not served");
-            }
-        }
-        if (!"none".equals(config.getString("bias", "none"))) {
-            throw new ModelDirectoryException("adapter_config.json: bias '" + config.getString("bias") + "' is not served (none)");
-        }
-        if (!(config.getValue("target_modules") instanceof JsonArray targets)) {
-            throw new ModelDirectoryException("adapter_config.json: target_modules must be a list of module names " + new TreeSet<>(MODULES));
-        }
-        Set<String> modules = new TreeSet<>();
-        for (Object o : targets) {
-            if (!MODULES.contains(String.valueOf(o))) {
-                throw new ModelDirectoryException("adapter_config.json: target module '" + o + "' is not a projection of "
+        PeftConfig peft = PeftConfig.read(dir);
+        int rank = peft.rank();
+        for (String target : peft.targets()) {
+            if (!MODULES.contains(target)) {
+                throw new ModelDirectoryException("adapter_config.json: target module '" + target + "' is not a projection of "
                         + base.architecture() + " " + new TreeSet<>(MODULES));
             }
-            modules.add(String.valueOf(o));
         }
-        double scaling = config.getBoolean("use_rslora", false) ? alpha / Math.sqrt(rank) : alpha / rank;
-        Path file = dir.resolve("adapter_model.safetensors");
-        if (!Files.isRegularFile(file)) {
-            throw new ModelDirectoryException("adapter_model.safetensors: missing");
-        }
+        Set<String> modules = peft.targets();
+        double scaling = peft.scaling();
+        Path file = peft.weights();
         Map<Key, float[]> as = new LinkedHashMap<>();
         Map<Key, float[]> bs = new LinkedHashMap<>();
         SafetensorsReader.read(file, (name, t) -> {
