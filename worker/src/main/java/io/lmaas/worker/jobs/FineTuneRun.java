@@ -81,6 +81,7 @@ final class FineTuneRun {
         Path base = ArtifactStore.path(spec.getString("base_artifact_uri"));
         boolean huggingFace = HfDirectory.is(base);
         boolean decoder = false;
+        EncoderConfig encoder = null;
         ServingProperties baseProps = null;
         try {
             if (huggingFace) {
@@ -89,7 +90,7 @@ final class FineTuneRun {
                 if (decoder) {
                     DecoderConfig.parse(config); // a Llama-family decoder this worker trains adapters for, or a clear refusal
                 } else {
-                    EncoderConfig.parse(config); // an encoder this worker can train, or a clear refusal
+                    encoder = EncoderConfig.parse(config); // an encoder this worker can train, or a clear refusal
                 }
             } else {
                 baseProps = ServingProperties.read(base);
@@ -126,9 +127,10 @@ final class FineTuneRun {
             await(jobs.note(job.id(), "info", "resumed", "resuming from the checkpoint after epoch " + last.epoch()
                     + " (step " + last.step() + ")", new JsonObject().put("epoch", last.epoch()).put("step", last.step())));
         }
-        // A Hugging Face decoder trains a LoRA adapter unless the request asked for a full fine-tune ("lora": false).
-        boolean adapter = decoder && hp.getBoolean("lora", true);
-        float lr = (float) ((decoder ? (adapter ? DecoderFineTuning.BASE_LEARNING_RATE : DecoderFineTuning.FULL_LEARNING_RATE) : huggingFace ? EncoderFineTuning.BASE_LEARNING_RATE
+        // A Hugging Face decoder or encoder trains a LoRA adapter unless the request asked for a full fine-tune ("lora": false).
+        boolean adapter = huggingFace && hp.getBoolean("lora", true);
+        float lr = (float) ((decoder ? (adapter ? DecoderFineTuning.BASE_LEARNING_RATE : DecoderFineTuning.FULL_LEARNING_RATE)
+                : huggingFace ? (adapter ? EncoderFineTuning.LORA_LEARNING_RATE : EncoderFineTuning.BASE_LEARNING_RATE)
                 : FineTuning.baseLearningRate(baseProps))
                 * hp.getDouble("learning_rate_multiplier", 1.0));
         FineTuning.Plan plan = new FineTuning.Plan(startEpoch, epochs, hp.getInteger("batch_size", 16), lr, spec.getLong("seed", 42L));
@@ -145,14 +147,16 @@ final class FineTuneRun {
                 }
                 outcome = huggingFace
                         ? EncoderFineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"),
-                                field(known, "text"), field(known, "label"), labelSet, plan, encoderOptions(hp), checkpoints, cancelled,
-                                progress)
+                                field(known, "text"), field(known, "label"), labelSet, plan, encoderOptions(hp),
+                                adapter ? loraOptions(hp, LoraTrainable.encoderDefaultTargets(encoder)) : null, spec.getString("model"),
+                                checkpoints, cancelled, progress)
                         : FineTuning.classifier(base, resumeFrom, field(training, "text"), field(training, "label"), field(known, "text"),
                                 field(known, "label"), labelSet, plan, checkpoints, cancelled, progress);
             } else if (decoder) {
                 ChatTemplate template = JinjaChatTemplate.fromDirectory(base).orElse(null);
                 outcome = DecoderFineTuning.languageModel(base, resumeFrom, spec.getString("model"), documents(training, template),
-                        documents(validation, template), plan, adapter ? loraOptions(hp) : null, checkpoints, cancelled, progress);
+                        documents(validation, template), plan, adapter ? loraOptions(hp, LoraTrainable.Options.DEFAULT.targets()) : null, checkpoints,
+                        cancelled, progress);
             } else {
                 ChatTemplate template = baseProps.chatTemplate().orElse(null);
                 outcome = FineTuning.languageModel(base, resumeFrom, documents(training, template), documents(validation, template),
@@ -175,12 +179,20 @@ final class FineTuneRun {
         return new Result(true, outcome.trainedTokens(), name);
     }
 
-    /** LMaaS's LoRA hyperparameters (checked by the gateway): rank, alpha, dropout, target projections. */
-    private static LoraTrainable.Options loraOptions(JsonObject hp) {
+    /**
+     * LMaaS's LoRA hyperparameters (checked by the gateway): rank, alpha, dropout, target projections ({@code "auto"} or
+     * absent: {@code auto}, the base kind's default).
+     */
+    private static LoraTrainable.Options loraOptions(JsonObject hp, List<String> auto) {
         LoraTrainable.Options d = LoraTrainable.Options.DEFAULT;
-        JsonArray targets = hp.getJsonArray("lora_target_modules", new JsonArray(d.targets()));
-        return new LoraTrainable.Options(hp.getInteger("lora_rank", d.rank()), hp.getNumber("lora_alpha", d.alpha()).floatValue(),
-                hp.getNumber("lora_dropout", d.dropout()).floatValue(), targets.stream().map(String::valueOf).toList());
+        Object targets = hp.getValue("lora_target_modules");
+        List<String> modules = targets instanceof JsonArray list ? list.stream().map(String::valueOf).toList() : auto;
+        try {
+            return new LoraTrainable.Options(hp.getInteger("lora_rank", d.rank()), hp.getNumber("lora_alpha", d.alpha()).floatValue(),
+                    hp.getNumber("lora_dropout", d.dropout()).floatValue(), modules);
+        } catch (IllegalArgumentException e) {
+            throw new JobFailure("invalid_hyperparameters", e.getMessage());
+        }
     }
 
     /** LMaaS's hyperparameters for Hugging Face encoders (checked by the gateway): frozen layers, warm-up, weight decay. */

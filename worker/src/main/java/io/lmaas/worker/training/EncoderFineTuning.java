@@ -12,6 +12,9 @@ import io.lmaas.worker.hf.encoder.BertFamilyEncoder;
 import io.lmaas.worker.hf.encoder.ClassifierCheckpoint;
 import io.lmaas.worker.hf.encoder.EncoderConfig;
 import io.lmaas.worker.hf.encoder.EncoderTokenizer;
+import io.lmaas.worker.hf.SafetensorsReader;
+import io.lmaas.worker.hf.lora.EncoderLoraAdapter;
+import io.lmaas.worker.hf.lora.LoraTrainable;
 import io.lmaas.worker.runtime.Encoded;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,13 +32,17 @@ import java.util.function.BooleanSupplier;
  * exactly those), dropout on, AdamW (no decay on biases and LayerNorm weights), linear warm-up then linear decay,
  * gradients clipped to a global norm of 1, optionally the embeddings and lower layers frozen (or the whole encoder: the
  * head alone is trained). A Hugging Face checkpoint after every epoch ({@link ClassifierCheckpoint}); a run resumes
- * from the last one (weights; the optimiser's moments start afresh).
+ * from the last one (weights; the optimiser's moments start afresh). With LoRA options the encoder stays frozen: low-rank
+ * factors on the targeted projections and the head train, and each epoch's checkpoint is a PEFT adapter
+ * ({@code SEQ_CLS}: the factors, the head saved whole, its labels in a {@code config.json} beside them).
  */
 public final class EncoderFineTuning {
     /** Freeze the whole encoder: only the head trains. */
     public static final int HEAD_ONLY = -1;
     /** The learning rate a multiplier of 1 means (Hugging Face's Trainer default). */
     public static final float BASE_LEARNING_RATE = 5e-5f;
+    /** The learning rate a multiplier of 1 means for a LoRA adapter (few weights move: ten times larger). */
+    public static final float LORA_LEARNING_RATE = 5e-4f;
 
     /** Options past OpenAI's: layers to freeze (0 none, {@link #HEAD_ONLY} all), warm-up share of the steps, weight decay. */
     public record Options(int freezeLayers, float warmupRatio, float weightDecay) {
@@ -45,10 +52,19 @@ public final class EncoderFineTuning {
     private EncoderFineTuning() {
     }
 
+    /** A full fine-tune ({@code lora} null) or a LoRA adapter's. */
     public static FineTuning.Outcome classifier(Path baseDir, Path resumeFrom, List<String> texts, List<String> labels,
             List<String> validTexts, List<String> validLabels, List<String> labelSet, FineTuning.Plan plan, Options options,
             Path checkpoints, BooleanSupplier cancelled, FineTuning.Listener listener) throws IOException {
-        Path from = resumeFrom != null ? resumeFrom : baseDir;
+        return classifier(baseDir, resumeFrom, texts, labels, validTexts, validLabels, labelSet, plan, options, null, null, checkpoints,
+                cancelled, listener);
+    }
+
+    public static FineTuning.Outcome classifier(Path baseDir, Path resumeFrom, List<String> texts, List<String> labels,
+            List<String> validTexts, List<String> validLabels, List<String> labelSet, FineTuning.Plan plan, Options options,
+            LoraTrainable.Options lora, String baseName, Path checkpoints, BooleanSupplier cancelled, FineTuning.Listener listener)
+            throws IOException {
+        Path from = resumeFrom != null && lora == null ? resumeFrom : baseDir;
         HfDirectory hf = HfDirectory.read(from);
         EncoderConfig config = EncoderConfig.parse(hf.config());
         Engine.getEngine("PyTorch").setRandomSeed((int) plan.seed());
@@ -60,12 +76,13 @@ public final class EncoderFineTuning {
                 encoder.newHead(labelSet, weights);
             }
             weights.releaseUnused();
+            LoraTrainable adapter = lora == null ? null : adapter(encoder, config, lora, resumeFrom, manager, plan.seed());
             List<Example> train = examples(tokenizer, texts, labels, labelSet);
             List<Example> valid = examples(tokenizer, validTexts, validLabels, labelSet);
             long tokens = train.stream().mapToLong(e -> e.input().length()).sum();
             int stepsPerEpoch = (train.size() + plan.batchSize() - 1) / plan.batchSize();
             int totalSteps = stepsPerEpoch * plan.epochs();
-            Map<String, NDArray> trainable = trainable(encoder, options.freezeLayers());
+            Map<String, NDArray> trainable = adapter == null ? trainable(encoder, options.freezeLayers()) : adapterTrainable(encoder, adapter);
             Optimizer decayed = adamW(plan, options, totalSteps, options.weightDecay());
             Optimizer plain = adamW(plan, options, totalSteps, 0f);
             trainable.values().forEach(a -> a.setRequiresGradient(true));
@@ -80,13 +97,14 @@ public final class EncoderFineTuning {
                         return new FineTuning.Outcome(false, tokens * (epoch - plan.startEpoch()), step, last);
                     }
                     List<Example> batch = order.subList(start, Math.min(order.size(), start + plan.batchSize()));
-                    float l = step(manager, encoder, batch, trainable, decayed, plain);
+                    float l = step(manager, encoder, adapter, batch, trainable, decayed, plain);
                     loss.add(l, epoch, step);
                     step++;
                     listener.step(epoch, step, l);
                 }
-                FineTuning.Metrics metrics = evaluate(manager, encoder, valid, loss.mean());
-                last = checkpoint(checkpoints, epoch, encoder, hf, from);
+                FineTuning.Metrics metrics = evaluate(manager, encoder, adapter, valid, loss.mean());
+                last = adapter == null ? checkpoint(checkpoints, epoch, encoder, hf, from)
+                        : Checkpoints.write(checkpoints, epoch, tmp -> saveAdapter(encoder, adapter, baseName, tmp));
                 listener.epoch(epoch, step, metrics, last);
             }
             return new FineTuning.Outcome(true, tokens * (plan.epochs() - plan.startEpoch()), step, last);
@@ -94,6 +112,51 @@ public final class EncoderFineTuning {
     }
 
     private record Example(Encoded input, int label) {
+    }
+
+    /** Fresh LoRA factors, or a saved adapter's factors and head (resuming). */
+    private static LoraTrainable adapter(BertFamilyEncoder encoder, EncoderConfig config, LoraTrainable.Options lora, Path resumeFrom,
+            NDManager manager, long seed) {
+        if (resumeFrom == null) {
+            return LoraTrainable.init(config, lora, manager, seed);
+        }
+        EncoderLoraAdapter saved = EncoderLoraAdapter.load(resumeFrom, config);
+        encoder.parameters().forEach((name, array) -> {
+            SafetensorsReader.Tensor t = encoder.inHead(name) ? saved.head().get(encoder.classifierName(name)) : null;
+            if (t != null) {
+                array.set(t.values());
+            }
+        });
+        return LoraTrainable.of(saved, config, lora, manager);
+    }
+
+    /** What trains with LoRA: the factors and the head; the encoder stays as it is. */
+    private static Map<String, NDArray> adapterTrainable(BertFamilyEncoder encoder, LoraTrainable adapter) {
+        Map<String, NDArray> out = new LinkedHashMap<>(adapter.parameters());
+        encoder.parameters().forEach((name, array) -> {
+            if (encoder.inHead(name)) {
+                out.put(name, array);
+            }
+        });
+        return out;
+    }
+
+    /** A PEFT adapter: the factors, the head saved whole under its classifier names, and the labels in config.json. */
+    private static void saveAdapter(BertFamilyEncoder encoder, LoraTrainable adapter, String baseName, Path dir) throws IOException {
+        Map<String, NDArray> head = new LinkedHashMap<>();
+        encoder.parameters().forEach((name, array) -> {
+            if (encoder.inHead(name)) {
+                head.put(encoder.classifierName(name), array);
+            }
+        });
+        List<String> modules = switch (encoder.config().family()) {
+            case BERT -> List.of("classifier", "pooler");
+            case ROBERTA, XLM_ROBERTA -> List.of("classifier");
+            case DISTILBERT -> List.of("pre_classifier", "classifier");
+        };
+        adapter.save(dir, baseName, head, modules);
+        io.lmaas.core.crypto.Artifacts.writeString(dir.resolve("config.json"),
+                ClassifierCheckpoint.labelled(new io.vertx.core.json.JsonObject(), encoder.labels()).encodePrettily());
     }
 
     private static List<Example> examples(EncoderTokenizer tokenizer, List<String> texts, List<String> labels, List<String> labelSet) {
@@ -136,8 +199,8 @@ public final class EncoderFineTuning {
     }
 
     /** One optimisation step on a batch: forward with dropout, cross-entropy, backward, global-norm clipping, AdamW. */
-    private static float step(NDManager manager, BertFamilyEncoder encoder, List<Example> batch, Map<String, NDArray> trainable,
-            Optimizer decayed, Optimizer plain) {
+    private static float step(NDManager manager, BertFamilyEncoder encoder, LoraTrainable adapter, List<Example> batch,
+            Map<String, NDArray> trainable, Optimizer decayed, Optimizer plain) {
         try (NDManager step = manager.newSubManager()) {
             long[][] ids = new long[batch.size()][];
             int[] targets = new int[batch.size()];
@@ -147,7 +210,8 @@ public final class EncoderFineTuning {
             }
             float value;
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray logits = encoder.logits(encoder.hiddenStates(step, ids, null, true), true);
+                NDArray logits = encoder.logits(encoder.hiddenStates(step, ids, null, null, true,
+                        adapter == null ? null : adapter.encoderDeltas(true)), true);
                 NDArray loss = logits.logSoftmax(-1).mul(step.create(targets).oneHot((int) logits.getShape().get(1))).sum(new int[] {1})
                         .neg().mean();
                 value = loss.getFloat();
@@ -166,7 +230,8 @@ public final class EncoderFineTuning {
     }
 
     /** Mean training loss (given), validation loss and accuracy in inference mode; NaN without validation examples. */
-    private static FineTuning.Metrics evaluate(NDManager manager, BertFamilyEncoder encoder, List<Example> valid, double trainLoss) {
+    private static FineTuning.Metrics evaluate(NDManager manager, BertFamilyEncoder encoder, LoraTrainable adapter, List<Example> valid,
+            double trainLoss) {
         if (valid.isEmpty()) {
             return new FineTuning.Metrics(trainLoss, Double.NaN, Double.NaN);
         }
@@ -176,7 +241,8 @@ public final class EncoderFineTuning {
             List<Example> batch = valid.subList(from, Math.min(valid.size(), from + 32));
             try (NDManager sub = manager.newSubManager()) {
                 long[][] ids = batch.stream().map(e -> e.input().ids()).toArray(long[][]::new);
-                float[] logp = encoder.logits(encoder.hiddenStates(sub, ids, null, false), false).logSoftmax(-1).toFloatArray();
+                float[] logp = encoder.logits(encoder.hiddenStates(sub, ids, null, null, false,
+                        adapter == null ? null : adapter.encoderDeltas(false)), false).logSoftmax(-1).toFloatArray();
                 int classes = logp.length / batch.size();
                 for (int i = 0; i < batch.size(); i++) {
                     int best = 0;

@@ -46,6 +46,23 @@ class EncoderFineTuningTest {
         return new Data(texts, labels);
     }
 
+    /** "low" when every word is w0..w49, "high" when every word is w50..w99: a signal a frozen random encoder still carries. */
+    private static Data halves(int n, long seed) {
+        Random r = new Random(seed);
+        List<String> texts = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            boolean low = r.nextBoolean();
+            StringBuilder s = new StringBuilder();
+            for (int k = 0; k < 3 + r.nextInt(5); k++) {
+                s.append(k == 0 ? "w" : " w").append((low ? 0 : 50) + r.nextInt(50));
+            }
+            texts.add(s.toString());
+            labels.add(low ? "low" : "high");
+        }
+        return new Data(texts, labels);
+    }
+
     private static Map<String, float[]> tensors(Path dir) {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             HfWeights w = HfWeights.load(dir, m);
@@ -153,5 +170,67 @@ class EncoderFineTuningTest {
         assertThat(resumed.lastCheckpoint().getFileName().toString()).isEqualTo("epoch-2");
         assertThat(tensors(resumed.lastCheckpoint()).get("classifier.weight"))
                 .isNotEqualTo(tensors(stopped.lastCheckpoint()).get("classifier.weight"));
+    }
+
+    /**
+     * With LoRA the encoder stays as it is: rank-4 factors on the query, value and dense projections and the new head
+     * train (the loss falls well: a task whose signal the frozen random encoder still carries), each epoch's checkpoint is a PEFT SEQ_CLS adapter (factors, the head saved whole, labels in config.json), the
+     * base's worker serves it in a slot, and a run resumes from the adapter.
+     */
+    @Test
+    void aLoraAdapterTrainsFactorsAndHeadAndServesOnItsBase(@TempDir Path tmp) throws Exception {
+        Path base = HfModels.bertClassifier(tmp.resolve("base"));
+        Data train = halves(160, 5);
+        Data valid = halves(40, 6);
+        Seen seen = new Seen();
+        io.lmaas.worker.hf.lora.LoraTrainable.Options lora = new io.lmaas.worker.hf.lora.LoraTrainable.Options(4, 8, 0f,
+                List.of("query", "value", "dense"));
+        FineTuning.Plan plan = new FineTuning.Plan(0, 6, 16, 5e-3f, 7);
+        FineTuning.Outcome outcome = EncoderFineTuning.classifier(base, null, train.texts(), train.labels(), valid.texts(),
+                valid.labels(), List.of("high", "low"), plan, EncoderFineTuning.Options.DEFAULT, lora, "tiny-bert",
+                tmp.resolve("checkpoints"), () -> false, seen);
+        assertThat(outcome.completed()).isTrue();
+        assertThat(seen.epochs.get(5).trainLoss()).isLessThan(seen.epochs.get(0).trainLoss() - 0.1);
+
+        Path adapter = outcome.lastCheckpoint();
+        JsonObject config = new JsonObject(Files.readString(adapter.resolve("adapter_config.json")));
+        assertThat(config.getString("task_type")).isEqualTo("SEQ_CLS");
+        assertThat(config.getJsonArray("modules_to_save")).containsExactly("classifier", "pooler");
+        assertThat(new JsonObject(Files.readString(adapter.resolve("config.json"))).getJsonObject("id2label").getMap())
+                .containsExactly(Map.entry("0", "high"), Map.entry("1", "low"));
+        Map<String, io.lmaas.worker.hf.SafetensorsReader.Tensor> saved =
+                io.lmaas.worker.hf.SafetensorsReader.read(adapter.resolve("adapter_model.safetensors"));
+        assertThat(saved).containsKeys("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight",
+                "base_model.model.bert.encoder.layer.1.intermediate.dense.lora_B.weight", "base_model.model.classifier.weight",
+                "base_model.model.bert.pooler.dense.weight").doesNotContainKey("base_model.model.bert.encoder.layer.0.attention.self.key.lora_A.weight");
+        assertThat(saved.get("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight").shape()).containsExactly(4, 32);
+        assertThat(saved.keySet()).noneMatch(n -> n.contains("embeddings") || n.endsWith("query.weight"));
+
+        try (EncoderRuntime runtime = (EncoderRuntime) ModelRuntime.load(base)) {
+            runtime.adapters().load(1, adapter);
+            List<io.lmaas.worker.runtime.Encoded> inputs = new ArrayList<>();
+            for (String text : valid.texts()) {
+                inputs.add(runtime.tokenizer().encode(text, false).withAdapter(1));
+            }
+            var answers = runtime.classifier().run(inputs);
+            int right = 0;
+            for (int i = 0; i < answers.size(); i++) {
+                assertThat(answers.get(i).scores().keySet()).containsExactly("high", "low");
+                right += answers.get(i).label().equals(valid.labels().get(i)) ? 1 : 0;
+            }
+            // The served adapter is the one the run measured: the same held-out accuracy (one answer of slack for float ties).
+            assertThat((double) right / answers.size()).isCloseTo(seen.epochs.get(5).accuracy(), org.assertj.core.data.Offset.offset(0.026));
+        }
+
+        Path first = adapter.resolveSibling("epoch-1");
+        FineTuning.Outcome resumed = EncoderFineTuning.classifier(base, first, train.texts(), train.labels(), List.of(), List.of(),
+                List.of("high", "low"), new FineTuning.Plan(1, 2, 16, 5e-3f, 7), EncoderFineTuning.Options.DEFAULT, lora, "tiny-bert",
+                tmp.resolve("resumed"), () -> false, new Seen());
+        assertThat(resumed.steps()).isEqualTo(20);
+        var again = io.lmaas.worker.hf.SafetensorsReader.read(resumed.lastCheckpoint().resolve("adapter_model.safetensors"));
+        var before = io.lmaas.worker.hf.SafetensorsReader.read(first.resolve("adapter_model.safetensors"));
+        String factor = "base_model.model.bert.encoder.layer.0.attention.self.query.lora_B.weight";
+        assertThat(again.get(factor).values()).isNotEqualTo(before.get(factor).values());
+        assertThat(before.get(factor).values()).isNotEqualTo(new float[before.get(factor).values().length]);
     }
 }

@@ -225,6 +225,17 @@ public final class BertFamilyEncoder implements AutoCloseable {
         return config.family().prefix + ".";
     }
 
+    /**
+     * A tensor's name in a sequence classifier: encoder tensors (and BERT's pooler) under the family's prefix
+     * ({@code bert.encoder.…}), the rest of the head as it is ({@code classifier.…}).
+     */
+    public String classifierName(String name) {
+        if (!inHead(name) || name.startsWith(prefix + "pooler.")) {
+            return classifierPrefix() + name.substring(prefix.length());
+        }
+        return name;
+    }
+
     /** The prefix they carry in this checkpoint ({@code ""} for a bare encoder). */
     public String prefix() {
         return prefix;

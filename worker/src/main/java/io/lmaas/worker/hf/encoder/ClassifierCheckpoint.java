@@ -36,25 +36,30 @@ public final class ClassifierCheckpoint {
         Files.createDirectories(target);
         Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : encoder.parameters().entrySet()) {
-            String name = e.getKey();
-            if (!encoder.inHead(name) || name.startsWith(encoder.prefix() + "pooler.")) {
-                // Encoder tensors (and BERT's pooler) go under the family's prefix, as a sequence classifier names them.
-                name = encoder.classifierPrefix() + name.substring(encoder.prefix().length());
-            }
+            String name = encoder.classifierName(e.getKey());
             NDArray a = e.getValue();
             tensors.put(name, new SafetensorsWriter.Tensor(a.getShape().getShape(), a.toFloatArray()));
         }
         SafetensorsWriter.write(target.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        JsonObject config = labelled(baseConfig.copy(), encoder.labels())
+                .put("architectures", new JsonArray().add(ARCHITECTURES.get(encoder.config().family()))).put("torch_dtype", "float32");
+        Artifacts.writeString(target.resolve("config.json"), config.encodePrettily());
+        copyTokenizer(base, target);
+    }
+
+    /** {@code config} with {@code id2label} and {@code label2id} for {@code labels}. */
+    public static JsonObject labelled(JsonObject config, List<String> labels) {
         JsonObject id2label = new JsonObject();
         JsonObject label2id = new JsonObject();
-        List<String> labels = encoder.labels();
         for (int i = 0; i < labels.size(); i++) {
             id2label.put(Integer.toString(i), labels.get(i));
             label2id.put(labels.get(i), i);
         }
-        JsonObject config = baseConfig.copy().put("architectures", new JsonArray().add(ARCHITECTURES.get(encoder.config().family())))
-                .put("id2label", id2label).put("label2id", label2id).put("torch_dtype", "float32");
-        Artifacts.writeString(target.resolve("config.json"), config.encodePrettily());
+        return config.put("id2label", id2label).put("label2id", label2id);
+    }
+
+    /** The base's tokenizer files, copied into {@code target} (an adapter's directory carries them too, as PEFT users save them). */
+    public static void copyTokenizer(Path base, Path target) throws IOException {
         for (String f : TOKENIZER_FILES) {
             if (Files.isRegularFile(base.resolve(f))) {
                 Artifacts.copy(base.resolve(f), target.resolve(f));
