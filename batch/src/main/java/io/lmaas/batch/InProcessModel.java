@@ -47,9 +47,9 @@ final class InProcessModel implements BatchLines.Model, AutoCloseable {
             served.close();
             throw e;
         }
-        if (adapter != null && !(served instanceof ServedModel.Generator)) {
+        if (adapter != null && !(served instanceof ServedModel.Generator) && served.adapted() == null) {
             served.close();
-            throw new IllegalArgumentException("adapters are served on generator bases only");
+            throw new IllegalArgumentException("this base serves no adapters");
         }
         return new InProcessModel(modelId, served, adapter, cancelled);
     }
@@ -63,7 +63,8 @@ final class InProcessModel implements BatchLines.Model, AutoCloseable {
         CompletableFuture<JsonObject> answer;
         try {
             answer = switch (path) {
-                case "/v1/classify" -> served instanceof ServedModel.Classifier c ? ModelCalls.classify(c, body) : wrongTask();
+                case "/v1/classify" -> adapter != null ? ModelCalls.classify(served.adapted(), body, adapter)
+                        : served instanceof ServedModel.Classifier c ? ModelCalls.classify(c, body) : wrongTask();
                 case "/v1/embed" -> served instanceof ServedModel.Embedder e ? ModelCalls.embed(e, body) : wrongTask();
                 case "/v1/generate" -> served instanceof ServedModel.Generator g
                         ? ModelCalls.generate(g, ModelCalls.generation(g, body), GenerationEngine.Listener.NONE, cancelled, adapter)

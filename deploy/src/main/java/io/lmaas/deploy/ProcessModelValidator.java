@@ -109,15 +109,24 @@ public final class ProcessModelValidator implements ModelValidator {
         Artifacts.writeWith(key);
     }
 
-    /** {@code lmaas worker validate --base-dir}: the directory must be a LoRA adapter that fits the base; print the verdict. */
+    /**
+     * {@code lmaas worker validate --base-dir}: the directory must be a LoRA adapter that fits the base (a Hugging Face
+     * decoder's, or a BERT-family encoder's classifier adapter); print the verdict.
+     */
     static int runAdapter(Path directory, Path base) {
         try {
             io.vertx.core.json.JsonObject config = io.lmaas.worker.hf.HfDirectory.json(base, "config.json");
-            if (config == null || !io.lmaas.worker.hf.decoder.DecoderConfig.isCausalLm(config)) {
-                throw new io.lmaas.worker.modeldir.ModelDirectoryException("the base is not a Hugging Face decoder that serves adapters");
+            if (config == null) {
+                throw new io.lmaas.worker.modeldir.ModelDirectoryException("the base is not a Hugging Face model that serves adapters");
             }
-            var adapter = io.lmaas.worker.hf.lora.LoraAdapter.load(directory, io.lmaas.worker.hf.decoder.DecoderConfig.parse(config));
-            System.out.println(new JsonObject().put("ok", true).put("rank", adapter.rank()).put("bytes", adapter.bytes()).encode());
+            if (io.lmaas.worker.hf.decoder.DecoderConfig.isCausalLm(config)) {
+                var adapter = io.lmaas.worker.hf.lora.LoraAdapter.load(directory, io.lmaas.worker.hf.decoder.DecoderConfig.parse(config));
+                System.out.println(new JsonObject().put("ok", true).put("rank", adapter.rank()).put("bytes", adapter.bytes()).encode());
+                return 0;
+            }
+            var adapter = io.lmaas.worker.hf.lora.EncoderLoraAdapter.load(directory, io.lmaas.worker.hf.encoder.EncoderConfig.parse(config));
+            System.out.println(new JsonObject().put("ok", true).put("rank", adapter.rank()).put("bytes", adapter.bytes())
+                    .put("labels", new io.vertx.core.json.JsonArray(adapter.labels())).encode());
             return 0;
         } catch (RuntimeException e) {
             System.out.println(new JsonObject().put("ok", false).put("error", String.valueOf(e.getMessage())).encode());

@@ -257,7 +257,7 @@ class RealModelsEndToEndTest {
         java.util.List<ChineseTopics.Example> training = ChineseTopics.examples(110, 11, false);
         java.util.List<ChineseTopics.Example> heldOut = ChineseTopics.examples(30, 2026, true);
         String file = platform.upload(key, "fine-tune", "topics-zh.jsonl", ChineseTopics.jsonl(training)).getString("id");
-        JsonObject hp = new JsonObject().put("n_epochs", 2).put("batch_size", 8).put("learning_rate_multiplier", 2);
+        JsonObject hp = new JsonObject().put("n_epochs", 2).put("batch_size", 8).put("learning_rate_multiplier", 2).put("lora", false);
         String tuned = fineTune(file, "zh-topics", hp);
         String headOnly = fineTune(file, "zh-head", hp.copy().put("freeze_layers", "all"));
         deploy(tuned);

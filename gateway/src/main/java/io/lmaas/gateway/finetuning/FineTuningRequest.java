@@ -17,9 +17,12 @@ import java.util.regex.Pattern;
 public record FineTuningRequest(String model, String trainingFile, String validationFile, int epochs, int batchSize,
         double learningRateMultiplier, String suffix, long seed, int gpus, List<String> gpuFlavors, int priority,
         Object freezeLayers, double warmupRatio, double weightDecay, JsonObject lora) {
-    /** The projections a LoRA adapter may target (the Llama-family decoders'). */
+    /**
+     * The projections a LoRA adapter may target: the Llama-family decoders', BERT/RoBERTa/XLM-R's and DistilBERT's (leaf
+     * names, as PEFT's target_modules; the job checks them against the base's family).
+     */
     static final java.util.Set<String> LORA_TARGETS = java.util.Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-            "up_proj", "down_proj");
+            "up_proj", "down_proj", "query", "key", "value", "dense", "q_lin", "k_lin", "v_lin", "out_lin", "lin1", "lin2");
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 16;
     private static final Pattern SUFFIX = Pattern.compile("[a-z0-9][a-z0-9-]{0,17}");
@@ -36,12 +39,12 @@ public record FineTuningRequest(String model, String trainingFile, String valida
         Object freeze = "all".equals(h.getValue("freeze_layers")) ? "all" : (Object) (int) number(h, "freeze_layers", 0, 0, 1000, true);
         double warmup = number(h, "warmup_ratio", 0.1, 0, 0.5, false);
         double decay = number(h, "weight_decay", 0.01, 0, 0.5, false);
-        // LMaaS's LoRA settings (Hugging Face decoders are fine-tuned into adapters).
+        // LMaaS's LoRA settings (Hugging Face decoders and encoders are fine-tuned into adapters).
         JsonObject lora = new JsonObject().put("lora_rank", (int) number(h, "lora_rank", 8, 1, 256, true))
                 .put("lora_alpha", number(h, "lora_alpha", 16, 0.01, 4096, false))
                 .put("lora_dropout", number(h, "lora_dropout", 0.05, 0, 0.9, false));
         Object targets = h.getValue("lora_target_modules");
-        JsonArray modules = new JsonArray().add("q_proj").add("k_proj").add("v_proj").add("o_proj");
+        Object modules = "auto"; // the base kind's default: a decoder's attention projections, an encoder's query and value
         if (targets != null && !"auto".equals(targets)) {
             if (!(targets instanceof JsonArray list) || list.isEmpty()
                     || !list.stream().allMatch(t -> t instanceof String name && LORA_TARGETS.contains(name))) {
@@ -51,11 +54,15 @@ public record FineTuningRequest(String model, String trainingFile, String valida
             modules = list;
         }
         lora.put("lora_target_modules", modules);
-        // A Hugging Face decoder is fine-tuned into a LoRA adapter unless "lora": false asks for a full fine-tune (a model of
-        // its own). Encoders are fine-tuned fully for now.
+        // A Hugging Face decoder or encoder is fine-tuned into a LoRA adapter unless "lora": false asks for a full fine-tune
+        // (a model of its own); freezing layers is a full fine-tune's option.
         Object adapter = h.getValue("lora", true);
         if (!(adapter instanceof Boolean)) {
             throw ApiException.invalidParam("hyperparameters.lora", "'lora' must be true (an adapter) or false (a full fine-tune)");
+        }
+        if (Boolean.TRUE.equals(adapter) && h.getValue("freeze_layers") != null && !Integer.valueOf(0).equals(freeze)) {
+            throw ApiException.invalidParam("hyperparameters.freeze_layers", "'freeze_layers' applies to a full fine-tune: add "
+                    + "\"lora\": false (a LoRA adapter leaves every layer of the base as it is)");
         }
         lora.put("lora", adapter);
         String suffix = string(body, "suffix", false);

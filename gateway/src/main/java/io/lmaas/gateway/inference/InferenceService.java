@@ -70,9 +70,10 @@ public final class InferenceService {
         return model;
     }
 
+    /** A classifier adapter model's inputs run on a ready replica of its base, with the adapter named in the worker request. */
     public Future<List<Classified>> classify(ModelRecord model, ClassificationRequest request, String requestId) {
-        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/classify", request.workerBody(), requestId))
-                .map(WorkerAnswers::classified);
+        return candidates(model).compose(c -> withAdapter(model, request.workerBody())
+                .compose(b -> workers.call(model.id(), c, "/v1/classify", b, requestId))).map(WorkerAnswers::classified);
     }
 
     /** Why an input got its label: its tokens, their attributions (integrated gradients), the completeness gap. */
@@ -86,6 +87,10 @@ public final class InferenceService {
 
     /** One explanation per input, in order (the worker runs them one at a time, apart from classifications). */
     public Future<List<Explanation>> explain(ModelRecord model, ClassificationRequest request, String requestId) {
+        if (model.adapter()) {
+            return Future.failedFuture(ApiException.badRequest("explanations_unsupported", "explain",
+                    "explanations are not offered for LoRA adapter models yet; merge the adapter into a model of its own to explain it"));
+        }
         JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())))
                 .put("truncate", request.truncate()).put("steps", request.explainSteps());
         return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/explain", body, requestId)).map(json -> {

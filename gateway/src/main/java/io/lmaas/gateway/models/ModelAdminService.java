@@ -96,16 +96,19 @@ public final class ModelAdminService {
 
     /** Validates the directory, copies it into the artifact store, registers it as a version of the model. */
     /**
-     * An adapter model's base must exist, generate text, not be an adapter itself, and be usable by the adapter's owner
-     * (a public base, or one of the same tenant).
+     * An adapter model's base must exist, not be an adapter itself, be usable by the adapter's owner (a public base, or
+     * one of the same tenant) and fit the adapter's task: a text-generation adapter on a text-generation base; a
+     * text-classification adapter on an encoder (a text-classification or feature-extraction base).
      */
     private static Future<Void> checkBase(io.vertx.sqlclient.SqlConnection conn, ModelRecord model) {
         if (!model.adapter()) {
             return Future.succeededFuture();
         }
-        if (model.task() != ModelTask.TEXT_GENERATION) {
-            throw ApiException.invalidParam("base_model", "adapters are served for text-generation models");
+        if (model.task() != ModelTask.TEXT_GENERATION && model.task() != ModelTask.TEXT_CLASSIFICATION) {
+            throw ApiException.invalidParam("base_model", "adapters are served for text-generation and text-classification models");
         }
+        java.util.Set<String> bases = model.task() == ModelTask.TEXT_GENERATION ? java.util.Set.of(ModelTask.TEXT_GENERATION.wireName())
+                : java.util.Set.of(ModelTask.TEXT_CLASSIFICATION.wireName(), ModelTask.FEATURE_EXTRACTION.wireName());
         return conn.preparedQuery("SELECT task, owner_tenant_id, base_model_id FROM models WHERE id = $1")
                 .execute(Tuple.of(model.baseModelId())).compose(rows -> {
                     if (rows.size() == 0) {
@@ -113,10 +116,11 @@ public final class ModelAdminService {
                     }
                     var row = rows.iterator().next();
                     String owner = row.getString("owner_tenant_id");
-                    if (!ModelTask.TEXT_GENERATION.wireName().equals(row.getString("task")) || row.getString("base_model_id") != null
+                    if (!bases.contains(row.getString("task")) || row.getString("base_model_id") != null
                             || (owner != null && !owner.equals(model.ownerTenantId()))) {
                         return Future.failedFuture(ApiException.invalidParam("base_model", "'" + model.baseModelId()
-                                + "' cannot be a base: it must be a text-generation model (not an adapter) that the owner may use"));
+                                + "' cannot be a base: it must be a " + String.join(" or ", new java.util.TreeSet<>(bases))
+                                + " model (not an adapter) that the owner may use"));
                     }
                     return Future.succeededFuture();
                 });
@@ -160,7 +164,7 @@ public final class ModelAdminService {
 
     /**
      * A LoRA adapter model folded into a copy of its base (its newest version into the base's newest), registered as a
-     * new text-generation model {@code newId} with version "1", owned like the adapter: a very hot adapter deployed as a
+     * new model {@code newId} of the adapter's task with version "1", owned like the adapter: a very hot adapter deployed as a
      * model of its own. The merge runs in a worker process; the result is validated before the model is registered, so
      * a failure leaves no model behind.
      */
@@ -199,10 +203,10 @@ public final class ModelAdminService {
     /** Merges into {@code out} (a worker process), validates the result once, then registers the model and its version. */
     private Future<ModelRecord> merged(String actor, ModelRecord adapter, String newId, String description, Path adapterDir,
             Path baseDir, Path out) {
-        ModelRecord model = new ModelRecord(newId, ModelTask.TEXT_GENERATION, adapter.ownerTenantId(), description != null
+        ModelRecord model = new ModelRecord(newId, adapter.task(), adapter.ownerTenantId(), description != null
                 ? description : "LoRA adapter " + adapter.id() + " merged into " + adapter.baseModelId(), null, null);
         return validator.mergeAdapter(adapterDir, baseDir, out)
-                .compose(v -> validator.validate(out, ModelTask.TEXT_GENERATION))
+                .compose(v -> validator.validate(out, adapter.task()))
                 .recover(e -> Future.failedFuture(e instanceof ApiException ? e
                         : ApiException.badRequest("invalid_model_version", null, "the merge failed: " + e.getMessage())))
                 .compose(v -> createModel(actor, model))

@@ -20,11 +20,24 @@ class FineTuningRequestTest {
         assertThat(hp.getInteger("lora_rank")).isEqualTo(8);
         assertThat(hp.getDouble("lora_alpha")).isEqualTo(16.0);
         assertThat(hp.getDouble("lora_dropout")).isEqualTo(0.05);
-        assertThat(hp.getJsonArray("lora_target_modules").getList()).containsExactly("q_proj", "k_proj", "v_proj", "o_proj");
+        // "auto": the job picks the base kind's default (a decoder's q/k/v/o projections, an encoder's query and value).
+        assertThat(hp.getValue("lora_target_modules")).isEqualTo("auto");
         JsonObject set = FineTuningRequest.parse(body(new JsonObject().put("lora_rank", 16).put("lora_target_modules",
                 new JsonArray().add("gate_proj").add("down_proj")))).hyperparameters();
         assertThat(set.getInteger("lora_rank")).isEqualTo(16);
         assertThat(set.getJsonArray("lora_target_modules").getList()).containsExactly("gate_proj", "down_proj");
+        JsonObject encoder = FineTuningRequest.parse(body(new JsonObject().put("lora_target_modules",
+                new JsonArray().add("query").add("value").add("dense")))).hyperparameters();
+        assertThat(encoder.getJsonArray("lora_target_modules").getList()).containsExactly("query", "value", "dense");
+    }
+
+    @Test
+    void freezingLayersIsAFullFineTunesOption() {
+        assertThatThrownBy(() -> FineTuningRequest.parse(body(new JsonObject().put("freeze_layers", "all"))))
+                .isInstanceOf(ApiException.class).hasMessageContaining("freeze_layers").hasMessageContaining("\"lora\": false");
+        assertThat(FineTuningRequest.parse(body(new JsonObject().put("freeze_layers", "all").put("lora", false))).hyperparameters()
+                .getValue("freeze_layers")).isEqualTo("all");
+        assertThat(FineTuningRequest.parse(body(new JsonObject().put("freeze_layers", 0))).hyperparameters().getBoolean("lora")).isTrue();
     }
 
     @Test

@@ -77,6 +77,21 @@ class EncoderAdaptersTest {
         }
     }
 
+    /** Merged into a copy of its base (a very hot adapter deployed as a model), it equals PEFT's merge: the reference. */
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "distilbert"})
+    void aMergedAdapterIsAClassifierOfItsOwnEqualToTheReference(String family, @TempDir Path tmp) throws Exception {
+        Path merged = tmp.resolve("merged");
+        io.lmaas.worker.hf.lora.AdapterMerge.merge(HfModels.encoder(family, tmp.resolve(family)), fixture(family + "-adapter"), merged);
+        JsonObject config = new JsonObject(Files.readString(merged.resolve("config.json")));
+        assertThat(config.getJsonObject("id2label").getMap().values()).containsExactly("negative", "positive");
+        try (EncoderRuntime runtime = (EncoderRuntime) ModelRuntime.load(merged)) {
+            Inputs in = inputs(family, 0);
+            assertLogits(runtime.adapters().logits(in.encoded(), in.types()), expected().getJsonObject(family).getJsonArray("logits"),
+                    family + " merged");
+        }
+    }
+
     /** Rows of the base and of two adapters in one pass: each row equals its own adapter's reference (or the bare base's). */
     @Test
     void aMixedBatchEqualsEachRowServedAlone(@TempDir Path tmp) throws Exception {

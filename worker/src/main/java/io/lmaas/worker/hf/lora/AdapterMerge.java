@@ -21,7 +21,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Folds a LoRA adapter into a copy of its base, as PEFT's {@code merge_and_unload} does: every adapted weight W becomes
+ * Folds a LoRA adapter into a copy of its base (a decoder's here; an encoder classifier's in {@link EncoderAdapterMerge}),
+ * as PEFT's {@code merge_and_unload} does: every adapted weight W becomes
  * {@code W + scaling · B A}; every other tensor and file is the base's. The result is an ordinary Hugging Face directory
  * (a very hot adapter deployed as a model of its own, without the per-row adapter work), with the base's shard layout
  * and float32 weights (adding a low-rank update in bfloat16 would round it away). Weights are streamed tensor by tensor:
@@ -37,7 +38,8 @@ public final class AdapterMerge {
     public static void merge(Path baseDir, Path adapterDir, Path out) throws IOException {
         HfDirectory base = HfDirectory.read(baseDir);
         if (!DecoderConfig.isCausalLm(base.config())) {
-            throw new ModelDirectoryException("config.json: the base is not a decoder; adapters are merged into Llama-family decoders");
+            EncoderAdapterMerge.merge(baseDir, adapterDir, out); // an encoder classifier's adapter (or a clear refusal)
+            return;
         }
         LoraAdapter adapter = LoraAdapter.load(adapterDir, DecoderConfig.parse(base.config()));
         Map<String, LoraAdapter.Key> adapted = new HashMap<>();
