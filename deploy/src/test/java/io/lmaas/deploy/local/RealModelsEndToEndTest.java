@@ -321,4 +321,96 @@ class RealModelsEndToEndTest {
         String stranger = platform.createKey(platform.createTenant("zh-stranger"));
         assertThat(platform.send("GET", "/v1/models/" + tuned + "/download", stranger, null).status()).isEqualTo(404);
     }
+
+    /**
+     * By default bge-small-zh-v1.5 fine-tunes into a LoRA adapter: no deployment of its own, served at once by the worker
+     * that serves the base's embeddings (the adapter's rows classify through its own head), only to its tenant; the base
+     * still embeds; the tenant takes the adapter away in PEFT's layout; it merges into a classifier of its own that
+     * answers the same.
+     */
+    @Test
+    void bgeFineTunedIntoAnAdapterIsServedByTheBasesEmbeddingWorker() throws Exception {
+        java.util.List<ChineseTopics.Example> training = ChineseTopics.examples(110, 11, false);
+        java.util.List<ChineseTopics.Example> heldOut = ChineseTopics.examples(30, 2026, true);
+        String tenant = platform.createTenant("zh-lora");
+        String tenantKey = platform.createKey(tenant);
+        String file = platform.upload(tenantKey, "fine-tune", "topics-zh.jsonl", ChineseTopics.jsonl(training)).getString("id");
+        Platform.Response created = platform.send("POST", "/v1/fine_tuning/jobs", tenantKey, new JsonObject()
+                .put("model", "bge-small-zh-v1.5").put("training_file", file).put("suffix", "zh-lora").put("seed", 7)
+                .put("hyperparameters", new JsonObject().put("n_epochs", 2).put("batch_size", 8).put("learning_rate_multiplier", 2)));
+        assertThat(created.status()).as(created.body()).isEqualTo(200);
+        String id = created.json().getString("id");
+        await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(1)).until(() -> java.util.Set.of("succeeded", "failed",
+                "cancelled").contains(platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json().getString("status")));
+        JsonObject done = platform.send("GET", "/v1/fine_tuning/jobs/" + id, tenantKey, null).json();
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+        String adapter = done.getString("fine_tuned_model");
+        JsonObject listed = platform.send("GET", "/admin/v1/models?limit=1000", platform.adminToken(), null).json().getJsonArray("data")
+                .stream().map(JsonObject.class::cast).filter(m -> adapter.equals(m.getString("id"))).findFirst().orElseThrow();
+        assertThat(listed.getString("base_model")).isEqualTo("bge-small-zh-v1.5");
+        assertThat(listed.getString("task")).isEqualTo("text-classification");
+
+        // Served by the base's embedding worker: no deployment was made for it.
+        JsonArray answers = new JsonArray();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> platform.send("POST",
+                "/v1/classifications", tenantKey, new JsonObject().put("model", adapter).put("input", "x")).status() == 200);
+        for (int from = 0; from < heldOut.size(); from += 50) {
+            java.util.List<ChineseTopics.Example> batch = heldOut.subList(from, Math.min(heldOut.size(), from + 50));
+            Platform.Response r = platform.send("POST", "/v1/classifications", tenantKey, new JsonObject().put("model", adapter)
+                    .put("input", new JsonArray(batch.stream().map(ChineseTopics.Example::text).toList())));
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            r.json().getJsonArray("data").forEach(answers::add);
+        }
+        double accuracy = accuracy(answers, heldOut);
+        System.out.printf("bge-small-zh-v1.5 LoRA adapter E2E: held-out accuracy %.3f (%d held-out)%n", accuracy, heldOut.size());
+        assertThat(accuracy).as("held-out accuracy of the adapter (chance: 0.25)").isGreaterThan(0.8);
+        answers.forEach(a -> assertThat(ChineseTopics.LABELS).contains(((JsonObject) a).getString("label")));
+        assertThat(platform.send("GET", "/admin/v1/deployments", platform.adminToken(), null).body()).doesNotContain(adapter);
+        // The worker holds it, the base still embeds, and no other tenant reaches it.
+        JsonObject held = platform.send("GET", "/admin/v1/models?limit=1000", platform.adminToken(), null).json().getJsonArray("data")
+                .stream().map(JsonObject.class::cast).filter(m -> adapter.equals(m.getString("id"))).findFirst().orElseThrow();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> !platform.send("GET",
+                "/admin/v1/models?limit=1000", platform.adminToken(), null).json().getJsonArray("data").stream()
+                .map(JsonObject.class::cast).filter(m -> adapter.equals(m.getString("id"))).findFirst().orElseThrow()
+                .getJsonArray("held_by", new JsonArray()).isEmpty());
+        assertThat(held.getString("owner_tenant_id")).isEqualTo(tenant);
+        assertThat(embed("bge-small-zh-v1.5", new JsonArray().add("央行宣布降息")).status()).isEqualTo(200);
+        assertThat(platform.send("POST", "/v1/classifications", key, new JsonObject().put("model", adapter).put("input", "x")).status())
+                .isEqualTo(404);
+        Platform.Response explained = platform.send("POST", "/v1/classifications", tenantKey, new JsonObject().put("model", adapter)
+                .put("input", "x").put("explain", true));
+        assertThat(explained.status()).isEqualTo(400);
+        assertThat(explained.json().getJsonObject("error").getString("code")).isEqualTo("explanations_unsupported");
+
+        // Taken away in PEFT's layout (a SEQ_CLS adapter with its head and labels).
+        java.net.http.HttpResponse<byte[]> zip = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(platform.platform.url() + "/v1/models/" + adapter + "/download"))
+                .header("Authorization", "Bearer " + tenantKey).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(zip.statusCode()).isEqualTo(200);
+        Path unpacked = Files.createDirectories(platform.dataDir.resolve("adapter-taken-away"));
+        assertThat(unzip(zip.body(), unpacked)).anyMatch(n -> n.endsWith("adapter_model.safetensors"));
+        Path dir = unpacked.resolve(adapter + "-1");
+        assertThat(new JsonObject(Files.readString(dir.resolve("adapter_config.json"))).getString("task_type")).isEqualTo("SEQ_CLS");
+        assertThat(new JsonObject(Files.readString(dir.resolve("config.json"))).getJsonObject("id2label").getMap().values())
+                .containsExactlyInAnyOrderElementsOf(ChineseTopics.LABELS);
+
+        // Merged into a classifier of its own (a very hot adapter), deployed, it answers as the adapter did.
+        Platform.Response merged = platform.send("POST", "/admin/v1/models/" + adapter + "/merge", platform.adminToken(),
+                new JsonObject().put("model", adapter + "-merged"));
+        assertThat(merged.status()).as(merged.body()).isEqualTo(201);
+        Platform.Response deployed = platform.send("POST", "/admin/v1/deployments", platform.adminToken(), new JsonObject()
+                .put("model", adapter + "-merged").put("version", "1").put("replicas", 1));
+        assertThat(deployed.status()).as(deployed.body()).isEqualTo(201);
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() -> platform.send("POST",
+                "/v1/classifications", tenantKey, new JsonObject().put("model", adapter + "-merged").put("input", "x")).status() == 200);
+        java.util.List<ChineseTopics.Example> some = heldOut.subList(0, 20);
+        Platform.Response again = platform.send("POST", "/v1/classifications", tenantKey, new JsonObject().put("model", adapter + "-merged")
+                .put("input", new JsonArray(some.stream().map(ChineseTopics.Example::text).toList())));
+        assertThat(again.status()).as(again.body()).isEqualTo(200);
+        for (int i = 0; i < some.size(); i++) {
+            JsonObject m = again.json().getJsonArray("data").getJsonObject(i);
+            assertThat(m.getString("label")).isEqualTo(answers.getJsonObject(i).getString("label"));
+            assertThat(m.getDouble("score")).isCloseTo(answers.getJsonObject(i).getDouble("score"), org.assertj.core.data.Offset.offset(1e-4));
+        }
+    }
 }
