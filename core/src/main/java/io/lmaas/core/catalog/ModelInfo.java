@@ -32,13 +32,18 @@ public final class ModelInfo {
         try {
             JsonObject config = json(dir.resolve("config.json"));
             JsonObject adapter = json(dir.resolve("adapter_config.json"));
-            if (config != null) {
-                huggingFace(dir, config, info);
-            } else if (adapter != null) {
-                // A LoRA adapter (PEFT layout): its rank, alpha and targets; its factors counted as parameters.
+            if (adapter != null) {
+                // A LoRA adapter (PEFT layout): its rank, alpha and targets; its factors (and a classifier's head) counted as
+                // parameters; a classifier adapter's labels from the config.json beside it.
                 info.put("architecture", "LoRA adapter").put("rank", adapter.getValue("r")).put("lora_alpha", adapter.getValue("lora_alpha"))
                         .put("target_modules", adapter.getValue("target_modules"));
+                putIfPresent(info, "task_type", adapter.getString("task_type"));
+                if (config != null && config.getJsonObject("id2label") != null) {
+                    info.put("labels", new JsonArray(new java.util.ArrayList<>(config.getJsonObject("id2label").getMap().values())));
+                }
                 weights(dir, java.util.Set.of(dir.resolve("adapter_model.safetensors")), info);
+            } else if (config != null) {
+                huggingFace(dir, config, info);
             } else if (Files.isRegularFile(dir.resolve("serving.properties"))) {
                 Properties p = new Properties();
                 try (Reader r = Artifacts.newBufferedReader(dir.resolve("serving.properties"))) {

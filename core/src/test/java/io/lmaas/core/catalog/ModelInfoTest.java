@@ -30,6 +30,24 @@ class ModelInfoTest {
         return new JsonObject().put("dtype", dtype).put("shape", s).put("data_offsets", new JsonArray().add(0).add(0));
     }
 
+    /** A classifier adapter carries a config.json for its labels: it is still described as the adapter it is. */
+    @Test
+    void aClassifierAdapterIsDescribedAsAnAdapterWithItsLabels(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("adapter_config.json"), new JsonObject().put("peft_type", "LORA").put("task_type", "SEQ_CLS")
+                .put("r", 8).put("lora_alpha", 16).put("target_modules", new JsonArray().add("query").add("value")).encode());
+        Files.writeString(dir.resolve("config.json"), new JsonObject().put("id2label", new JsonObject().put("0", "no").put("1", "yes"))
+                .encode());
+        safetensors(dir.resolve("adapter_model.safetensors"), new JsonObject()
+                .put("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight", tensor("F32", 8, 32))
+                .put("base_model.model.classifier.weight", tensor("F32", 2, 32)));
+        JsonObject info = ModelInfo.of(dir);
+        assertThat(info.getString("architecture")).isEqualTo("LoRA adapter");
+        assertThat(info.getInteger("rank")).isEqualTo(8);
+        assertThat(info.getString("task_type")).isEqualTo("SEQ_CLS");
+        assertThat(info.getJsonArray("labels")).containsExactly("no", "yes");
+        assertThat(info.getLong("parameters")).isEqualTo(8 * 32 + 2 * 32);
+    }
+
     @Test
     void aShardedHalfPrecisionRobertaIsDescribedFromItsHeaders(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("config.json"), new JsonObject().put("architectures", new JsonArray()
