@@ -45,7 +45,7 @@ FAMILIES = {
 def make(root, family, expected):
     prefix, layers, targets, projections, head, saved = FAMILIES[family]
     base_dir = os.path.join(root, family)
-    base = ref_load(os.path.join(base_dir, "model.safetensors"))
+    base = ref.read_safetensors(os.path.join(base_dir, "model.safetensors"))
     config = json.load(open(os.path.join(base_dir, "config.json")))
     inputs = json.load(open(os.path.join(base_dir, "expected.json")))["inputs"]
     tensors, merged = {}, dict(base)
@@ -94,21 +94,6 @@ def make(root, family, expected):
         else:
             _, logits = ref.bert_like(family, ids, mask, types, merged, prefix, config["layer_norm_eps"], pad)
     expected[family] = {"labels": [labels["0"], labels["1"]], "logits": logits.tolist()}
-
-
-def ref_load(path):
-    import struct
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = meta["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[start:end]), dtype=torch.float32).reshape(meta["shape"]).clone()
-    return out
 
 
 if __name__ == "__main__":

@@ -53,6 +53,21 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
+def read_safetensors(path):
+    """The float32 tensors of a safetensors file, by name (its metadata left out)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = meta["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[start:end]), dtype=torch.float32).reshape(meta["shape"]).clone()
+    return out
+
+
 def layer_norm(x, t, name, eps):
     return torch.nn.functional.layer_norm(x, (HIDDEN,), t[name + ".weight"], t[name + ".bias"], eps)
 

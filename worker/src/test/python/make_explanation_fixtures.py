@@ -17,7 +17,6 @@ Computed in float64 from the fixtures' float32 weights.
 """
 import json
 import os
-import struct
 import sys
 
 import torch
@@ -31,17 +30,7 @@ STEPS = (32, 64)
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = meta["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(meta["shape"]).double()
-    return out
+    return {name: t.double() for name, t in enc.read_safetensors(path).items()}
 
 
 def explain(directory, family):

@@ -45,6 +45,13 @@ class RealModelsEndToEndTest {
         return platform.send("POST", "/v1/embeddings", key, new JsonObject().put("model", model).put("input", input));
     }
 
+    /** {@code GET /v1/models/{model}/download} with {@code key}: the model's newest version as a zip. */
+    private static java.net.http.HttpResponse<byte[]> download(String model, String key) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(platform.platform.url() + "/v1/models/" + model + "/download"))
+                .header("Authorization", "Bearer " + key).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     /** Unpacks a downloaded zip into {@code dir}; returns its entry names. */
     private static java.util.List<String> unzip(byte[] zip, Path dir) throws java.io.IOException {
         java.util.List<String> names = new java.util.ArrayList<>();
@@ -294,9 +301,7 @@ class RealModelsEndToEndTest {
         assertThat(tooMuch.json().getJsonObject("error").getString("code")).isEqualTo("explanation_too_large");
 
         // The tenant takes its model away as a Hugging Face directory zip; re-imported, it answers the same.
-        java.net.http.HttpResponse<byte[]> zip = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
-                .newBuilder(java.net.URI.create(platform.platform.url() + "/v1/models/" + tuned + "/download"))
-                .header("Authorization", "Bearer " + key).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        java.net.http.HttpResponse<byte[]> zip = download(tuned, key);
         assertThat(zip.statusCode()).isEqualTo(200);
         Path unpacked = Files.createDirectories(platform.dataDir.resolve("taken-away"));
         unzip(zip.body(), unpacked);
@@ -383,9 +388,7 @@ class RealModelsEndToEndTest {
         assertThat(explained.json().getJsonObject("error").getString("code")).isEqualTo("explanations_unsupported");
 
         // Taken away in PEFT's layout (a SEQ_CLS adapter with its head and labels).
-        java.net.http.HttpResponse<byte[]> zip = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
-                .newBuilder(java.net.URI.create(platform.platform.url() + "/v1/models/" + adapter + "/download"))
-                .header("Authorization", "Bearer " + tenantKey).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        java.net.http.HttpResponse<byte[]> zip = download(adapter, tenantKey);
         assertThat(zip.statusCode()).isEqualTo(200);
         Path unpacked = Files.createDirectories(platform.dataDir.resolve("adapter-taken-away"));
         assertThat(unzip(zip.body(), unpacked)).anyMatch(n -> n.endsWith("adapter_model.safetensors"));
