@@ -185,12 +185,13 @@ class EncoderFineTuningTest {
         Seen seen = new Seen();
         io.lmaas.worker.hf.lora.LoraTrainable.Options lora = new io.lmaas.worker.hf.lora.LoraTrainable.Options(4, 8, 0f,
                 List.of("query", "value", "dense"));
-        FineTuning.Plan plan = new FineTuning.Plan(0, 6, 16, 5e-3f, 7);
+        FineTuning.Plan plan = new FineTuning.Plan(0, 8, 16, 1e-2f, 7);
         FineTuning.Outcome outcome = EncoderFineTuning.classifier(base, null, train.texts(), train.labels(), valid.texts(),
                 valid.labels(), List.of("high", "low"), plan, EncoderFineTuning.Options.DEFAULT, lora, "tiny-bert",
                 tmp.resolve("checkpoints"), () -> false, seen);
         assertThat(outcome.completed()).isTrue();
-        assertThat(seen.epochs.get(5).trainLoss()).isLessThan(seen.epochs.get(0).trainLoss() - 0.1);
+        // Measured here: 0.70 → 0.40 over 8 epochs; a tenth of that drop is all that is asserted (multi-threaded sums vary).
+        assertThat(seen.epochs.get(7).trainLoss()).isLessThan(seen.epochs.get(0).trainLoss() - 0.1);
 
         Path adapter = outcome.lastCheckpoint();
         JsonObject config = new JsonObject(Files.readString(adapter.resolve("adapter_config.json")));
@@ -219,7 +220,7 @@ class EncoderFineTuningTest {
                 right += answers.get(i).label().equals(valid.labels().get(i)) ? 1 : 0;
             }
             // The served adapter is the one the run measured: the same held-out accuracy (one answer of slack for float ties).
-            assertThat((double) right / answers.size()).isCloseTo(seen.epochs.get(5).accuracy(), org.assertj.core.data.Offset.offset(0.026));
+            assertThat((double) right / answers.size()).isCloseTo(seen.epochs.get(7).accuracy(), org.assertj.core.data.Offset.offset(0.026));
         }
 
         Path first = adapter.resolveSibling("epoch-1");
