@@ -7,9 +7,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import ai.djl.nn.norm.Dropout;
-import ai.djl.nn.norm.LayerNorm;
 import io.lmaas.worker.hf.HfWeights;
+import io.lmaas.worker.hf.encoder.EncoderLayers.Layer;
+import io.lmaas.worker.hf.encoder.EncoderLayers.Linear;
+import io.lmaas.worker.hf.encoder.EncoderLayers.Norm;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,6 +26,7 @@ import java.util.Map;
  */
 public final class BertFamilyEncoder implements AutoCloseable {
     private final EncoderConfig config;
+    private final EncoderLayers blocks;
     private final NDManager manager;
     private final String prefix;
     private final Map<String, NDArray> named = new LinkedHashMap<>();
@@ -37,18 +39,6 @@ public final class BertFamilyEncoder implements AutoCloseable {
     private List<String> labels;
     /** Per layer, query, key and value weights in one matrix (inference only; see {@link #fuseForInference()}). */
     private List<Linear> fusedQkv;
-
-    private record Linear(NDArray weight, NDArray bias) {
-        NDArray apply(NDArray x) {
-            return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
-        }
-    }
-
-    private record Norm(NDArray gamma, NDArray beta) {
-    }
-
-    private record Layer(Linear q, Linear k, Linear v, Linear out, Norm attentionNorm, Linear up, Linear down, Norm outputNorm) {
-    }
 
     /** A classification head: an optional dense layer (tanh for BERT and RoBERTa, relu for DistilBERT), then the scores. */
     private record Head(Linear dense, boolean relu, Linear scores) {
@@ -65,6 +55,7 @@ public final class BertFamilyEncoder implements AutoCloseable {
 
     public BertFamilyEncoder(EncoderConfig config, HfWeights w, NDManager manager) {
         this.config = config;
+        this.blocks = new EncoderLayers(config);
         this.manager = manager;
         this.prefix = prefix(config, w);
         String p = prefix;
@@ -276,7 +267,7 @@ public final class BertFamilyEncoder implements AutoCloseable {
         if (types != null) {
             x = x.add(inRequest(types.get(request.create(in.types(), bt)), request));
         }
-        x = dropout(norm(x, embeddingNorm), config.dropouts().hidden(), training);
+        x = EncoderLayers.dropout(blocks.norm(x, embeddingNorm), config.dropouts().hidden(), training);
         // Without padding there is nothing to mask: the add over the whole score tensor is skipped.
         NDArray mask = in.padded() ? request.create(in.additiveMask(), new Shape(batch, 1, 1, longest)) : null;
         for (int i = 0; i < layers.size(); i++) {
@@ -284,50 +275,14 @@ public final class BertFamilyEncoder implements AutoCloseable {
             // them until the request ends: hundreds of MB at 16 x 128 tokens). Autograd keeps what backward needs.
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray next = layer(i, x, mask, batch, longest, training, deltas);
+                NDArray next = blocks.forward(i, layers.get(i), fusedQkv == null ? null : fusedQkv.get(i), x, mask, batch, longest,
+                        training, deltas);
                 NDScope.unregister(next);
                 x.close();
                 x = next;
             }
         }
         return x;
-    }
-
-    private NDArray layer(int i, NDArray x, NDArray mask, int batch, int longest, boolean training, Deltas deltas) {
-        int heads = config.heads();
-        int size = config.headSize();
-        float scale = (float) (1.0 / Math.sqrt(size));
-        Layer layer = layers.get(i);
-        NDArray q;
-        NDArray k;
-        NDArray v;
-        List<String> paths = config.projections();
-        if (fusedQkv != null && !training && deltas == null) {
-            NDArray qkv = fusedQkv.get(i).apply(x).reshape(batch, longest, 3, heads, size).transpose(2, 0, 3, 1, 4);
-            q = qkv.get(0).mul(scale);
-            k = qkv.get(1);
-            v = qkv.get(2);
-        } else {
-            // The scale goes on the queries, not on the scores: a tensor a quarter of the size at 128 tokens.
-            q = split(project(layer.q(), i, paths.get(0), x, deltas), batch, longest, heads, size).mul(scale);
-            k = split(project(layer.k(), i, paths.get(1), x, deltas), batch, longest, heads, size);
-            v = split(project(layer.v(), i, paths.get(2), x, deltas), batch, longest, heads, size);
-        }
-        NDArray raw = q.matMul(k.transpose(0, 1, 3, 2));
-        NDArray scores = dropout((mask == null ? raw : raw.add(mask)).softmax(-1), config.dropouts().attention(), training);
-        NDArray context = scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
-        NDArray attended = norm(dropout(project(layer.out(), i, paths.get(3), context, deltas), config.dropouts().hidden(), training)
-                .add(x), layer.attentionNorm());
-        NDArray up = activation(project(layer.up(), i, paths.get(4), attended, deltas));
-        return norm(dropout(project(layer.down(), i, paths.get(5), up, deltas), config.dropouts().hidden(), training).add(attended),
-                layer.outputNorm());
-    }
-
-    /** A projection of layer {@code i}, with what the adapters add to it. */
-    private static NDArray project(Linear linear, int i, String path, NDArray x, Deltas deltas) {
-        NDArray y = linear.apply(x);
-        NDArray delta = deltas == null ? null : deltas.delta(i, path, x);
-        return delta == null ? y : y.add(delta);
     }
 
     /** Inference: class scores without dropout. */
@@ -353,9 +308,9 @@ public final class BertFamilyEncoder implements AutoCloseable {
         float rate = config.dropouts().head();
         NDArray first = hidden.get(new NDIndex(":, 0, :"));
         boolean roberta = config.family() == EncoderConfig.Family.ROBERTA || config.family() == EncoderConfig.Family.XLM_ROBERTA;
-        NDArray dense = new Linear(weights.denseWeight(), weights.denseBias()).apply(roberta ? dropout(first, rate, training) : first);
+        NDArray dense = new Linear(weights.denseWeight(), weights.denseBias()).apply(roberta ? EncoderLayers.dropout(first, rate, training) : first);
         dense = config.family() == EncoderConfig.Family.DISTILBERT ? Activation.relu(dense) : Activation.tanh(dense);
-        return new Linear(weights.scoresWeight(), weights.scoresBias()).apply(dropout(dense, rate, training));
+        return new Linear(weights.scoresWeight(), weights.scoresBias()).apply(EncoderLayers.dropout(dense, rate, training));
     }
 
     /** The checkpoint's (or the new) classification head; null for a bare encoder. */
@@ -366,29 +321,6 @@ public final class BertFamilyEncoder implements AutoCloseable {
     private static NDArray inRequest(NDArray a, NDManager request) {
         a.attach(request);
         return a;
-    }
-
-    private static NDArray dropout(NDArray x, float rate, boolean training) {
-        return training && rate > 0 ? Dropout.dropout(x, rate, true).singletonOrThrow() : x;
-    }
-
-    private NDArray norm(NDArray x, Norm n) {
-        return LayerNorm.layerNorm(x, new Shape(config.hidden()), n.gamma(), n.beta(), config.eps()).singletonOrThrow();
-    }
-
-    private NDArray activation(NDArray x) {
-        return switch (config.activation()) {
-            case "relu" -> Activation.relu(x);
-            case "gelu_new", "gelu_pytorch_tanh" -> {
-                NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-                yield x.mul(0.5f).mul(inner.tanh().add(1f));
-            }
-            default -> Activation.gelu(x); // the exact (erf) GELU, as Hugging Face's "gelu"
-        };
-    }
-
-    private static NDArray split(NDArray x, int batch, int longest, int heads, int size) {
-        return x.reshape(batch, longest, heads, size).transpose(0, 2, 1, 3);
     }
 
     /** Float32 check: the weights were converted on load. */
