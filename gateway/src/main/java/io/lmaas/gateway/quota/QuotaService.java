@@ -7,12 +7,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Admission against every budget that applies to a request (the tenant's and the key's), exactly
@@ -21,8 +18,6 @@ import org.slf4j.LoggerFactory;
  * what it used. Leases are kept alive by heartbeat, given back when idle, and die with their replica.
  */
 public final class QuotaService implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(QuotaService.class);
-
     /**
      * Tuning: how long leases live, how often they are renewed, when idle ones go back, how large a slice
      * is (limit / divisor), and how long a request that found the budget exhausted waits for other replicas
@@ -45,12 +40,9 @@ public final class QuotaService implements AutoCloseable {
     private final Clock clock;
     private final Settings settings;
     private final Map<String, Future<Limits>> tenantLimits = new ConcurrentHashMap<>();
-    private final Map<BudgetKey, LocalBudget> budgets = new ConcurrentHashMap<>();
-    private final Map<Long, LocalBudget> leaseOwners = new ConcurrentHashMap<>();
+    private final HeldLeases leases;
     private final QuotaMetrics metrics;
     private long timer = -1;
-    private Instant lastHeartbeat = Instant.EPOCH;
-    private Instant lastCleanup = Instant.EPOCH;
 
     public QuotaService(Vertx vertx, QuotaRepository repository, String gatewayId, Clock clock, Settings settings) {
         this(vertx, repository, gatewayId, clock, settings, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
@@ -65,11 +57,13 @@ public final class QuotaService implements AutoCloseable {
         this.gatewayId = gatewayId;
         this.clock = clock;
         this.settings = settings;
-        this.metrics = new QuotaMetrics(registry, tags, leaseOwners::size);
+        Map<Long, LocalBudget> owners = new ConcurrentHashMap<>();
+        this.metrics = new QuotaMetrics(registry, tags, owners::size);
+        this.leases = new HeldLeases(repository, gatewayId, clock, settings, metrics, owners);
     }
 
     public void start() {
-        timer = vertx.setPeriodic(1000, id -> maintain());
+        timer = vertx.setPeriodic(1000, id -> leases.maintain());
     }
 
     /**
@@ -115,7 +109,7 @@ public final class QuotaService implements AutoCloseable {
         List<LocalBudget.Part> parts = new ArrayList<>(keys.size());
         // Fast path: every budget admits from leases this replica already holds.
         for (int i = 0; i < keys.size(); i++) {
-            LocalBudget b = budget(keys.get(i));
+            LocalBudget b = leases.budget(keys.get(i));
             List<LocalBudget.Part> p = b.tryReserve(amount(b, tokens), now);
             if (p == null) {
                 return reserveRest(keys, i, tokens, parts, upTo).map(all -> new Admission(all, rateLimits(keys, now)));
@@ -130,7 +124,7 @@ public final class QuotaService implements AutoCloseable {
         if (from == keys.size()) {
             return Future.succeededFuture(parts);
         }
-        LocalBudget b = budget(keys.get(from));
+        LocalBudget b = leases.budget(keys.get(from));
         return reserve(b, amount(b, tokens), 0, false, upTo && b.key.spec().dimension() == Dimension.TOKENS)
                 .compose(p -> {
                     parts.addAll(p);
@@ -178,7 +172,7 @@ public final class QuotaService implements AutoCloseable {
                 long want = Math.max(n * (1 + b.waiting), ceilDiv(b.key.spec().limit(), settings.sliceDivisor()));
                 b.waiting = 0;
                 // What this replica's leases hold already counts: the database is asked only for the shortfall.
-                shared = acquire(b, Math.max(1, n - b.usable(now)), want);
+                shared = leases.acquire(b, Math.max(1, n - b.usable(now)), want);
                 b.acquiring = shared;
                 acquirer = true;
             }
@@ -247,55 +241,6 @@ public final class QuotaService implements AutoCloseable {
         }
     }
 
-    /**
-     * Another replica ran short of a budget ({@code "<budget id> <its gateway id>"}): give back what this one holds
-     * unreserved. The asker's own notification comes back to it too, and is ignored: it is the one that needs the units.
-     */
-    public void reclaim(String notification) {
-        int space = notification.lastIndexOf(' ');
-        String budgetId = space < 0 ? notification : notification.substring(0, space);
-        if (space >= 0 && notification.substring(space + 1).equals(gatewayId)) {
-            return;
-        }
-        for (LocalBudget b : budgets.values()) {
-            if (!b.key.id().equals(budgetId)) {
-                continue;
-            }
-            List<LeaseUse> giveBack = b.shrinkIdle();
-            synchronized (b) {
-                b.exhaustedAvailable += giveBack.stream().mapToLong(LeaseUse::amount).sum();
-            }
-            if (!giveBack.isEmpty()) {
-                repository.shrink(giveBack).onFailure(e -> LOG.warn("lease shrink failed (units return at expiry): {}",
-                        e.toString()));
-            }
-        }
-    }
-
-    private Future<QuotaRepository.Grant> acquire(LocalBudget b, long need, long want) {
-        Instant asked = clock.instant();
-        return repository.acquire(b.key, gatewayId, need, want, settings.leaseTtl()).onComplete(ar -> metrics.acquisition(
-                ar.failed() ? "failed" : ar.result().leaseId() != null ? "granted" : "refused")).onSuccess(g -> {
-            if (g.leaseId() != null) {
-                leaseOwners.put(g.leaseId(), b);
-                b.addLease(g.leaseId(), g.amount(), usableUntil(asked), clock.instant(), g.availableAfter());
-            } else {
-                b.centralAvailable(g.availableAfter());
-            }
-        });
-    }
-
-    /** A lease may be used until its TTL minus a safety margin, counted from when it was asked for. */
-    private Instant usableUntil(Instant asked) {
-        Duration margin = settings.leaseTtl().dividedBy(5);
-        return asked.plus(settings.leaseTtl()).minus(margin);
-    }
-
-    private LocalBudget budget(BudgetKey key) {
-        LocalBudget b = budgets.get(key);
-        return b != null ? b : budgets.computeIfAbsent(key, LocalBudget::new);
-    }
-
     private RateLimitInfo rateLimits(List<BudgetKey> keys, Instant now) {
         BudgetKey requests = null;
         BudgetKey tokens = null;
@@ -314,10 +259,10 @@ public final class QuotaService implements AutoCloseable {
         }
         return new RateLimitInfo(
                 requests == null ? null : requests.spec().limit(),
-                requests == null ? null : budget(requests).remainingEstimate(now),
+                requests == null ? null : leases.budget(requests).remainingEstimate(now),
                 requests == null ? null : Duration.between(now, requests.windowEnd()),
                 tokens == null ? null : tokens.spec().limit(),
-                tokens == null ? null : budget(tokens).remainingEstimate(now),
+                tokens == null ? null : leases.budget(tokens).remainingEstimate(now),
                 tokens == null ? null : Duration.between(now, tokens.windowEnd()));
     }
 
@@ -334,18 +279,18 @@ public final class QuotaService implements AutoCloseable {
     /** Called when a tenant's limits changed anywhere: forget them and give back that tenant's unused leases. */
     public void tenantLimitsChanged(String tenantId) {
         tenantLimits.remove(tenantId);
-        releaseScope(BudgetKey.Scope.TENANT, tenantId);
+        leases.releaseScope(BudgetKey.Scope.TENANT, tenantId);
     }
 
     /** Called when a key changed anywhere (limits, revocation): give back that key's unused leases. */
     public void keyChanged(String keyId) {
-        releaseScope(BudgetKey.Scope.KEY, keyId);
+        leases.releaseScope(BudgetKey.Scope.KEY, keyId);
     }
 
     /** Forget everything cached (after the change feed reconnects, changes may have been missed). */
     public void invalidateAll() {
         tenantLimits.clear();
-        budgets.values().forEach(b -> release(b, true));
+        leases.releaseEverything();
     }
 
     private void invalidate(BudgetKey key) {
@@ -354,89 +299,22 @@ public final class QuotaService implements AutoCloseable {
         }
     }
 
-    private void releaseScope(BudgetKey.Scope scope, String id) {
-        budgets.values().stream().filter(b -> b.key.scope() == scope && b.key.scopeId().equals(id))
-                .forEach(b -> release(b, true));
+    /**
+     * Another replica ran short of a budget ({@code "<budget id> <its gateway id>"}): give back what this one holds
+     * unreserved (the asker's own notification is ignored).
+     */
+    public void reclaim(String notification) {
+        leases.giveBack(notification);
     }
 
     /** The ledger made these uses durable (or, on a failed write, they will never be). */
     public void flushed(List<LeaseUse> uses) {
-        if (uses.isEmpty()) {
-            return;
-        }
-        for (LeaseUse u : uses) {
-            LocalBudget b = leaseOwners.get(u.leaseId());
-            if (b != null) {
-                b.flushed(u.leaseId(), u.amount());
-            }
-        }
-    }
-
-    private void release(LocalBudget b, boolean everything) {
-        List<Long> ids = forget(b.takeReleasable(clock.instant().minus(settings.idleRelease()), everything));
-        if (!ids.isEmpty()) {
-            synchronized (b) {
-                b.exhaustedUntil = Instant.EPOCH; // what the database had left is no longer what it has: ask it next time
-            }
-            repository.release(ids).onFailure(e -> LOG.warn("lease release failed (they will expire): {}", e.toString()));
-        }
-    }
-
-    private void maintain() {
-        Instant now = clock.instant();
-        budgets.entrySet().removeIf(e -> {
-            LocalBudget b = e.getValue();
-            if (!b.key.windowEnd().isAfter(now)) {
-                forget(b.takeReleasable(now, true));
-                return b.empty();
-            }
-            release(b, false);
-            return b.empty() && b.acquiring == null;
-        });
-        if (Duration.between(lastHeartbeat, now).compareTo(settings.heartbeat()) >= 0) {
-            lastHeartbeat = now;
-            heartbeat(now);
-        }
-        if (Duration.between(lastCleanup, now).toMinutes() >= 10) {
-            lastCleanup = now;
-            repository.deleteOldLeases().onFailure(e -> LOG.debug("old lease cleanup failed: {}", e.toString()));
-        }
-    }
-
-    private void heartbeat(Instant asked) {
-        Map<LocalBudget, List<Long>> live = new java.util.HashMap<>();
-        List<Long> all = new ArrayList<>();
-        budgets.values().forEach(b -> {
-            List<Long> ids = b.liveLeases(asked);
-            if (!ids.isEmpty()) {
-                live.put(b, ids);
-                all.addAll(ids);
-            }
-        });
-        if (all.isEmpty()) {
-            return;
-        }
-        repository.extend(all, settings.leaseTtl()).onComplete(ar -> {
-            metrics.renewal(ar.succeeded(), all.size());
-            if (ar.failed()) {
-                LOG.warn("lease heartbeat failed; leases stop admitting at their deadline: {}", ar.cause().toString());
-                return;
-            }
-            Instant until = usableUntil(asked);
-            live.forEach((b, ids) -> b.extended(new HashSet<>(ar.result()), ids, until));
-        });
+        leases.flushed(uses);
     }
 
     /** Gives back every lease that nothing holds any more (graceful shutdown). */
     public Future<Void> releaseAll() {
-        List<Long> ids = new ArrayList<>();
-        budgets.values().forEach(b -> ids.addAll(forget(b.takeReleasable(clock.instant(), true))));
-        return repository.release(ids);
-    }
-
-    private List<Long> forget(List<Long> leaseIds) {
-        leaseIds.forEach(leaseOwners::remove);
-        return leaseIds;
+        return leases.releaseAll();
     }
 
     @Override
