@@ -188,7 +188,9 @@ class GpuAdmissionOnKubernetesTest {
         });
         await().atMost(WAIT).until(() -> job("job-2").reason() != null && job("job-2").reason().startsWith("InsufficientQuota"));
 
-        // The scheduler's metrics saw it: two job admissions, one preemption, job-2 waiting for quota, reconciles timed.
+        // The scheduler's metrics saw it: two job admissions, one preemption, job-2 waiting for quota, reconciles timed. An
+        // admission cycle records its metrics after its database writes, so what the test saw in PostgreSQL can come first.
+        await().atMost(WAIT).until(() -> counted("lmaas_scheduler_preemptions", "job") - jobPreemptions >= 1);
         assertThat(counted("lmaas_scheduler_admissions", "job") - jobAdmissions).isEqualTo(2);
         assertThat(counted("lmaas_scheduler_preemptions", "job") - jobPreemptions).isEqualTo(1);
         await().atMost(WAIT).until(() -> io.lmaas.core.metrics.ProcessMetrics.registry().find("lmaas_scheduler_pending_workloads")
