@@ -5,8 +5,6 @@ import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.config.Settings;
 import io.lmaas.core.crypto.DataKey;
 import io.lmaas.core.crypto.TenantKeys;
-import io.lmaas.core.db.DatabaseUrl;
-import io.lmaas.core.db.Pools;
 import io.lmaas.core.files.FileRecord;
 import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.jobs.ComputeMetering;
@@ -15,18 +13,14 @@ import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.gateway.batches.BatchLedger;
 import io.lmaas.gateway.batches.BatchOutputs;
 import io.lmaas.gateway.batches.BatchRepository;
+import io.lmaas.worker.jobs.JobAttempt;
 import io.lmaas.worker.runtime.ComputeDevice;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -42,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BatchProcess {
     private static final Logger LOG = LoggerFactory.getLogger(BatchProcess.class);
-    private static final Set<String> ACTIVE = Set.of(JobRecord.QUEUED, JobRecord.RUNNING);
     public static final String ENDPOINT = "/v1/batches";
 
     private BatchProcess() {
@@ -55,22 +48,13 @@ public final class BatchProcess {
 
     public static int run(Settings s) throws Exception {
         String jobId = s.required("job-id");
-        s.optional("parent-pid").flatMap(pid -> ProcessHandle.of(Long.parseLong(pid)))
-                .ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
-        DatabaseUrl database = DatabaseUrl.parse(s.required("database-url"));
-        ArtifactStore store = new ArtifactStore(Path.of(s.required("artifacts")));
         int chunkLines = s.integer("chunk-lines", 256, 1, 100_000);
-        Vertx vertx = Vertx.vertx();
-        ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "batch-watch");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            Pool pool = Pools.create(vertx, database, 4);
-            JobRepository jobs = new JobRepository(pool);
+        try (JobAttempt attempt = JobAttempt.open(s, "batch-watch", 4)) {
+            Pool pool = attempt.pool();
+            JobRepository jobs = attempt.jobs();
+            ArtifactStore store = attempt.store();
             JobRecord job = await(jobs.find(jobId));
-            if (job == null || !ACTIVE.contains(job.status()) || job.admittedFlavor() == null || !"batch".equals(job.kind())) {
+            if (!JobAttempt.runs(job) || !"batch".equals(job.kind())) {
                 LOG.info("batch {} is not an admitted, active batch ({}): nothing to run", jobId, job == null ? "absent" : job.status());
                 return 0;
             }
@@ -81,7 +65,7 @@ public final class BatchProcess {
             BatchOutputs outputs = new BatchOutputs(store);
             BatchEnd end = new BatchEnd(batches, ledger, outputs);
             AtomicReference<Stop> stop = new AtomicReference<>(stopOf(job));
-            watch.scheduleWithFixedDelay(() -> {
+            attempt.watch(() -> {
                 try {
                     Stop why = stopOf(await(jobs.find(jobId)), job.attempt());
                     if (why != null) {
@@ -90,7 +74,7 @@ public final class BatchProcess {
                 } catch (Exception e) {
                     LOG.warn("batch {}: status check failed: {}", jobId, e.toString());
                 }
-            }, 1, 1, TimeUnit.SECONDS);
+            });
             if (stop.get() == Stop.CANCELLED) {
                 end.cancelled(job, key); // cancelled while no attempt ran: what earlier attempts committed is kept
                 return 0;
@@ -149,9 +133,6 @@ public final class BatchProcess {
             }
             LOG.info("batch {} attempt {}: {} after {} ms", jobId, job.attempt(), outcome, millis);
             return 0;
-        } finally {
-            watch.shutdownNow();
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 
@@ -160,7 +141,7 @@ public final class BatchProcess {
     }
 
     private static Stop stopOf(JobRecord now, int attempt) {
-        if (now == null || !ACTIVE.contains(now.status()) || now.attempt() != attempt) {
+        if (now == null || !JobAttempt.ACTIVE.contains(now.status()) || now.attempt() != attempt) {
             return Stop.TAKEN_OVER;
         }
         return stopOf(now);

@@ -4,23 +4,15 @@ import io.lmaas.core.artifacts.ArtifactStore;
 import io.lmaas.core.catalog.ModelCatalogRepository;
 import io.lmaas.core.config.Settings;
 import io.lmaas.core.crypto.TenantKeys;
-import io.lmaas.core.db.DatabaseUrl;
-import io.lmaas.core.db.Pools;
 import io.lmaas.core.files.FileRepository;
 import io.lmaas.core.jobs.ComputeMetering;
 import io.lmaas.core.jobs.FineTuningBudget;
 import io.lmaas.core.jobs.GpuQueueRepository;
 import io.lmaas.core.jobs.JobRecord;
 import io.lmaas.core.jobs.JobRepository;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -35,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobProcess {
     private static final Logger LOG = LoggerFactory.getLogger(JobProcess.class);
-    private static final Set<String> ACTIVE = Set.of(JobRecord.QUEUED, JobRecord.RUNNING);
     public static final String FINE_TUNING_ENDPOINT = "/v1/fine_tuning/jobs";
 
     private JobProcess() {
@@ -44,22 +35,12 @@ public final class JobProcess {
     /** Returns the process exit status: 0 when the job's state is recorded, 1 when the attempt should run again. */
     public static int run(Settings s) throws Exception {
         String jobId = s.required("job-id");
-        // A child of the local scheduler goes with it: a restarted platform starts the attempt again itself.
-        s.optional("parent-pid").flatMap(pid -> ProcessHandle.of(Long.parseLong(pid)))
-                .ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
-        DatabaseUrl database = DatabaseUrl.parse(s.required("database-url"));
-        ArtifactStore store = new ArtifactStore(Path.of(s.required("artifacts")));
-        Vertx vertx = Vertx.vertx();
-        ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "job-watch");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            Pool pool = Pools.create(vertx, database, 2);
-            JobRepository jobs = new JobRepository(pool);
+        try (JobAttempt attempt = JobAttempt.open(s, "job-watch", 2)) {
+            Pool pool = attempt.pool();
+            JobRepository jobs = attempt.jobs();
+            ArtifactStore store = attempt.store();
             JobRecord job = FineTuneRun.await(jobs.find(jobId));
-            if (job == null || !ACTIVE.contains(job.status()) || job.admittedFlavor() == null) {
+            if (!JobAttempt.runs(job)) {
                 LOG.info("job {} is not an admitted, active job ({}): nothing to run", jobId, job == null ? "absent" : job.status());
                 return 0;
             }
@@ -70,10 +51,10 @@ public final class JobProcess {
             AtomicReference<FineTuningBudget.Use> overBudget = new AtomicReference<>();
             FineTuningBudget budget = new FineTuningBudget(new GpuQueueRepository(pool), jobs);
             long started = System.currentTimeMillis();
-            watch.scheduleWithFixedDelay(() -> {
+            attempt.watch(() -> {
                 try {
                     JobRecord now = FineTuneRun.await(jobs.find(jobId));
-                    if (now == null || !ACTIVE.contains(now.status()) || now.attempt() != job.attempt()) {
+                    if (now == null || !JobAttempt.ACTIVE.contains(now.status()) || now.attempt() != job.attempt()) {
                         stop.set(true);
                     }
                     // The month's worker-seconds, this attempt's included: a job that spends the budget stops.
@@ -86,7 +67,7 @@ public final class JobProcess {
                 } catch (RuntimeException e) {
                     LOG.warn("job {}: status check failed: {}", jobId, e.toString());
                 }
-            }, 1, 1, TimeUnit.SECONDS);
+            });
             ComputeMetering meter = new ComputeMetering(pool);
             String model = job.spec().getString("model");
             if (!"fine_tuning".equals(job.kind())) {
@@ -119,9 +100,6 @@ public final class JobProcess {
                 LOG.warn("job {} failed: {}", jobId, e.getMessage());
                 return 0;
             }
-        } finally {
-            watch.shutdownNow();
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 }

@@ -70,21 +70,7 @@ public record EncoderLoraAdapter(int rank, double scaling, Map<LoraAdapter.Key, 
             }
             head.put(module + "." + saved.group(2), t);
         });
-        if (as.isEmpty()) {
-            throw new ModelDirectoryException("adapter_model.safetensors: no LoRA factors");
-        }
-        Map<LoraAdapter.Key, LoraAdapter.Pair> weights = new LinkedHashMap<>();
-        for (Map.Entry<LoraAdapter.Key, float[]> e : as.entrySet()) {
-            float[] b = bs.remove(e.getKey());
-            if (b == null) {
-                throw new ModelDirectoryException("adapter_model.safetensors: " + e.getKey() + " has lora_A but no lora_B");
-            }
-            int[] dims = base.dims(e.getKey().module());
-            weights.put(e.getKey(), new LoraAdapter.Pair(e.getValue(), b, dims[1], dims[0]));
-        }
-        if (!bs.isEmpty()) {
-            throw new ModelDirectoryException("adapter_model.safetensors: " + bs.keySet().iterator().next() + " has lora_B but no lora_A");
-        }
+        Map<LoraAdapter.Key, LoraAdapter.Pair> weights = LoraAdapter.pairs(as, bs, base::dims);
         return new EncoderLoraAdapter(peft.rank(), peft.scaling(), weights, head, labels(dir, head, headModules, base));
     }
 

@@ -84,6 +84,15 @@ public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) impl
             }
             (isA ? as : bs).put(key, t.values());
         });
+        Map<Key, Pair> weights = pairs(as, bs, module -> dims(base, module));
+        return new LoraAdapter(rank, scaling, weights);
+    }
+
+    /**
+     * Each projection's A and B factors paired ({@code dims} gives a module's (out, in)); a factor without its partner,
+     * or no factor at all, is refused by name. Shared by decoder and encoder adapters.
+     */
+    static Map<Key, Pair> pairs(Map<Key, float[]> as, Map<Key, float[]> bs, java.util.function.Function<String, int[]> dims) {
         if (as.isEmpty()) {
             throw new ModelDirectoryException("adapter_model.safetensors: no LoRA factors");
         }
@@ -93,13 +102,13 @@ public record LoraAdapter(int rank, double scaling, Map<Key, Pair> weights) impl
             if (b == null) {
                 throw new ModelDirectoryException("adapter_model.safetensors: " + e.getKey() + " has lora_A but no lora_B");
             }
-            int[] dims = dims(base, e.getKey().module());
-            weights.put(e.getKey(), new Pair(e.getValue(), b, dims[1], dims[0]));
+            int[] d = dims.apply(e.getKey().module());
+            weights.put(e.getKey(), new Pair(e.getValue(), b, d[1], d[0]));
         }
         if (!bs.isEmpty()) {
             throw new ModelDirectoryException("adapter_model.safetensors: " + bs.keySet().iterator().next() + " has lora_B but no lora_A");
         }
-        return new LoraAdapter(rank, scaling, weights);
+        return weights;
     }
 
     /** (out, in) of a projection of the base. */
