@@ -18,11 +18,16 @@ import io.lmaas.worker.runtime.ComputeDevice;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +38,19 @@ import org.slf4j.LoggerFactory;
  * attempt's worker-seconds. It watches the batch every second: a cancel stops it and ends the batch cancelled with what
  * was committed; a preemption or another attempt stops it and leaves the rest to the next attempt. Exit 0 when the
  * batch's state is recorded; non-zero when the attempt should run again (the supervisor starts it; it resumes).
+ *
+ * <p>With {@code --next-jobs-from-stdin} (the local scheduler's way), a worker whose batch completed stays up and reads
+ * the id of its tenant's next admitted batch from its standard input, one per line, keeping its loaded model when the
+ * next batch runs the same one: a tenant's batches after the first skip the JVM's start, the model's load and the
+ * compiler's warm-up. It ends at the end of its input (the scheduler closes it when the worker has been idle too long).
+ * A worker serves one tenant only: the first batch's data key is the only one it ever holds, and a batch of another
+ * tenant is refused without being touched (exit {@value #OTHER_TENANT}: the scheduler starts a fresh worker for it).
  */
 public final class BatchProcess {
     private static final Logger LOG = LoggerFactory.getLogger(BatchProcess.class);
     public static final String ENDPOINT = "/v1/batches";
+    /** The exit status of a worker handed a batch of another tenant than its first. */
+    public static final int OTHER_TENANT = 4;
 
     private BatchProcess() {
     }
@@ -46,94 +60,176 @@ public final class BatchProcess {
         CANCELLED, TAKEN_OVER
     }
 
+    /** How a batch's run in this process ended, for whether the process may run another. */
+    private enum Ran {
+        /** The batch completed: this worker may run its tenant's next one. */
+        COMPLETED,
+        /** Anything else recorded (failed, cancelled, stopped, taken over, not to run). */
+        ENDED,
+        /** Another tenant's batch: not touched. */
+        OTHER_TENANT
+    }
+
+    /** What this process keeps from one batch to the next: the tenant it serves, its data key, the model it has loaded. */
+    private static final class Kept implements AutoCloseable {
+        String tenantId;
+        DataKey key;
+        BatchModel model;
+        InProcessModel served;
+
+        InProcessModel load(BatchModel wanted, Settings s) throws Exception {
+            if (served != null && wanted.equals(model)) {
+                return served;
+            }
+            close();
+            served = InProcessModel.load(wanted.id(), wanted.directory(), wanted.adapter(),
+                    ComputeDevice.select(s.string("device", "auto")), s.optional("threads").map(Integer::parseInt).orElse(null));
+            model = wanted;
+            return served;
+        }
+
+        @Override
+        public void close() {
+            if (served != null) {
+                served.close();
+                served = null;
+                model = null;
+            }
+        }
+    }
+
     public static int run(Settings s) throws Exception {
         String jobId = s.required("job-id");
         int chunkLines = s.integer("chunk-lines", 256, 1, 100_000);
-        try (JobAttempt attempt = JobAttempt.open(s, "batch-watch", 4)) {
-            Pool pool = attempt.pool();
-            JobRepository jobs = attempt.jobs();
-            ArtifactStore store = attempt.store();
-            JobRecord job = await(jobs.find(jobId));
-            if (!JobAttempt.runs(job) || !"batch".equals(job.kind())) {
-                LOG.info("batch {} is not an admitted, active batch ({}): nothing to run", jobId, job == null ? "absent" : job.status());
-                return 0;
-            }
-            DataKey key = TenantKeys.confineProcess(pool, job.tenantId(), "batch worker");
-            await(jobs.running(job.id(), job.attempt(), "running in batch worker process " + ProcessHandle.current().pid()));
-            BatchRepository batches = new BatchRepository(pool);
-            BatchLedger ledger = new BatchLedger(pool, Clock.systemUTC());
-            BatchOutputs outputs = new BatchOutputs(store);
-            BatchEnd end = new BatchEnd(batches, ledger, outputs);
-            AtomicReference<Stop> stop = new AtomicReference<>(stopOf(job));
-            attempt.watch(() -> {
-                try {
-                    Stop why = stopOf(await(jobs.find(jobId)), job.attempt());
-                    if (why != null) {
-                        stop.compareAndSet(null, why);
-                    }
-                } catch (Exception e) {
-                    LOG.warn("batch {}: status check failed: {}", jobId, e.toString());
+        BufferedReader next = s.bool("next-jobs-from-stdin", false)
+                ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)) : null;
+        try (JobAttempt attempt = JobAttempt.open(s, "batch-watch", 4); Kept kept = new Kept()) {
+            while (true) {
+                Ran ran = runOne(s, attempt, jobId, chunkLines, kept);
+                if (ran == Ran.OTHER_TENANT) {
+                    return OTHER_TENANT;
                 }
-            });
-            if (stop.get() == Stop.CANCELLED) {
-                end.cancelled(job, key); // cancelled while no attempt ran: what earlier attempts committed is kept
-                return 0;
-            }
-            long started = System.currentTimeMillis();
-            JsonObject spec = job.spec();
-            String endpoint = spec.getString("endpoint");
-            FileRecord input = await(new FileRepository(pool).find(job.tenantId(), spec.getString("input_file_id")));
-            if (input == null) {
-                end.failed(job, "invalid_input_file", "the input file " + spec.getString("input_file_id") + " no longer exists");
-                return 0;
-            }
-            BatchInput in;
-            BatchModel model;
-            try {
-                in = BatchInput.read(ArtifactStore.path(input.artifactUri()), key, endpoint);
-                model = BatchModel.resolve(new ModelCatalogRepository(pool), job.tenantId(), spec, in.model());
-            } catch (BatchInput.Invalid e) {
-                end.failed(job, "invalid_input_file", e.getMessage());
-                return 0;
-            } catch (BatchModel.Refused e) {
-                end.failed(job, e.code, e.getMessage());
-                return 0;
-            }
-            int from = job.result() == null ? 0 : job.result().getInteger("lines_done", 0);
-            JsonObject startedFields = new JsonObject().put("request_counts", counts(job, in.requests().size()));
-            if (job.result() == null || job.result().getValue("in_progress_at") == null) {
-                startedFields.put("in_progress_at", Instant.now().getEpochSecond());
-            }
-            await(batches.progress(job.id(), job.attempt(), startedFields));
-            LOG.info("batch {} attempt {}: {} lines of {} on {}, from line {}", jobId, job.attempt(), in.requests().size(), endpoint,
-                    model.id(), from);
-            BatchLedger.Batch batch = new BatchLedger.Batch(job.id(), job.tenantId(), spec.getString("key_id"), model.id(), endpoint,
-                    in.requests().size());
-            BatchRun.End outcome;
-            try (InProcessModel served = InProcessModel.load(model.id(), model.directory(), model.adapter(),
-                    ComputeDevice.select(s.string("device", "auto")), s.optional("threads").map(Integer::parseInt).orElse(null),
-                    () -> stop.get() != null)) {
-                outcome = new BatchRun(ledger, batch, job.attempt(), "batch-" + ProcessHandle.current().pid(),
-                        outputs.chunkFiles(job.id()), key, served, chunkLines, () -> stop.get() != null,
-                        p -> reportProgress(batches, job, p, from, holdAt(in), () -> stop.get() != null)).run(in.requests(), from);
-            }
-            long millis = System.currentTimeMillis() - started;
-            switch (outcome) {
-                case DONE -> {
-                    end.completed(job, key);
-                    await(new ComputeMetering(pool).record(job, ENDPOINT, model.id(), 0, 200, null, millis));
+                if (ran != Ran.COMPLETED || next == null) {
+                    return 0;
                 }
-                case STOPPED -> {
-                    await(new ComputeMetering(pool).record(job, ENDPOINT, model.id(), 0, 499, "stopped", millis));
-                    if (stop.get() == Stop.CANCELLED) {
-                        end.cancelled(job, key);
-                    }
+                LOG.info("batch worker {}: waiting for tenant {}'s next batch", ProcessHandle.current().pid(), kept.tenantId);
+                String line = next.readLine();
+                if (line == null || line.isBlank()) {
+                    LOG.info("batch worker {}: no next batch; exiting", ProcessHandle.current().pid());
+                    return 0;
                 }
-                case STALE -> LOG.info("batch {} attempt {}: taken over; stopping", jobId, job.attempt());
+                jobId = line.trim();
             }
-            LOG.info("batch {} attempt {}: {} after {} ms", jobId, job.attempt(), outcome, millis);
-            return 0;
         }
+    }
+
+    private static Ran runOne(Settings s, JobAttempt attempt, String jobId, int chunkLines, Kept kept) throws Exception {
+        Pool pool = attempt.pool();
+        JobRepository jobs = attempt.jobs();
+        ArtifactStore store = attempt.store();
+        JobRecord job = await(jobs.find(jobId));
+        if (!JobAttempt.runs(job) || !"batch".equals(job.kind())) {
+            LOG.info("batch {} is not an admitted, active batch ({}): nothing to run", jobId, job == null ? "absent" : job.status());
+            return Ran.ENDED;
+        }
+        if (kept.tenantId == null) {
+            kept.key = TenantKeys.confineProcess(pool, job.tenantId(), "batch worker");
+            kept.tenantId = job.tenantId();
+        } else if (!kept.tenantId.equals(job.tenantId())) {
+            LOG.warn("batch {} is another tenant's than this worker's first batch: not run here", jobId);
+            return Ran.OTHER_TENANT;
+        }
+        DataKey key = kept.key;
+        await(jobs.running(job.id(), job.attempt(), "running in batch worker process " + ProcessHandle.current().pid()));
+        BatchRepository batches = new BatchRepository(pool);
+        BatchLedger ledger = new BatchLedger(pool, Clock.systemUTC());
+        BatchOutputs outputs = new BatchOutputs(store);
+        BatchEnd end = new BatchEnd(batches, ledger, outputs);
+        AtomicReference<Stop> stop = new AtomicReference<>(stopOf(job));
+        ScheduledFuture<?> watching = attempt.watch(() -> {
+            try {
+                Stop why = stopOf(await(jobs.find(jobId)), job.attempt());
+                if (why != null) {
+                    stop.compareAndSet(null, why);
+                }
+            } catch (Exception e) {
+                LOG.warn("batch {}: status check failed: {}", jobId, e.toString());
+            }
+        });
+        try {
+            return answer(s, pool, job, chunkLines, kept, key, batches, ledger, outputs, end, stop);
+        } finally {
+            watching.cancel(false);
+        }
+    }
+
+    private static Ran answer(Settings s, Pool pool, JobRecord job, int chunkLines, Kept kept, DataKey key,
+            BatchRepository batches, BatchLedger ledger, BatchOutputs outputs, BatchEnd end, AtomicReference<Stop> stop)
+            throws Exception {
+        String jobId = job.id();
+        if (stop.get() == Stop.CANCELLED) {
+            end.cancelled(job, key); // cancelled while no attempt ran: what earlier attempts committed is kept
+            return Ran.ENDED;
+        }
+        long started = System.currentTimeMillis();
+        JsonObject spec = job.spec();
+        String endpoint = spec.getString("endpoint");
+        FileRecord input = await(new FileRepository(pool).find(job.tenantId(), spec.getString("input_file_id")));
+        if (input == null) {
+            end.failed(job, "invalid_input_file", "the input file " + spec.getString("input_file_id") + " no longer exists");
+            return Ran.ENDED;
+        }
+        BatchInput in;
+        BatchModel model;
+        try {
+            in = BatchInput.read(ArtifactStore.path(input.artifactUri()), key, endpoint);
+            model = BatchModel.resolve(new ModelCatalogRepository(pool), job.tenantId(), spec, in.model());
+        } catch (BatchInput.Invalid e) {
+            end.failed(job, "invalid_input_file", e.getMessage());
+            return Ran.ENDED;
+        } catch (BatchModel.Refused e) {
+            end.failed(job, e.code, e.getMessage());
+            return Ran.ENDED;
+        }
+        int from = job.result() == null ? 0 : job.result().getInteger("lines_done", 0);
+        JsonObject startedFields = new JsonObject().put("request_counts", counts(job, in.requests().size()));
+        if (job.result() == null || job.result().getValue("in_progress_at") == null) {
+            startedFields.put("in_progress_at", Instant.now().getEpochSecond());
+        }
+        await(batches.progress(job.id(), job.attempt(), startedFields));
+        LOG.info("batch {} attempt {}: {} lines of {} on {}, from line {}", jobId, job.attempt(), in.requests().size(), endpoint,
+                model.id(), from);
+        BatchLedger.Batch batch = new BatchLedger.Batch(job.id(), job.tenantId(), spec.getString("key_id"), model.id(), endpoint,
+                in.requests().size());
+        BooleanSupplier stopped = () -> stop.get() != null;
+        BatchRun.End outcome;
+        try {
+            InProcessModel served = kept.load(model, s);
+            served.cancelWhen(stopped);
+            outcome = new BatchRun(ledger, batch, job.attempt(), "batch-" + ProcessHandle.current().pid(),
+                    outputs.chunkFiles(job.id()), key, served, chunkLines, stopped,
+                    p -> reportProgress(batches, job, p, from, holdAt(in), stopped)).run(in.requests(), from);
+        } catch (Exception | Error e) {
+            kept.close(); // a model that failed mid-batch is not kept for the next
+            throw e;
+        }
+        long millis = System.currentTimeMillis() - started;
+        boolean completed = false;
+        switch (outcome) {
+            case DONE -> {
+                completed = end.completed(job, key);
+                await(new ComputeMetering(pool).record(job, ENDPOINT, model.id(), 0, 200, null, millis));
+            }
+            case STOPPED -> {
+                await(new ComputeMetering(pool).record(job, ENDPOINT, model.id(), 0, 499, "stopped", millis));
+                if (stop.get() == Stop.CANCELLED) {
+                    end.cancelled(job, key);
+                }
+            }
+            case STALE -> LOG.info("batch {} attempt {}: taken over; stopping", jobId, job.attempt());
+        }
+        LOG.info("batch {} attempt {}: {} after {} ms", jobId, job.attempt(), outcome, millis);
+        return completed ? Ran.COMPLETED : Ran.ENDED;
     }
 
     private static Stop stopOf(JobRecord job) {
@@ -177,7 +273,7 @@ public final class BatchProcess {
      * worker mid-run without racing it. An attempt that starts after it never holds.
      */
     private static void reportProgress(BatchRepository batches, JobRecord job, BatchRun.Progress p, int from, int holdAt,
-            java.util.function.BooleanSupplier stopped) {
+            BooleanSupplier stopped) {
         if (p.seconds() > 0 && p.linesThisAttempt() > 0) {
             double rate = p.linesThisAttempt() / p.seconds();
             long finish = Instant.now().getEpochSecond() + Math.round((p.total() - p.linesDone()) / rate);

@@ -17,8 +17,8 @@ import java.util.function.BooleanSupplier;
 /**
  * A model loaded in this process and called as a worker would be, without HTTP: the worker's own {@link ModelCalls}
  * (dynamic batching for classifiers and embedders, continuous batching for generators) with its refusals mapped to the
- * client's errors by the gateway's one mapping ({@link WorkerClient#refusal}). Generation stops when {@code cancelled}
- * says so.
+ * client's errors by the gateway's one mapping ({@link WorkerClient#refusal}). Generation stops when the batch it answers
+ * is stopped ({@link #cancelWhen}).
  */
 final class InProcessModel implements BatchLines.Model, AutoCloseable {
     /** The queue bound: the batch worker keeps at most a chunk of lines in flight, so the serving core never refuses one. */
@@ -27,18 +27,17 @@ final class InProcessModel implements BatchLines.Model, AutoCloseable {
     private final String modelId;
     private final ServedModel served;
     private final AdapterRef adapter;
-    private final BooleanSupplier cancelled;
+    private volatile BooleanSupplier cancelled = () -> false;
 
-    private InProcessModel(String modelId, ServedModel served, AdapterRef adapter, BooleanSupplier cancelled) {
+    private InProcessModel(String modelId, ServedModel served, AdapterRef adapter) {
         this.modelId = modelId;
         this.served = served;
         this.adapter = adapter;
-        this.cancelled = cancelled;
     }
 
     /** Loads {@code directory} (with {@code adapter} on it, or null) on {@code device} and runs one warm-up inference. */
-    static InProcessModel load(String modelId, Path directory, AdapterRef adapter, ComputeDevice device, Integer threads,
-            BooleanSupplier cancelled) throws Exception {
+    static InProcessModel load(String modelId, Path directory, AdapterRef adapter, ComputeDevice device, Integer threads)
+            throws Exception {
         ServedModel served = ServedModel.load(directory, device, new ServedModel.Overrides(null, null, QUEUE, threads, null),
                 ServingObserver.NONE);
         try {
@@ -51,7 +50,12 @@ final class InProcessModel implements BatchLines.Model, AutoCloseable {
             served.close();
             throw new IllegalArgumentException("this base serves no adapters");
         }
-        return new InProcessModel(modelId, served, adapter, cancelled);
+        return new InProcessModel(modelId, served, adapter);
+    }
+
+    /** What stops generations from now on (the batch this model now answers: a model is kept from one batch to the next). */
+    void cancelWhen(BooleanSupplier cancelled) {
+        this.cancelled = cancelled;
     }
 
     ServedModel served() {

@@ -175,7 +175,7 @@ public final class Main {
                 usage:
                   ./lmaas test [mvn args]   the whole test suite: sets up chromium and the npm packages, then mvn -B verify
                   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
-                           [--starters=false] [--real-models=false]
+                           [--starters=false] [--real-models=false] [--batch-worker-linger-seconds=60]
                   lmaas scheduler --database-url URL --image IMAGE [--namespace lmaas] [--gpu-flavors JSON|@file]
                                 [--artifacts-claim lmaas-artifacts] [--artifacts-mount /var/lib/lmaas/artifacts] [--migrate]
                                 [--gpu-image IMAGE] [--health-port 8080] (on Kubernetes; replicas elect a leader through a Lease;

@@ -21,7 +21,9 @@ import java.util.stream.Stream;
  * machine, same weights, one run. Each figure is the median of {@code runs} runs with the range. A batch's time is
  * from its create call to the status {@code completed} seen by polling every 50 ms (its output files written): job
  * start-up included. Its answering alone is the batch worker's own pace ({@code lines_per_second}: lines committed over
- * the seconds from its first line to its last commit); start-up is the difference.
+ * the seconds from its first line to its last commit); start-up is the difference. Cold batches are each a new tenant's
+ * first (a new worker process: JVM start, model load, compilation as it goes); warm ones are the last of those tenants'
+ * next batches, which the local scheduler hands to its idle worker.
  */
 public final class BatchBenchmark {
     private BatchBenchmark() {
@@ -48,45 +50,84 @@ public final class BatchBenchmark {
             }
             row(String.format(Locale.ROOT, "online one by one, %,d lines (keep-alive)", onlineLines),
                     Stats.range(onlineRate, 1, "lines/s"));
-            double rawRate = 0;
             for (int size : sizes) {
                 List<SyntheticTopics.Example> inputs = SyntheticTopics.examples(size, 92);
-                String file = up.upload("batch", "rows.jsonl", lines(inputs)).getString("id");
-                double[] total = new double[runs];
-                double[] answering = new double[runs];
-                double[] startup = new double[runs];
+                String content = lines(inputs);
+                String n = String.format(Locale.ROOT, "%,d lines", size);
+                // Cold: each run a new tenant, so no batch worker of its is up (a worker serves one tenant): a JVM starts,
+                // loads the model and compiles as it goes. Warm: the same tenant's next batches, handed to its idle worker.
+                Runs cold = new Runs(runs);
+                String key = null;
                 for (int r = 0; r < runs; r++) {
-                    long t0 = System.nanoTime();
-                    String id = up.call("/v1/batches", new JsonObject().put("input_file_id", file).put("endpoint", "/v1/classifications")
-                            .put("completion_window", "24h")).getString("id");
-                    JsonObject b;
-                    while (!List.of("completed", "failed", "cancelled").contains((b = up.call("/v1/batches/" + id, null)).getString("status"))) {
-                        Thread.sleep(50);
-                    }
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    if (!"completed".equals(b.getString("status")) || b.getJsonObject("request_counts").getInteger("completed") != size) {
-                        throw new IllegalStateException("batch " + id + ": " + b.encode());
-                    }
-                    total[r] = size / seconds;
-                    answering[r] = b.getDouble("lines_per_second");
-                    startup[r] = seconds - size / answering[r];
+                    key = up.newTenantKey("bench-batch-" + size + "-" + r);
+                    cold.add(r, size, batch(up, key, up.upload(key, "batch", "rows.jsonl", content).getString("id"), size));
+                }
+                String file = up.upload(key, "batch", "rows.jsonl", content).getString("id");
+                Runs warm = new Runs(runs);
+                for (int r = 0; r < runs; r++) {
+                    warm.add(r, size, batch(up, key, file, size));
                 }
                 double[] raw = rawForward(data, inputs, runs);
-                rawRate = Stats.median(raw);
-                String n = String.format(Locale.ROOT, "%,d lines", size);
-                row("batch, " + n + ", create → completed", Stats.range(total, 1, "lines/s"));
-                row("batch, " + n + ", answering alone (the worker's pace)", Stats.range(answering, 1, "lines/s"));
-                row("batch, " + n + ", start-up and finish (admission, JVM, model load, output files)", Stats.range(startup, 1, "s"));
+                double rawRate = Stats.median(raw);
+                double online = Stats.median(onlineRate);
+                for (String kind : List.of("cold", "warm")) {
+                    Runs x = kind.equals("cold") ? cold : warm;
+                    String what = kind.equals("cold") ? "cold (a new worker)" : "warm (the tenant's idle worker)";
+                    row("batch, " + n + ", " + what + ", create → completed", Stats.range(x.total, 1, "lines/s"));
+                    row("batch, " + n + ", " + kind + ", answering alone (the worker's pace)", Stats.range(x.answering, 1, "lines/s"));
+                    row("batch, " + n + ", " + kind + ", start-up and finish", Stats.range(x.startup, 1, "s"));
+                    row("batch / online one by one, " + n + ", " + kind, String.format(Locale.ROOT, "%.1f×",
+                            Stats.median(x.total) / online));
+                    row("batch / raw forward, " + n + ", " + kind + " (create → completed)", String.format(Locale.ROOT, "%.2f×",
+                            Stats.median(x.total) / rawRate));
+                    row("batch answering / raw forward, " + n + ", " + kind, String.format(Locale.ROOT, "%.2f×",
+                            Stats.median(x.answering) / rawRate));
+                }
                 row("raw DJL forward at batch 32, the same " + n + " (tokenized beforehand)", Stats.range(raw, 1, "sentences/s"));
-                row("batch / online one by one, " + n, String.format(Locale.ROOT, "%.1f×", Stats.median(total) / Stats.median(onlineRate)));
-                row("batch / raw forward, " + n + " (create → completed)", String.format(Locale.ROOT, "%.2f×",
-                        Stats.median(total) / rawRate));
-                row("batch answering / raw forward, " + n, String.format(Locale.ROOT, "%.2f×", Stats.median(answering) / rawRate));
             }
         } finally {
             up.stop();
-            UpProcess.deleteRecursively(dataDir);
+            if (System.getenv("LMAAS_BENCH_KEEP") == null) {
+                UpProcess.deleteRecursively(dataDir);
+            } else {
+                System.out.println("kept: " + dataDir);
+            }
         }
+    }
+
+    /** Per run: lines/s from create to completed, the worker's own pace, and the rest (start-up and finish, seconds). */
+    private static final class Runs {
+        final double[] total;
+        final double[] answering;
+        final double[] startup;
+
+        Runs(int runs) {
+            total = new double[runs];
+            answering = new double[runs];
+            startup = new double[runs];
+        }
+
+        void add(int r, int size, double[] seconds) {
+            total[r] = size / seconds[0];
+            answering[r] = seconds[1];
+            startup[r] = seconds[0] - size / seconds[1];
+        }
+    }
+
+    /** One batch from create to completed (polled every 50 ms): its seconds and the worker's lines per second. */
+    private static double[] batch(UpProcess up, String key, String file, int size) throws Exception {
+        long t0 = System.nanoTime();
+        String id = up.call("/v1/batches", key, new JsonObject().put("input_file_id", file).put("endpoint", "/v1/classifications")
+                .put("completion_window", "24h")).getString("id");
+        JsonObject b;
+        while (!List.of("completed", "failed", "cancelled").contains((b = up.call("/v1/batches/" + id, key, null)).getString("status"))) {
+            Thread.sleep(50);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (!"completed".equals(b.getString("status")) || b.getJsonObject("request_counts").getInteger("completed") != size) {
+            throw new IllegalStateException("batch " + id + ": " + b.encode());
+        }
+        return new double[] {seconds, b.getDouble("lines_per_second")};
     }
 
     private static String lines(List<SyntheticTopics.Example> inputs) {

@@ -103,12 +103,23 @@ record UpProcess(Process process, String url, String adminToken, String key, lon
 
     /** {@code POST /v1/files} as multipart form data; the file object. */
     JsonObject upload(String purpose, String filename, String content) throws IOException, InterruptedException {
+        return upload(key, purpose, filename, content);
+    }
+
+    /** A new tenant (admin API) and an API key of it. */
+    String newTenantKey(String name) throws IOException, InterruptedException {
+        String tenant = call("/admin/v1/tenants", adminToken, new JsonObject().put("name", name)).getString("id");
+        return call("/admin/v1/tenants/" + tenant + "/keys", adminToken, new JsonObject().put("name", "bench")).getString("key");
+    }
+
+    /** {@code POST /v1/files} with {@code bearer}'s key; the file object. */
+    JsonObject upload(String bearer, String purpose, String filename, String content) throws IOException, InterruptedException {
         String boundary = "lmaas-" + System.nanoTime();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose + "\r\n"
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n"
                 + "Content-Type: application/jsonl\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/v1/files")).timeout(Duration.ofSeconds(60))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .header("Authorization", "Bearer " + bearer).header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         check(r);
         return new JsonObject(r.body());

@@ -4,18 +4,19 @@ import io.lmaas.core.config.Settings;
 import io.lmaas.gateway.GatewayConfig;
 import io.lmaas.gateway.identity.KeycloakSettings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * {@code lmaas up}: where the gateway listens, where data lives, which database to use (embedded unless
  * a URL is given), whether to prepare the starter models and the real embedding models, how worker processes are
- * started.
+ * started, and how long a batch worker whose batch completed waits for its tenant's next batch (0: it exits at once).
  */
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
         boolean realModels,
         int maxBodyBytes, long maxFileBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed,
-        Optional<KeycloakSettings> keycloak) {
+        Optional<KeycloakSettings> keycloak, Duration batchWorkerLinger) {
 
     public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
         return new PlatformConfig(
@@ -31,7 +32,8 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 javaBinary,
                 io.lmaas.scheduler.local.LocalBackendConfig.WORKER_JVM_OPTIONS,
                 42L,
-                KeycloakSettings.from(s));
+                KeycloakSettings.from(s),
+                Duration.ofSeconds(s.integer("batch-worker-linger-seconds", 60, 0, 86_400)));
     }
 
     public Path artifacts() {

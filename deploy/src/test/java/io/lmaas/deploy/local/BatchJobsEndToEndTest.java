@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * {@code lmaas worker batch} process that loads the model itself; no gateway is on a line's path. Answers equal the
  * online ones; a batch worker killed with SIGKILL mid-run resumes with every line answered and metered exactly once; a
  * budget that runs out mid-batch fails the remaining lines with {@code quota_exceeded}; a cancel stops the worker and
- * keeps what was committed. Mid-run is made certain, not raced: the workers of this platform hold after committing the
+ * keeps what was committed; a tenant's next batch runs in its idle worker. Mid-run is made certain, not raced: the workers of this platform hold after committing the
  * request whose custom_id is {@value #HOLD} (a JVM option of the test platform's worker processes).
  */
 class BatchJobsEndToEndTest {
@@ -306,6 +306,54 @@ class BatchJobsEndToEndTest {
         assertThat(content(key, done.getString("output_file_id"))).hasSize(completed);
         assertThat(ledger(key)).hasSize(completed);
         await().atMost(Duration.ofSeconds(15)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    /** The pid of the batch worker process that ran the job (from the job's "running" event). */
+    private static long workerOf(String jobId) throws Exception {
+        List<String> messages = new ArrayList<>();
+        pool.preparedQuery("SELECT message FROM job_events WHERE job_id = $1 AND type = 'running'").execute(Tuple.of(jobId))
+                .await(10, TimeUnit.SECONDS).forEach(r -> messages.add(r.getString("message")));
+        assertThat(messages).hasSize(1);
+        return Long.parseLong(messages.get(0).replace("running in batch worker process ", ""));
+    }
+
+    @Test
+    void aTenantsNextBatchRunsInItsIdleWorkerAndAnotherTenantsInANewOne() throws Exception {
+        String key = tenantKey("batch-warm");
+        String tenant = TENANT_OF_KEY.get(key);
+        String content = classificationLines(SyntheticTopics.examples(300, 781), -1);
+        String firstId = create(key, content, "/v1/classifications");
+        JsonObject first = awaitEnd(key, firstId);
+        assertThat(first.getString("status")).as(first.encode()).isEqualTo("completed");
+        long worker = workerOf(firstId);
+        await().atMost(Duration.ofSeconds(5)).until(() -> Long.valueOf(worker).equals(platform.platform.jobs().idlePid(tenant)));
+
+        // The tenant's next batch is handed to that worker: no new process; its answers are the first batch's.
+        String secondId = create(key, content, "/v1/classifications");
+        JsonObject second = awaitEnd(key, secondId);
+        assertThat(second.getString("status")).as(second.encode()).isEqualTo("completed");
+        assertThat(workerOf(secondId)).isEqualTo(worker);
+        Map<String, JsonObject> a = byCustomId(content(key, first.getString("output_file_id")));
+        Map<String, JsonObject> b = byCustomId(content(key, second.getString("output_file_id")));
+        assertThat(b.keySet()).isEqualTo(a.keySet()).hasSize(300);
+        for (String id : a.keySet()) {
+            JsonObject x = a.get(id).getJsonObject("response").getJsonObject("body").getJsonArray("data").getJsonObject(0);
+            JsonObject y = b.get(id).getJsonObject("response").getJsonObject("body").getJsonArray("data").getJsonObject(0);
+            assertThat(y.getString("label")).as(id).isEqualTo(x.getString("label"));
+            assertThat(y.getDouble("score")).as(id).isCloseTo(x.getDouble("score"), Offset.offset(1e-4));
+        }
+        assertThat(ledger(key)).hasSize(600);
+
+        // Another tenant's batch gets a worker of its own: a worker holds one tenant's data key only.
+        String other = tenantKey("batch-warm-other");
+        String thirdId = create(other, content, "/v1/classifications");
+        assertThat(awaitEnd(other, thirdId).getString("status")).isEqualTo("completed");
+        assertThat(workerOf(thirdId)).isNotEqualTo(worker);
+
+        // An idle worker ends once it has waited its linger out.
+        await().atMost(Platform.BATCH_WORKER_LINGER.plusSeconds(20)).until(() ->
+                ProcessHandle.of(worker).map(p -> !p.isAlive()).orElse(true));
+        assertThat(platform.platform.jobs().idlePid(tenant)).isNull();
     }
 
     @Test

@@ -44,6 +44,9 @@ final class Platform implements AutoCloseable {
         return start(dataDir, databaseUrl, starters, realModels, keycloak, List.of());
     }
 
+    /** How long the test platforms keep an idle batch worker (short: a test sees one end). */
+    static final Duration BATCH_WORKER_LINGER = Duration.ofSeconds(10);
+
     /** With JVM options of its own for every worker and job process (fault-injection points of tests). */
     static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
             Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak, List<String> workerOptions) throws Exception {
@@ -52,7 +55,7 @@ final class Platform implements AutoCloseable {
         PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters, realModels,
                 io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),
                 Path.of(System.getProperty("java.home"), "bin", "java"),
-                options, 42L, keycloak);
+                options, 42L, keycloak, BATCH_WORKER_LINGER);
         return new Platform(dataDir, LocalPlatform.start(config));
     }
 

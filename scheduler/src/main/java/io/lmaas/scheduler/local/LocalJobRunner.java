@@ -7,6 +7,7 @@ import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.scheduler.k8s.Blocking;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * attempt as a {@code lmaas worker job} (or {@code worker batch}) child process, starts it again when it dies while its job is still
  * active (it resumes from the last checkpoint) up to a limit, then fails the job; stops the process of a
  * job that was cancelled. Logs go to {@code <logs>/job-<id>.log}.
+ *
+ * <p>A batch worker whose batch completed is kept up, idle, for {@code linger}: the tenant's next admitted batch is
+ * handed to it (its id on the worker's standard input) instead of starting a new process, so it runs without a JVM start,
+ * a model load or a compiler warm-up. An idle worker is only ever handed batches of the tenant it ran (it holds that
+ * tenant's data key and no other); closing its input ends it. {@link #wake} runs a tick at once (on a job's insert or
+ * status change, notified by PostgreSQL) instead of at the next interval.
  */
 public final class LocalJobRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
@@ -42,7 +50,11 @@ public final class LocalJobRunner implements AutoCloseable {
     private final int maxConcurrent;
     private final int restartLimit;
     private final Clock clock;
-    private final Map<String, Process> processes = new HashMap<>();
+    private final Duration linger;
+    private final Map<String, Running> processes = new HashMap<>();
+    /** Idle batch workers by tenant. */
+    private final Map<String, Idle> idle = new HashMap<>();
+    private final AtomicBoolean wakePending = new AtomicBoolean();
     private final Map<String, Integer> restarts = new HashMap<>();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "local-jobs");
@@ -50,8 +62,17 @@ public final class LocalJobRunner implements AutoCloseable {
         return t;
     });
 
+    /** A job's worker process, with the tenant and kind of the job it runs, and its log (its first job's). */
+    private record Running(Process process, String tenantId, String kind, Path log) {
+    }
+
+    /** A batch worker waiting for its tenant's next batch since {@code since}. */
+    private record Idle(Process process, java.time.Instant since, Path log) {
+    }
+
     public LocalJobRunner(JobRepository jobs, LocalBackendConfig config, DatabaseUrl database, Path artifacts, int maxConcurrent,
-            int restartLimit, Clock clock) {
+            int restartLimit, Clock clock, Duration linger) {
+        this.linger = linger;
         this.jobs = jobs;
         this.config = config;
         this.database = database;
@@ -71,36 +92,65 @@ public final class LocalJobRunner implements AutoCloseable {
         }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** A tick as soon as the loop is free (coalesced: one pending at most), for a job inserted or changed now. */
+    public void wake() {
+        if (wakePending.compareAndSet(false, true)) {
+            try {
+                loop.execute(() -> {
+                    wakePending.set(false);
+                    try {
+                        tick();
+                    } catch (RuntimeException e) {
+                        LOG.warn("local job runner: {}", e.toString());
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                wakePending.set(false); // closed
+            }
+        }
+    }
+
     /** The pid of a job's running worker process, if any (for operators and tests). */
     public synchronized Long pid(String jobId) {
-        Process p = processes.get(jobId);
-        return p != null && p.isAlive() ? p.pid() : null;
+        Running r = processes.get(jobId);
+        return r != null && r.process().isAlive() ? r.process().pid() : null;
+    }
+
+    /** The pid of the tenant's idle batch worker, if any (for operators and tests). */
+    public synchronized Long idlePid(String tenantId) {
+        Idle i = idle.get(tenantId);
+        return i != null && i.process().isAlive() ? i.process().pid() : null;
     }
 
     synchronized void tick() {
         List<JobRecord> active = Blocking.await(jobs.listActive()).stream().filter(j -> RUNS.contains(j.kind())).toList();
         Map<String, JobRecord> byId = new HashMap<>();
         active.forEach(j -> byId.put(j.id(), j));
-        // Cancelled (or otherwise ended) jobs: their processes stop.
+        // Cancelled (or otherwise ended) jobs: their processes stop, but a batch worker whose batch completed waits idle.
         processes.entrySet().removeIf(e -> {
             JobRecord j = byId.get(e.getKey());
             if (j == null || j.admittedFlavor() == null) {
-                if (e.getValue().isAlive()) {
-                    LOG.info("job {} is no longer active: stopping its worker (pid {})", e.getKey(), e.getValue().pid());
-                    e.getValue().destroy();
+                Process p = e.getValue().process();
+                if (j == null && p.isAlive() && completedBatch(e.getKey(), e.getValue())) {
+                    keepIdle(e.getValue());
+                } else if (p.isAlive()) {
+                    LOG.info("job {} is no longer active: stopping its worker (pid {})", e.getKey(), p.pid());
+                    p.destroy();
                 }
                 restarts.remove(e.getKey());
                 return true;
             }
             return false;
         });
+        expireIdle();
         // Admitted jobs run; a process that died while its job is active starts again (it resumes).
         long admitted = active.stream().filter(j -> j.admittedFlavor() != null).count();
         for (JobRecord j : active) {
             if (j.admittedFlavor() == null) {
                 continue;
             }
-            Process p = processes.get(j.id());
+            Running r = processes.get(j.id());
+            Process p = r == null ? null : r.process();
             if (p != null && p.isAlive()) {
                 continue;
             }
@@ -135,11 +185,69 @@ public final class LocalJobRunner implements AutoCloseable {
         }
     }
 
+    /** Whether the process ran a batch that completed: it waits for its tenant's next batch (when lingering is on). */
+    private boolean completedBatch(String jobId, Running r) {
+        if (linger.isZero() || !"batch".equals(r.kind())) {
+            return false;
+        }
+        JobRecord ended = Blocking.await(jobs.find(jobId));
+        return ended != null && JobRecord.SUCCEEDED.equals(ended.status());
+    }
+
+    private void keepIdle(Running r) {
+        Idle before = idle.put(r.tenantId(), new Idle(r.process(), clock.instant(), r.log()));
+        if (before != null && before.process() != r.process()) {
+            end(before.process());
+        }
+        LOG.info("batch worker pid {} is idle, kept for tenant {}'s next batch for {} s", r.process().pid(), r.tenantId(),
+                linger.toSeconds());
+    }
+
+    /** Idle workers that died are forgotten; those idle longer than {@code linger} have their input closed: they exit. */
+    private void expireIdle() {
+        idle.values().removeIf(i -> {
+            if (!i.process().isAlive()) {
+                return true;
+            }
+            if (clock.instant().isAfter(i.since().plus(linger))) {
+                LOG.info("batch worker pid {} was idle for {} s: ending it", i.process().pid(), linger.toSeconds());
+                end(i.process());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** Ends an idle worker: its input closed, it exits after its current wait. */
+    private static void end(Process p) {
+        try {
+            p.getOutputStream().close();
+        } catch (IOException e) {
+            p.destroy();
+        }
+    }
+
     private void launch(JobRecord j) {
+        Idle waiting = "batch".equals(j.kind()) ? idle.remove(j.tenantId()) : null;
+        if (waiting != null && waiting.process().isAlive()) {
+            try {
+                waiting.process().getOutputStream().write((j.id() + "\n").getBytes(StandardCharsets.UTF_8));
+                waiting.process().getOutputStream().flush();
+                processes.put(j.id(), new Running(waiting.process(), j.tenantId(), j.kind(), waiting.log()));
+                LOG.info("job {} attempt {}: handed to the idle batch worker pid {} (its log: {})", j.id(), j.attempt(),
+                        waiting.process().pid(), waiting.log().getFileName());
+                return;
+            } catch (IOException e) {
+                LOG.info("job {}: the idle batch worker pid {} is gone ({}); starting one", j.id(), waiting.process().pid(),
+                        e.toString());
+                waiting.process().destroy();
+            }
+        }
         try {
             Files.createDirectories(config.logDirectory());
             Path log = config.logDirectory().resolve("job-" + j.id() + ".log");
-            ProcessBuilder pb = new ProcessBuilder(WorkerCommand.job(config, j.kind(), j.id(), ProcessHandle.current().pid()))
+            ProcessBuilder pb = new ProcessBuilder(WorkerCommand.job(config, j.kind(), j.id(), ProcessHandle.current().pid(),
+                    !linger.isZero() && "batch".equals(j.kind())))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().putAll(config.environment());
@@ -147,7 +255,7 @@ public final class LocalJobRunner implements AutoCloseable {
             pb.environment().put("LMAAS_DATABASE_URL", database.withCredentials());
             pb.environment().put("LMAAS_ARTIFACTS", artifacts.toAbsolutePath().toString());
             Process p = pb.start();
-            processes.put(j.id(), p);
+            processes.put(j.id(), new Running(p, j.tenantId(), j.kind(), log));
             LOG.info("job {} attempt {}: worker started (pid {})", j.id(), j.attempt(), p.pid());
         } catch (IOException e) {
             LOG.warn("job {}: cannot start a worker: {}", j.id(), e.toString());
@@ -157,10 +265,13 @@ public final class LocalJobRunner implements AutoCloseable {
     @Override
     public synchronized void close() {
         loop.shutdownNow();
-        for (Process p : processes.values()) {
+        java.util.List<Process> all = new java.util.ArrayList<>();
+        processes.values().forEach(r -> all.add(r.process()));
+        idle.values().forEach(i -> all.add(i.process()));
+        for (Process p : all) {
             p.destroy();
         }
-        for (Process p : processes.values()) {
+        for (Process p : all) {
             try {
                 p.waitFor(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -169,5 +280,6 @@ public final class LocalJobRunner implements AutoCloseable {
             p.destroyForcibly();
         }
         processes.clear();
+        idle.clear();
     }
 }

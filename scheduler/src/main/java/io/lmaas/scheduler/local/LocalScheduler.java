@@ -7,7 +7,9 @@ import io.lmaas.core.deployments.EndpointRepository;
 import io.lmaas.core.jobs.JobRepository;
 import io.lmaas.scheduler.Scheduler;
 import io.lmaas.scheduler.SchedulerVerticle;
+import io.lmaas.core.db.Pools;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Pool;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -30,17 +32,23 @@ public final class LocalScheduler implements Scheduler {
     private final DatabaseUrl database;
     private final Path artifacts;
     private final ModelKeys modelKeys;
+    private final Duration batchWorkerLinger;
     private LocalJobRunner jobs;
+    private PgSubscriber jobChanges;
     private String deployment;
     private volatile boolean running;
 
     public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts) {
-        this(vertx, pool, workers, database, artifacts, ModelKeys.NONE);
+        this(vertx, pool, workers, database, artifacts, Duration.ZERO, ModelKeys.NONE);
     }
 
-    /** {@code modelKeys}: the data keys of tenants' sealed models, for the workers that serve them. */
+    /**
+     * {@code batchWorkerLinger}: how long a batch worker whose batch completed waits for its tenant's next batch
+     * (zero: it exits at once). {@code modelKeys}: the data keys of tenants' sealed models, for the workers that serve them.
+     */
     public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts,
-            ModelKeys modelKeys) {
+            Duration batchWorkerLinger, ModelKeys modelKeys) {
+        this.batchWorkerLinger = batchWorkerLinger;
         this.modelKeys = modelKeys;
         this.vertx = vertx;
         this.pool = pool;
@@ -54,8 +62,15 @@ public final class LocalScheduler implements Scheduler {
         LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC(), modelKeys);
         deployment = vertx.deployVerticle(new SchedulerVerticle(new DeploymentRepository(pool), new EndpointRepository(pool),
                 backend, Duration.ofSeconds(1))).await(120, TimeUnit.SECONDS);
-        jobs = new LocalJobRunner(new JobRepository(pool), workers, database, artifacts, 1, 2, Clock.systemUTC());
+        jobs = new LocalJobRunner(new JobRepository(pool), workers, database, artifacts, 1, 2, Clock.systemUTC(), batchWorkerLinger);
         jobs.start(Duration.ofMillis(500));
+        // A job inserted or changed wakes the runner at once; the interval stays for what no notification says (a dead process).
+        jobChanges = PgSubscriber.subscriber(vertx, Pools.connectOptions(database))
+                .reconnectPolicy(attempt -> Math.min(5000L, 100L * (attempt + 1)));
+        LocalJobRunner runner = jobs;
+        jobChanges.channel("lmaas_jobs").handler(id -> runner.wake());
+        jobChanges.connect().onFailure(e -> LOG.warn("job notifications unavailable ({}); the job runner ticks every 500 ms",
+                e.toString()));
         running = true;
     }
 
@@ -73,6 +88,9 @@ public final class LocalScheduler implements Scheduler {
     @Override
     public void close() {
         running = false;
+        if (jobChanges != null) {
+            jobChanges.close();
+        }
         if (jobs != null) {
             jobs.close();
         }

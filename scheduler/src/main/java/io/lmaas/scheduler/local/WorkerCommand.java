@@ -30,12 +30,16 @@ public final class WorkerCommand {
 
     /**
      * {@code lmaas worker job} (fine-tuning) or {@code lmaas worker batch} (a batch, by {@code kind}): the database URL and
-     * artifact root travel in the environment, not the command line.
+     * artifact root travel in the environment, not the command line. With {@code nextFromStdin}, a batch worker whose batch
+     * completed reads its tenant's next batch's id from its standard input.
      */
-    public static List<String> job(LocalBackendConfig config, String kind, String jobId, long parentPid) {
+    public static List<String> job(LocalBackendConfig config, String kind, String jobId, long parentPid, boolean nextFromStdin) {
         List<String> cmd = worker(config, mode(kind));
         cmd.add("--job-id=" + jobId);
         cmd.add("--parent-pid=" + parentPid);
+        if (nextFromStdin) {
+            cmd.add("--next-jobs-from-stdin=true");
+        }
         return cmd;
     }
 

@@ -21,6 +21,9 @@ class WorkerCommandTest {
                         "--model-id=starter-classifier", "--adapters-root=/models", "--port=0", "--port-file=/run/d-0.port",
                         "--parent-pid=77",
                         "--threads=2", "--drain-timeout-ms=8000");
+        assertThat(WorkerCommand.job(config, "batch", "batch_1", 77, true)).containsExactly("/jdk/bin/java", "-Xmx512m",
+                "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", "/lib/*", "io.lmaas.deploy.Main", "worker", "batch",
+                "--job-id=batch_1", "--parent-pid=77", "--next-jobs-from-stdin=true");
         assertThat(LocalBackendConfig.WORKER_ENVIRONMENT).containsEntry("DJL_OFFLINE", "true")
                 .containsEntry("OPT_OUT_TRACKING", "true");
     }

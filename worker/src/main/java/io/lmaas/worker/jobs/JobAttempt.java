@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -76,9 +77,9 @@ public final class JobAttempt implements AutoCloseable {
         return store;
     }
 
-    /** Runs {@code check} every second until the process ends. */
-    public void watch(Runnable check) {
-        watch.scheduleWithFixedDelay(check, 1, 1, TimeUnit.SECONDS);
+    /** Runs {@code check} every second until the process ends or the returned future is cancelled. */
+    public ScheduledFuture<?> watch(Runnable check) {
+        return watch.scheduleWithFixedDelay(check, 1, 1, TimeUnit.SECONDS);
     }
 
     @Override
