@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One attempt's answering of a batch: from the line its progress is at, a chunk at a time, every line of a chunk in
  * flight together (the serving core batches them), the chunk's answers written sealed to the attempt's chunk file, then
- * committed ({@link BatchLedger}) while the next chunk is answered. A commit found stale (another attempt owns the batch,
+ * committed ({@link BatchLedger}) while the next chunk is answered (put in flight before the write). A commit found stale (another attempt owns the batch,
  * or it ended) ends the run; a stop ends it without committing the chunk in flight (its lines are answered again by the
  * next attempt, if any). Once the budgets refuse a chunk's last line, later lines are not computed: each becomes a
  * {@code quota_exceeded} error, committed the same way.
@@ -78,12 +78,18 @@ final class BatchRun {
         CompletableFuture<BatchLedger.Committed> committing = null;
         Chunk pending = null;
         boolean budgetsSpent = false;
+        // The next chunk is put in flight before this one is written and committed, so the serving core has lines to
+        // answer meanwhile. Once a commit says the budgets are spent, chunks after the one in flight are not computed
+        // (a chunk computed before that was known is refused line by line at its commit, as the budgets say).
+        List<CompletableFuture<BatchLines.Answered>> inFlight = submit(requests, next, Math.min(requests.size(), next + chunkLines));
         while (next < requests.size()) {
             int end = Math.min(requests.size(), next + chunkLines);
-            List<BatchLines.Answered> answers = budgetsSpent ? refused(requests, next, end) : answer(requests, next, end);
+            List<BatchLines.Answered> answers = inFlight != null ? collect(inFlight, next, end) : refused(requests, next, end);
             if (answers == null) {
                 return awaitLast(committing, started, from) == End.STALE ? End.STALE : End.STOPPED;
             }
+            int following = Math.min(requests.size(), end + chunkLines);
+            inFlight = end < requests.size() && !budgetsSpent ? submit(requests, end, following) : null;
             List<BatchLedger.Line> outcomes = new ArrayList<>(answers.size());
             List<JsonObject> lines = new ArrayList<>(answers.size());
             for (BatchLines.Answered a : answers) {
@@ -129,17 +135,23 @@ final class BatchRun {
         return !c.refused().isEmpty() && c.refused().get(c.refused().size() - 1) == last;
     }
 
-    /** The chunk's answers, every line in flight at once; null if the run was stopped before they were all in. */
-    private List<BatchLines.Answered> answer(List<JsonObject> requests, int from, int end) throws Exception {
+    /** Puts the chunk's lines in flight, all at once (the serving core batches them). */
+    private List<CompletableFuture<BatchLines.Answered>> submit(List<JsonObject> requests, int from, int end) {
         long created = Instant.now().getEpochSecond();
         List<CompletableFuture<BatchLines.Answered>> inFlight = new ArrayList<>(end - from);
         for (int i = from; i < end; i++) {
-            String requestId = "batch_req_" + Ids.random(20);
+            String requestId = Ids.batchRequest();
             long t0 = System.nanoTime();
             Future<BatchLines.Answered> a = BatchLines.answer(batch.endpoint(), requests.get(i), model, requestId, created)
                     .map(x -> x.withLatency((System.nanoTime() - t0) / 1_000_000));
             inFlight.add(a.toCompletionStage().toCompletableFuture());
         }
+        return inFlight;
+    }
+
+    /** The chunk's answers once all are in; null if the run was stopped before they were. */
+    private List<BatchLines.Answered> collect(List<CompletableFuture<BatchLines.Answered>> inFlight, int from, int end)
+            throws Exception {
         CompletableFuture<Void> all = CompletableFuture.allOf(inFlight.toArray(new CompletableFuture[0]));
         while (true) {
             if (stop.getAsBoolean()) {
@@ -164,7 +176,7 @@ final class BatchRun {
     private static List<BatchLines.Answered> refused(List<JsonObject> requests, int from, int end) {
         List<BatchLines.Answered> out = new ArrayList<>(end - from);
         for (int i = from; i < end; i++) {
-            out.add(BatchLines.refusedByBudget("batch_req_" + Ids.random(20), requests.get(i).getString("custom_id")));
+            out.add(BatchLines.refusedByBudget(Ids.batchRequest(), requests.get(i).getString("custom_id")));
         }
         return out;
     }

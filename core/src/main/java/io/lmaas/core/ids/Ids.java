@@ -25,12 +25,21 @@ public final class Ids {
 
     /** Request ids need to be unique, not secret: a thread-local generator keeps them cheap on the hot path. */
     public static String request() {
+        return "req-" + unique(20);
+    }
+
+    /** A batch line's request id, as {@link #request} unique rather than secret (a batch makes one per line). */
+    public static String batchRequest() {
+        return "batch_req_" + unique(20);
+    }
+
+    private static String unique(int length) {
         java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
-        char[] out = new char[20];
+        char[] out = new char[length];
         for (int i = 0; i < out.length; i++) {
             out[i] = ALPHABET[r.nextInt(ALPHABET.length)];
         }
-        return "req-" + new String(out);
+        return new String(out);
     }
 
     public static String deployment() {

@@ -70,13 +70,15 @@ public final class BatchChunkFiles {
                 try (BufferedReader in = Artifacts.newBufferedReader(f, key)) {
                     String s;
                     while ((s = in.readLine()) != null) {
-                        JsonObject line = new JsonObject(s);
                         boolean refused = c.refused().contains(c.firstLine() + n);
+                        boolean isAnswer;
                         if (refused) {
-                            line = refusedByBudget(line);
+                            s = refusedByBudget(new JsonObject(s)).encode();
+                            isAnswer = false;
+                        } else {
+                            isAnswer = answered(s);
                         }
-                        boolean isAnswer = !refused && line.getValue("error") == null;
-                        byte[] bytes = (line.encode() + "\n").getBytes(StandardCharsets.UTF_8);
+                        byte[] bytes = (s + "\n").getBytes(StandardCharsets.UTF_8);
                         (isAnswer ? ok : bad).write(bytes);
                         if (isAnswer) {
                             answered++;
@@ -94,6 +96,15 @@ public final class BatchChunkFiles {
             }
         }
         return new Assembled(answered, failed, answeredBytes, failedBytes);
+    }
+
+    /**
+     * Whether a chunk file's line (one JSON object) is an answer: its {@code error} is null. An answer line as
+     * {@link BatchLines} writes it ends with that member, which is told without parsing the line (a line can only end
+     * with {@code "error":null}} when the object's last member is exactly that); any other line is parsed to be sure.
+     */
+    static boolean answered(String line) {
+        return line.endsWith("\"error\":null}") || new JsonObject(line).getValue("error") == null;
     }
 
     /** The error line for an answer the budgets refused at commit (as an online call that cost more than was left). */

@@ -175,6 +175,14 @@ class BatchLedgerTest {
             assertThat(Bytes.indexOf(Files.readAllBytes(sealed), "req-".getBytes(StandardCharsets.UTF_8))).as("sealed").isNegative();
         }
 
+        // Lines are copied as they were written (not parsed and encoded again), and told apart whatever their members' order.
+        assertThat(lines(output, key).get(0)).isEqualTo(answer(0));
+        assertThat(BatchChunkFiles.answered(answer(7).encode())).isTrue();
+        assertThat(BatchChunkFiles.answered("{\"error\":null,\"id\":\"x\"}")).isTrue();
+        assertThat(BatchChunkFiles.answered(error(7).encode())).isFalse();
+        assertThat(BatchChunkFiles.answered("{\"response\":{\"error\":null},\"error\":{\"code\":\"x\"}}")).isFalse();
+        assertThat(BatchChunkFiles.answered("{\"error\":{\"code\":\"x\"},\"response\":{\"error\":null}}")).isFalse();
+
         // A commit that says more lines than its file holds fails the assembly rather than shortening the output.
         assertThatThrownBy(() -> files.assemble(List.of(new BatchLedger.Chunk(0, 4, 0, new TreeSet<>())), key,
                 dir.resolve("o2.jsonl"), dir.resolve("e2.jsonl"))).hasMessageContaining("holds 3 lines");
