@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>A batch worker whose batch completed is kept up, idle, for {@code linger}: the tenant's next admitted batch is
  * handed to it (its id on the worker's standard input) instead of starting a new process, so it runs without a JVM start,
  * a model load or a compiler warm-up. An idle worker is only ever handed batches of the tenant it ran (it holds that
- * tenant's data key and no other); closing its input ends it. {@link #wake} runs a tick at once (on a job's insert or
+ * tenant's data key and no other); closing its input ends it. At most as many workers are idle as the machine has job
+ * slots, and a new worker process ends the longest-idle ones so that new and idle workers together fit them. {@link #wake} runs a tick at once (on a job's insert or
  * status change, notified by PostgreSQL) instead of at the next interval.
  */
 public final class LocalJobRunner implements AutoCloseable {
@@ -201,6 +202,18 @@ public final class LocalJobRunner implements AutoCloseable {
         }
         LOG.info("batch worker pid {} is idle, kept for tenant {}'s next batch for {} s", r.process().pid(), r.tenantId(),
                 linger.toSeconds());
+        keepAtMost(maxConcurrent);
+    }
+
+    /** Ends the longest-idle workers until at most {@code n} are idle (each holds a model and a JVM's memory). */
+    private void keepAtMost(int n) {
+        while (idle.size() > n) {
+            String oldest = idle.entrySet().stream().min(java.util.Map.Entry.comparingByValue(
+                    Comparator.comparing(Idle::since))).orElseThrow().getKey();
+            Idle i = idle.remove(oldest);
+            LOG.info("batch worker pid {} (tenant {}) ends: room for another", i.process().pid(), oldest);
+            end(i.process());
+        }
     }
 
     /** Idle workers that died are forgotten; those idle longer than {@code linger} have their input closed: they exit. */
@@ -243,6 +256,8 @@ public final class LocalJobRunner implements AutoCloseable {
                 waiting.process().destroy();
             }
         }
+        // A new process: the longest-idle workers end first, so that new and idle workers together fit the job slots.
+        keepAtMost(Math.max(0, maxConcurrent - 1));
         try {
             Files.createDirectories(config.logDirectory());
             Path log = config.logDirectory().resolve("job-" + j.id() + ".log");
