@@ -21,6 +21,9 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_encoder_fixtures import read_safetensors  # noqa: E402  (imported before this script seeds its generator)
+
 torch.manual_seed(20261201)
 VOCAB, HIDDEN, LAYERS, HEADS, KV_HEADS, INTERMEDIATE, POSITIONS = 96, 32, 2, 4, 2, 48, 64
 
@@ -274,7 +277,7 @@ def make_adapters(out):
     base_dir = os.path.join(out, "llama")
     cfg = json.load(open(os.path.join(base_dir, "config.json")))
     cfg["bias_qkv"] = False
-    base = load_safetensors(os.path.join(base_dir, "model.safetensors"))
+    base = read_safetensors(os.path.join(base_dir, "model.safetensors"))
     d = cfg["head_dim"]
     expected = {}
     for name, (rank, alpha, targets, rslora) in ADAPTERS.items():
@@ -301,18 +304,6 @@ def make_adapters(out):
             expected[name] = [forward(merged, cfg, seq).tolist() for seq in SEQUENCES[:2]]
     with open(os.path.join(out, "llama-adapters-expected.json"), "w") as f:
         json.dump({"sequences": SEQUENCES[:2], "logits": expected}, f)
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, meta in header.items():
-        start, end = meta["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[start:end]), dtype=torch.float32).reshape(meta["shape"]).clone()
-    return out
 
 
 def main():
