@@ -54,6 +54,11 @@ public final class GenerationEngine implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile boolean running = true;
     private volatile int activeCount;
+    /**
+     * Sequences taken from the queue and not finished (running or deferred), set before a taken sequence leaves
+     * {@link #waiting}: a drain never sees a sequence in neither.
+     */
+    private volatile int unfinished;
     /** The adapters held (null if the model serves none), and sequences waiting for an adapter slot to free. */
     private final AdapterSlots adapters;
     private final java.util.ArrayDeque<Sequence> deferred = new java.util.ArrayDeque<>();
@@ -131,6 +136,7 @@ public final class GenerationEngine implements AutoCloseable {
                     step();
                 }
                 activeCount = active.size();
+                unfinished = active.size() + deferred.size();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -153,8 +159,9 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     private void admit(Sequence s) {
-        waiting.decrementAndGet();
         retry(s);
+        unfinished = active.size() + deferred.size();
+        waiting.decrementAndGet();
     }
 
     /** Starts {@code s}, or defers it while every adapter slot is used by running sequences. */
@@ -292,7 +299,7 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     private boolean activeIsEmpty() {
-        return activeCount == 0;
+        return unfinished == 0;
     }
 
     @Override
