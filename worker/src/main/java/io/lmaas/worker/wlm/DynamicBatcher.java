@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -18,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * batches of up to {@code maxBatchSize}, waiting at most {@code maxBatchDelay} for a batch to fill (only while requests
  * are arriving together: a lone request is not held back), split into forward passes of similar length
  * ({@link LengthBuckets}), and run by {@code threads} inference threads sharing the model (each forward in its own
- * NDManager). A bounded queue rejects at once with {@link CapacityException}. No HTTP in here.
+ * NDManager): a batch's passes are shared out, so an idle thread takes the next pass of a batch another thread gathered.
+ * A bounded queue rejects at once with {@link CapacityException}. No HTTP in here.
  *
  * @param <R> one input's answer
  */
@@ -46,7 +48,15 @@ public final class DynamicBatcher<R> implements AutoCloseable {
     private final Settings settings;
     private final ServingObserver observer;
     private final LinkedBlockingQueue<Item<R>> queue = new LinkedBlockingQueue<>();
+    /**
+     * Passes of a gathered batch not yet started: the next thread free takes them before gathering again, so with
+     * several inference threads one batch's passes run side by side instead of one after another.
+     */
+    private final ConcurrentLinkedQueue<List<Item<R>>> planned = new ConcurrentLinkedQueue<>();
+    /** Put on the queue when a pass is planned, to wake an inference thread waiting there; never answered. */
+    private final Item<R> wake = new Item<>(null, null, 0);
     private final AtomicInteger queued = new AtomicInteger();
+    /** Inputs taken from the queue and not yet answered (in a pass running or planned). */
     private final AtomicInteger running = new AtomicInteger();
     private final List<Thread> threads = new ArrayList<>();
     /** Completes results (waking the callers) so the inference threads go straight on to the next batch. */
@@ -132,60 +142,94 @@ public final class DynamicBatcher<R> implements AutoCloseable {
         List<Item<R>> batch = new ArrayList<>(settings.maxBatchSize());
         while (!stopped) {
             try {
-                Item<R> first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                running.incrementAndGet();
-                batch.add(first);
-                long deadline = System.nanoTime() + settings.maxBatchDelay().toNanos();
-                while (batch.size() < settings.maxBatchSize()) {
-                    Item<R> next = queue.poll();
-                    if (next == null) {
-                        long left = deadline - System.nanoTime();
-                        // A lone request (nothing queued, the last batch a single input) is not held back.
-                        if (left <= 0 || (batch.size() == 1 && lastBatch <= 1)
-                                || (next = queue.poll(left, TimeUnit.NANOSECONDS)) == null) {
-                            break;
-                        }
+                List<Item<R>> pass = planned.poll();
+                if (pass == null) {
+                    gather(batch);
+                    if (batch.isEmpty()) {
+                        continue;
                     }
-                    batch.add(next);
+                    pass = plan(batch);
                 }
-                lastBatch = batch.size();
-                queued.addAndGet(-batch.size());
-                runBatch(batch);
+                runPass(pass);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } finally {
-                if (!batch.isEmpty()) {
-                    running.decrementAndGet();
-                }
                 batch.clear();
             }
         }
     }
 
-    /** Runs a gathered batch as forward passes of similar length; delivers answers off the inference thread. */
-    private void runBatch(List<Item<R>> batch) {
+    /**
+     * Takes the next batch from the queue into {@code batch}: up to {@code maxBatchSize} inputs, waiting up to
+     * {@code maxBatchDelay} for it to fill while requests arrive together; empty when nothing came within 100 ms.
+     */
+    private void gather(List<Item<R>> batch) throws InterruptedException {
+        Item<R> first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null || first == wake) {
+            return;
+        }
+        batch.add(first);
+        long deadline = System.nanoTime() + settings.maxBatchDelay().toNanos();
+        while (batch.size() < settings.maxBatchSize()) {
+            Item<R> next = queue.poll();
+            if (next == null) {
+                long left = deadline - System.nanoTime();
+                // A lone request (nothing queued, the last batch a single input) is not held back.
+                if (left <= 0 || (batch.size() == 1 && lastBatch <= 1)
+                        || (next = queue.poll(left, TimeUnit.NANOSECONDS)) == null) {
+                    break;
+                }
+            }
+            if (next != wake) {
+                batch.add(next);
+            }
+        }
+        lastBatch = batch.size();
+        running.addAndGet(batch.size()); // before they leave the queue's count: a drain never sees them in neither
+        queued.addAndGet(-batch.size());
         observer.batch(batch.size());
+    }
+
+    /**
+     * Splits a gathered batch into forward passes of similar length ({@link LengthBuckets}) and returns the first; the
+     * others wait in {@link #planned}, where this thread or an idle one takes them next.
+     */
+    private List<Item<R>> plan(List<Item<R>> batch) {
         int[] lengths = batch.stream().mapToInt(item -> item.input().length()).toArray();
-        for (int[] group : LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS, settings.maxPassTokens())) {
+        List<int[]> groups = LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS, settings.maxPassTokens());
+        List<Item<R>> first = null;
+        for (int[] group : groups) {
             List<Item<R>> pass = new ArrayList<>(group.length);
             for (int i : group) {
                 pass.add(batch.get(i));
             }
-            try {
-                List<R> results = model.run(pass.stream().map(Item::input).toList());
-                delivery.execute(() -> {
-                    for (int i = 0; i < pass.size(); i++) {
-                        pass.get(i).result().complete(results.get(i));
-                    }
-                });
-                observer.tokens(pass.stream().mapToInt(item -> item.input().tokens()).sum());
-            } catch (RuntimeException e) {
-                pass.forEach(item -> item.result().completeExceptionally(e));
+            if (first == null) {
+                first = pass;
+            } else {
+                planned.add(pass);
+                if (settings.threads() > 1) {
+                    queue.offer(wake);
+                }
             }
+        }
+        return first;
+    }
+
+    /** Runs one forward pass; delivers its answers off the inference thread. */
+    private void runPass(List<Item<R>> pass) {
+        try {
+            List<R> results = model.run(pass.stream().map(Item::input).toList());
+            delivery.execute(() -> {
+                for (int i = 0; i < pass.size(); i++) {
+                    pass.get(i).result().complete(results.get(i));
+                }
+            });
+            observer.tokens(pass.stream().mapToInt(item -> item.input().tokens()).sum());
+        } catch (RuntimeException e) {
+            pass.forEach(item -> item.result().completeExceptionally(e));
+        } finally {
+            running.addAndGet(-pass.size());
         }
     }
 
@@ -210,7 +254,13 @@ public final class DynamicBatcher<R> implements AutoCloseable {
         delivery.shutdown();
         Item<R> item;
         while ((item = queue.poll()) != null) {
-            item.result().completeExceptionally(new CapacityException("the worker stopped"));
+            if (item != wake) {
+                item.result().completeExceptionally(new CapacityException("the worker stopped"));
+            }
+        }
+        List<Item<R>> pass;
+        while ((pass = planned.poll()) != null) {
+            pass.forEach(i -> i.result().completeExceptionally(new CapacityException("the worker stopped")));
         }
     }
 }

@@ -3,8 +3,10 @@ package io.lmaas.worker.wlm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lmaas.worker.runtime.BatchedModel;
 import io.lmaas.worker.runtime.Classification;
 import io.lmaas.worker.runtime.ClassifierRuntime;
+import io.lmaas.worker.runtime.Encoded;
 import io.lmaas.worker.runtime.Generation;
 import io.lmaas.worker.runtime.GenerationRequest;
 import io.lmaas.worker.runtime.GeneratorRuntime;
@@ -12,9 +14,14 @@ import io.lmaas.worker.runtime.ModelRuntime;
 import io.lmaas.worker.testing.TrainedStarters;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -69,6 +76,68 @@ class ServingCoreTest {
             assertThat(seen.sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(32);
             assertThat(seen.sizes.stream().mapToInt(Integer::intValue).max().orElse(0)).isGreaterThan(1);
             assertThat(seen.sizes).allMatch(s -> s <= 16);
+        }
+    }
+
+    @Test
+    void aBatchsPassesRunSideBySideOnSeveralInferenceThreads() throws Exception {
+        // Both inference threads are held in a pass of their own while a request of eight inputs (four passes) queues. The
+        // first thread let go gathers all eight, and its first pass of them waits until another pass of that batch has
+        // started: only the second thread, once let go, taking one of the planned passes lets both go on.
+        List<CountDownLatch> held = List.of(new CountDownLatch(1), new CountDownLatch(1));
+        List<CountDownLatch> release = List.of(new CountDownLatch(1), new CountDownLatch(1));
+        CountDownLatch twoAtOnce = new CountDownLatch(2);
+        AtomicInteger calls = new AtomicInteger();
+        AtomicBoolean sideBySide = new AtomicBoolean();
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        BatchedModel<Classification> model = new BatchedModel<>() {
+            @Override
+            public Encoded encode(String text, boolean truncate) {
+                return classifier.encode(text, truncate);
+            }
+
+            @Override
+            public List<Classification> run(List<Encoded> inputs) {
+                threads.add(Thread.currentThread().getName());
+                int call = calls.getAndIncrement();
+                try {
+                    if (call < 2) {
+                        held.get(call).countDown();
+                        release.get(call).await(10, TimeUnit.SECONDS);
+                    } else {
+                        twoAtOnce.countDown();
+                        if (call == 2) { // the batch's first pass: does another of its passes start while it runs?
+                            sideBySide.set(twoAtOnce.await(10, TimeUnit.SECONDS));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return classifier.run(inputs);
+            }
+        };
+        String text = "the storm hit the islands";
+        int tokens = classifier.encode(text, false).length();
+        Batches seen = new Batches();
+        try (DynamicBatcher<Classification> batcher = new DynamicBatcher<>(model,
+                new DynamicBatcher.Settings(16, Duration.ofMillis(1), 1000, 2, 2 * tokens), seen)) {
+            CompletableFuture<List<Classification>> one = batcher.submit(List.of(text));
+            assertThat(held.get(0).await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<List<Classification>> two = batcher.submit(List.of(text));
+            assertThat(held.get(1).await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<List<Classification>> eight = batcher.submit(Collections.nCopies(8, text)); // four passes of two
+            release.get(0).countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (seen.sizes.size() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            release.get(1).countDown();
+            assertThat(eight.get(30, TimeUnit.SECONDS)).hasSize(8).allMatch(c -> c.label().equals("weather"));
+            assertThat(one.get(30, TimeUnit.SECONDS)).hasSize(1);
+            assertThat(two.get(30, TimeUnit.SECONDS)).hasSize(1);
+            assertThat(seen.sizes).containsExactly(1, 1, 8);
+            assertThat(sideBySide).isTrue();
+            assertThat(threads).containsExactlyInAnyOrder("batch-0", "batch-1");
         }
     }
 
