@@ -25,10 +25,13 @@ public record LocalBackendConfig(Path javaBinary, String classpath, String mainC
     /**
      * The JVM options of a worker: a heap of up to 768 MB that starts at 32 MB (the JVM's default initial heap, 1/64 of the
      * machine's memory, is also the floor it never shrinks below: 368 MB committed for ~20 MB of objects on a 23 GB
-     * machine), the serial collector and the C1 compiler (a worker's Java work is HTTP and JSON; the compute is libtorch).
+     * machine), the serial collector, the C1 compiler (a worker's Java work is HTTP and JSON; the compute is libtorch), and
+     * glibc's free memory handed back to the system every second ({@code malloc_trim}): libtorch frees a pass's activations
+     * into malloc's arenas, which otherwise keep them (measured with all-MiniLM-L6-v2 under load: peak resident memory 566
+     * MB instead of 676 MB, at the same throughput).
      */
     public static final List<String> WORKER_JVM_OPTIONS = List.of("-Xms32m", "-Xmx768m", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1");
+            "-XX:TieredStopAtLevel=1", "-XX:TrimNativeHeapInterval=1000");
 
     public LocalBackendConfig {
         jvmOptions = List.copyOf(jvmOptions);
