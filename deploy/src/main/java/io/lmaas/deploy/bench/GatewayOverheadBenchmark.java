@@ -15,23 +15,19 @@ import io.lmaas.core.secrets.WorkerToken;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code lmaas bench gateway}: what the gateway costs in front of a trivial upstream, measured with wrk
@@ -47,10 +43,6 @@ public final class GatewayOverheadBenchmark {
             + "\"scores\":{\"positive\":0.9,\"negative\":0.1},\"tokens\":4}]}";
 
     private GatewayOverheadBenchmark() {
-    }
-
-    /** One wrk run's figures. */
-    record Wrk(double rps, double p50ms, double p99ms) {
     }
 
     public static void run(int seconds) throws Exception {
@@ -101,11 +93,11 @@ public final class GatewayOverheadBenchmark {
             Path directPaced = lua(dir, "direct-paced.lua", workerBody, null, true);
 
             wrk(base + "/v1/classifications", viaGateway, 2, 64, 10);   // warm-up (JIT, connections, leases)
-            Wrk nginxMax = wrk("http://127.0.0.1:" + proxy + "/v1/classify", direct, 2, 64, seconds);
-            Wrk gatewayMax = wrk(base + "/v1/classifications", viaGateway, 2, 64, seconds);
-            Wrk upstreamPaced = wrk("http://127.0.0.1:" + upstream + "/v1/classify", directPaced, 1, 10, seconds);
-            Wrk nginxPaced = wrk("http://127.0.0.1:" + proxy + "/v1/classify", directPaced, 1, 10, seconds);
-            Wrk gatewayPaced = wrk(base + "/v1/classifications", viaGatewayPaced, 1, 10, seconds);
+            WrkLoad.Result nginxMax = wrk("http://127.0.0.1:" + proxy + "/v1/classify", direct, 2, 64, seconds);
+            WrkLoad.Result gatewayMax = wrk(base + "/v1/classifications", viaGateway, 2, 64, seconds);
+            WrkLoad.Result upstreamPaced = wrk("http://127.0.0.1:" + upstream + "/v1/classify", directPaced, 1, 10, seconds);
+            WrkLoad.Result nginxPaced = wrk("http://127.0.0.1:" + proxy + "/v1/classify", directPaced, 1, 10, seconds);
+            WrkLoad.Result gatewayPaced = wrk(base + "/v1/classifications", viaGatewayPaced, 1, 10, seconds);
 
             System.out.println();
             System.out.println("| gateway overhead (wrk, " + seconds + " s per run) | value |");
@@ -163,7 +155,7 @@ public final class GatewayOverheadBenchmark {
         System.out.println("|---|---|---|");
         for (int n = 1; n <= processes; n++) {
             int connections = 64 / n;
-            List<java.util.concurrent.CompletableFuture<Wrk>> runs = new ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<WrkLoad.Result>> runs = new ArrayList<>();
             for (String target : urls.subList(0, n)) {
                 runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                     try {
@@ -236,47 +228,11 @@ public final class GatewayOverheadBenchmark {
     }
 
     private static Path lua(Path dir, String name, String body, String key, boolean paced) throws IOException {
-        StringBuilder s = new StringBuilder();
-        s.append("wrk.method = \"POST\"\n");
-        s.append("wrk.body = '").append(body).append("'\n");
-        s.append("wrk.headers[\"Content-Type\"] = \"application/json\"\n");
-        if (key != null) {
-            s.append("wrk.headers[\"Authorization\"] = \"Bearer ").append(key).append("\"\n");
-        }
-        if (paced) {
-            s.append("function delay() return 10 end\n");
-        }
-        s.append("function done(summary, latency, requests)\n")
-                .append("  io.write(string.format(\"LMAAS %f %f %f %d\\n\", summary.requests / (summary.duration / 1e6),")
-                .append(" latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))\n")
-                .append("end\n");
-        Path file = dir.resolve(name);
-        Files.writeString(file, s.toString(), StandardCharsets.UTF_8);
-        return file;
+        return WrkLoad.script(dir, name, List.of(body), key == null ? Map.of() : Map.of("Authorization", "Bearer " + key), paced);
     }
 
-    private static Wrk wrk(String url, Path script, int threads, int connections, int seconds) throws Exception {
-        Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "-s", script.toString(), url)
-                .redirectErrorStream(true).start();
-        List<String> out = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                out.add(line);
-            }
-        }
-        p.waitFor();
-        Pattern pattern = Pattern.compile("LMAAS ([0-9.]+) ([0-9.]+) ([0-9.]+) (\\d+)");
-        for (String line : out) {
-            Matcher m = pattern.matcher(line);
-            if (m.find()) {
-                if (Integer.parseInt(m.group(4)) > 0) {
-                    throw new IllegalStateException("non-2xx answers during the run against " + url + ": " + String.join("\n", out));
-                }
-                return new Wrk(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)));
-            }
-        }
-        throw new IllegalStateException("wrk printed no result: " + String.join("\n", out));
+    private static WrkLoad.Result wrk(String url, Path script, int threads, int connections, int seconds) throws Exception {
+        return WrkLoad.run(url, script, threads, connections, seconds);
     }
 
     private static String post(String url, String bearer, JsonObject body) throws Exception {
