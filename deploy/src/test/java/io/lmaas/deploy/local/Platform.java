@@ -50,7 +50,8 @@ final class Platform implements AutoCloseable {
     /** With JVM options of its own for every worker and job process (fault-injection points of tests). */
     static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
             Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak, List<String> workerOptions) throws Exception {
-        List<String> options = new java.util.ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        List<String> options = new java.util.ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-XX:TrimNativeHeapInterval=1000"));
         options.addAll(workerOptions);
         PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters, realModels,
                 io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),

@@ -104,6 +104,8 @@ public final class DesiredObjects {
                 .addNewEnv().withName("OPT_OUT_TRACKING").withValue("true").endEnv()
                 // Two malloc arenas: resident memory stays near what the model needs (docs/benchmarks.md, embeddings).
                 .addNewEnv().withName("MALLOC_ARENA_MAX").withValue("2").endEnv()
+                // As local workers (LocalBackendConfig.WORKER_JVM_OPTIONS): glibc's free memory handed back every second.
+                .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:TrimNativeHeapInterval=1000").endEnv()
                 .addAllToEnv(PodSecurity.scratchEnv())
                 .addToEnv(PodSecurity.workerToken())
                 .addAllToEnv(PodSecurity.masterKeys())

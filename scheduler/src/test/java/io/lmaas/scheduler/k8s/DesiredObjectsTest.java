@@ -153,6 +153,8 @@ class DesiredObjectsTest {
             assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("worker-token");
         });
         assertThat(w.getArgs()).noneMatch(a -> a.contains("token"));
+        assertThat(w.getEnv()).filteredOn(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).singleElement()
+                .satisfies(e -> assertThat(e.getValue()).isEqualTo("-XX:TrimNativeHeapInterval=1000"));
         assertThat(w.getStartupProbe().getTcpSocket()).as("/metrics needs the token now").isNotNull();
         assertThat(job.getContainers().get(0).getEnv()).noneMatch(e -> e.getName().equals("LMAAS_WORKER_TOKEN"));
     }
