@@ -1,7 +1,5 @@
 package io.lmaas.deploy.bench;
 
-import ai.djl.ndarray.NDManager;
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.lmaas.core.secrets.WorkerToken;
@@ -13,15 +11,11 @@ import io.lmaas.worker.runtime.ModelRuntime;
 import io.lmaas.worker.wlm.LengthBuckets;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.LongBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -152,18 +146,18 @@ public final class EmbeddingBenchmark {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             try (OrtSession session = env.createSession(onnx.toString(), options)) {
                 double[] single = repeat(runs, () -> rate(WorkerBenchmark.closedLoopOrThrow(CLIENTS, d, i -> {
-                    ort(env, session, new long[][] {inputs[i % inputs.length]});
+                    EmbeddingReferences.ort(env, session, new long[][] {inputs[i % inputs.length]});
                     return CompletableFuture.completedFuture(null);
                 }), d));
                 row("ONNX Runtime Java in-process, " + CLIENTS + " client threads, one input per call", single, flops, peak);
                 long[][] batch = Arrays.copyOf(inputs, BATCH);
-                ort(env, session, batch);
+                EmbeddingReferences.ort(env, session, batch);
                 double[] batched = repeat(runs, () -> {
                     long n = 0;
                     long start = System.nanoTime();
                     while (System.nanoTime() - start < d.toNanos()) {
                         try {
-                            ort(env, session, batch);
+                            EmbeddingReferences.ort(env, session, batch);
                         } catch (Exception e) {
                             throw new IllegalStateException(e);
                         }
@@ -177,7 +171,7 @@ public final class EmbeddingBenchmark {
                 System.out.printf(Locale.ROOT, "| LMaaS served / ONNX Runtime (batch %d) | %.2f× | |%n", BATCH, median(served) / median(batched));
             }
         }
-        double[] python = pythonEager(dir, inputs, work, threads, d, runs);
+        double[] python = EmbeddingReferences.pythonEager(dir, inputs, work, threads, d, runs, PYTHON_BATCH);
         if (python != null) {
             row("PyTorch eager (Debian python3-torch, generic BLAS), batch " + PYTHON_BATCH, python, flops, peak);
         }
@@ -243,78 +237,6 @@ public final class EmbeddingBenchmark {
             Thread.sleep(200);
         }
         throw new IllegalStateException("the worker did not become ready in 2 minutes");
-    }
-
-    private static void ort(OrtEnvironment env, OrtSession session, long[][] batch) throws Exception {
-        int t = batch[0].length;
-        long[] ids = new long[batch.length * t];
-        for (int b = 0; b < batch.length; b++) {
-            System.arraycopy(batch[b], 0, ids, b * t, t);
-        }
-        long[] ones = new long[ids.length];
-        Arrays.fill(ones, 1);
-        long[] shape = {batch.length, t};
-        try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
-                OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(ones), shape);
-                OnnxTensor ty = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
-                OrtSession.Result r = session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", ty))) {
-            // Mean pooling and normalisation, as the worker does (the ONNX file ends at the token states).
-            float[][][] states = (float[][][]) r.get(0).getValue();
-            for (float[][] sentence : states) {
-                float[] pooled = new float[sentence[0].length];
-                for (float[] token : sentence) {
-                    for (int h = 0; h < pooled.length; h++) {
-                        pooled[h] += token[h] / sentence.length;
-                    }
-                }
-                double norm = 0;
-                for (float v : pooled) {
-                    norm += v * v;
-                }
-                if (norm == 0) {
-                    throw new IllegalStateException("empty embedding");
-                }
-            }
-        }
-    }
-
-    private static double[] pythonEager(Path dir, long[][] inputs, Path work, int threads, Duration d, int runs) throws Exception {
-        Path python = Path.of("/usr/bin/python3");
-        if (!Files.isExecutable(python)) {
-            System.out.println("| PyTorch eager | not measured: no /usr/bin/python3 | |");
-            return null;
-        }
-        Path script = work.resolve("eager_bert.py");
-        try (InputStream in = EmbeddingBenchmark.class.getResourceAsStream("/bench/eager_bert.py")) {
-            Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-        Path json = work.resolve("inputs-" + inputs[0].length + ".json");
-        JsonArray rows = new JsonArray();
-        for (long[] row : inputs) {
-            JsonArray ids = new JsonArray();
-            Arrays.stream(row).forEach(ids::add);
-            rows.add(ids);
-        }
-        Files.writeString(json, rows.encode());
-        double[] out = new double[runs];
-        for (int run = 0; run < runs; run++) {
-            ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), dir.toString(), json.toString(),
-                    Integer.toString(PYTHON_BATCH), Long.toString(d.toSeconds())).redirectErrorStream(true);
-            pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-            Process p = pb.start();
-            String last = null;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    last = line;
-                }
-            }
-            if (p.waitFor() != 0 || last == null || !last.startsWith("sentences_per_second=")) {
-                System.out.println("| PyTorch eager | failed: " + last + " | |");
-                return null;
-            }
-            out[run] = Double.parseDouble(last.substring("sentences_per_second=".length()));
-        }
-        return out;
     }
 
     /** Forward FLOPs of one sentence of {@code t} tokens through MiniLM-L6 (d 384, 6 layers, FFN 1536): matmuls only. */
