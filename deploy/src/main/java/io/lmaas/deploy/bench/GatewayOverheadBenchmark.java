@@ -92,12 +92,13 @@ public final class GatewayOverheadBenchmark {
             Path direct = lua(dir, "direct.lua", workerBody, null, false);
             Path directPaced = lua(dir, "direct-paced.lua", workerBody, null, true);
 
-            wrk(base + "/v1/classifications", viaGateway, 2, 64, 10);   // warm-up (JIT, connections, leases)
-            WrkLoad.Result nginxMax = wrk("http://127.0.0.1:" + proxy + "/v1/classify", direct, 2, 64, seconds);
-            WrkLoad.Result gatewayMax = wrk(base + "/v1/classifications", viaGateway, 2, 64, seconds);
-            WrkLoad.Result upstreamPaced = wrk("http://127.0.0.1:" + upstream + "/v1/classify", directPaced, 1, 10, seconds);
-            WrkLoad.Result nginxPaced = wrk("http://127.0.0.1:" + proxy + "/v1/classify", directPaced, 1, 10, seconds);
-            WrkLoad.Result gatewayPaced = wrk(base + "/v1/classifications", viaGatewayPaced, 1, 10, seconds);
+            WrkLoad.run(base + "/v1/classifications", viaGateway, 2, 64, 10);   // warm-up (JIT, connections, leases)
+            WrkLoad.Result nginxMax = WrkLoad.run("http://127.0.0.1:" + proxy + "/v1/classify", direct, 2, 64, seconds);
+            WrkLoad.Result gatewayMax = WrkLoad.run(base + "/v1/classifications", viaGateway, 2, 64, seconds);
+            WrkLoad.Result upstreamPaced = WrkLoad.run("http://127.0.0.1:" + upstream + "/v1/classify", directPaced, 1, 10,
+                    seconds);
+            WrkLoad.Result nginxPaced = WrkLoad.run("http://127.0.0.1:" + proxy + "/v1/classify", directPaced, 1, 10, seconds);
+            WrkLoad.Result gatewayPaced = WrkLoad.run(base + "/v1/classifications", viaGatewayPaced, 1, 10, seconds);
 
             System.out.println();
             System.out.println("| gateway overhead (wrk, " + seconds + " s per run) | value |");
@@ -147,7 +148,7 @@ public final class GatewayOverheadBenchmark {
             int port = freePort();
             more.add(startGateway(dir, url, port));
             urls.add("http://127.0.0.1:" + port + "/v1/classifications");
-            wrk(urls.get(i), script, 1, 16, 5); // warm-up
+            WrkLoad.run(urls.get(i), script, 1, 16, 5); // warm-up
         }
         System.out.println();
         System.out.println("| gateway processes on one PostgreSQL (wrk, 64 connections shared, " + seconds + " s) | total req/s"
@@ -159,7 +160,7 @@ public final class GatewayOverheadBenchmark {
             for (String target : urls.subList(0, n)) {
                 runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                     try {
-                        return wrk(target, script, 1, connections, seconds);
+                        return WrkLoad.run(target, script, 1, connections, seconds);
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
@@ -229,10 +230,6 @@ public final class GatewayOverheadBenchmark {
 
     private static Path lua(Path dir, String name, String body, String key, boolean paced) throws IOException {
         return WrkLoad.script(dir, name, List.of(body), key == null ? Map.of() : Map.of("Authorization", "Bearer " + key), paced);
-    }
-
-    private static WrkLoad.Result wrk(String url, Path script, int threads, int connections, int seconds) throws Exception {
-        return WrkLoad.run(url, script, threads, connections, seconds);
     }
 
     private static String post(String url, String bearer, JsonObject body) throws Exception {

@@ -50,8 +50,10 @@ final class Platform implements AutoCloseable {
     /** With JVM options of its own for every worker and job process (fault-injection points of tests). */
     static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
             Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak, List<String> workerOptions) throws Exception {
-        List<String> options = new java.util.ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-XX:TrimNativeHeapInterval=1000"));
+        // The product's worker options, with a smaller maximum heap and the JVM's own initial heap for the suite's machine.
+        List<String> options = new java.util.ArrayList<>(List.of("-Xmx512m"));
+        io.lmaas.scheduler.local.LocalBackendConfig.WORKER_JVM_OPTIONS.stream()
+                .filter(o -> !o.startsWith("-Xmx") && !o.startsWith("-Xms")).forEach(options::add);
         options.addAll(workerOptions);
         PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters, realModels,
                 io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),

@@ -19,6 +19,7 @@ import io.lmaas.scheduler.admission.Flavor;
 import io.lmaas.scheduler.k8s.crd.GpuRequest;
 import io.lmaas.scheduler.k8s.crd.ModelDeployment;
 import io.lmaas.scheduler.k8s.crd.ModelDeploymentSpec;
+import io.lmaas.scheduler.local.LocalBackendConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -104,8 +105,7 @@ public final class DesiredObjects {
                 .addNewEnv().withName("OPT_OUT_TRACKING").withValue("true").endEnv()
                 // Two malloc arenas: resident memory stays near what the model needs (docs/benchmarks.md, embeddings).
                 .addNewEnv().withName("MALLOC_ARENA_MAX").withValue("2").endEnv()
-                // As local workers (LocalBackendConfig.WORKER_JVM_OPTIONS): glibc's free memory handed back every second.
-                .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-XX:TrimNativeHeapInterval=1000").endEnv()
+                .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue(LocalBackendConfig.NATIVE_HEAP_TRIM).endEnv()
                 .addAllToEnv(PodSecurity.scratchEnv())
                 .addToEnv(PodSecurity.workerToken())
                 .addAllToEnv(PodSecurity.masterKeys())

@@ -22,6 +22,9 @@ public record LocalBackendConfig(Path javaBinary, String classpath, String mainC
     public static final Map<String, String> WORKER_ENVIRONMENT =
             Map.of("DJL_OFFLINE", "true", "OPT_OUT_TRACKING", "true", "OMP_NUM_THREADS", "1", "MALLOC_ARENA_MAX", "2");
 
+    /** glibc's free memory handed back to the system every second: every worker JVM's, local or in a pod. */
+    public static final String NATIVE_HEAP_TRIM = "-XX:TrimNativeHeapInterval=1000";
+
     /**
      * The JVM options of a worker: a heap of up to 768 MB that starts at 32 MB (the JVM's default initial heap, 1/64 of the
      * machine's memory, is also the floor it never shrinks below: 368 MB committed for ~20 MB of objects on a 23 GB
@@ -31,7 +34,7 @@ public record LocalBackendConfig(Path javaBinary, String classpath, String mainC
      * MB instead of 676 MB, at the same throughput).
      */
     public static final List<String> WORKER_JVM_OPTIONS = List.of("-Xms32m", "-Xmx768m", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-XX:TrimNativeHeapInterval=1000");
+            "-XX:TieredStopAtLevel=1", NATIVE_HEAP_TRIM);
 
     public LocalBackendConfig {
         jvmOptions = List.copyOf(jvmOptions);
