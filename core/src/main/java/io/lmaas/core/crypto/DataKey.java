@@ -16,6 +16,10 @@ public final class DataKey {
     static final int SEGMENT = 1 << 20;
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    static {
+        NativeAesGcm.install(); // before any file is sealed or opened
+    }
+
     private final String id;
     private final String tenantId;
     private final byte[] key;

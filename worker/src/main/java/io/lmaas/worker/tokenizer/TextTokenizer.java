@@ -12,9 +12,11 @@ import java.nio.file.Path;
  */
 public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
+    private final TokenIds ids;
 
     private TextTokenizer(HuggingFaceTokenizer tokenizer) {
         this.tokenizer = tokenizer;
+        this.ids = new TokenIds(tokenizer);
     }
 
     public static TextTokenizer load(Path tokenizerJson) throws IOException {
@@ -55,7 +57,7 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     public long[] encode(String text) {
-        return tokenizer.encode(text, false, false).getIds();
+        return ids.of(text); // special tokens off, as the tokenizer was opened
     }
 
     public String decode(long[] ids) {

@@ -6,6 +6,7 @@ import io.lmaas.worker.modeldir.ModelDirectoryException;
 import io.lmaas.worker.runtime.Encoded;
 import io.lmaas.worker.runtime.InputTooLong;
 import io.lmaas.worker.tokenizer.TextTokenizer;
+import io.lmaas.worker.tokenizer.TokenIds;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -20,12 +21,16 @@ import java.nio.file.Path;
 public final class EncoderTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer whole;
     private final HuggingFaceTokenizer truncating;
+    private final TokenIds wholeIds;
+    private final TokenIds truncatingIds;
     private final int maxTokens;
     private final int vocab;
 
     private EncoderTokenizer(HuggingFaceTokenizer whole, HuggingFaceTokenizer truncating, int maxTokens, int vocab) {
         this.whole = whole;
         this.truncating = truncating;
+        this.wholeIds = new TokenIds(whole);
+        this.truncatingIds = new TokenIds(truncating);
         this.maxTokens = maxTokens;
         this.vocab = vocab;
     }
@@ -69,14 +74,14 @@ public final class EncoderTokenizer implements AutoCloseable {
         if (text.isEmpty()) {
             throw new IllegalArgumentException("an input must not be empty");
         }
-        long[] ids = whole.encode(text).getIds();
+        long[] ids = wholeIds.of(text);
         if (ids.length <= maxTokens) {
             return new Encoded(ids, ids.length);
         }
         if (!truncate) {
             throw new InputTooLong(0, ids.length, maxTokens);
         }
-        return new Encoded(truncating.encode(text).getIds(), ids.length);
+        return new Encoded(truncatingIds.of(text), ids.length);
     }
 
     /** One text's tokens as the model sees them (the ids {@link #encode} gives) and as text, for explanations. */
