@@ -20,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -45,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * compiler's warm-up. It ends at the end of its input (the scheduler closes it when the worker has been idle too long).
  * A worker serves one tenant only: the first batch's data key is the only one it ever holds, and a batch of another
  * tenant is refused without being touched (exit {@value #OTHER_TENANT}: the scheduler starts a fresh worker for it).
+ *
+ * <p>With {@code --standby} (and no job id), the worker is started for no tenant: it warms up on a platform model
+ * ({@code --standby-model}, {@link StandbyWarmup}), then reads its first batch's id from its standard input; from that
+ * batch on it is that tenant's worker, as above.
  */
 public final class BatchProcess {
     private static final Logger LOG = LoggerFactory.getLogger(BatchProcess.class);
@@ -68,6 +73,12 @@ public final class BatchProcess {
         ENDED,
         /** Another tenant's batch: not touched. */
         OTHER_TENANT
+    }
+
+    /** Loads a model in this process (or keeps the one loaded). */
+    @FunctionalInterface
+    interface ModelLoader {
+        InProcessModel load(BatchModel model) throws Exception;
     }
 
     /** What this process keeps from one batch to the next: the tenant it serves, its data key, the model it has loaded. */
@@ -99,11 +110,19 @@ public final class BatchProcess {
     }
 
     public static int run(Settings s) throws Exception {
-        String jobId = s.required("job-id");
+        boolean standby = s.bool("standby", false);
+        String jobId = standby ? null : s.required("job-id");
         int chunkLines = s.integer("chunk-lines", 256, 1, 100_000);
-        BufferedReader next = s.bool("next-jobs-from-stdin", false)
+        BufferedReader next = standby || s.bool("next-jobs-from-stdin", false)
                 ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)) : null;
         try (JobAttempt attempt = JobAttempt.open(s, "batch-watch", 4); Kept kept = new Kept()) {
+            if (standby) {
+                StandbyWarmup.standBy(s, attempt, m -> kept.load(m, s), kept::close);
+                jobId = nextJob(next);
+                if (jobId == null) {
+                    return 0;
+                }
+            }
             while (true) {
                 Ran ran = runOne(s, attempt, jobId, chunkLines, kept);
                 if (ran == Ran.OTHER_TENANT) {
@@ -113,14 +132,22 @@ public final class BatchProcess {
                     return 0;
                 }
                 LOG.info("batch worker {}: waiting for tenant {}'s next batch", ProcessHandle.current().pid(), kept.tenantId);
-                String line = next.readLine();
-                if (line == null || line.isBlank()) {
-                    LOG.info("batch worker {}: no next batch; exiting", ProcessHandle.current().pid());
+                jobId = nextJob(next);
+                if (jobId == null) {
                     return 0;
                 }
-                jobId = line.trim();
             }
         }
+    }
+
+    /** The next batch's id from the standard input; null at its end (the scheduler closed it). */
+    private static String nextJob(BufferedReader next) throws java.io.IOException {
+        String line = next.readLine();
+        if (line == null || line.isBlank()) {
+            LOG.info("batch worker {}: no next batch; exiting", ProcessHandle.current().pid());
+            return null;
+        }
+        return line.trim();
     }
 
     private static Ran runOne(Settings s, JobAttempt attempt, String jobId, int chunkLines, Kept kept) throws Exception {
@@ -197,14 +224,16 @@ public final class BatchProcess {
             startedFields.put("in_progress_at", Instant.now().getEpochSecond());
         }
         await(batches.progress(job.id(), job.attempt(), startedFields));
-        LOG.info("batch {} attempt {}: {} lines of {} on {}, from line {}", jobId, job.attempt(), in.requests().size(), endpoint,
-                model.id(), from);
+        LOG.info("batch {} attempt {}: {} lines of {} on {}, from line {} (this process up {} ms)", jobId, job.attempt(),
+                in.requests().size(), endpoint, model.id(), from, ManagementFactory.getRuntimeMXBean().getUptime());
         BatchLedger.Batch batch = new BatchLedger.Batch(job.id(), job.tenantId(), spec.getString("key_id"), model.id(), endpoint,
                 in.requests().size());
         BooleanSupplier stopped = () -> stop.get() != null;
         BatchRun.End outcome;
         try {
+            long loading = System.nanoTime();
             InProcessModel served = kept.load(model, s);
+            LOG.info("batch {}: model {} ready in {} ms", jobId, model.id(), (System.nanoTime() - loading) / 1_000_000);
             served.cancelWhen(stopped);
             outcome = new BatchRun(ledger, batch, job.attempt(), "batch-" + ProcessHandle.current().pid(),
                     outputs.chunkFiles(job.id()), key, served, chunkLines, stopped,

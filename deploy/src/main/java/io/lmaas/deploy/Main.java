@@ -95,7 +95,7 @@ public final class Main {
                         settings.integer("burst", 100, 1, 10_000));
                 case "bench batch" -> io.lmaas.deploy.bench.BatchBenchmark.run(io.lmaas.deploy.bench.BatchBenchmark.sizes(
                         settings.string("lines", "5000,50000")), settings.integer("runs", 3, 3, 20),
-                        settings.integer("online", 5000, 100, 1_000_000));
+                        settings.integer("online", 5000, 100, 1_000_000), settings.bool("standby", true));
                 case "bench finetune" -> FineTuneBenchmark.run(settings.integer("examples", 900, 20, 1_000_000),
                         settings.integer("epochs", 3, 1, 100));
                 case "bench encryption" -> io.lmaas.deploy.bench.EncryptionBenchmark.run(settings.integer("mb", 256, 8, 4096),
@@ -176,6 +176,7 @@ public final class Main {
                   ./lmaas test [mvn args]   the whole test suite: sets up chromium and the npm packages, then mvn -B verify
                   lmaas up [--port 8080] [--host 127.0.0.1] [--data-dir ./.lmaas] [--database-url postgresql://user:pass@host:5432/db]
                            [--starters=false] [--real-models=false] [--batch-worker-linger-seconds=60]
+                           [--batch-standby-model=starter-classifier|none]
                   lmaas scheduler --database-url URL --image IMAGE [--namespace lmaas] [--gpu-flavors JSON|@file]
                                 [--artifacts-claim lmaas-artifacts] [--artifacts-mount /var/lib/lmaas/artifacts] [--migrate]
                                 [--gpu-image IMAGE] [--health-port 8080] (on Kubernetes; replicas elect a leader through a Lease;
@@ -197,7 +198,7 @@ public final class Main {
                   lmaas bench scheduler                     GPU admission: 10,000 jobs, 100 tenants, 1,000 nodes
                   lmaas bench reconcile [--count 300]       ModelDeployment applied → Deployment created (mock API server)
                   lmaas bench finetune [--examples 900] [--epochs 3]  fine-tuning timings, throughput, accuracy; batch vs online
-                  lmaas bench batch [--lines 5000,50000] [--online 5000]  batches as jobs vs online one by one vs raw forward
+                  lmaas bench batch [--lines 5000,50000] [--online 5000] [--standby=false]  batches as jobs vs online one by one vs raw forward
                   lmaas bench usage [--rows 1000000] [--durable=false]   ledger write rate, usage reports on 1M rows
                   lmaas bench worker [--seconds 5] [--part classification|generation]
                                                             batching, generation, efficiency, PyTorch eager

@@ -22,20 +22,24 @@ import java.util.stream.Stream;
  * from its create call to the status {@code completed} seen by polling every 50 ms (its output files written): job
  * start-up included. Its answering alone is the batch worker's own pace ({@code lines_per_second}: lines committed over
  * the seconds from its first line to its last commit); start-up is the difference. Cold batches are each a new tenant's
- * first (a new worker process: JVM start, model load, compilation as it goes); warm ones are the last of those tenants'
- * next batches, which the local scheduler hands to its idle worker.
+ * first; warm ones are the last of those tenants' next batches, which the local scheduler hands to its idle worker.
+ * With {@code standby} (the platform's default), a cold batch goes to the standby batch worker, started for no tenant
+ * and warmed up on the starter classifier: the bench waits, before each batch, until a standby newer than the last one
+ * used stands by (a platform at rest, as a new tenant's first batch usually finds it). Without, a cold batch starts a
+ * new worker process (JVM start, model load, compilation as it goes).
  */
 public final class BatchBenchmark {
     private BatchBenchmark() {
     }
 
-    public static void run(int[] sizes, int runs, int onlineLines) throws Exception {
+    public static void run(int[] sizes, int runs, int onlineLines, boolean standby) throws Exception {
         Path dataDir = Files.createTempDirectory("lmaas-bench-batch");
         Path data = dataDir.resolve("data");
-        UpProcess up = UpProcess.start(data);
+        UpProcess up = UpProcess.start(data, standby ? List.of() : List.of("--batch-standby-model=none"));
+        Standbys standbys = new Standbys(data.resolve("logs"), standby);
         try {
-            System.out.printf(Locale.ROOT, "machine: %d cores; %d runs per figure (median, range)%n",
-                    Runtime.getRuntime().availableProcessors(), runs);
+            System.out.printf(Locale.ROOT, "machine: %d cores; %d runs per figure (median, range); standby batch worker: %s%n",
+                    Runtime.getRuntime().availableProcessors(), runs, standby ? "yes (waited for before each batch)" : "none");
             System.out.println();
             System.out.println("| measure | value |");
             System.out.println("|---|---|");
@@ -60,11 +64,14 @@ public final class BatchBenchmark {
                 String key = null;
                 for (int r = 0; r < runs; r++) {
                     key = up.newTenantKey("bench-batch-" + size + "-" + r);
-                    cold.add(r, size, batch(up, key, up.upload(key, "batch", "rows.jsonl", content).getString("id"), size));
+                    String input = up.upload(key, "batch", "rows.jsonl", content).getString("id");
+                    standbys.awaitFresh();
+                    cold.add(r, size, batch(up, key, input, size));
                 }
                 String file = up.upload(key, "batch", "rows.jsonl", content).getString("id");
                 Runs warm = new Runs(runs);
                 for (int r = 0; r < runs; r++) {
+                    standbys.awaitFresh(); // a standby warming up would take CPU from the batch
                     warm.add(r, size, batch(up, key, file, size));
                 }
                 double[] raw = rawForward(data, inputs, runs);
@@ -92,6 +99,42 @@ public final class BatchBenchmark {
             } else {
                 System.out.println("kept: " + dataDir);
             }
+        }
+    }
+
+    /**
+     * The standby batch workers, read from their logs ({@code batch-standby-*.log}): {@link #awaitFresh} waits until one
+     * started after the last one a batch took stands by.
+     */
+    private static final class Standbys {
+        private final Path logs;
+        private final boolean on;
+
+        Standbys(Path logs, boolean on) {
+            this.logs = logs;
+            this.on = on;
+        }
+
+        void awaitFresh() throws Exception {
+            if (!on) {
+                return;
+            }
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                List<Path> all;
+                try (Stream<Path> files = Files.list(logs)) {
+                    all = files.filter(f -> f.getFileName().toString().startsWith("batch-standby-")).sorted().toList();
+                }
+                // The newest standby is fresh if no batch ran in it: its log says it stands by and names no batch.
+                if (!all.isEmpty()) {
+                    String log = Files.readString(all.get(all.size() - 1));
+                    if (log.contains("standing by for a batch") && !log.contains(" lines of ")) {
+                        return;
+                    }
+                }
+                Thread.sleep(50);
+            }
+            throw new IllegalStateException("no standby batch worker stood by within 120 s (see " + logs + ")");
         }
     }
 

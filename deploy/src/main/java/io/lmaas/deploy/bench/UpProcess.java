@@ -29,13 +29,19 @@ record UpProcess(Process process, String url, String adminToken, String key, lon
 
     /** Starts {@code lmaas up}; times (ns) from process start to the first answer of each starter model. */
     static UpProcess start(Path dataDir) throws Exception {
+        return start(dataDir, List.of());
+    }
+
+    /** The same, with more flags for {@code lmaas up}. */
+    static UpProcess start(Path dataDir, List<String> flags) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "io.lmaas.deploy.Main", "up",
-                "--data-dir=" + dataDir, "--port=" + port);
+                "--data-dir=" + dataDir, "--port=" + port));
+        cmd.addAll(flags);
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile()));

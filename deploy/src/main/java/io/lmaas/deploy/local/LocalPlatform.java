@@ -121,7 +121,7 @@ public final class LocalPlatform implements AutoCloseable {
                 config.workerJvmOptions(), workerEnvironment, config.dataDir().resolve("run"),
                 config.logs(), 1, Duration.ofMillis(500), Duration.ofSeconds(30));
         scheduler = new LocalScheduler(vertx, pool, workers, url, config.artifacts(), config.batchWorkerLinger(),
-                ModelKeys.from(new TenantKeys(pool, masterKeys)));
+                config.batchStandbyModel().orElse(null), ModelKeys.from(new TenantKeys(pool, masterKeys)));
         scheduler.start();
         DeploymentRepository deployments = new DeploymentRepository(pool);
 

@@ -16,7 +16,7 @@ import java.util.Optional;
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
         boolean realModels,
         int maxBodyBytes, long maxFileBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed,
-        Optional<KeycloakSettings> keycloak, Duration batchWorkerLinger) {
+        Optional<KeycloakSettings> keycloak, Duration batchWorkerLinger, Optional<String> batchStandbyModel) {
 
     public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
         return new PlatformConfig(
@@ -33,7 +33,13 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 io.lmaas.scheduler.local.LocalBackendConfig.WORKER_JVM_OPTIONS,
                 42L,
                 KeycloakSettings.from(s),
-                Duration.ofSeconds(s.integer("batch-worker-linger-seconds", 60, 0, 86_400)));
+                Duration.ofSeconds(s.integer("batch-worker-linger-seconds", 60, 0, 86_400)),
+                standbyModel(s.string("batch-standby-model", s.bool("starters", true) ? "starter-classifier" : "none")));
+    }
+
+    /** The platform model a standby batch worker warms up on; {@code none}: no standby. */
+    private static Optional<String> standbyModel(String name) {
+        return "none".equals(name) || name.isBlank() ? Optional.empty() : Optional.of(name);
     }
 
     public Path artifacts() {

@@ -44,8 +44,9 @@ class BatchJobsEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         Path dataDir = Files.createDirectories(Path.of("target", "e2e-batches-" + System.currentTimeMillis()).toAbsolutePath());
+        // With a standby batch worker, as lmaas up runs: a tenant's first batch goes to it when it is up.
         platform = Platform.start(dataDir, Optional.empty(), true, false, Optional.empty(),
-                List.of("-Dlmaas.batch.holdAfterCustomId=" + HOLD));
+                List.of("-Dlmaas.batch.holdAfterCustomId=" + HOLD), Optional.of("starter-classifier"));
         platform.platform.starters().await(10, TimeUnit.MINUTES);
         vertx = Vertx.vertx();
         pool = Pools.create(vertx, platform.platform.databaseUrl(), 2);
@@ -354,6 +355,44 @@ class BatchJobsEndToEndTest {
         await().atMost(Platform.BATCH_WORKER_LINGER.plusSeconds(20)).until(() ->
                 ProcessHandle.of(worker).map(p -> !p.isAlive()).orElse(true));
         assertThat(platform.platform.jobs().idlePid(tenant)).isNull();
+    }
+
+    @Test
+    void aNewTenantsFirstBatchRunsInTheWarmedUpStandbyAndANewStandbyStartsAfter() throws Exception {
+        // The standby warms up on the starter classifier (a platform model: no tenant's key), then stands by.
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> standbyPid() != null
+                && standbyLog(standbyPid()).contains("standing by for a batch"));
+        long standby = standbyPid();
+        assertThat(standbyLog(standby)).contains("warmed up on starter-classifier (2000 lines)");
+
+        String key = tenantKey("batch-standby");
+        String tenant = TENANT_OF_KEY.get(key);
+        String id = create(key, classificationLines(SyntheticTopics.examples(200, 783), -1), "/v1/classifications");
+        JsonObject done = awaitEnd(key, id);
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("completed");
+        assertThat(done.getJsonObject("request_counts").getInteger("completed")).isEqualTo(200);
+        assertThat(workerOf(id)).isEqualTo(standby);
+        assertThat(ledger(key)).hasSize(200);
+        // It is that tenant's worker now (idle, for its next batch), and another standby takes its place.
+        await().atMost(Duration.ofSeconds(5)).until(() -> Long.valueOf(standby).equals(platform.platform.jobs().idlePid(tenant)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> standbyPid() != null && standbyPid() != standby);
+    }
+
+    private static Long standbyPid() {
+        return platform.platform.jobs().standbyPid();
+    }
+
+    /** The log of the standby batch worker {@code pid} (its own lines, where it says what it did), or "". */
+    private static String standbyLog(long pid) throws Exception {
+        try (var files = Files.list(platform.dataDir.resolve("logs"))) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith("batch-standby-")).toList()) {
+                String log = Files.readString(f);
+                if (log.contains("batch worker " + pid + ":")) {
+                    return log;
+                }
+            }
+        }
+        return "";
     }
 
     @Test

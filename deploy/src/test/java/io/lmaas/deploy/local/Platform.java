@@ -47,9 +47,19 @@ final class Platform implements AutoCloseable {
     /** How long the test platforms keep an idle batch worker (short: a test sees one end). */
     static final Duration BATCH_WORKER_LINGER = Duration.ofSeconds(10);
 
-    /** With JVM options of its own for every worker and job process (fault-injection points of tests). */
+    /** With JVM options of its own for every worker and job process (fault-injection points of tests); no standby batch worker. */
     static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
             Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak, List<String> workerOptions) throws Exception {
+        return start(dataDir, databaseUrl, starters, realModels, keycloak, workerOptions, Optional.empty());
+    }
+
+    /**
+     * With a standby batch worker warming up on {@code standbyModel} (the suite's platforms run none unless a test asks:
+     * on the suite's two cores its warm-up would slow the other tests' workers).
+     */
+    static Platform start(Path dataDir, Optional<String> databaseUrl, boolean starters, boolean realModels,
+            Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak, List<String> workerOptions,
+            Optional<String> standbyModel) throws Exception {
         // The product's worker options, with a smaller maximum heap and the JVM's own initial heap for the suite's machine.
         List<String> options = new java.util.ArrayList<>(List.of("-Xmx512m"));
         io.lmaas.scheduler.local.LocalBackendConfig.WORKER_JVM_OPTIONS.stream()
@@ -58,7 +68,7 @@ final class Platform implements AutoCloseable {
         PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters, realModels,
                 io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),
                 Path.of(System.getProperty("java.home"), "bin", "java"),
-                options, 42L, keycloak, BATCH_WORKER_LINGER);
+                options, 42L, keycloak, BATCH_WORKER_LINGER, standbyModel);
         return new Platform(dataDir, LocalPlatform.start(config));
     }
 

@@ -7,7 +7,6 @@ import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.scheduler.k8s.Blocking;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,8 +34,14 @@ import org.slf4j.LoggerFactory;
  * handed to it (its id on the worker's standard input) instead of starting a new process, so it runs without a JVM start,
  * a model load or a compiler warm-up. An idle worker is only ever handed batches of the tenant it ran (it holds that
  * tenant's data key and no other); closing its input ends it. At most as many workers are idle as the machine has job
- * slots, and a new worker process ends the longest-idle ones so that new and idle workers together fit them. {@link #wake} runs a tick at once (on a job's insert or
- * status change, notified by PostgreSQL) instead of at the next interval.
+ * slots, and a new worker process ends the longest-idle ones so that new and idle workers together fit them.
+ *
+ * <p>With a standby model, one more batch worker is kept started for no tenant ({@code worker batch --standby}): it
+ * loads that platform model and warms up on made-up lines, then waits. A tenant's batch that no idle worker of its own
+ * can take goes to it — it then belongs to that tenant, as a worker started for the batch would — and a new standby
+ * starts once no job's worker runs and none waits for a slot (it would take CPU from a running batch). A standby that
+ * exits by itself is not started again for a minute. {@link #wake} runs a tick at once (on a job's insert or status
+ * change, notified by PostgreSQL) instead of at the next interval.
  */
 public final class LocalJobRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalJobRunner.class);
@@ -52,9 +57,10 @@ public final class LocalJobRunner implements AutoCloseable {
     private final int restartLimit;
     private final Clock clock;
     private final Duration linger;
+    private final String standbyModel;
     private final Map<String, Running> processes = new HashMap<>();
-    /** Idle batch workers by tenant. */
-    private final Map<String, Idle> idle = new HashMap<>();
+    private final IdleBatchWorkers idle = new IdleBatchWorkers();
+    private java.time.Instant standbyAfter = java.time.Instant.MIN;
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final Map<String, Integer> restarts = new HashMap<>();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -67,13 +73,14 @@ public final class LocalJobRunner implements AutoCloseable {
     private record Running(Process process, String tenantId, String kind, Path log) {
     }
 
-    /** A batch worker waiting for its tenant's next batch since {@code since}. */
-    private record Idle(Process process, java.time.Instant since, Path log) {
-    }
-
+    /**
+     * {@code linger}: how long a batch worker whose batch completed waits for its tenant's next (zero: not at all);
+     * {@code standbyModel}: the platform model a standby batch worker warms up on (null: no standby; needs a linger).
+     */
     public LocalJobRunner(JobRepository jobs, LocalBackendConfig config, DatabaseUrl database, Path artifacts, int maxConcurrent,
-            int restartLimit, Clock clock, Duration linger) {
+            int restartLimit, Clock clock, Duration linger, String standbyModel) {
         this.linger = linger;
+        this.standbyModel = linger.isZero() ? null : standbyModel;
         this.jobs = jobs;
         this.config = config;
         this.database = database;
@@ -119,8 +126,12 @@ public final class LocalJobRunner implements AutoCloseable {
 
     /** The pid of the tenant's idle batch worker, if any (for operators and tests). */
     public synchronized Long idlePid(String tenantId) {
-        Idle i = idle.get(tenantId);
-        return i != null && i.process().isAlive() ? i.process().pid() : null;
+        return idle.pid(java.util.Objects.requireNonNull(tenantId));
+    }
+
+    /** The pid of the standby batch worker, if one is up (for operators and tests). */
+    public synchronized Long standbyPid() {
+        return idle.pid(null);
     }
 
     synchronized void tick() {
@@ -143,7 +154,9 @@ public final class LocalJobRunner implements AutoCloseable {
             }
             return false;
         });
-        expireIdle();
+        if (idle.expire(clock.instant(), linger)) {
+            standbyAfter = clock.instant().plusSeconds(60); // it exited by itself: not again at once
+        }
         // Admitted jobs run; a process that died while its job is active starts again (it resumes).
         long admitted = active.stream().filter(j -> j.admittedFlavor() != null).count();
         for (JobRecord j : active) {
@@ -184,6 +197,10 @@ public final class LocalJobRunner implements AutoCloseable {
                 launch(fresh);
             }
         }
+        if (standbyModel != null && processes.isEmpty() && queued.isEmpty() && !idle.hasStandby()
+                && !clock.instant().isBefore(standbyAfter)) {
+            startStandby();
+        }
     }
 
     /** Whether the process ran a batch that completed: it waits for its tenant's next batch (when lingering is on). */
@@ -196,80 +213,26 @@ public final class LocalJobRunner implements AutoCloseable {
     }
 
     private void keepIdle(Running r) {
-        Idle before = idle.put(r.tenantId(), new Idle(r.process(), clock.instant(), r.log()));
-        if (before != null && before.process() != r.process()) {
-            end(before.process());
-        }
+        idle.keep(r.tenantId(), new IdleBatchWorkers.Waiting(r.process(), clock.instant(), r.log()));
         LOG.info("batch worker pid {} is idle, kept for tenant {}'s next batch for {} s", r.process().pid(), r.tenantId(),
                 linger.toSeconds());
-        keepAtMost(maxConcurrent);
-    }
-
-    /** Ends the longest-idle workers until at most {@code n} are idle (each holds a model and a JVM's memory). */
-    private void keepAtMost(int n) {
-        while (idle.size() > n) {
-            String oldest = idle.entrySet().stream().min(java.util.Map.Entry.comparingByValue(
-                    Comparator.comparing(Idle::since))).orElseThrow().getKey();
-            Idle i = idle.remove(oldest);
-            LOG.info("batch worker pid {} (tenant {}) ends: room for another", i.process().pid(), oldest);
-            end(i.process());
-        }
-    }
-
-    /** Idle workers that died are forgotten; those idle longer than {@code linger} have their input closed: they exit. */
-    private void expireIdle() {
-        idle.values().removeIf(i -> {
-            if (!i.process().isAlive()) {
-                return true;
-            }
-            if (clock.instant().isAfter(i.since().plus(linger))) {
-                LOG.info("batch worker pid {} was idle for {} s: ending it", i.process().pid(), linger.toSeconds());
-                end(i.process());
-                return true;
-            }
-            return false;
-        });
-    }
-
-    /** Ends an idle worker: its input closed, it exits after its current wait. */
-    private static void end(Process p) {
-        try {
-            p.getOutputStream().close();
-        } catch (IOException e) {
-            p.destroy();
-        }
+        idle.keepAtMost(maxConcurrent);
     }
 
     private void launch(JobRecord j) {
-        Idle waiting = "batch".equals(j.kind()) ? idle.remove(j.tenantId()) : null;
-        if (waiting != null && waiting.process().isAlive()) {
-            try {
-                waiting.process().getOutputStream().write((j.id() + "\n").getBytes(StandardCharsets.UTF_8));
-                waiting.process().getOutputStream().flush();
-                processes.put(j.id(), new Running(waiting.process(), j.tenantId(), j.kind(), waiting.log()));
-                LOG.info("job {} attempt {}: handed to the idle batch worker pid {} (its log: {})", j.id(), j.attempt(),
-                        waiting.process().pid(), waiting.log().getFileName());
-                return;
-            } catch (IOException e) {
-                LOG.info("job {}: the idle batch worker pid {} is gone ({}); starting one", j.id(), waiting.process().pid(),
-                        e.toString());
-                waiting.process().destroy();
-            }
+        IdleBatchWorkers.Waiting waiting = "batch".equals(j.kind()) ? idle.hand(j.tenantId(), j.id()) : null;
+        if (waiting != null) {
+            processes.put(j.id(), new Running(waiting.process(), j.tenantId(), j.kind(), waiting.log()));
+            LOG.info("job {} attempt {}: handed to the waiting batch worker pid {} (its log: {})", j.id(), j.attempt(),
+                    waiting.process().pid(), waiting.log().getFileName());
+            return;
         }
         // A new process: the longest-idle workers end first, so that new and idle workers together fit the job slots.
-        keepAtMost(Math.max(0, maxConcurrent - 1));
+        idle.keepAtMost(Math.max(0, maxConcurrent - 1));
         try {
-            Files.createDirectories(config.logDirectory());
             Path log = config.logDirectory().resolve("job-" + j.id() + ".log");
-            ProcessBuilder pb = new ProcessBuilder(WorkerCommand.job(config, j.kind(), j.id(), ProcessHandle.current().pid(),
-                    !linger.isZero() && "batch".equals(j.kind())))
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            pb.environment().putAll(config.environment());
-            pb.environment().remove(WorkerToken.ENV); // a job serves nothing: it gets no worker credential
-            pb.environment().put("LMAAS_DATABASE_URL", database.withCredentials());
-            pb.environment().put("LMAAS_ARTIFACTS", artifacts.toAbsolutePath().toString());
-            Process p = pb.start();
+            Process p = start(WorkerCommand.job(config, j.kind(), j.id(), ProcessHandle.current().pid(),
+                    !linger.isZero() && "batch".equals(j.kind())), log);
             processes.put(j.id(), new Running(p, j.tenantId(), j.kind(), log));
             LOG.info("job {} attempt {}: worker started (pid {})", j.id(), j.attempt(), p.pid());
         } catch (IOException e) {
@@ -277,12 +240,38 @@ public final class LocalJobRunner implements AutoCloseable {
         }
     }
 
+    /** Starts the standby batch worker (for no tenant: it holds no key until a batch is handed to it). */
+    private void startStandby() {
+        try {
+            Path log = config.logDirectory().resolve("batch-standby-" + clock.millis() + ".log");
+            Process p = start(WorkerCommand.standby(config, standbyModel, ProcessHandle.current().pid()), log);
+            idle.standBy(new IdleBatchWorkers.Waiting(p, clock.instant(), log));
+            LOG.info("standby batch worker started (pid {}), warming up on {}", p.pid(), standbyModel);
+        } catch (IOException e) {
+            LOG.warn("cannot start a standby batch worker: {}", e.toString());
+            standbyAfter = clock.instant().plusSeconds(60);
+        }
+    }
+
+    /** A job worker process: the database and artifacts in its environment, no worker credential (it serves nothing). */
+    private Process start(java.util.List<String> command, Path log) throws IOException {
+        Files.createDirectories(config.logDirectory());
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(config.environment());
+        pb.environment().remove(WorkerToken.ENV);
+        pb.environment().put("LMAAS_DATABASE_URL", database.withCredentials());
+        pb.environment().put("LMAAS_ARTIFACTS", artifacts.toAbsolutePath().toString());
+        return pb.start();
+    }
+
     @Override
     public synchronized void close() {
         loop.shutdownNow();
         java.util.List<Process> all = new java.util.ArrayList<>();
         processes.values().forEach(r -> all.add(r.process()));
-        idle.values().forEach(i -> all.add(i.process()));
+        all.addAll(idle.drain());
         for (Process p : all) {
             p.destroy();
         }
@@ -295,6 +284,5 @@ public final class LocalJobRunner implements AutoCloseable {
             p.destroyForcibly();
         }
         processes.clear();
-        idle.clear();
     }
 }

@@ -33,22 +33,25 @@ public final class LocalScheduler implements Scheduler {
     private final Path artifacts;
     private final ModelKeys modelKeys;
     private final Duration batchWorkerLinger;
+    private final String batchStandbyModel;
     private LocalJobRunner jobs;
     private PgSubscriber jobChanges;
     private String deployment;
     private volatile boolean running;
 
     public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts) {
-        this(vertx, pool, workers, database, artifacts, Duration.ZERO, ModelKeys.NONE);
+        this(vertx, pool, workers, database, artifacts, Duration.ZERO, null, ModelKeys.NONE);
     }
 
     /**
      * {@code batchWorkerLinger}: how long a batch worker whose batch completed waits for its tenant's next batch
-     * (zero: it exits at once). {@code modelKeys}: the data keys of tenants' sealed models, for the workers that serve them.
+     * (zero: it exits at once). {@code batchStandbyModel}: the platform model a standby batch worker warms up on (null:
+     * no standby). {@code modelKeys}: the data keys of tenants' sealed models, for the workers that serve them.
      */
     public LocalScheduler(Vertx vertx, Pool pool, LocalBackendConfig workers, DatabaseUrl database, Path artifacts,
-            Duration batchWorkerLinger, ModelKeys modelKeys) {
+            Duration batchWorkerLinger, String batchStandbyModel, ModelKeys modelKeys) {
         this.batchWorkerLinger = batchWorkerLinger;
+        this.batchStandbyModel = batchStandbyModel;
         this.modelKeys = modelKeys;
         this.vertx = vertx;
         this.pool = pool;
@@ -62,7 +65,8 @@ public final class LocalScheduler implements Scheduler {
         LocalBackend backend = new LocalBackend(vertx, workers, Clock.systemUTC(), modelKeys);
         deployment = vertx.deployVerticle(new SchedulerVerticle(new DeploymentRepository(pool), new EndpointRepository(pool),
                 backend, Duration.ofSeconds(1))).await(120, TimeUnit.SECONDS);
-        jobs = new LocalJobRunner(new JobRepository(pool), workers, database, artifacts, 1, 2, Clock.systemUTC(), batchWorkerLinger);
+        jobs = new LocalJobRunner(new JobRepository(pool), workers, database, artifacts, 1, 2, Clock.systemUTC(), batchWorkerLinger,
+                batchStandbyModel);
         jobs.start(Duration.ofMillis(500));
         // A job inserted or changed wakes the runner at once; the interval stays for what no notification says (a dead process).
         jobChanges = PgSubscriber.subscriber(vertx, Pools.connectOptions(database))

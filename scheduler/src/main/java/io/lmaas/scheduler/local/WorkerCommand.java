@@ -43,6 +43,19 @@ public final class WorkerCommand {
         return cmd;
     }
 
+    /**
+     * {@code lmaas worker batch --standby}: a batch worker started for no tenant that warms up on the platform model
+     * {@code model}, then reads the id of the batch it runs (and of its tenant's next ones) from its standard input.
+     */
+    public static List<String> standby(LocalBackendConfig config, String model, long parentPid) {
+        List<String> cmd = worker(config, "batch");
+        cmd.add("--standby=true");
+        cmd.add("--standby-model=" + model);
+        cmd.add("--parent-pid=" + parentPid);
+        cmd.add("--next-jobs-from-stdin=true");
+        return cmd;
+    }
+
     /** The worker subcommand that runs a job of {@code kind}. */
     public static String mode(String kind) {
         return "batch".equals(kind) ? "batch" : "job";

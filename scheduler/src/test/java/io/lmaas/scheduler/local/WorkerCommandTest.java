@@ -24,6 +24,10 @@ class WorkerCommandTest {
         assertThat(WorkerCommand.job(config, "batch", "batch_1", 77, true)).containsExactly("/jdk/bin/java", "-Xmx512m",
                 "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", "/lib/*", "io.lmaas.deploy.Main", "worker", "batch",
                 "--job-id=batch_1", "--parent-pid=77", "--next-jobs-from-stdin=true");
+        // A standby names no job: it reads its first one from its standard input, like an idle worker its next.
+        assertThat(WorkerCommand.standby(config, "starter-classifier", 77)).containsExactly("/jdk/bin/java", "-Xmx512m",
+                "-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true", "-cp", "/lib/*", "io.lmaas.deploy.Main", "worker", "batch",
+                "--standby=true", "--standby-model=starter-classifier", "--parent-pid=77", "--next-jobs-from-stdin=true");
         assertThat(LocalBackendConfig.WORKER_ENVIRONMENT).containsEntry("DJL_OFFLINE", "true")
                 .containsEntry("OPT_OUT_TRACKING", "true");
     }
