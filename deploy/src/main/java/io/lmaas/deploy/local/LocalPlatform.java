@@ -90,6 +90,7 @@ public final class LocalPlatform implements AutoCloseable {
             url = DatabaseUrl.parse(config.databaseUrl().get());
         } else {
             embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"));
+            embedded.closedByOwner(); // stopped last, by close()
             url = embedded.url();
             supervisor = DatabaseSupervisor.start(embedded, Duration.ofSeconds(1));
         }
@@ -169,6 +170,9 @@ public final class LocalPlatform implements AutoCloseable {
     /** Stops the roles in reverse order (scheduler first: it stops the workers), then the pool, Vert.x, PostgreSQL. */
     @Override
     public void close() {
+        if (supervisor != null) {
+            supervisor.close(); // first: nothing starts PostgreSQL again while the platform stops
+        }
         if (scheduler != null) {
             scheduler.close(); // first: it stops the workers and the jobs
         }
@@ -184,9 +188,6 @@ public final class LocalPlatform implements AutoCloseable {
             } catch (Exception e) {
                 LOG.warn("shutdown: {}", e.toString());
             }
-        }
-        if (supervisor != null) {
-            supervisor.close();
         }
         if (embedded != null) {
             embedded.close();
