@@ -43,6 +43,11 @@ public final class Main {
         // DJL must never reach the network (telemetry, downloads): every JVM of the distribution runs offline.
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
+        // The native AES-GCM (~70 ms to load and check) off the main path and off any event loop: the first file sealed
+        // or opened waits for it if it is not done (decision 0025).
+        Thread crypto = new Thread(io.lmaas.core.crypto.NativeAesGcm::install, "native-aes-gcm");
+        crypto.setDaemon(true);
+        crypto.start();
         String logFormat = System.getenv("LMAAS_LOG_FORMAT");
         if (logFormat != null && !logFormat.equals("TEXT") && !logFormat.equals("JSON")) {
             System.err.println("lmaas: LMAAS_LOG_FORMAT must be TEXT or JSON, not '" + logFormat + "'");
