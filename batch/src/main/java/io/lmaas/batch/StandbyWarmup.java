@@ -10,6 +10,7 @@ import io.lmaas.core.ids.Ids;
 import io.lmaas.gateway.batches.BatchChunkFiles;
 import io.lmaas.gateway.batches.BatchLines;
 import io.lmaas.worker.jobs.JobAttempt;
+import io.lmaas.worker.starter.SyntheticTopics;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -33,8 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 final class StandbyWarmup {
     private static final Logger LOG = LoggerFactory.getLogger(StandbyWarmup.class);
-    private static final String[] WORDS = {"the", "market", "rain", "team", "goal", "bank", "rates", "storm", "chip", "phone",
-        "season", "coach", "prices", "cloud", "battery", "late", "heavy", "new", "fell", "scored", "cut", "flooded", "doubles"};
 
     private StandbyWarmup() {
     }
@@ -70,9 +68,10 @@ final class StandbyWarmup {
     static void run(ModelCatalogRepository catalog, String modelId, int lines, java.time.Duration wait,
             java.util.function.BooleanSupplier handed, BatchProcess.ModelLoader loader) throws Exception {
         long started = System.nanoTime();
-        Optional<ModelRecord> found = BatchProcess.await(catalog.find(modelId));
+        Optional<ModelRecord> found = Optional.empty();
         Optional<Path> directory = Optional.empty();
         while (!handed.getAsBoolean()) {
+            found = BatchProcess.await(catalog.find(modelId));
             if (found.isPresent() && (found.get().ownerTenantId() != null || found.get().adapter())) {
                 LOG.info("standby: {} is not a platform model; no warm-up", modelId);
                 return;
@@ -82,8 +81,7 @@ final class StandbyWarmup {
             if (directory.isPresent() || System.nanoTime() - started > wait.toNanos()) {
                 break;
             }
-            Thread.sleep(1000);
-            found = BatchProcess.await(catalog.find(modelId));
+            Thread.sleep(1000); // not there yet: the platform's first start is preparing it
         }
         if (directory.isEmpty()) {
             LOG.info("standby: no version of {} to warm up on", modelId);
@@ -103,15 +101,15 @@ final class StandbyWarmup {
     private static void answer(InProcessModel model, String modelId, String endpoint, int lines) throws Exception {
         Path dir = Files.createTempDirectory("lmaas-standby");
         DataKey key = DataKey.ephemeral("standby");
-        Random random = new Random(17);
+        List<SyntheticTopics.Example> texts = SyntheticTopics.examples(lines, 17);
+        BatchChunkFiles files = new BatchChunkFiles(dir);
         try {
-            BatchChunkFiles files = new BatchChunkFiles(dir);
             for (int from = 0; from < lines; from += 256) {
                 int end = Math.min(lines, from + 256);
                 List<CompletableFuture<BatchLines.Answered>> inFlight = new ArrayList<>();
                 for (int i = from; i < end; i++) {
                     JsonObject line = new JsonObject(new JsonObject().put("custom_id", "warm-" + i).put("body",
-                            new JsonObject().put("model", modelId).put("input", sentence(random))).encode());
+                            new JsonObject().put("model", modelId).put("input", texts.get(i).text())).encode());
                     inFlight.add(BatchLines.answer(endpoint, line, model, Ids.batchRequest(), 0).toCompletionStage().toCompletableFuture());
                 }
                 List<JsonObject> out = new ArrayList<>(inFlight.size());
@@ -121,16 +119,7 @@ final class StandbyWarmup {
                 files.write(from, 0, out, key);
             }
         } finally {
-            new BatchChunkFiles(dir).delete();
+            files.delete();
         }
-    }
-
-    private static String sentence(Random random) {
-        StringBuilder sb = new StringBuilder();
-        int words = 5 + random.nextInt(8);
-        for (int w = 0; w < words; w++) {
-            sb.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
-        }
-        return sb.toString();
     }
 }

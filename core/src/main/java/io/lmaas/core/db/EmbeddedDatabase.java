@@ -64,6 +64,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * JVM's exit: shutdown hooks run concurrently, and its own would stop PostgreSQL under the owner's last writes.
      */
     public void closedByOwner() {
+        forgetExitHook();
+    }
+
+    private void forgetExitHook() {
         try {
             Runtime.getRuntime().removeShutdownHook(atExit);
         } catch (IllegalStateException e) {
@@ -144,6 +148,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        forgetExitHook(); // nothing left for it to do
         try {
             postgres.close();
         } catch (IOException e) {
