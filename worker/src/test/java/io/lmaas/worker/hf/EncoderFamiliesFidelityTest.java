@@ -36,25 +36,46 @@ class EncoderFamiliesFidelityTest {
         }
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BertFamilyEncoder encoder = new BertFamilyEncoder(config, HfWeights.load(dir, manager), manager);
-            try (NDManager request = manager.newSubManager()) {
-                NDArray hidden = encoder.hiddenStates(request, ids, types);
-                float[] states = hidden.toFloatArray();
-                float[] logits = encoder.logits(hidden).toFloatArray();
-                int longest = (int) hidden.getShape().get(1);
-                int h = config.hidden();
-                for (int b = 0; b < ids.length; b++) {
-                    JsonArray rows = expected.getJsonArray("hidden").getJsonArray(b);
-                    for (int t = 0; t < ids[b].length; t++) {
-                        for (int d = 0; d < h; d++) {
-                            assertThat(states[(b * longest + t) * h + d]).as("%s input %d token %d dim %d", family, b, t, d)
-                                    .isCloseTo(rows.getJsonArray(t).getFloat(d), org.assertj.core.data.Offset.offset(1e-4f));
-                        }
+            check(family, config, expected, ids, types, encoder, manager);
+            // What the worker serves: query/key/value as one projection and attention as one fused kernel.
+            encoder.fuseForInference();
+            assertThat(FusedAttention.available()).as("the fused attention kernel loads").isTrue();
+            check(family + " (fused)", config, expected, ids, types, encoder, manager);
+            // Each input alone: nothing padded, so the kernel runs without a mask.
+            for (int b = 0; b < ids.length; b++) {
+                check(family + " (fused, input " + b + " alone)", config, expected, ids, types, encoder, manager, b);
+            }
+        }
+    }
+
+    private static void check(String family, EncoderConfig config, JsonObject expected, long[][] allIds, long[][] allTypes,
+            BertFamilyEncoder encoder, NDManager manager) {
+        check(family, config, expected, allIds, allTypes, encoder, manager, java.util.stream.IntStream.range(0, allIds.length).toArray());
+    }
+
+    /** The inputs {@code which} of the fixture as one batch, against the reference's values for them. */
+    private static void check(String family, EncoderConfig config, JsonObject expected, long[][] allIds, long[][] allTypes,
+            BertFamilyEncoder encoder, NDManager manager, int... which) {
+        long[][] ids = java.util.Arrays.stream(which).mapToObj(b -> allIds[b]).toArray(long[][]::new);
+        long[][] types = java.util.Arrays.stream(which).mapToObj(b -> allTypes[b]).toArray(long[][]::new);
+        try (NDManager request = manager.newSubManager()) {
+            NDArray hidden = encoder.hiddenStates(request, ids, types);
+            float[] states = hidden.toFloatArray();
+            float[] logits = encoder.logits(hidden).toFloatArray();
+            int longest = (int) hidden.getShape().get(1);
+            int h = config.hidden();
+            for (int b = 0; b < ids.length; b++) {
+                JsonArray rows = expected.getJsonArray("hidden").getJsonArray(which[b]);
+                for (int t = 0; t < ids[b].length; t++) {
+                    for (int d = 0; d < h; d++) {
+                        assertThat(states[(b * longest + t) * h + d]).as("%s input %d token %d dim %d", family, b, t, d)
+                                .isCloseTo(rows.getJsonArray(t).getFloat(d), org.assertj.core.data.Offset.offset(1e-4f));
                     }
-                    JsonArray want = expected.getJsonArray("logits").getJsonArray(b);
-                    for (int c = 0; c < want.size(); c++) {
-                        assertThat(logits[b * want.size() + c]).as("%s input %d logit %d", family, b, c)
-                                .isCloseTo(want.getFloat(c), org.assertj.core.data.Offset.offset(1e-4f));
-                    }
+                }
+                JsonArray want = expected.getJsonArray("logits").getJsonArray(which[b]);
+                for (int c = 0; c < want.size(); c++) {
+                    assertThat(logits[b * want.size() + c]).as("%s input %d logit %d", family, b, c)
+                            .isCloseTo(want.getFloat(c), org.assertj.core.data.Offset.offset(1e-4f));
                 }
             }
         }
@@ -67,6 +88,7 @@ class EncoderFamiliesFidelityTest {
         EncoderConfig config = EncoderConfig.parse(new JsonObject(Files.readString(dir.resolve("config.json"))));
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BertFamilyEncoder encoder = new BertFamilyEncoder(config, HfWeights.load(dir, manager), manager);
+            encoder.fuseForInference();
             int held = manager.getManagedArrays().size();
             for (int i = 0; i < 5; i++) {
                 try (NDManager request = manager.newSubManager()) {
