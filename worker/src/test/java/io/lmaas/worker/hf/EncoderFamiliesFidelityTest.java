@@ -37,9 +37,9 @@ class EncoderFamiliesFidelityTest {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             BertFamilyEncoder encoder = new BertFamilyEncoder(config, HfWeights.load(dir, manager), manager);
             check(family, config, expected, ids, types, encoder, manager);
-            // What the worker serves: query/key/value as one projection and attention as one fused kernel.
+            // What the worker serves: each layer as one fused call (oneDNN linear layers, fused attention).
             encoder.fuseForInference();
-            assertThat(FusedAttention.available()).as("the fused attention kernel loads").isTrue();
+            assertThat(encoder.fusedKernel()).as("the fused layer kernel loads").isTrue();
             check(family + " (fused)", config, expected, ids, types, encoder, manager);
             // Each input alone: nothing padded, so the kernel runs without a mask.
             for (int b = 0; b < ids.length; b++) {

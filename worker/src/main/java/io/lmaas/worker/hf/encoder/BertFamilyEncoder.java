@@ -39,6 +39,8 @@ public final class BertFamilyEncoder implements AutoCloseable {
     private List<String> labels;
     /** Per layer, query, key and value weights in one matrix (inference only; see {@link #fuseForInference()}). */
     private List<Linear> fusedQkv;
+    /** Each layer's inference pass as one fused call on CPU (see {@link #fuseForInference()}); null: op by op. */
+    private EncoderKernel kernel;
 
     /** A classification head: an optional dense layer (tanh for BERT and RoBERTa, relu for DistilBERT), then the scores. */
     private record Head(Linear dense, boolean relu, Linear scores) {
@@ -149,7 +151,8 @@ public final class BertFamilyEncoder implements AutoCloseable {
     /**
      * For serving: each layer's query, key and value projections become one matrix multiply (one GEMM of three times
      * the width instead of three). The separate tensors become views into the fused one, so no weight is held twice.
-     * Not for training: the gradients would flow into the fused copy.
+     * On CPU, inference then runs each layer as one fused call ({@link EncoderKernel}). Not for training: the gradients
+     * would flow into the fused copy.
      */
     public void fuseForInference() {
         List<Linear> fused = new ArrayList<>();
@@ -180,6 +183,12 @@ public final class BertFamilyEncoder implements AutoCloseable {
             layers.set(i, new Layer(views[0], views[1], views[2], l.out(), l.attentionNorm(), l.up(), l.down(), l.outputNorm()));
         }
         fusedQkv = fused;
+        kernel = EncoderKernel.pack(config, layers, fused, manager);
+    }
+
+    /** Whether inference runs each layer as one fused call ({@link EncoderKernel}). */
+    public boolean fusedKernel() {
+        return kernel != null;
     }
 
     /** The labels of the head (empty for a bare encoder). */
@@ -275,8 +284,11 @@ public final class BertFamilyEncoder implements AutoCloseable {
             // them until the request ends: hundreds of MB at 16 x 128 tokens). Autograd keeps what backward needs.
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray next = blocks.forward(i, layers.get(i), fusedQkv == null ? null : fusedQkv.get(i), x, mask, batch, longest,
-                        training, deltas);
+                // Integrated gradients needs gradients through the layers: the fused kernel takes none.
+                NDArray next = kernel != null && !training && deltas == null && !x.hasGradient()
+                        ? kernel.forward(i, x, mask)
+                        : blocks.forward(i, layers.get(i), fusedQkv == null ? null : fusedQkv.get(i), x, mask, batch, longest, training,
+                                deltas);
                 NDScope.unregister(next);
                 x.close();
                 x = next;

@@ -5,7 +5,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
-import io.lmaas.worker.hf.FusedAttention;
 import java.util.List;
 
 /**
@@ -39,25 +38,6 @@ final class EncoderLayers {
      */
     NDArray forward(int i, Layer layer, Linear fused, NDArray x, NDArray mask, int batch, int longest, boolean training,
             BertFamilyEncoder.Deltas deltas) {
-        List<String> paths = config.projections();
-        NDArray context;
-        if (fused != null && !training && deltas == null && FusedAttention.available() && !x.hasGradient()) {
-            // One kernel from the fused projection to the attended values: no score matrix, softmax or permuted copy
-            // in memory (integrated gradients, which needs gradients through attention, takes the op-by-op path below).
-            context = FusedAttention.attend(fused.apply(x), config.heads(), mask);
-        } else {
-            context = attention(i, layer, fused, x, mask, batch, longest, training, deltas);
-        }
-        NDArray attended = norm(dropout(project(layer.out(), i, paths.get(3), context, deltas), config.dropouts().hidden(), training)
-                .add(x), layer.attentionNorm());
-        NDArray up = activation(project(layer.up(), i, paths.get(4), attended, deltas));
-        return norm(dropout(project(layer.down(), i, paths.get(5), up, deltas), config.dropouts().hidden(), training).add(attended),
-                layer.outputNorm());
-    }
-
-    /** Self-attention op by op: {@code softmax(q kᵀ / √size + mask) v}, heads joined, {@code [batch, longest, hidden]}. */
-    private NDArray attention(int i, Layer layer, Linear fused, NDArray x, NDArray mask, int batch, int longest, boolean training,
-            BertFamilyEncoder.Deltas deltas) {
         int heads = config.heads();
         int size = config.headSize();
         float scale = (float) (1.0 / Math.sqrt(size));
@@ -78,7 +58,12 @@ final class EncoderLayers {
         }
         NDArray raw = q.matMul(k.transpose(0, 1, 3, 2));
         NDArray scores = dropout((mask == null ? raw : raw.add(mask)).softmax(-1), config.dropouts().attention(), training);
-        return scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
+        NDArray context = scores.matMul(v).transpose(0, 2, 1, 3).reshape(batch, longest, (long) heads * size);
+        NDArray attended = norm(dropout(project(layer.out(), i, paths.get(3), context, deltas), config.dropouts().hidden(), training)
+                .add(x), layer.attentionNorm());
+        NDArray up = activation(project(layer.up(), i, paths.get(4), attended, deltas));
+        return norm(dropout(project(layer.down(), i, paths.get(5), up, deltas), config.dropouts().hidden(), training).add(attended),
+                layer.outputNorm());
     }
 
     /** A projection of layer {@code i}, with what the adapters add to it. */
