@@ -284,8 +284,8 @@ public final class BertFamilyEncoder implements AutoCloseable {
             // them until the request ends: hundreds of MB at 16 x 128 tokens). Autograd keeps what backward needs.
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                // Integrated gradients needs gradients through the layers: the fused kernel takes none.
-                NDArray next = kernel != null && !training && deltas == null && !x.hasGradient()
+                // Integrated gradients records gradients through the layers: the fused kernel records none.
+                NDArray next = kernel != null && !training && deltas == null && !EncoderKernel.recordingGradients()
                         ? kernel.forward(i, x, mask)
                         : blocks.forward(i, layers.get(i), fusedQkv == null ? null : fusedQkv.get(i), x, mask, batch, longest, training,
                                 deltas);

@@ -3,6 +3,7 @@ package io.lmaas.worker.hf.encoder;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.lmaas.worker.hf.ScriptModule;
 import io.lmaas.worker.hf.encoder.EncoderLayers.Layer;
 import io.lmaas.worker.hf.encoder.EncoderLayers.Linear;
@@ -83,6 +84,14 @@ final class EncoderKernel {
             LOG.warn("the encoder's fused layer kernel is unavailable, its layers run op by op: {}", e.toString());
             return null;
         }
+    }
+
+    /**
+     * Whether this thread records gradients (a gradient collector is open: integrated gradients, training). The kernel's
+     * output has no gradient function, so it applies only when this is false.
+     */
+    static boolean recordingGradients() {
+        return JniUtils.isGradMode();
     }
 
     /** Layer {@code i} on {@code x} ({@code [batch, longest, hidden]}); {@code mask}: additive, or null without padding. */
