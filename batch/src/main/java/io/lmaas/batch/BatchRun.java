@@ -8,6 +8,7 @@ import io.lmaas.gateway.batches.BatchLines;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,9 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One attempt's answering of a batch: from the line its progress is at, a chunk at a time, every line of a chunk in
  * flight together (the serving core batches them), the chunk's answers written sealed to the attempt's chunk file, then
- * committed ({@link BatchLedger}) while the next chunk is answered (put in flight before the write). A commit found stale (another attempt owns the batch,
- * or it ended) ends the run; a stop ends it without committing the chunk in flight (its lines are answered again by the
- * next attempt, if any). Once the budgets refuse a chunk's last line, later lines are not computed: each becomes a
+ * committed ({@link BatchLedger}) while the next chunks are answered ({@link #AHEAD} of them in flight before the
+ * write). A commit found stale (another attempt owns the batch, or it ended) ends the run; a stop ends it without
+ * committing the chunks in flight (their lines are answered again by the next attempt, if any). Once the budgets refuse a chunk's last line, later lines are not computed: each becomes a
  * {@code quota_exceeded} error, committed the same way.
  */
 final class BatchRun {
@@ -42,6 +43,9 @@ final class BatchRun {
     /** Progress after a commit: lines committed in all, lines committed by this attempt, its seconds so far. */
     record Progress(int linesDone, int total, int linesThisAttempt, double seconds) {
     }
+
+    /** Chunks in flight beyond the one being collected. */
+    private static final int AHEAD = 2;
 
     private final BatchLedger ledger;
     private final BatchLedger.Batch batch;
@@ -78,18 +82,29 @@ final class BatchRun {
         CompletableFuture<BatchLedger.Committed> committing = null;
         Chunk pending = null;
         boolean budgetsSpent = false;
-        // The next chunk is put in flight before this one is written and committed, so the serving core has lines to
-        // answer meanwhile. Once a commit says the budgets are spent, chunks after the one in flight are not computed
-        // (a chunk computed before that was known is refused line by line at its commit, as the budgets say).
-        List<CompletableFuture<BatchLines.Answered>> inFlight = submit(requests, next, Math.min(requests.size(), next + chunkLines));
+        // AHEAD chunks are put in flight before this one is written and committed, so the serving core always has lines
+        // queued while this thread collects, writes and commits (with one chunk ahead, the two threads took turns). Once
+        // a commit says the budgets are spent, the chunks in flight are dropped and no further chunk is computed (the
+        // chunk collected before that was known is refused line by line at its commit, as the budgets say).
+        ArrayDeque<List<CompletableFuture<BatchLines.Answered>>> inFlight = new ArrayDeque<>();
+        int submitted = next;
+        while (submitted < requests.size() && inFlight.size() < 1 + AHEAD) {
+            int end = Math.min(requests.size(), submitted + chunkLines);
+            inFlight.add(submit(requests, submitted, end));
+            submitted = end;
+        }
         while (next < requests.size()) {
             int end = Math.min(requests.size(), next + chunkLines);
-            List<BatchLines.Answered> answers = inFlight != null ? collect(inFlight, next, end) : refused(requests, next, end);
+            List<CompletableFuture<BatchLines.Answered>> chunk = inFlight.poll();
+            List<BatchLines.Answered> answers = chunk != null ? collect(chunk, next, end) : refused(requests, next, end);
             if (answers == null) {
                 return awaitLast(committing, started, from) == End.STALE ? End.STALE : End.STOPPED;
             }
-            int following = Math.min(requests.size(), end + chunkLines);
-            inFlight = end < requests.size() && !budgetsSpent ? submit(requests, end, following) : null;
+            if (submitted < requests.size() && !budgetsSpent) {
+                int following = Math.min(requests.size(), submitted + chunkLines);
+                inFlight.add(submit(requests, submitted, following));
+                submitted = following;
+            }
             List<BatchLedger.Line> outcomes = new ArrayList<>(answers.size());
             List<JsonObject> lines = new ArrayList<>(answers.size());
             for (BatchLines.Answered a : answers) {
@@ -102,7 +117,10 @@ final class BatchRun {
                 if (c.stale()) {
                     return End.STALE;
                 }
-                budgetsSpent = exhausted(c, pending);
+                if (exhausted(c, pending)) {
+                    budgetsSpent = true;
+                    inFlight.clear(); // what they answer would be refused: their lines become quota_exceeded errors
+                }
                 report(c, started, from);
             }
             pending = new Chunk(next, outcomes);
