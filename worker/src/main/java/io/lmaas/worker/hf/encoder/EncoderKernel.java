@@ -108,10 +108,14 @@ final class EncoderKernel {
     /** Compiled once per process, on first use, in a manager of its own (it lives as long as the process). */
     private static final class Holder {
         private static ScriptModule module;
+        private static NDManager manager;
 
         static synchronized ScriptModule module() throws IOException {
             if (module == null) {
-                module = ScriptModule.load(EncoderKernel.class, "encoder_layer.py", "EncoderLayer", NDManager.newBaseManager("PyTorch"));
+                if (manager == null) {
+                    manager = NDManager.newBaseManager("PyTorch");
+                }
+                module = ScriptModule.load(EncoderKernel.class, "encoder_layer.py", "EncoderLayer", manager);
             }
             return module;
         }
