@@ -8,6 +8,7 @@ import io.lmaas.core.db.Pools;
 import io.lmaas.core.ids.Ids;
 import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.gateway.GatewayConfig;
+import io.lmaas.gateway.http.RequestGuards;
 import io.lmaas.gateway.identity.KeycloakSettings;
 import io.lmaas.gateway.GatewayVerticle;
 import io.lmaas.gateway.quota.QuotaService;
@@ -52,7 +53,8 @@ final class GatewayRole {
                 s.millis("ready-wait-ms", GatewayConfig.DEFAULT_READY_WAIT.toMillis()),
                 s.optional("artifacts").map(p -> new ArtifactStore(java.nio.file.Path.of(p))),
                 s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L,
-                KeycloakSettings.from(s)).withWorkerToken(WorkerToken.from(s));
+                KeycloakSettings.from(s)).withWorkerToken(WorkerToken.from(s))
+                .withGuards(RequestGuards.DEFAULT.withMinFreeBytes(RequestGuards.minFreeBytes(s)));
     }
 
     /**

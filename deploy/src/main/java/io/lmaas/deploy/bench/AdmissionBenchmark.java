@@ -64,7 +64,7 @@ public class AdmissionBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        database = EmbeddedDatabase.start(Files.createTempDirectory("lmaas-admission-bench-").resolve("pg"));
+        database = EmbeddedDatabase.start(ScratchDirs.create("lmaas-admission-bench-").resolve("pg"));
         DatabaseUrl url = database.url();
         Migrations.migrate(url);
         vertx = Vertx.vertx();

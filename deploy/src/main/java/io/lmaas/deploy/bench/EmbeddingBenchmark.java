@@ -57,7 +57,7 @@ public final class EmbeddingBenchmark {
         RealModels.RealModel model = RealModels.MODELS.get(0);
         Path dir = models.resolve(model.id());
         RealModels.ensure(model, dir);
-        Path work = Files.createTempDirectory("lmaas-bench-embeddings-");
+        Path work = ScratchDirs.create("lmaas-bench-embeddings-");
         Path onnx = work.resolve("model.onnx");
         try (InputStream in = EmbeddingBenchmark.class.getClassLoader().getResourceAsStream(model.resource() + ".onnx")) {
             Files.copy(in, onnx);

@@ -37,7 +37,7 @@ public final class EncryptionBenchmark {
     }
 
     public static void run(int megabytes, int runs, Path decoder) throws Exception {
-        Path dir = Files.createTempDirectory("lmaas-bench-encryption");
+        Path dir = ScratchDirs.create("lmaas-bench-encryption");
         DataKey key = DataKey.ephemeral("tn-bench");
         Artifacts.hold(key);
         try {

@@ -55,7 +55,7 @@ public final class GatewayOverheadBenchmark {
      * exact across replicas costs on one machine.
      */
     public static void run(int seconds, int processes) throws Exception {
-        Path dir = Files.createTempDirectory("lmaas-gateway-bench-");
+        Path dir = ScratchDirs.create("lmaas-gateway-bench-");
         int upstream = freePort();
         int proxy = freePort();
         int gatewayPort = freePort();

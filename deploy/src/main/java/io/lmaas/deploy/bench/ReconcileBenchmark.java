@@ -53,7 +53,7 @@ public final class ReconcileBenchmark {
 
     public static void run(int sequential, int burst) throws Exception {
         MOCK_LOG.setLevel(Level.WARNING);
-        Path dir = Files.createTempDirectory("lmaas-bench-reconcile-");
+        Path dir = ScratchDirs.create("lmaas-bench-reconcile-");
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
         server.init();

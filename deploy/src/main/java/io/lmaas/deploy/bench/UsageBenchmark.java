@@ -32,7 +32,7 @@ public final class UsageBenchmark {
     }
 
     public static void run(int rows, boolean durable) throws Exception {
-        EmbeddedDatabase database = EmbeddedDatabase.start(Files.createTempDirectory("lmaas-usage-bench-").resolve("pg"), durable);
+        EmbeddedDatabase database = EmbeddedDatabase.start(ScratchDirs.create("lmaas-usage-bench-").resolve("pg"), durable);
         Vertx vertx = Vertx.vertx();
         try {
             DatabaseUrl url = database.url();

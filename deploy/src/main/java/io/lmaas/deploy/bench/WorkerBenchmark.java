@@ -356,7 +356,7 @@ public final class WorkerBenchmark {
         if (!Files.isExecutable(python)) {
             return null;
         }
-        Path work = Files.createTempDirectory("lmaas-eager-");
+        Path work = ScratchDirs.create("lmaas-eager-");
         Weights.saveSafetensors(block, work.resolve("model.safetensors"));
         StringBuilder ids = new StringBuilder("[");
         for (int i = 0; i < Math.min(32 * 8, tokenized.length); i++) {

@@ -105,7 +105,8 @@ public final class LocalPlatform implements AutoCloseable {
                 keyHashSecret, Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(120), config.maxBodyBytes(),
                 QuotaService.Settings.DEFAULT, GatewayConfig.defaultEventLoops(),
                 GatewayConfig.DEFAULT_READY_WAIT, Optional.of(new ArtifactStore(config.artifacts())), config.maxFileBytes(),
-                config.keycloak()).withWorkerToken(workerToken);
+                config.keycloak()).withWorkerToken(workerToken)
+                .withGuards(io.lmaas.gateway.http.RequestGuards.DEFAULT.withMinFreeBytes(config.minFreeBytes()));
         // Encryption at rest: the operator's master key, or local mode's own in the data directory (mode 600).
         MasterKeys masterKeys = MasterKeys.fromEnvironmentOrLocal(System.getenv(), config.dataDir());
         gateway = new GatewayVerticle(gatewayConfig, pool, new ProcessModelValidator(vertx, config.javaBinary(),

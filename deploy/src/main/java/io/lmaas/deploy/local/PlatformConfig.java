@@ -11,11 +11,11 @@ import java.util.Optional;
 /**
  * {@code lmaas up}: where the gateway listens, where data lives, which database to use (embedded unless
  * a URL is given), whether to prepare the starter models and the real embedding models, how worker processes are
- * started, and how long a batch worker whose batch completed waits for its tenant's next batch (0: it exits at once).
+ * started, the free space the artifact store keeps for uploads, and how long a batch worker whose batch completed waits for its tenant's next batch (0: it exits at once).
  */
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
         boolean realModels,
-        int maxBodyBytes, long maxFileBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed,
+        int maxBodyBytes, long maxFileBytes, long minFreeBytes, String classpath, Path javaBinary, List<String> workerJvmOptions, long starterSeed,
         Optional<KeycloakSettings> keycloak, Duration batchWorkerLinger, Optional<String> batchStandbyModel) {
 
     public static PlatformConfig from(Settings s, String classpath, Path javaBinary) {
@@ -28,6 +28,7 @@ public record PlatformConfig(String host, int port, Path dataDir, Optional<Strin
                 s.bool("real-models", true),
                 s.integer("max-body-bytes", GatewayConfig.DEFAULT_BODY_LIMIT, 1024, 1024 * 1024 * 1024),
                 s.integer("max-file-mb", (int) (GatewayConfig.DEFAULT_FILE_LIMIT >> 20), 1, 1 << 20) * 1024L * 1024L,
+                io.lmaas.gateway.http.RequestGuards.minFreeBytes(s),
                 classpath,
                 javaBinary,
                 io.lmaas.scheduler.local.LocalBackendConfig.WORKER_JVM_OPTIONS,

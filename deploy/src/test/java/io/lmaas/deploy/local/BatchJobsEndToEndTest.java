@@ -43,7 +43,7 @@ class BatchJobsEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path dataDir = Files.createDirectories(Path.of("target", "e2e-batches-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dataDir = Platform.dataDir("e2e-batches");
         // With a standby batch worker, as lmaas up runs: a tenant's first batch goes to it when it is up.
         platform = Platform.start(dataDir, Optional.empty(), true, false, Optional.empty(),
                 List.of("-Dlmaas.batch.holdAfterCustomId=" + HOLD), Optional.of("starter-classifier"));

@@ -64,7 +64,7 @@ class ConsoleBrowserTest {
             Assumptions.abort("no /usr/bin/chromium and /usr/bin/chromedriver (Debian's chromium, chromium-driver)");
         }
         keycloak = KeycloakServer.shared();
-        Path dir = Files.createDirectories(Path.of("target", "console-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dir = Platform.dataDir("console");
         platform = Platform.start(dir, Optional.empty(), true, Optional.of(keycloak.settings()));
         platform.platform.starters().await(10, java.util.concurrent.TimeUnit.MINUTES);
         base = platform.platform.url();
@@ -398,7 +398,7 @@ class ConsoleBrowserTest {
     @Test
     @Order(3)
     void withoutKeycloakTheBootstrapTokenSignsIn() throws Exception {
-        Path dir = Files.createDirectories(Path.of("target", "console-local-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dir = Platform.dataDir("console-local");
         try (Platform local = Platform.start(dir, Optional.empty(), false)) {
             browser.manage().deleteAllCookies();
             browser.get(local.platform.url() + "/console/#/tenants");

@@ -28,7 +28,7 @@ class ConsoleIdentityTest {
     @BeforeAll
     static void start() throws Exception {
         keycloak = KeycloakServer.shared();
-        Path dir = Files.createDirectories(Path.of("target", "identity-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dir = Platform.dataDir("identity");
         platform = Platform.start(dir, Optional.empty(), false, Optional.of(keycloak.settings()));
         keycloak.allowConsoleAt(platform.platform.url());
         ops = "ops-" + System.nanoTime();
@@ -168,7 +168,7 @@ class ConsoleIdentityTest {
         KeycloakSettings real = keycloak.settings();
         KeycloakSettings dead = new KeycloakSettings("http://127.0.0.1:9", real.realm(), real.consoleClientId(), real.audience(),
                 real.adminClientId(), real.adminClientSecret());
-        Path dir = Files.createDirectories(Path.of("target", "identity-down-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dir = Platform.dataDir("identity-down");
         try (Platform down = Platform.start(dir, Optional.empty(), false, Optional.of(dead))) {
             String admin = down.adminToken();
             Platform.Response tenant = down.send("POST", "/admin/v1/tenants", admin, new JsonObject().put("name", "offline-co"));

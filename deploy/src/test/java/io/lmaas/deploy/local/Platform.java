@@ -25,6 +25,23 @@ final class Platform implements AutoCloseable {
         this.platform = platform;
     }
 
+    /**
+     * A new data directory {@code target/<name>-<millis>} for a test's platform. When the test JVM exits, everything in
+     * it but the platform's logs is deleted: a real-models run writes over a gigabyte there, and runs must not pile up
+     * on a shared disk.
+     */
+    static Path dataDir(String name) throws IOException {
+        Path dir = Files.createDirectories(Path.of("target", name + "-" + System.currentTimeMillis()).toAbsolutePath());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try (var children = Files.list(dir)) {
+                children.filter(c -> !c.getFileName().toString().equals("logs")).forEach(io.lmaas.core.testing.TempDirs::delete);
+            } catch (IOException | java.io.UncheckedIOException ignored) {
+                // best effort at exit
+            }
+        }, "delete " + dir.getFileName()));
+        return dir;
+    }
+
     static Platform start(Path dataDir) throws Exception {
         return start(dataDir, Optional.empty(), true);
     }
@@ -43,6 +60,12 @@ final class Platform implements AutoCloseable {
             Optional<io.lmaas.gateway.identity.KeycloakSettings> keycloak) throws Exception {
         return start(dataDir, databaseUrl, starters, realModels, keycloak, List.of());
     }
+
+    /**
+     * No free-space floor for the test platforms' uploads: what the suite expects cannot depend on how full the machine's
+     * disk is (HostileRequestsTest covers the floor itself).
+     */
+    static final long UPLOAD_MIN_FREE = 0;
 
     /** How long the test platforms keep an idle batch worker (short: a test sees one end). */
     static final Duration BATCH_WORKER_LINGER = Duration.ofSeconds(10);
@@ -66,7 +89,7 @@ final class Platform implements AutoCloseable {
                 .filter(o -> !o.startsWith("-Xmx") && !o.startsWith("-Xms")).forEach(options::add);
         options.addAll(workerOptions);
         PlatformConfig config = new PlatformConfig("127.0.0.1", 0, dataDir, databaseUrl, starters, realModels,
-                io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, System.getProperty("java.class.path"),
+                io.lmaas.gateway.GatewayConfig.DEFAULT_BODY_LIMIT, 64L * 1024 * 1024, UPLOAD_MIN_FREE, System.getProperty("java.class.path"),
                 Path.of(System.getProperty("java.home"), "bin", "java"),
                 options, 42L, keycloak, BATCH_WORKER_LINGER, standbyModel);
         return new Platform(dataDir, LocalPlatform.start(config));

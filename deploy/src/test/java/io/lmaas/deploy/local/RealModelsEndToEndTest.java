@@ -25,7 +25,7 @@ class RealModelsEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path dataDir = Files.createDirectories(Path.of("target", "real-" + System.currentTimeMillis()).toAbsolutePath());
+        Path dataDir = Platform.dataDir("real");
         platform = Platform.start(dataDir, Optional.empty(), false, true, Optional.empty());
         platform.platform.starters().await(10, TimeUnit.MINUTES);
         key = platform.createKey(platform.createTenant("embeddings"));

@@ -1,5 +1,6 @@
 package io.lmaas.gateway.http;
 
+import io.lmaas.core.config.Settings;
 import java.time.Duration;
 
 /**
@@ -12,4 +13,17 @@ public record RequestGuards(Duration headerTimeout, Duration bodyTimeout, Durati
         long minFreeBytes) {
     public static final RequestGuards DEFAULT = new RequestGuards(Duration.ofSeconds(15), Duration.ofSeconds(60),
             Duration.ofMinutes(15), Duration.ofMinutes(5), 1024L * 1024 * 1024);
+
+    /** {@code --min-free-mb}: the free space the artifact store keeps, below which uploads are refused (default 1 GiB). */
+    public static long minFreeBytes(Settings s) {
+        return s.integer("min-free-mb", (int) (DEFAULT.minFreeBytes() >> 20), 0, 1 << 24) * 1024L * 1024L;
+    }
+
+    /** These bounds with another free-space floor for the artifact store ({@code --min-free-mb}). */
+    public RequestGuards withMinFreeBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("the free-space floor cannot be negative");
+        }
+        return new RequestGuards(headerTimeout, bodyTimeout, uploadTimeout, idleTimeout, bytes);
+    }
 }
