@@ -74,6 +74,7 @@ public final class BatchBenchmark {
                     standbys.awaitFresh(); // a standby warming up would take CPU from the batch
                     warm.add(r, size, batch(up, key, file, size));
                 }
+                standbys.awaitFresh(); // nothing else computing while the raw forward is timed
                 double[] raw = rawForward(data, inputs, runs);
                 double rawRate = Stats.median(raw);
                 double online = Stats.median(onlineRate);
@@ -192,8 +193,10 @@ public final class BatchBenchmark {
         double[] rates = new double[runs];
         try (ClassifierRuntime c = (ClassifierRuntime) ModelRuntime.load(version)) {
             long[][] tokenized = inputs.stream().map(e -> c.tokenizerEncode(e.text())).toArray(long[][]::new);
-            for (int i = 0; i < 20; i++) {
-                c.logits(Arrays.copyOf(tokenized, 32));
+            // Warmed up for 3 s: after 20 calls the three runs spread over 0.6–1.2× their median (docs/benchmarks.md).
+            long warm = System.nanoTime();
+            for (int from = 0; System.nanoTime() - warm < 3_000_000_000L; from = (from + 32) % (tokenized.length - 32)) {
+                c.logits(Arrays.copyOfRange(tokenized, from, from + 32));
             }
             for (int r = 0; r < runs; r++) {
                 long t0 = System.nanoTime();
@@ -201,6 +204,7 @@ public final class BatchBenchmark {
                     c.logits(Arrays.copyOfRange(tokenized, from, Math.min(tokenized.length, from + 32)));
                 }
                 rates[r] = tokenized.length / ((System.nanoTime() - t0) / 1e9);
+                System.out.printf(Locale.ROOT, "raw forward, run %d: %.0f sentences/s%n", r + 1, rates[r]);
             }
         }
         return rates;
