@@ -48,6 +48,10 @@ public final class ClassifierRuntime implements ModelRuntime, BatchedModel<Class
 
     /** Raw logits (one row per input) for already tokenised inputs, padded to the longest. */
     public float[][] logits(long[][] inputs) {
+        return NoGradients.run(() -> unrecordedLogits(inputs));
+    }
+
+    private float[][] unrecordedLogits(long[][] inputs) {
         int longest = 1;
         for (long[] ids : inputs) {
             longest = Math.max(longest, ids.length);

@@ -171,6 +171,10 @@ public final class GeneratorRuntime implements ModelRuntime {
 
     /** The same with the LoRA adapter in {@code adapter} (a slot of {@link #adapters()}; 0: the bare model). */
     public float[] prefill(KvCache cache, long[] window, int adapter) {
+        return NoGradients.run(() -> unrecordedPrefill(cache, window, adapter));
+    }
+
+    private float[] unrecordedPrefill(KvCache cache, long[] window, int adapter) {
         if (adapter != 0 && (cached == null || cached.adapters() == null)) {
             throw new IllegalArgumentException("this model serves no adapters");
         }
@@ -264,6 +268,10 @@ public final class GeneratorRuntime implements ModelRuntime {
      * column {@code length}. Returns each row's next-token logits.
      */
     public float[][] step(DecodeBatch batch, long[] tokens) {
+        return NoGradients.run(() -> unrecordedStep(batch, tokens));
+    }
+
+    private float[][] unrecordedStep(DecodeBatch batch, long[] tokens) {
         int rows = batch.rows();
         if (cached == null) {
             float[][] out = new float[rows][];

@@ -85,6 +85,22 @@ class EncoderServingTest {
         return v;
     }
 
+    /**
+     * The batcher's inference threads run each layer as one fused call. libtorch's grad mode is per thread and on by
+     * default on a new thread, and the kernel applies only where it is off: before the runtimes turned it off for
+     * inference, the served path ran op by op while every test on the engine's own thread ran fused.
+     */
+    @Test
+    void theBatchersThreadsRunTheFusedLayers() throws Exception {
+        try (ServedModel served = ServedModel.load(HfModels.miniLm(), io.lmaas.worker.runtime.ComputeDevice.cpu(),
+                ServedModel.Overrides.NONE, io.lmaas.worker.wlm.ServingObserver.NONE)) {
+            ServedModel.Embedder embedder = (ServedModel.Embedder) served;
+            long before = embedder.runtime().fusedLayerCalls();
+            embedder.batcher().submit(List.of("the striker scored a late goal", "央行宣布降息")).get(60, TimeUnit.SECONDS);
+            assertThat(embedder.runtime().fusedLayerCalls()).as("layers run fused on the batcher's threads").isGreaterThan(before);
+        }
+    }
+
     @Test
     void embeddingsAreTheModelsOwnWhateverTheBatch() throws Exception {
         List<String> sentences = List.of("the striker scored a late goal", "央行宣布降息", "🙂",

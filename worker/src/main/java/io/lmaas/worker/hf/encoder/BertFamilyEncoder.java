@@ -191,6 +191,11 @@ public final class BertFamilyEncoder implements AutoCloseable {
         return kernel != null;
     }
 
+    /** How many layers ran as one fused call so far (0 without the kernel). */
+    public long fusedLayerCalls() {
+        return kernel == null ? 0 : kernel.calls();
+    }
+
     /** The labels of the head (empty for a bare encoder). */
     public List<String> labels() {
         return labels;

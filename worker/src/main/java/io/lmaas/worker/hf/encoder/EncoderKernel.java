@@ -40,6 +40,8 @@ final class EncoderKernel {
     private final double eps;
     private final String activation;
     private final String algorithm;
+    /** Layers run through the kernel so far (where it applies is decided per pass: tests and benchmarks read it). */
+    private final java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
 
     private EncoderKernel(ScriptModule module, List<List<NDArray>> weights, EncoderConfig config, String activation, String algorithm) {
         this.module = module;
@@ -96,9 +98,14 @@ final class EncoderKernel {
 
     /** Layer {@code i} on {@code x} ({@code [batch, longest, hidden]}); {@code mask}: additive, or null without padding. */
     NDArray forward(int i, NDArray x, NDArray mask) {
+        calls.increment();
         return mask == null
                 ? module.run("forward", x.getManager(), x, weights.get(i), heads, eps, activation, algorithm)
                 : module.run("masked", x.getManager(), x, weights.get(i), heads, eps, activation, algorithm, mask);
+    }
+
+    long calls() {
+        return calls.sum();
     }
 
     private static NDArray packed(ScriptModule module, NDArray weight, NDManager manager) {
