@@ -12,7 +12,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;

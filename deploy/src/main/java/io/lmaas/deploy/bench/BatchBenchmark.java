@@ -33,7 +33,7 @@ public final class BatchBenchmark {
     }
 
     public static void run(int[] sizes, int runs, int onlineLines, boolean standby) throws Exception {
-        Path dataDir = Files.createTempDirectory("lmaas-bench-batch");
+        Path dataDir = ScratchDirs.create("lmaas-bench-batch");
         Path data = dataDir.resolve("data");
         UpProcess up = UpProcess.start(data, standby ? List.of() : List.of("--batch-standby-model=none"));
         Standbys standbys = new Standbys(data.resolve("logs"), standby);
@@ -95,11 +95,6 @@ public final class BatchBenchmark {
             }
         } finally {
             up.stop();
-            if (System.getenv("LMAAS_BENCH_KEEP") == null) {
-                UpProcess.deleteRecursively(dataDir);
-            } else {
-                System.out.println("kept: " + dataDir);
-            }
         }
     }
 

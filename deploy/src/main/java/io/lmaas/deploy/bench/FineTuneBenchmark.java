@@ -3,7 +3,6 @@ package io.lmaas.deploy.bench;
 import io.lmaas.worker.starter.SyntheticTopics;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -33,7 +32,7 @@ public final class FineTuneBenchmark {
     }
 
     public static void run(int examples, int epochs) throws Exception {
-        Path dataDir = Files.createTempDirectory("lmaas-bench-ft-");
+        Path dataDir = ScratchDirs.create("lmaas-bench-ft-").resolve("data"); // the up log beside it, in the scratch directory too
         UpProcess up = UpProcess.start(dataDir);
         try {
             System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, java %s%n", Runtime.getRuntime().availableProcessors(),
@@ -84,7 +83,6 @@ public final class FineTuneBenchmark {
             System.out.println("| labels equal to the online answers | " + batch.equal + " / 1000 |");
         } finally {
             up.stop();
-            UpProcess.deleteRecursively(dataDir);
         }
     }
 

@@ -26,7 +26,6 @@ import io.lmaas.scheduler.k8s.crd.ModelDeploymentSpec;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;

@@ -31,38 +31,34 @@ public final class SkeletonBenchmark {
     }
 
     public static void run(int requests) throws Exception {
-        Path dataDir = Files.createTempDirectory("lmaas-bench-");
+        Path dataDir = ScratchDirs.create("lmaas-bench-").resolve("data"); // the up log beside it, in the scratch directory too
+        System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, java %s%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"));
+        UpProcess cold = UpProcess.start(dataDir);
+        cold.stop();
+        UpProcess warm = UpProcess.start(dataDir);
         try {
-            System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, java %s%n", Runtime.getRuntime().availableProcessors(),
-                    System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"));
-            UpProcess cold = UpProcess.start(dataDir);
-            cold.stop();
-            UpProcess warm = UpProcess.start(dataDir);
-            try {
-                // This run's internal worker token (lmaas up writes it at every start): the direct calls carry it.
-                String workerToken = Files.readString(dataDir.resolve("secrets").resolve("worker-token")).trim();
-                Latency latency = latency(warm, workerToken, requests);
-                System.out.println();
-                System.out.println("| measure | value |");
-                System.out.println("|---|---|");
-                row("cold start → first classification", seconds(cold.firstClassification()));
-                row("cold start → first completion", seconds(cold.firstCompletion()));
-                row("warm start → first classification", seconds(warm.firstClassification()));
-                row("warm start → first completion", seconds(warm.firstCompletion()));
-                row("cold / warm (first classification)", ratio(cold.firstClassification(), warm.firstClassification()));
-                row("classification p50 via gateway", millis(latency.gateway, 0.50));
-                row("classification p50 direct to worker", millis(latency.direct, 0.50));
-                row("classification p99 via gateway", millis(latency.gateway, 0.99));
-                row("classification p99 direct to worker", millis(latency.direct, 0.99));
-                row("gateway / direct (p50)", ratio(percentile(latency.gateway, 0.5), percentile(latency.direct, 0.5)));
-                row("gateway overhead at p50", millis(new long[] {percentile(latency.gateway, 0.5)
-                        - percentile(latency.direct, 0.5)}, 0.5));
-                row("requests per path", Integer.toString(requests));
-            } finally {
-                warm.stop();
-            }
+            // This run's internal worker token (lmaas up writes it at every start): the direct calls carry it.
+            String workerToken = Files.readString(dataDir.resolve("secrets").resolve("worker-token")).trim();
+            Latency latency = latency(warm, workerToken, requests);
+            System.out.println();
+            System.out.println("| measure | value |");
+            System.out.println("|---|---|");
+            row("cold start → first classification", seconds(cold.firstClassification()));
+            row("cold start → first completion", seconds(cold.firstCompletion()));
+            row("warm start → first classification", seconds(warm.firstClassification()));
+            row("warm start → first completion", seconds(warm.firstCompletion()));
+            row("cold / warm (first classification)", ratio(cold.firstClassification(), warm.firstClassification()));
+            row("classification p50 via gateway", millis(latency.gateway, 0.50));
+            row("classification p50 direct to worker", millis(latency.direct, 0.50));
+            row("classification p99 via gateway", millis(latency.gateway, 0.99));
+            row("classification p99 direct to worker", millis(latency.direct, 0.99));
+            row("gateway / direct (p50)", ratio(percentile(latency.gateway, 0.5), percentile(latency.direct, 0.5)));
+            row("gateway overhead at p50", millis(new long[] {percentile(latency.gateway, 0.5)
+                    - percentile(latency.direct, 0.5)}, 0.5));
+            row("requests per path", Integer.toString(requests));
         } finally {
-            UpProcess.deleteRecursively(dataDir);
+            warm.stop();
         }
     }
 
