@@ -26,7 +26,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.DoubleSupplier;
 
 /**
  * {@code lmaas bench embeddings}: all-MiniLM-L6-v2 sentence embeddings at 32 and 128 tokens, side by side in one run, on
@@ -42,7 +41,8 @@ import java.util.function.DoubleSupplier;
  *   <li>PyTorch eager (Debian's python3-torch, BertModel written from Hugging Face's code) on batches of 64.
  * </ul>
  * FLOP/s against the fp32 matmul peak measured in this process; each figure the median of {@code runs} measurements
- * with their range.
+ * with their range. The worker, its forward pass and ONNX Runtime are measured in rounds, each arm once per round, so
+ * that the machine's drift weighs on all of them alike; the ratios are given both of the medians and per round.
  */
 public final class EmbeddingBenchmark {
     private static final int CLIENTS = 64;
@@ -99,10 +99,6 @@ public final class EmbeddingBenchmark {
     private static void measure(int length, long[][] inputs, Path dir, Path onnx, String url, Process worker, Path work, int threads,
             double peak, Duration d, int runs, int maxPassTokens) throws Exception {
         double flops = flops(length);
-        System.out.println();
-        System.out.printf(Locale.ROOT, "| all-MiniLM-L6-v2, %d tokens (%.2f GFLOP per sentence) | sentences/s: median [range] | of peak |%n",
-                length, flops / 1e9);
-        System.out.println("|---|---|---|");
         List<String> bodies = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
             JsonArray ids = new JsonArray();
@@ -111,64 +107,68 @@ public final class EmbeddingBenchmark {
         }
         Path script = WrkLoad.script(work, "embed-" + length + ".lua", bodies, Map.of("Authorization", WorkerToken.header(TOKEN)), false);
         String embed = url + "/v1/embed";
-        WrkLoad.run(embed, script, 1, CLIENTS, 3); // warm-up
+        // Warm-up as long as a measurement: the worker meets each pass size (1 to 64 inputs) for the first time here, and
+        // oneDNN compiles its kernels per shape.
+        WrkLoad.run(embed, script, 1, CLIENTS, (int) d.toSeconds());
         double[] workerCores = new double[runs];
-        double[] served = new double[runs];
-        for (int run = 0; run < runs; run++) {
-            java.time.Duration cpu0 = cpu(worker);
-            long t0 = System.nanoTime();
-            served[run] = WrkLoad.run(embed, script, 1, CLIENTS, (int) d.toSeconds()).rps();
-            workerCores[run] = (cpu(worker).minus(cpu0)).toNanos() / (double) (System.nanoTime() - t0);
-        }
-        row("LMaaS worker, served over HTTP, " + CLIENTS + " wrk connections (dynamic batching ≤ " + BATCH + "; " + threads
-                + " inference threads, each pass ≤ " + maxPassTokens + " tokens on one OpenMP thread)", served, flops, peak);
-        System.out.printf(Locale.ROOT, "| worker CPU while served (cores of %d) | %.2f | |%n", Runtime.getRuntime().availableProcessors(),
-                median(workerCores));
-        double[] raw;
-        double[] planned;
-        try (ModelRuntime runtime = ModelRuntime.load(dir)) {
+        try (ModelRuntime runtime = ModelRuntime.load(dir);
+                OrtEnvironment env = OrtEnvironment.getEnvironment();
+                OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             EncoderRuntime e = (EncoderRuntime) runtime;
             List<Encoded> batch = new ArrayList<>();
             for (int i = 0; i < BATCH; i++) {
                 batch.add(new Encoded(inputs[i], length));
             }
             e.embedder().run(batch);
-            raw = forward(e, batch, List.of(java.util.stream.IntStream.range(0, BATCH).toArray()), runs, d);
             int[] lengths = batch.stream().mapToInt(Encoded::length).toArray();
-            planned = forward(e, batch, LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS,
-                    LengthBuckets.DEFAULT_MAX_PASS_TOKENS), runs, d);
-        }
-        row("LMaaS worker forward pass alone (DJL, in-process), one pass of " + BATCH, raw, flops, peak);
-        row("LMaaS worker forward pass alone, " + BATCH + " inputs in passes of ≤ " + LengthBuckets.DEFAULT_MAX_PASS_TOKENS + " tokens",
-                planned, flops, peak);
-        try (OrtEnvironment env = OrtEnvironment.getEnvironment(); OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            List<int[]> planned = LengthBuckets.plan(lengths, LengthBuckets.DEFAULT_OVERHEAD_TOKENS, LengthBuckets.DEFAULT_MAX_PASS_TOKENS);
             options.setIntraOpNumThreads(threads);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             try (OrtSession session = env.createSession(onnx.toString(), options)) {
-                double[] single = repeat(runs, () -> rate(WorkerBenchmark.closedLoopOrThrow(CLIENTS, d, i -> {
-                    EmbeddingReferences.ort(env, session, new long[][] {inputs[i % inputs.length]});
-                    return CompletableFuture.completedFuture(null);
-                }), d));
-                row("ONNX Runtime Java in-process, " + CLIENTS + " client threads, one input per call", single, flops, peak);
-                long[][] batch = Arrays.copyOf(inputs, BATCH);
-                EmbeddingReferences.ort(env, session, batch);
-                double[] batched = repeat(runs, () -> {
-                    long n = 0;
-                    long start = System.nanoTime();
-                    while (System.nanoTime() - start < d.toNanos()) {
-                        try {
-                            EmbeddingReferences.ort(env, session, batch);
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                        n += BATCH;
-                    }
-                    return n / ((System.nanoTime() - start) / 1e9);
-                });
-                row("ONNX Runtime Java in-process, batch " + BATCH + " per call", batched, flops, peak);
-                System.out.printf(Locale.ROOT, "| LMaaS served / ONNX Runtime (one input per call) | %.2f× | |%n",
-                        median(served) / median(single));
-                System.out.printf(Locale.ROOT, "| LMaaS served / ONNX Runtime (batch %d) | %.2f× | |%n", BATCH, median(served) / median(batched));
+                long[][] ortBatch = Arrays.copyOf(inputs, BATCH);
+                EmbeddingReferences.ort(env, session, ortBatch);
+                for (long[] input : inputs) {
+                    EmbeddingReferences.ort(env, session, new long[][] {input});
+                }
+                forward(e, batch, planned, Duration.ofSeconds(1));
+                // Every arm once per round, the rounds one after another: this machine's speed drifts by 10-20 % within
+                // minutes, and a drift then weighs on every arm alike instead of on whichever ran during it.
+                Map<String, double[]> rates = new java.util.LinkedHashMap<>();
+                String served = "LMaaS worker, served over HTTP, " + CLIENTS + " wrk connections (dynamic batching ≤ " + BATCH + "; "
+                        + threads + " inference threads, each pass ≤ " + maxPassTokens + " tokens on one OpenMP thread)";
+                String raw = "LMaaS worker forward pass alone (DJL, in-process), one pass of " + BATCH;
+                String passes = "LMaaS worker forward pass alone, " + BATCH + " inputs in passes of ≤ "
+                        + LengthBuckets.DEFAULT_MAX_PASS_TOKENS + " tokens";
+                String single = "ONNX Runtime Java in-process, " + CLIENTS + " client threads, one input per call";
+                String batched = "ONNX Runtime Java in-process, batch " + BATCH + " per call";
+                for (String arm : List.of(served, raw, passes, single, batched)) {
+                    rates.put(arm, new double[runs]);
+                }
+                for (int run = 0; run < runs; run++) {
+                    java.time.Duration cpu0 = cpu(worker);
+                    long t0 = System.nanoTime();
+                    rates.get(served)[run] = WrkLoad.run(embed, script, 1, CLIENTS, (int) d.toSeconds()).rps();
+                    workerCores[run] = (cpu(worker).minus(cpu0)).toNanos() / (double) (System.nanoTime() - t0);
+                    rates.get(raw)[run] = forward(e, batch, List.of(java.util.stream.IntStream.range(0, BATCH).toArray()), d);
+                    rates.get(passes)[run] = forward(e, batch, planned, d);
+                    rates.get(single)[run] = rate(WorkerBenchmark.closedLoopOrThrow(CLIENTS, d, i -> {
+                        EmbeddingReferences.ort(env, session, new long[][] {inputs[i % inputs.length]});
+                        return CompletableFuture.completedFuture(null);
+                    }), d);
+                    rates.get(batched)[run] = loop(d, BATCH, () -> EmbeddingReferences.ort(env, session, ortBatch));
+                    int round = run;
+                    System.out.printf(Locale.ROOT, "%d tokens, round %d (sentences/s, the table's order):%s%n", length, round + 1,
+                            rates.values().stream().map(r -> String.format(Locale.ROOT, " %.1f", r[round])).reduce("", String::concat));
+                }
+                System.out.println();
+                System.out.printf(Locale.ROOT, "| all-MiniLM-L6-v2, %d tokens (%.2f GFLOP per sentence) | sentences/s: median [range] | of peak |%n",
+                        length, flops / 1e9);
+                System.out.println("|---|---|---|");
+                rates.forEach((name, r) -> row(name, r, flops, peak));
+                System.out.printf(Locale.ROOT, "| worker CPU while served (cores of %d) | %.2f | |%n",
+                        Runtime.getRuntime().availableProcessors(), median(workerCores));
+                ratio("LMaaS served / ONNX Runtime (one input per call)", rates.get(served), rates.get(single));
+                ratio("LMaaS served / ONNX Runtime (batch " + BATCH + ")", rates.get(served), rates.get(batched));
             }
         }
         double[] python = EmbeddingReferences.pythonEager(dir, inputs, work, threads, d, runs, PYTHON_BATCH);
@@ -186,18 +186,41 @@ public final class EmbeddingBenchmark {
 
     private static final String TOKEN = "bench-worker-token-" + Long.toHexString(new Random().nextLong());
 
-    /** Sentences/s of the forward pass alone over {@code batch}, run as the given passes. */
-    private static double[] forward(EncoderRuntime e, List<Encoded> batch, List<int[]> passes, int runs, Duration d) {
+    /** Sentences/s of the forward pass alone over {@code batch}, run as the given passes, for {@code d}. */
+    private static double forward(EncoderRuntime e, List<Encoded> batch, List<int[]> passes, Duration d) {
         List<List<Encoded>> split = passes.stream().map(g -> java.util.Arrays.stream(g).mapToObj(batch::get).toList()).toList();
-        return repeat(runs, () -> {
-            long n = 0;
-            long start = System.nanoTime();
+        return loop(d, batch.size(), () -> split.forEach(pass -> e.embedder().run(pass)));
+    }
+
+    /** Inputs per second of {@code call} (each call {@code size} inputs) run back to back for {@code d}. */
+    private static double loop(Duration d, int size, Call call) {
+        long n = 0;
+        long start = System.nanoTime();
+        try {
             while (System.nanoTime() - start < d.toNanos()) {
-                split.forEach(pass -> e.embedder().run(pass));
-                n += batch.size();
+                call.run();
+                n += size;
             }
-            return n / ((System.nanoTime() - start) / 1e9);
-        });
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return n / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    /** The ratio of the medians, and the median [range] of the rounds' own ratios (each round's arms ran back to back). */
+    private static void ratio(String name, double[] a, double[] b) {
+        double[] paired = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            paired[i] = a[i] / b[i];
+        }
+        double[] s = paired.clone();
+        Arrays.sort(s);
+        System.out.printf(Locale.ROOT, "| %s | %.2f× (per round: %.2f× [%.2f–%.2f]) | |%n", name, median(a) / median(b), median(s), s[0],
+                s[s.length - 1]);
     }
 
     private static Process startWorker(Path dir, Path work, int threads, int maxPassTokens) throws Exception {
@@ -244,14 +267,6 @@ public final class EmbeddingBenchmark {
         double d = 384;
         double perLayer = 2.0 * t * (4 * d * d + 2 * d * 4 * d) + 2.0 * 2 * t * t * d;
         return 6 * perLayer;
-    }
-
-    private static double[] repeat(int runs, DoubleSupplier measurement) {
-        double[] out = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            out[i] = measurement.getAsDouble();
-        }
-        return out;
     }
 
     private static double rate(long[] latencies, Duration d) {
