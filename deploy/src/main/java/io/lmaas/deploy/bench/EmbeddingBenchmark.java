@@ -65,7 +65,7 @@ public final class EmbeddingBenchmark {
         int threads = Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS",
                 Integer.toString(Runtime.getRuntime().availableProcessors())));
         Duration d = Duration.ofSeconds(seconds);
-        double peak = WorkerBenchmark.matmulPeak(d);
+        double peak = ClosedLoops.matmulPeak(d);
         System.out.printf(Locale.ROOT, "machine: %d cores; %d threads for every system; %d s per measurement, median of %d;"
                 + " DJL/libtorch fp32 matmul peak %.1f GFLOP/s%n", Runtime.getRuntime().availableProcessors(), threads, seconds, runs,
                 peak / 1e9);
@@ -152,7 +152,7 @@ public final class EmbeddingBenchmark {
                     workerCores[run] = (cpu(worker).minus(cpu0)).toNanos() / (double) (System.nanoTime() - t0);
                     rates.get(raw)[run] = forward(e, batch, List.of(java.util.stream.IntStream.range(0, BATCH).toArray()), d);
                     rates.get(passes)[run] = forward(e, batch, planned, d);
-                    rates.get(single)[run] = rate(WorkerBenchmark.closedLoopOrThrow(CLIENTS, d, i -> {
+                    rates.get(single)[run] = rate(ClosedLoops.runOrThrow(CLIENTS, d, i -> {
                         EmbeddingReferences.ort(env, session, new long[][] {inputs[i % inputs.length]});
                         return CompletableFuture.completedFuture(null);
                     }), d);
@@ -163,7 +163,7 @@ public final class EmbeddingBenchmark {
                 }
                 // The peak is the best the machine shows: measured again after the rounds (one measurement can land in a
                 // slow moment of this VM: 160 GFLOP/s once against 345-454 otherwise).
-                best = Math.max(peak, WorkerBenchmark.matmulPeak(d));
+                best = Math.max(peak, ClosedLoops.matmulPeak(d));
                 System.out.println();
                 System.out.printf(Locale.ROOT, "| all-MiniLM-L6-v2, %d tokens (%.2f GFLOP per sentence) | sentences/s: median [range] | of peak"
                         + " (%.1f GFLOP/s: the better of the run's start and after these rounds) |%n", length, flops / 1e9, best / 1e9);

@@ -29,9 +29,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -100,7 +98,7 @@ public final class WorkerBenchmark {
             row("served (64 clients) / served (1 client)", ratio(best / single));
             row("served (64 clients) / raw forward at batch 1", ratio(best / raw[1]));
 
-            double peak = matmulPeak(d);
+            double peak = ClosedLoops.matmulPeak(d);
             double flops = classifierFlops(classifier.properties().spec(), classifier.properties().labels().size(), avgTokens);
             row("fp32 matmul peak (1024³, DJL/libtorch)", String.format(Locale.ROOT, "%.2f GFLOP/s", peak / 1e9));
             row("model FLOP/s at batch 32 (raw forward)", String.format(Locale.ROOT, "%.2f GFLOP/s (%.0f kFLOP per sentence)",
@@ -181,10 +179,10 @@ public final class WorkerBenchmark {
         };
         try (DynamicBatcher<Classification> batcher = new DynamicBatcher<>(c,
                 new DynamicBatcher.Settings(maxBatch, Duration.ofMillis(2), 100_000, 1), observer)) {
-            closedLoop(clients, Duration.ofSeconds(1), i -> batcher.submit(List.of(sentences.get(i % sentences.size()))));
+            ClosedLoops.run(clients, Duration.ofSeconds(1), i -> batcher.submit(List.of(sentences.get(i % sentences.size()))));
             batches.set(0);
             batched.set(0);
-            long[] latencies = closedLoop(clients, d, i -> batcher.submit(List.of(sentences.get(i % sentences.size()))));
+            long[] latencies = ClosedLoops.run(clients, d, i -> batcher.submit(List.of(sentences.get(i % sentences.size()))));
             double rate = latencies.length / (d.toNanos() / 1e9);
             Arrays.sort(latencies);
             return new Served(rate, pct(latencies, 0.5), pct(latencies, 0.99), (double) batched.get() / Math.max(1, batches.get()));
@@ -196,7 +194,7 @@ public final class WorkerBenchmark {
             AtomicLong tokens = new AtomicLong();
             ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
             String[] prompts = {"the striker", "the storm", "investors", "the startup", "heavy rain", "the coach"};
-            ClosedLoop request = i -> {
+            ClosedLoops.ClosedLoop request = i -> {
                 long t0 = System.nanoTime();
                 boolean[] first = {true};
                 return engine.submit(new GenerationRequest(prompts[i % prompts.length], 48, 0.8, 1.0, 0, List.of(), i),
@@ -210,74 +208,14 @@ public final class WorkerBenchmark {
                             }
                         }, () -> false).thenAccept(r -> tokens.addAndGet(r.completionTokens()));
             };
-            closedLoop(streams, Duration.ofSeconds(2), request);
+            ClosedLoops.run(streams, Duration.ofSeconds(2), request);
             tokens.set(0);
             ttft.clear();
             long start = System.nanoTime();
-            closedLoop(streams, d, request);
+            ClosedLoops.run(streams, d, request);
             double seconds = (System.nanoTime() - start) / 1e9;
             long[] t = ttft.stream().mapToLong(Long::longValue).sorted().toArray();
             return new Generated(tokens.get() / seconds, pct(t, 0.5), pct(t, 0.99));
-        }
-    }
-
-    @FunctionalInterface
-    interface ClosedLoop {
-        CompletableFuture<?> call(int i) throws Exception;
-    }
-
-    /** {@code clients} threads each calling and waiting, for {@code d}; returns every call's latency (ns). */
-    static long[] closedLoop(int clients, Duration d, ClosedLoop call) throws Exception {
-        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-        long end = System.nanoTime() + d.toNanos();
-        CountDownLatch done = new CountDownLatch(clients);
-        AtomicLong counter = new AtomicLong();
-        for (int c = 0; c < clients; c++) {
-            Thread t = new Thread(() -> {
-                try {
-                    while (System.nanoTime() < end) {
-                        long t0 = System.nanoTime();
-                        call.call((int) counter.getAndIncrement()).get();
-                        latencies.add(System.nanoTime() - t0);
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                } finally {
-                    done.countDown();
-                }
-            }, "bench-client-" + c);
-            t.setDaemon(true);
-            t.start();
-        }
-        done.await();
-        return latencies.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    /** {@link #closedLoop} for measurements that cannot throw checked exceptions. */
-    static long[] closedLoopOrThrow(int clients, Duration d, ClosedLoop call) {
-        try {
-            return closedLoop(clients, d, call);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Best of three: seconds spent multiplying two 1024 x 1024 fp32 matrices. */
-    static double matmulPeak(Duration d) {
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            NDArray a = m.randomUniform(-1, 1, new Shape(1024, 1024));
-            NDArray b = m.randomUniform(-1, 1, new Shape(1024, 1024));
-            for (int i = 0; i < 3; i++) {
-                a.matMul(b).close();
-            }
-            long n = 0;
-            long start = System.nanoTime();
-            long end = start + Math.min(d.toNanos(), 5_000_000_000L);
-            while (System.nanoTime() < end) {
-                a.matMul(b).close();
-                n++;
-            }
-            return n * 2.0 * 1024 * 1024 * 1024 / ((System.nanoTime() - start) / 1e9);
         }
     }
 
