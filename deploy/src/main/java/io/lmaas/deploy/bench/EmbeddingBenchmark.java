@@ -170,7 +170,7 @@ public final class EmbeddingBenchmark {
                 System.out.println("|---|---|---|");
                 rates.forEach((name, r) -> row(name, r, flops, best));
                 System.out.printf(Locale.ROOT, "| worker CPU while served (cores of %d) | %.2f | |%n",
-                        Runtime.getRuntime().availableProcessors(), median(workerCores));
+                        Runtime.getRuntime().availableProcessors(), Stats.median(workerCores));
                 ratio("LMaaS served / ONNX Runtime (one input per call)", rates.get(served), rates.get(single));
                 ratio("LMaaS served / ONNX Runtime (batch " + BATCH + ")", rates.get(served), rates.get(batched));
             }
@@ -221,10 +221,9 @@ public final class EmbeddingBenchmark {
         for (int i = 0; i < a.length; i++) {
             paired[i] = a[i] / b[i];
         }
-        double[] s = paired.clone();
-        Arrays.sort(s);
-        System.out.printf(Locale.ROOT, "| %s | %.2f× (per round: %.2f× [%.2f–%.2f]) | |%n", name, median(a) / median(b), median(s), s[0],
-                s[s.length - 1]);
+        Arrays.sort(paired);
+        System.out.printf(Locale.ROOT, "| %s | %.2f× (per round: %.2f× [%.2f–%.2f]) | |%n", name, Stats.median(a) / Stats.median(b),
+                Stats.median(paired), paired[0], paired[paired.length - 1]);
     }
 
     private static Process startWorker(Path dir, Path work, int threads, int maxPassTokens) throws Exception {
@@ -277,17 +276,11 @@ public final class EmbeddingBenchmark {
         return latencies.length / (d.toNanos() / 1e9);
     }
 
-    private static double median(double[] values) {
-        double[] s = values.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
-
     private static void row(String name, double[] rates, double flops, double peak) {
         double[] s = rates.clone();
         Arrays.sort(s);
-        System.out.printf(Locale.ROOT, "| %s | %,.0f [%,.0f–%,.0f] | %.3f (%.1f GFLOP/s) |%n", name, median(s), s[0], s[s.length - 1],
-                median(s) * flops / peak, median(s) * flops / 1e9);
+        System.out.printf(Locale.ROOT, "| %s | %,.0f [%,.0f–%,.0f] | %.3f (%.1f GFLOP/s) |%n", name, Stats.median(s), s[0], s[s.length - 1],
+                Stats.median(s) * flops / peak, Stats.median(s) * flops / 1e9);
     }
 
     private static long status(Process p, String field) {

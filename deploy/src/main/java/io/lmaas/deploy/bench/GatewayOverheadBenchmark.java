@@ -95,8 +95,7 @@ public final class GatewayOverheadBenchmark {
             // Each system is measured right after its own warm-up: a JVM left idle while nginx is measured drops the
             // compilations still queued (stale tasks), and then compiled during its own measurement.
             WrkLoad.Result nginxMax = WrkLoad.run("http://127.0.0.1:" + proxy + "/v1/classify", direct, 2, 64, seconds);
-            long gatewayPid = gateway.pid();
-            JitWarmup.until(gatewayPid, 5, 90, () -> WrkLoad.run(base + "/v1/classifications", viaGateway, 2, 64, 5));
+            JitWarmup.until(gateway.pid(), 5, 90, () -> WrkLoad.run(base + "/v1/classifications", viaGateway, 2, 64, 5));
             WrkLoad.Result gatewayMax = WrkLoad.run(base + "/v1/classifications", viaGateway, 2, 64, seconds);
             WrkLoad.Result upstreamPaced = WrkLoad.run("http://127.0.0.1:" + upstream + "/v1/classify", directPaced, 1, 10,
                     seconds);

@@ -18,8 +18,8 @@ final class JitWarmup {
     private JitWarmup() {
     }
 
-    /** Runs {@code slice} (a load of {@code sliceSeconds}) until {@code pid}'s compilers are quiet; returns the seconds spent. */
-    static int until(long pid, int sliceSeconds, int maxSeconds, Slice slice) throws Exception {
+    /** Runs {@code slice} (a load of {@code sliceSeconds}) until {@code pid}'s compilers are quiet, and says how long it took. */
+    static void until(long pid, int sliceSeconds, int maxSeconds, Slice slice) throws Exception {
         int spent = 0;
         double busy;
         do {
@@ -30,7 +30,6 @@ final class JitWarmup {
         } while (busy >= QUIET && spent < maxSeconds);
         System.out.printf(Locale.ROOT, "JIT warm-up: %d s (compiler threads %.0f %% of a core in the last %d s)%n", spent,
                 busy * 100, sliceSeconds);
-        return spent;
     }
 
     /** One slice of load. */

@@ -11,7 +11,8 @@ import java.util.Optional;
 /**
  * {@code lmaas up}: where the gateway listens, where data lives, which database to use (embedded unless
  * a URL is given), whether to prepare the starter models and the real embedding models, how worker processes are
- * started, the free space the artifact store keeps for uploads, and how long a batch worker whose batch completed waits for its tenant's next batch (0: it exits at once).
+ * started, the free space the artifact store keeps for uploads, and how long a batch worker whose batch completed waits
+ * for its tenant's next batch (0: it exits at once).
  */
 public record PlatformConfig(String host, int port, Path dataDir, Optional<String> databaseUrl, boolean starters,
         boolean realModels,

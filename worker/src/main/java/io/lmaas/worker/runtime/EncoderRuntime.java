@@ -152,17 +152,19 @@ public final class EncoderRuntime implements ModelRuntime, Explaining {
 
             @Override
             public List<Classification> run(List<Encoded> inputs) {
-                return NoGradients.run(() -> {
-                    try (NDManager request = manager.newSubManager()) {
-                        if (pooling == null && inputs.stream().allMatch(e -> e.adapter() == 0)) {
-                            float[] flat = encoder.logits(encoder.hiddenStates(request, ids(inputs), null)).toFloatArray();
-                            return Classification.fromLogits(rows(flat, inputs.size()), labels, inputs);
-                        }
-                        return adapters.classify(request, inputs, labels);
-                    }
-                });
+                return NoGradients.run(() -> classify(inputs));
             }
         };
+    }
+
+    private List<Classification> classify(List<Encoded> inputs) {
+        try (NDManager request = manager.newSubManager()) {
+            if (pooling == null && inputs.stream().allMatch(e -> e.adapter() == 0)) {
+                float[] flat = encoder.logits(encoder.hiddenStates(request, ids(inputs), null)).toFloatArray();
+                return Classification.fromLogits(rows(flat, inputs.size()), labels, inputs);
+            }
+            return adapters.classify(request, inputs, labels);
+        }
     }
 
     /** How many layers ran as one fused call so far ({@link BertFamilyEncoder#fusedLayerCalls}). */
@@ -203,15 +205,17 @@ public final class EncoderRuntime implements ModelRuntime, Explaining {
 
             @Override
             public List<float[]> run(List<Encoded> inputs) {
-                return NoGradients.run(() -> {
-                    try (NDManager request = manager.newSubManager()) {
-                        NDArray states = encoder.hiddenStates(request, ids(inputs), null);
-                        int[] lengths = inputs.stream().mapToInt(Encoded::length).toArray();
-                        return Arrays.asList(rows(pooling.apply(request, states, lengths).toFloatArray(), inputs.size()));
-                    }
-                });
+                return NoGradients.run(() -> embed(inputs));
             }
         };
+    }
+
+    private List<float[]> embed(List<Encoded> inputs) {
+        try (NDManager request = manager.newSubManager()) {
+            NDArray states = encoder.hiddenStates(request, ids(inputs), null);
+            int[] lengths = inputs.stream().mapToInt(Encoded::length).toArray();
+            return Arrays.asList(rows(pooling.apply(request, states, lengths).toFloatArray(), inputs.size()));
+        }
     }
 
     private static long[][] ids(List<Encoded> inputs) {

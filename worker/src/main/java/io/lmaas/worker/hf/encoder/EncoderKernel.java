@@ -10,6 +10,7 @@ import io.lmaas.worker.hf.encoder.EncoderLayers.Linear;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +42,7 @@ final class EncoderKernel {
     private final String activation;
     private final String algorithm;
     /** Layers run through the kernel so far (where it applies is decided per pass: tests and benchmarks read it). */
-    private final java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder calls = new LongAdder();
 
     private EncoderKernel(ScriptModule module, List<List<NDArray>> weights, EncoderConfig config, String activation, String algorithm) {
         this.module = module;
