@@ -39,8 +39,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GatewayOverheadBenchmark {
     private static final String ADMIN = "bench-admin-token-0123456789abcdef";
-    private static final String UPSTREAM_JSON = "{\"data\":[{\"label\":\"positive\",\"score\":0.9,"
-            + "\"scores\":{\"positive\":0.9,\"negative\":0.1},\"tokens\":4}]}";
+    private static final String UPSTREAM_JSON = "{\"tokens\":[4],\"data\":[{\"index\":0,\"label\":\"positive\",\"score\":0.9,"
+            + "\"scores\":{\"positive\":0.9,\"negative\":0.1}}]}";
 
     private GatewayOverheadBenchmark() {
     }

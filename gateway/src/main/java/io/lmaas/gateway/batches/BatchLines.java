@@ -62,15 +62,15 @@ public final class BatchLines {
         switch (endpoint) {
             case "/v1/classifications" -> {
                 ClassificationRequest req = ClassificationRequest.parse(body);
-                return model.call("/v1/classify", req.workerBody()).map(WorkerAnswers::classified).map(results -> new Result(
-                        Responses.classification("clf-" + requestId, req.model(), results),
-                        results.stream().mapToInt(InferenceService.Classified::tokens).sum(), 0));
+                return model.call("/v1/classify", req.workerBody()).map(answer -> new Result(Responses.classification("clf-"
+                        + requestId, req.model(), answer.getJsonArray("data"), WorkerAnswers.tokens(answer), List.of(), 0),
+                        WorkerAnswers.tokens(answer), 0));
             }
             case "/v1/embeddings" -> {
                 EmbeddingRequest req = EmbeddingRequest.parse(body);
-                return model.call("/v1/embed", req.workerBody()).map(WorkerAnswers::embedded).map(results -> new Result(
-                        Responses.embeddings(req.model(), results, req.base64()),
-                        results.stream().mapToInt(InferenceService.Embedded::tokens).sum(), 0));
+                return model.call("/v1/embed", req.workerBody()).map(answer -> new Result(
+                        Responses.embeddings(req.model(), answer.getJsonArray("data"), WorkerAnswers.tokens(answer)),
+                        WorkerAnswers.tokens(answer), 0));
             }
             case "/v1/completions" -> {
                 CompletionRequest req = CompletionRequest.parse(body);

@@ -1,6 +1,7 @@
 package io.lmaas.gateway.http;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.BiFunction;
@@ -30,6 +31,15 @@ public final class Responder {
     }
 
     public void json(RoutingContext ctx, int status, JsonObject body) {
+        json(ctx, status, body, null);
+    }
+
+    /** An answer already encoded as JSON (a worker's items passed on without decoding them). */
+    public void json(RoutingContext ctx, int status, Buffer encoded) {
+        json(ctx, status, null, encoded);
+    }
+
+    private void json(RoutingContext ctx, int status, JsonObject body, Buffer encoded) {
         beforeSend.apply(ctx, new Outcome(status, null)).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.error("[{}] usage not recorded: {}", RequestContext.logTag(ctx), ar.cause().toString());
@@ -37,7 +47,7 @@ public final class Responder {
                 return;
             }
             if (!ctx.response().ended() && !ctx.response().closed()) {
-                Json.send(ctx, status, body);
+                Json.send(ctx, status, encoded != null ? encoded : body.toBuffer());
             }
         });
     }

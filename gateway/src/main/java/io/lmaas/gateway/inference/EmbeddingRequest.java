@@ -41,10 +41,11 @@ public record EmbeddingRequest(String model, List<Input> inputs, boolean base64,
         return n;
     }
 
+    /** The worker request: the inputs, and the encoding the worker writes the client's embeddings in. */
     public JsonObject workerBody() {
         JsonArray a = new JsonArray();
         inputs.forEach(i -> a.add(i.toWorker()));
-        return new JsonObject().put("inputs", a).put("truncate", truncate);
+        return new JsonObject().put("inputs", a).put("truncate", truncate).put("encoding_format", base64 ? "base64" : "float");
     }
 
     public static EmbeddingRequest parse(JsonObject body) {

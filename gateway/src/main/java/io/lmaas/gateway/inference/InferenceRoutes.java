@@ -89,6 +89,10 @@ public final class InferenceRoutes {
         responder.json(ctx, 200, modelJson(service.model(TenantPrincipal.of(ctx), Params.path(ctx, "id"))));
     }
 
+    /**
+     * The worker's items are passed on as it wrote them; with explanations (rare: each costs the tokens once more per step)
+     * they are decoded to add one to each.
+     */
     private void classify(RoutingContext ctx) {
         JsonObject body = Json.body(ctx);
         ClassificationRequest request = ClassificationRequest.parse(body);
@@ -96,21 +100,21 @@ public final class InferenceRoutes {
                 "/v1/classifications");
         String id = RequestContext.requestId(ctx);
         int steps = request.explainSteps();
-        admit(ctx, request.costBound(), false)
+        Future<PassedAnswer> answered = admit(ctx, request.costBound(), false)
                 .compose(a -> service.classify(model, request, id))
                 // An explanation costs the tokens once more per step; it runs only once that is known to fit the budget.
-                .compose(results -> within(ctx, (long) tokens(results) * (1 + steps), results))
-                .compose(results -> (steps == 0 ? Future.succeededFuture(List.<InferenceService.Explanation>of())
-                        : service.explain(model, request, id)).map(explained -> {
-                            Metering.draft(ctx).tokens(tokens(results) * (1 + steps), 0);
-                            return Responses.classification("clf-" + id, request.model(), results, explained, steps);
-                        }))
-                .onSuccess(answer -> responder.json(ctx, 200, answer))
-                .onFailure(ctx::fail);
-    }
-
-    private static int tokens(List<InferenceService.Classified> results) {
-        return results.stream().mapToInt(InferenceService.Classified::tokens).sum();
+                .compose(answer -> within(ctx, (long) answer.tokens() * (1 + steps), answer));
+        if (steps == 0) {
+            answered.onSuccess(answer -> {
+                Metering.draft(ctx).tokens(answer.tokens(), 0);
+                responder.json(ctx, 200, Responses.classification("clf-" + id, request.model(), answer));
+            }).onFailure(ctx::fail);
+            return;
+        }
+        answered.compose(answer -> service.explain(model, request, id).map(explained -> {
+            Metering.draft(ctx).tokens(answer.tokens() * (1 + steps), 0);
+            return Responses.classification("clf-" + id, request.model(), answer.items(), answer.tokens(), explained, steps);
+        })).onSuccess(answer -> responder.json(ctx, 200, answer)).onFailure(ctx::fail);
     }
 
     private void embed(RoutingContext ctx) {
@@ -119,10 +123,10 @@ public final class InferenceRoutes {
         ModelRecord model = service.servable(TenantPrincipal.of(ctx), request.model(), ModelTask.FEATURE_EXTRACTION, "/v1/embeddings");
         admit(ctx, request.tokenBound(), false)
                 .compose(a -> service.embed(model, request, RequestContext.requestId(ctx)))
-                .compose(results -> within(ctx, results.stream().mapToInt(InferenceService.Embedded::tokens).sum(), results))
-                .onSuccess(results -> {
-                    Metering.draft(ctx).tokens(results.stream().mapToInt(InferenceService.Embedded::tokens).sum(), 0);
-                    responder.json(ctx, 200, Responses.embeddings(request.model(), results, request.base64()));
+                .compose(answer -> within(ctx, answer.tokens(), answer))
+                .onSuccess(answer -> {
+                    Metering.draft(ctx).tokens(answer.tokens(), 0);
+                    responder.json(ctx, 200, Responses.embeddings(request.model(), answer));
                 })
                 .onFailure(ctx::fail);
     }

@@ -13,17 +13,12 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Tenant inference: resolve the model the tenant may use, check its task, wait (bounded) for a ready
  * replica if its deployment is starting, call a worker.
  */
 public final class InferenceService {
-
-    /** One classified input. */
-    public record Classified(String label, double score, Map<String, Double> scores, int tokens) {
-    }
 
     /** One generated continuation. */
     public record Completed(String text, String finishReason, int promptTokens, int completionTokens) {
@@ -70,10 +65,13 @@ public final class InferenceService {
         return model;
     }
 
-    /** A classifier adapter model's inputs run on a ready replica of its base, with the adapter named in the worker request. */
-    public Future<List<Classified>> classify(ModelRecord model, ClassificationRequest request, String requestId) {
+    /**
+     * The worker's answer, passed on. A classifier adapter model's inputs run on a ready replica of its base, with the
+     * adapter named in the worker request.
+     */
+    public Future<PassedAnswer> classify(ModelRecord model, ClassificationRequest request, String requestId) {
         return candidates(model).compose(c -> withAdapter(model, request.workerBody())
-                .compose(b -> workers.call(model.id(), c, "/v1/classify", b, requestId))).map(WorkerAnswers::classified);
+                .compose(b -> workers.call(model.id(), c, "/v1/classify", b, requestId, PassedAnswer::read)));
     }
 
     /** Why an input got its label: its tokens, their attributions (integrated gradients), the completeness gap. */
@@ -93,7 +91,8 @@ public final class InferenceService {
         }
         JsonObject body = new JsonObject().put("inputs", new JsonArray(new ArrayList<>(request.inputs())))
                 .put("truncate", request.truncate()).put("steps", request.explainSteps());
-        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/explain", body, requestId)).map(json -> {
+        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/explain", body, requestId, WorkerClient::json))
+                .map(json -> {
             List<Explanation> out = new ArrayList<>();
             for (Object o : json.getJsonArray("data")) {
                 JsonObject item = (JsonObject) o;
@@ -108,13 +107,10 @@ public final class InferenceService {
         });
     }
 
-    /** One embedding per input, in order, with its token count. */
-    public record Embedded(float[] embedding, int tokens) {
-    }
-
-    public Future<List<Embedded>> embed(ModelRecord model, EmbeddingRequest request, String requestId) {
-        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/embed", request.workerBody(), requestId))
-                .map(WorkerAnswers::embedded);
+    /** One embedding per input, in order, in the encoding the request asked for: the worker's answer, passed on. */
+    public Future<PassedAnswer> embed(ModelRecord model, EmbeddingRequest request, String requestId) {
+        return candidates(model).compose(c -> workers.call(model.id(), c, "/v1/embed", request.workerBody(), requestId,
+                PassedAnswer::read));
     }
 
     /**
@@ -125,7 +121,8 @@ public final class InferenceService {
         return candidates(model).compose(c -> {
             List<Future<Completed>> choices = new ArrayList<>();
             for (JsonObject body : bodies) {
-                choices.add(withAdapter(model, body).compose(b -> workers.call(model.id(), c, "/v1/generate", b, requestId))
+                choices.add(withAdapter(model, body)
+                        .compose(b -> workers.call(model.id(), c, "/v1/generate", b, requestId, WorkerClient::json))
                         .map(WorkerAnswers::completed));
             }
             return Future.all(choices).map(all -> {

@@ -1,5 +1,7 @@
 package io.lmaas.gateway.inference;
 
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -9,28 +11,28 @@ public final class Responses {
     private Responses() {
     }
 
-    /** {@code POST /v1/classifications}: one entry per input, with every label's score, and usage. */
-    public static JsonObject classification(String id, String model, List<InferenceService.Classified> results) {
-        return classification(id, model, results, List.of(), 0);
+    /**
+     * {@code POST /v1/classifications} from a worker's answer passed on: its items ({@code index, label, score, scores})
+     * as the worker wrote them, and usage; the same body as {@link #classification(String, String, JsonArray, int, List, int)}
+     * without explanations, written without decoding the items.
+     */
+    public static Buffer classification(String id, String model, PassedAnswer answer) {
+        return Buffer.buffer(answer.data().length() + 128).appendString("{\"id\":").appendString(Json.encode(id))
+                .appendString(",\"object\":\"list\",\"model\":").appendString(Json.encode(model))
+                .appendString(",\"data\":").appendBuffer(answer.data()).appendString(",\"usage\":{\"prompt_tokens\":")
+                .appendString(Integer.toString(answer.tokens())).appendString(",\"total_tokens\":")
+                .appendString(Integer.toString(answer.tokens())).appendString("}}");
     }
 
     /**
-     * With explanations (one per result, or none) and what they cost: {@code usage.prompt_tokens} is the tokens times
-     * (1 + steps), {@code usage.explanation_tokens} the part the explanations took.
+     * With the worker's items decoded ({@code data}, what {@code tokens} tokens cost), and explanations (one per item, or
+     * none) and what they cost: {@code usage.prompt_tokens} is the tokens times (1 + steps),
+     * {@code usage.explanation_tokens} the part the explanations took.
      */
-    public static JsonObject classification(String id, String model, List<InferenceService.Classified> results,
+    public static JsonObject classification(String id, String model, JsonArray data, int tokens,
             List<InferenceService.Explanation> explanations, int steps) {
-        int tokens = results.stream().mapToInt(InferenceService.Classified::tokens).sum();
-        JsonArray data = new JsonArray();
-        for (int i = 0; i < results.size(); i++) {
-            InferenceService.Classified c = results.get(i);
-            JsonObject scores = new JsonObject();
-            c.scores().forEach(scores::put);
-            JsonObject item = new JsonObject().put("index", i).put("label", c.label()).put("score", c.score()).put("scores", scores);
-            if (i < explanations.size()) {
-                item.put("explanation", explanations.get(i).toJson());
-            }
-            data.add(item);
+        for (int i = 0; i < explanations.size() && i < data.size(); i++) {
+            data.getJsonObject(i).put("explanation", explanations.get(i).toJson());
         }
         JsonObject usage = new JsonObject().put("prompt_tokens", tokens * (1 + steps)).put("total_tokens", tokens * (1 + steps));
         if (steps > 0) {
@@ -64,29 +66,19 @@ public final class Responses {
                         .put("completion_tokens", completion).put("total_tokens", prompt + completion));
     }
 
-    /** OpenAI's embeddings list: floats, or each vector as base64 of little-endian float32. */
-    public static JsonObject embeddings(String model, List<InferenceService.Embedded> results, boolean base64) {
-        JsonArray data = new JsonArray();
-        int tokens = 0;
-        for (int i = 0; i < results.size(); i++) {
-            float[] v = results.get(i).embedding();
-            Object embedding;
-            if (base64) {
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                for (float f : v) {
-                    b.putFloat(f);
-                }
-                embedding = java.util.Base64.getEncoder().encodeToString(b.array());
-            } else {
-                JsonArray a = new JsonArray(new java.util.ArrayList<>(v.length));
-                for (float f : v) {
-                    a.add(f);
-                }
-                embedding = a;
-            }
-            data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", embedding));
-            tokens += results.get(i).tokens();
-        }
+    /**
+     * OpenAI's embeddings list from a worker's answer passed on: its items ({@code object, index, embedding}, floats or
+     * base64 as the request asked) as the worker wrote them.
+     */
+    public static Buffer embeddings(String model, PassedAnswer answer) {
+        return Buffer.buffer(answer.data().length() + 128).appendString("{\"object\":\"list\",\"data\":").appendBuffer(answer.data())
+                .appendString(",\"model\":").appendString(Json.encode(model)).appendString(",\"usage\":{\"prompt_tokens\":")
+                .appendString(Integer.toString(answer.tokens())).appendString(",\"total_tokens\":")
+                .appendString(Integer.toString(answer.tokens())).appendString("}}");
+    }
+
+    /** The same from the worker's items decoded (a model run in-process: a batch worker). */
+    public static JsonObject embeddings(String model, JsonArray data, int tokens) {
         return new JsonObject().put("object", "list").put("data", data).put("model", model)
                 .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens));
     }

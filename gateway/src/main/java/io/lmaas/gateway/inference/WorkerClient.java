@@ -5,6 +5,7 @@ import io.lmaas.core.secrets.WorkerToken;
 import io.lmaas.gateway.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -20,6 +21,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -212,43 +214,60 @@ public final class WorkerClient implements AutoCloseable {
 
     /**
      * POSTs {@code body} to {@code path} on the first candidate that takes it: one that cannot be reached or is not ready
-     * passes it to the next; one that answers {@code model_overloaded} passes it on once.
+     * passes it to the next; one that answers {@code model_overloaded} passes it on once. A 200's body is read with
+     * {@code read}; one it refuses (IllegalArgumentException) is the worker's failure.
      */
-    Future<JsonObject> call(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, String requestId) {
-        return attempt(modelId, candidates, 0, path, body, requestId, false);
+    <T> Future<T> call(String modelId, List<ReadyEndpoint> candidates, String path, JsonObject body, String requestId,
+            Function<Buffer, T> read) {
+        return attempt(modelId, candidates, 0, path, body.toBuffer(), requestId, false, read);
     }
 
-    private Future<JsonObject> attempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, JsonObject body,
-            String requestId, boolean retriedOverload) {
+    /** An answer read as a JSON object (IllegalArgumentException when it is not one). */
+    static JsonObject json(Buffer body) {
+        JsonObject json = parse(body.toString());
+        if (json == null) {
+            throw new IllegalArgumentException("the answer is not a JSON object");
+        }
+        return json;
+    }
+
+    private <T> Future<T> attempt(String modelId, List<ReadyEndpoint> candidates, int i, String path, Buffer body,
+            String requestId, boolean retriedOverload, Function<Buffer, T> read) {
         if (i >= candidates.size()) {
             return Future.failedFuture(notReady(modelId));
         }
         Runnable done = track(candidates.get(i).url());
         return http.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(candidates.get(i).url() + path)
                         .setTimeout(timeout.toMillis()).putHeader("x-request-id", requestId).putHeader("authorization", authorization))
-                .compose(req -> req.putHeader("content-type", "application/json").send(body.toBuffer()))
+                .compose(req -> req.putHeader("content-type", "application/json").send(body))
                 .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
                 .transform(ar -> {
                     done.run();
                     if (ar.failed()) {
-                        return attempt(modelId, candidates, i + 1, path, body, requestId, retriedOverload);
+                        return attempt(modelId, candidates, i + 1, path, body, requestId, retriedOverload, read);
                     }
                     int status = ar.result().status();
-                    JsonObject json = parse(ar.result().body().toString());
-                    if (status == 200 && json != null) {
-                        return Future.succeededFuture(json);
+                    if (status == 200) {
+                        try {
+                            return Future.succeededFuture(read.apply(ar.result().body()));
+                        } catch (IllegalArgumentException e) {
+                            LOG.warn("a worker of '{}' answered {} with a body this gateway cannot read: {}", modelId, path,
+                                    e.getMessage());
+                            return Future.failedFuture(map(modelId, 502, new JsonObject()));
+                        }
                     }
+                    JsonObject json = parse(ar.result().body().toString());
                     JsonObject error = json == null ? new JsonObject() : json.getJsonObject("error", new JsonObject());
                     String code = error.getString("code");
                     if (passesOn(status, code, retriedOverload, i + 1 < candidates.size())) {
                         return attempt(modelId, candidates, i + 1, path, body, requestId,
-                                retriedOverload || "model_overloaded".equals(code));
+                                retriedOverload || "model_overloaded".equals(code), read);
                     }
                     return Future.failedFuture(map(modelId, status, error));
                 });
     }
 
-    private record Answer(int status, io.vertx.core.buffer.Buffer body) {
+    private record Answer(int status, Buffer body) {
     }
 
     /** Worker refusals whose code and param reach the client as they are. */

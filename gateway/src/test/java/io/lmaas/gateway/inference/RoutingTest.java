@@ -109,4 +109,19 @@ class RoutingTest {
             fast.overloaded(false);
         }
     }
+
+    @Test
+    void anAnswerTheGatewayCannotReadIsTheWorkersFailure() throws Exception {
+        slow.malformed(true);
+        fast.malformed(true);
+        try {
+            HttpResponse<Buffer> r = burst(1).get(0);
+            assertThat(r.statusCode()).isEqualTo(502);
+            assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("worker_error");
+            assertThat(r.bodyAsString()).doesNotContain("\"label\"");
+        } finally {
+            slow.malformed(false);
+            fast.malformed(false);
+        }
+    }
 }

@@ -30,6 +30,7 @@ public final class StandInWorker implements AutoCloseable {
     private final AtomicInteger streamedTokens = new AtomicInteger();
     private volatile Duration delay = Duration.ZERO;
     private volatile boolean overloaded;
+    private volatile boolean malformed;
     private volatile Duration tokenDelay = Duration.ofMillis(5);
 
     private StandInWorker(Vertx vertx, HttpServer server) {
@@ -66,32 +67,50 @@ public final class StandInWorker implements AutoCloseable {
                     new JsonObject().put("code", "model_overloaded").put("message", "queue full")).encode());
             return;
         }
+        if (w.malformed) {
+            w.inFlight.decrementAndGet();
+            req.response().setStatusCode(200).putHeader("content-type", "application/json").end("{\"tokens\":[1],\"data\":[{\"label\"");
+            return;
+        }
         if (Boolean.TRUE.equals(in.getValue("stream"))) {
             w.stream(req.response(), in);
             return;
         }
         JsonObject out;
         if (req.path().equals("/v1/classify")) {
+            // The worker's shape: the client's items as they are, and what each input cost.
             JsonArray data = new JsonArray();
+            JsonArray tokens = new JsonArray();
             for (Object o : in.getJsonArray("inputs")) {
                 String text = (String) o;
                 String label = text.contains("good") ? "positive" : "negative";
-                data.add(new JsonObject().put("label", label).put("score", 0.9)
+                data.add(new JsonObject().put("index", data.size()).put("label", label).put("score", 0.9)
                         .put("scores", new JsonObject().put(label, 0.9)
-                                .put(label.equals("positive") ? "negative" : "positive", 0.1))
-                        .put("tokens", text.trim().split("\\s+").length));
+                                .put(label.equals("positive") ? "negative" : "positive", 0.1)));
+                tokens.add(text.trim().split("\\s+").length);
             }
-            out = new JsonObject().put("data", data);
+            out = new JsonObject().put("tokens", tokens).put("data", data);
         } else if (req.path().equals("/v1/embed")) {
-            // A stand-in embedding: [characters or ids, words, 1]; tokens = words (or ids).
+            // A stand-in embedding: [characters or ids, words, 1], floats or base64 as asked; tokens = words (or ids).
             JsonArray data = new JsonArray();
+            JsonArray tokens = new JsonArray();
+            boolean base64 = "base64".equals(in.getString("encoding_format"));
             for (Object o : in.getJsonArray("inputs")) {
                 int length = o instanceof String s ? s.length() : ((JsonArray) o).size();
                 int words = o instanceof String s ? s.trim().split("\\s+").length : ((JsonArray) o).size();
-                data.add(new JsonObject().put("embedding", new JsonArray().add((float) length).add((float) words).add(1f))
-                        .put("tokens", words));
+                float[] v = {length, words, 1f};
+                Object embedding;
+                if (base64) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    b.asFloatBuffer().put(v);
+                    embedding = java.util.Base64.getEncoder().encodeToString(b.array());
+                } else {
+                    embedding = new JsonArray().add(v[0]).add(v[1]).add(v[2]);
+                }
+                data.add(new JsonObject().put("object", "embedding").put("index", data.size()).put("embedding", embedding));
+                tokens.add(words);
             }
-            out = new JsonObject().put("data", data);
+            out = new JsonObject().put("tokens", tokens).put("data", data);
         } else {
             int n = in.getInteger("max_tokens", 16);
             out = new JsonObject().put("text", " tok".repeat(n)).put("finish_reason", "length")
@@ -166,6 +185,11 @@ public final class StandInWorker implements AutoCloseable {
     /** Answers every request 503 model_overloaded (a full queue) while set. */
     public void overloaded(boolean on) {
         this.overloaded = on;
+    }
+
+    /** Answers 200 with a body cut short (a worker that breaks its protocol). */
+    public void malformed(boolean on) {
+        this.malformed = on;
     }
 
     public int maxInFlight() {

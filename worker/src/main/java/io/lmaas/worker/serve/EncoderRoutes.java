@@ -5,7 +5,6 @@ import io.lmaas.worker.runtime.ModelRuntime;
 import io.lmaas.worker.wlm.AdapterRef;
 import io.lmaas.worker.wlm.ServedModel;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -13,9 +12,11 @@ import io.vertx.ext.web.RoutingContext;
  * Routes of the dynamically batched models.
  *
  * <ul>
- *   <li>{@code POST /v1/classify {"inputs":[string…], "truncate"}} → {@code {"data":[{label,score,scores,tokens}]}}
- *   <li>{@code POST /v1/embed {"inputs":[string | [token ids]…], "truncate"}} → {@code {"data":[{embedding,tokens}]}}
+ *   <li>{@code POST /v1/classify {"inputs":[string…], "truncate"}} → {@code {"tokens":[n…],"data":[{index,label,score,scores}…]}}
+ *   <li>{@code POST /v1/embed {"inputs":[string | [token ids]…], "truncate", "encoding_format"}} →
+ *       {@code {"tokens":[n…],"data":[{object,index,embedding}…]}}
  * </ul>
+ * {@code data} is in the client's shape (OpenAI's), so the gateway passes it on without reading it ({@link ModelCalls}).
  * An input longer than the model takes is refused ({@code context_length_exceeded}) unless {@code truncate} is true.
  */
 final class EncoderRoutes {
@@ -89,13 +90,8 @@ final class EncoderRoutes {
 
     /** Notes the answer's inputs and tokens in the request log (never their content). */
     private static JsonObject log(RoutingContext ctx, JsonObject reply) {
-        JsonArray data = reply.getJsonArray("data");
-        int tokens = 0;
-        for (int i = 0; i < data.size(); i++) {
-            tokens += data.getJsonObject(i).getInteger("tokens");
-        }
-        LogFields.of(ctx).put("inputs", data.size());
-        LogFields.of(ctx).put("tokens", tokens);
+        LogFields.of(ctx).put("inputs", reply.getJsonArray("data").size());
+        LogFields.of(ctx).put("tokens", ModelCalls.tokens(reply));
         return reply;
     }
 }

@@ -99,7 +99,11 @@ public final class ModelCalls {
         return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
-    /** {@code {"inputs":[string…], "truncate"}} → {@code {"data":[{label,score,scores,tokens}]}}. */
+    /**
+     * {@code {"inputs":[string…], "truncate"}} → {@code {"tokens":[n…],"data":[{index,label,score,scores}…]}}: {@code data}
+     * is the client's answer as it is (OpenAI's shape, which the gateway passes on without reading it), {@code tokens} what
+     * each input cost.
+     */
     public static CompletableFuture<JsonObject> classify(ServedModel.Classifier classifier, JsonObject body) {
         return classify(body, (texts, truncate) -> classifier.batcher().submit(texts, truncate));
     }
@@ -130,20 +134,34 @@ public final class ModelCalls {
     }
 
     static JsonObject classified(List<Classification> results) {
-        JsonArray data = new JsonArray();
-        for (Classification c : results) {
+        JsonArray tokens = new JsonArray(new ArrayList<>(results.size()));
+        JsonArray data = new JsonArray(new ArrayList<>(results.size()));
+        for (int i = 0; i < results.size(); i++) {
+            Classification c = results.get(i);
             JsonObject scores = new JsonObject();
             c.scores().forEach(scores::put);
-            data.add(new JsonObject().put("label", c.label()).put("score", c.score()).put("scores", scores).put("tokens", c.tokens()));
+            data.add(new JsonObject().put("index", i).put("label", c.label()).put("score", c.score()).put("scores", scores));
+            tokens.add(c.tokens());
         }
-        return new JsonObject().put("data", data);
+        return new JsonObject().put("tokens", tokens).put("data", data);
     }
 
-    /** {@code {"inputs":[string | [token ids]…], "truncate"}} → {@code {"data":[{embedding,tokens}]}}. */
+    /**
+     * {@code {"inputs":[string | [token ids]…], "truncate", "encoding_format"}} →
+     * {@code {"tokens":[n…],"data":[{object,index,embedding}…]}}: each embedding a list of floats, or with
+     * {@code "encoding_format":"base64"} the base64 of its little-endian float32s (OpenAI's shapes, passed on as they are).
+     */
     public static CompletableFuture<JsonObject> embed(ServedModel.Embedder embedder, JsonObject body) {
         List<Encoded> encoded;
+        boolean base64;
         try {
             boolean truncate = Boolean.TRUE.equals(body.getValue("truncate"));
+            Object format = body.getValue("encoding_format");
+            if (format != null && !"float".equals(format) && !"base64".equals(format)) {
+                return CompletableFuture.failedFuture(new Refused(400, "invalid_request", "encoding_format",
+                        "'encoding_format' must be \"float\" or \"base64\""));
+            }
+            base64 = "base64".equals(format);
             var tokenizer = embedder.runtime().tokenizer();
             List<Object> items = new ArrayList<>();
             inputs(body).forEach(items::add); // the iterator hands nested arrays out as JsonArray
@@ -169,16 +187,40 @@ public final class ModelCalls {
             return CompletableFuture.failedFuture(refusal(e, false));
         }
         return embedder.batcher().submitEncoded(encoded).thenApply(vectors -> {
-            JsonArray data = new JsonArray();
+            JsonArray tokens = new JsonArray(new ArrayList<>(vectors.size()));
+            JsonArray data = new JsonArray(new ArrayList<>(vectors.size()));
             for (int i = 0; i < vectors.size(); i++) {
-                JsonArray values = new JsonArray(new ArrayList<>(vectors.get(i).length));
-                for (float v : vectors.get(i)) {
-                    values.add(v);
-                }
-                data.add(new JsonObject().put("embedding", values).put("tokens", encoded.get(i).tokens()));
+                data.add(new JsonObject().put("object", "embedding").put("index", i)
+                        .put("embedding", base64 ? base64(vectors.get(i)) : floats(vectors.get(i))));
+                tokens.add(encoded.get(i).tokens());
             }
-            return new JsonObject().put("data", data);
+            return new JsonObject().put("tokens", tokens).put("data", data);
         });
+    }
+
+    private static JsonArray floats(float[] vector) {
+        JsonArray values = new JsonArray(new ArrayList<>(vector.length));
+        for (float v : vector) {
+            values.add(v);
+        }
+        return values;
+    }
+
+    /** The vector as OpenAI's {@code base64} encoding: little-endian float32s. */
+    static String base64(float[] vector) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * vector.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(vector);
+        return java.util.Base64.getEncoder().encodeToString(b.array());
+    }
+
+    /** What the inputs of a classify or embed answer cost in all: the sum of its {@code tokens}. */
+    public static int tokens(JsonObject answer) {
+        JsonArray tokens = answer.getJsonArray("tokens");
+        int sum = 0;
+        for (int i = 0; i < tokens.size(); i++) {
+            sum += tokens.getInteger(i);
+        }
+        return sum;
     }
 
     private static Refused malformedInputs() {

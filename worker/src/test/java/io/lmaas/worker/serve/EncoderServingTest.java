@@ -139,7 +139,27 @@ class EncoderServingTest {
             }
             assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
         }
-        assertThat(together.bodyAsJsonObject().getJsonArray("data").getJsonObject(0).getInteger("tokens")).isEqualTo(8);
+        assertThat(together.bodyAsJsonObject().getJsonArray("tokens").getInteger(0)).isEqualTo(8);
+        // The items are the client's (OpenAI's shape), passed on by the gateway as they are.
+        assertThat(together.bodyAsJsonObject().getJsonArray("data").getJsonObject(1).fieldNames())
+                .containsExactly("object", "index", "embedding");
+        assertThat(together.bodyAsJsonObject().getJsonArray("data").getJsonObject(1).getInteger("index")).isEqualTo(1);
+
+        // base64: the little-endian float32s of the same vector.
+        HttpResponse<Buffer> encoded = post(embedder, "/v1/embed", new JsonObject().put("inputs", new JsonArray(sentences))
+                .put("encoding_format", "base64"));
+        assertThat(encoded.statusCode()).isEqualTo(200);
+        java.nio.FloatBuffer decoded = java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode(encoded.bodyAsJsonObject()
+                .getJsonArray("data").getJsonObject(0).getString("embedding"))).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        float[] floats = vector(together.bodyAsJsonObject().getJsonArray("data").getJsonObject(0));
+        assertThat(decoded.remaining()).isEqualTo(floats.length);
+        for (int d = 0; d < floats.length; d++) {
+            assertThat(decoded.get(d)).isCloseTo(floats[d], org.assertj.core.data.Offset.offset(1e-5f));
+        }
+        HttpResponse<Buffer> unknown = post(embedder, "/v1/embed", new JsonObject().put("inputs", new JsonArray().add("x"))
+                .put("encoding_format", "int8"));
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(unknown.bodyAsJsonObject().getJsonObject("error").getString("param")).isEqualTo("encoding_format");
     }
 
     @Test
@@ -152,14 +172,15 @@ class EncoderServingTest {
         for (long id : ids) {
             idArray.add(id);
         }
-        JsonArray data = post(embedder, "/v1/embed", new JsonObject()
-                .put("inputs", new JsonArray().add("the central bank cut rates").add(idArray))).bodyAsJsonObject().getJsonArray("data");
+        JsonObject answer = post(embedder, "/v1/embed", new JsonObject()
+                .put("inputs", new JsonArray().add("the central bank cut rates").add(idArray))).bodyAsJsonObject();
+        JsonArray data = answer.getJsonArray("data");
         float[] text = vector(data.getJsonObject(0));
         float[] tokens = vector(data.getJsonObject(1));
         for (int d = 0; d < text.length; d++) {
             assertThat(tokens[d]).isCloseTo(text[d], org.assertj.core.data.Offset.offset(1e-6f));
         }
-        assertThat(data.getJsonObject(1).getInteger("tokens")).isEqualTo(ids.length);
+        assertThat(answer.getJsonArray("tokens").getInteger(1)).isEqualTo(ids.length);
 
         HttpResponse<Buffer> outside = post(embedder, "/v1/embed", new JsonObject()
                 .put("inputs", new JsonArray().add(new JsonArray().add(101).add(40_000).add(102))));
@@ -180,7 +201,7 @@ class EncoderServingTest {
 
         HttpResponse<Buffer> cut = post(embedder, "/v1/embed", body.copy().put("truncate", true));
         assertThat(cut.statusCode()).isEqualTo(200);
-        assertThat(cut.bodyAsJsonObject().getJsonArray("data").getJsonObject(1).getInteger("tokens")).isEqualTo(562);
+        assertThat(cut.bodyAsJsonObject().getJsonArray("tokens").getInteger(1)).isEqualTo(562);
     }
 
     @Test
@@ -278,7 +299,9 @@ class EncoderServingTest {
                     assertThat(scores.getDouble("label_" + c)).isCloseTo(Math.exp(logits[c] - max) / total,
                             org.assertj.core.data.Offset.offset(1e-5));
                 }
-                assertThat(answer.getInteger("tokens")).isEqualTo(e.ids().length);
+                assertThat(r.bodyAsJsonObject().getJsonArray("tokens").getInteger(i)).isEqualTo(e.ids().length);
+                assertThat(answer.fieldNames()).containsExactly("index", "label", "score", "scores");
+                assertThat(answer.getInteger("index")).isEqualTo(i);
             }
             encoder.close();
         }
@@ -304,7 +327,7 @@ class EncoderServingTest {
                 JsonObject a = overHttp.getJsonArray("data").getJsonObject(i);
                 JsonObject b = inProcess.getJsonArray("data").getJsonObject(i);
                 assertThat(b.getString("label")).isEqualTo(a.getString("label"));
-                assertThat(b.getInteger("tokens")).isEqualTo(a.getInteger("tokens"));
+                assertThat(inProcess.getJsonArray("tokens").getInteger(i)).isEqualTo(overHttp.getJsonArray("tokens").getInteger(i));
                 assertThat(b.getDouble("score")).isCloseTo(a.getDouble("score"), org.assertj.core.data.Offset.offset(1e-6));
             }
             // The same refusal, with the same status, code and field.
