@@ -35,7 +35,11 @@ public record PassedAnswer(Buffer data, int tokens) {
                 } else if ("tokens".equals(field) && value == JsonToken.START_ARRAY) {
                     int sum = 0;
                     while (p.nextToken() == JsonToken.VALUE_NUMBER_INT) {
-                        sum = Math.addExact(sum, p.getIntValue());
+                        int n = p.getIntValue();
+                        if (n < 0) {
+                            throw new IllegalArgumentException("'tokens' must hold counts, not " + n);
+                        }
+                        sum = Math.addExact(sum, n);
                     }
                     if (p.currentToken() != JsonToken.END_ARRAY) {
                         throw new IllegalArgumentException("'tokens' must hold integers only");

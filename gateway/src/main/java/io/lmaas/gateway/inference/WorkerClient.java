@@ -250,9 +250,9 @@ public final class WorkerClient implements AutoCloseable {
                     if (status == 200) {
                         try {
                             return Future.succeededFuture(read.apply(ar.result().body()));
-                        } catch (IllegalArgumentException e) {
+                        } catch (RuntimeException e) { // the reader's refusal, or anything a malformed body sets off in it
                             LOG.warn("a worker of '{}' answered {} with a body this gateway cannot read: {}", modelId, path,
-                                    e.getMessage());
+                                    e.toString());
                             return Future.failedFuture(map(modelId, 502, new JsonObject()));
                         }
                     }

@@ -32,7 +32,7 @@ class PassedAnswerTest {
     void anAnswerThatIsNotOneIsRefused() {
         for (String bad : List.of("", "[]", "{\"data\":[1,2]}", "{\"tokens\":[1]}", "{\"tokens\":[1,\"x\"],\"data\":[]}",
                 "{\"tokens\":[1],\"data\":[1,2}", "{\"tokens\":[1],\"data\":[]} {}", "{\"tokens\":[2147483647,1],\"data\":[]}",
-                "{\"tokens\":[1],\"data\":{}}", "not json")) {
+                "{\"tokens\":[1],\"data\":{}}", "{\"tokens\":[3,-1],\"data\":[]}", "not json")) {
             assertThatThrownBy(() -> PassedAnswer.read(Buffer.buffer(bad))).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
