@@ -62,15 +62,18 @@ public final class BatchLines {
         switch (endpoint) {
             case "/v1/classifications" -> {
                 ClassificationRequest req = ClassificationRequest.parse(body);
-                return model.call("/v1/classify", req.workerBody()).map(answer -> new Result(Responses.classification("clf-"
-                        + requestId, req.model(), answer.getJsonArray("data"), WorkerAnswers.tokens(answer), List.of(), 0),
-                        WorkerAnswers.tokens(answer), 0));
+                return model.call("/v1/classify", req.workerBody()).map(answer -> {
+                    int tokens = WorkerAnswers.tokens(answer);
+                    return new Result(Responses.classification("clf-" + requestId, req.model(), answer.getJsonArray("data"), tokens,
+                            List.of(), 0), tokens, 0);
+                });
             }
             case "/v1/embeddings" -> {
                 EmbeddingRequest req = EmbeddingRequest.parse(body);
-                return model.call("/v1/embed", req.workerBody()).map(answer -> new Result(
-                        Responses.embeddings(req.model(), answer.getJsonArray("data"), WorkerAnswers.tokens(answer)),
-                        WorkerAnswers.tokens(answer), 0));
+                return model.call("/v1/embed", req.workerBody()).map(answer -> {
+                    int tokens = WorkerAnswers.tokens(answer);
+                    return new Result(Responses.embeddings(req.model(), answer.getJsonArray("data"), tokens), tokens, 0);
+                });
             }
             case "/v1/completions" -> {
                 CompletionRequest req = CompletionRequest.parse(body);

@@ -31,15 +31,11 @@ public final class Responder {
     }
 
     public void json(RoutingContext ctx, int status, JsonObject body) {
-        json(ctx, status, body, null);
+        json(ctx, status, body.toBuffer());
     }
 
     /** An answer already encoded as JSON (a worker's items passed on without decoding them). */
     public void json(RoutingContext ctx, int status, Buffer encoded) {
-        json(ctx, status, null, encoded);
-    }
-
-    private void json(RoutingContext ctx, int status, JsonObject body, Buffer encoded) {
         beforeSend.apply(ctx, new Outcome(status, null)).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.error("[{}] usage not recorded: {}", RequestContext.logTag(ctx), ar.cause().toString());
@@ -47,7 +43,7 @@ public final class Responder {
                 return;
             }
             if (!ctx.response().ended() && !ctx.response().closed()) {
-                Json.send(ctx, status, encoded != null ? encoded : body.toBuffer());
+                Json.send(ctx, status, encoded);
             }
         });
     }

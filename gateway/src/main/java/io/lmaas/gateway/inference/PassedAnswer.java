@@ -31,7 +31,7 @@ public record PassedAnswer(Buffer data, int tokens) {
                     int start = (int) p.currentTokenLocation().getByteOffset();
                     p.skipChildren();
                     int end = (int) p.currentTokenLocation().getByteOffset() + 1;
-                    data = Buffer.buffer(end - start).appendBytes(bytes, start, end - start);
+                    data = body.slice(start, end); // a view of the answer's bytes, not a copy
                 } else if ("tokens".equals(field) && value == JsonToken.START_ARRAY) {
                     int sum = 0;
                     while (p.nextToken() == JsonToken.VALUE_NUMBER_INT) {

@@ -17,11 +17,9 @@ public final class Responses {
      * without explanations, written without decoding the items.
      */
     public static Buffer classification(String id, String model, PassedAnswer answer) {
-        return Buffer.buffer(answer.data().length() + 128).appendString("{\"id\":").appendString(Json.encode(id))
+        return usage(Buffer.buffer(answer.data().length() + 128).appendString("{\"id\":").appendString(Json.encode(id))
                 .appendString(",\"object\":\"list\",\"model\":").appendString(Json.encode(model))
-                .appendString(",\"data\":").appendBuffer(answer.data()).appendString(",\"usage\":{\"prompt_tokens\":")
-                .appendString(Integer.toString(answer.tokens())).appendString(",\"total_tokens\":")
-                .appendString(Integer.toString(answer.tokens())).appendString("}}");
+                .appendString(",\"data\":").appendBuffer(answer.data()), answer.tokens());
     }
 
     /**
@@ -71,10 +69,15 @@ public final class Responses {
      * base64 as the request asked) as the worker wrote them.
      */
     public static Buffer embeddings(String model, PassedAnswer answer) {
-        return Buffer.buffer(answer.data().length() + 128).appendString("{\"object\":\"list\",\"data\":").appendBuffer(answer.data())
-                .appendString(",\"model\":").appendString(Json.encode(model)).appendString(",\"usage\":{\"prompt_tokens\":")
-                .appendString(Integer.toString(answer.tokens())).appendString(",\"total_tokens\":")
-                .appendString(Integer.toString(answer.tokens())).appendString("}}");
+        return usage(Buffer.buffer(answer.data().length() + 128).appendString("{\"object\":\"list\",\"data\":")
+                .appendBuffer(answer.data()).appendString(",\"model\":").appendString(Json.encode(model)), answer.tokens());
+    }
+
+    /** Ends a body written as bytes with {@code "usage"} for {@code tokens} prompt tokens, as the decoded bodies have it. */
+    private static Buffer usage(Buffer body, int tokens) {
+        String n = Integer.toString(tokens);
+        return body.appendString(",\"usage\":{\"prompt_tokens\":").appendString(n).appendString(",\"total_tokens\":")
+                .appendString(n).appendString("}}");
     }
 
     /** The same from the worker's items decoded (a model run in-process: a batch worker). */
