@@ -22,8 +22,8 @@ import java.util.function.Consumer;
 
 /**
  * Writes usage rows with group commit: rows that arrive while a transaction is in flight go together in
- * the next one. Each transaction inserts the rows (at most once per request id), adds them to the daily
- * roll-ups, and records the quota leases' durable use. {@link #append} completes when its row is durable.
+ * the next one. Each transaction inserts the rows, adds them to the daily roll-ups, and records the quota
+ * leases' durable use ({@link LedgerGroup}: a request id already in the ledger fails the commit). {@link #append} completes when its row is durable.
  * All state lives on one Vert.x context; any event loop may append. Metrics: rows waiting
  * ({@code lmaas_gateway_ledger_queue_depth}), commit latency and rows per commit, failed commits.
  */
@@ -142,13 +142,14 @@ public final class LedgerWriter {
             rows.add(p.row());
             uses.addAll(p.uses());
         }
-        return insert(pool, rows, uses);
+        return pool.preparedQuery(LedgerGroup.STATEMENT).execute(LedgerGroup.of(rows, uses).parameters()).mapEmpty();
     }
 
     /**
      * Writes {@code rows} to the ledger with their daily roll-up and adds {@code uses} to their leases, in one statement
      * (atomic on its own, one round trip; inside the caller's transaction when {@code client} is one). A row whose
-     * request id is already in the ledger is skipped.
+     * request id is already in the ledger is skipped, and so left out of the roll-up: batch lines, which a resumed batch
+     * may write again, go through here.
      */
     public static Future<Void> insert(SqlClient client, List<UsageRow> batch, List<LeaseUse> uses) {
         int n = batch.size();
