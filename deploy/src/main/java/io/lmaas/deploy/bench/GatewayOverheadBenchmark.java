@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * answering the worker's classification JSON; the gateway runs as its own process with auth, a tenant with
  * limits on every budget (so every request goes through quota admission) and the usage ledger on.
  * Reports throughput at saturation (64 connections) and latency at about 1,000 requests/s (10
- * connections each pausing 10 ms between requests: wrk's {@code delay()}).
+ * connections each pausing 10 ms between requests: wrk's {@code delay()}), and the same for the Vert.x floor
+ * ({@link FloorProxy}): what a proxy on the gateway's framework costs with none of the gateway's work.
  */
 public final class GatewayOverheadBenchmark {
     private static final String ADMIN = "bench-admin-token-0123456789abcdef";
@@ -95,6 +96,7 @@ public final class GatewayOverheadBenchmark {
             // Each system is measured right after its own warm-up: a JVM left idle while nginx is measured drops the
             // compilations still queued (stale tasks), and then compiled during its own measurement.
             WrkLoad.Result nginxMax = WrkLoad.run("http://127.0.0.1:" + proxy + "/v1/classify", direct, 2, 64, seconds);
+            Floor floor = floor(dir, upstream, direct, directPaced, seconds);
             JitWarmup.until(gateway.pid(), 5, 90, () -> WrkLoad.run(base + "/v1/classifications", viaGateway, 2, 64, 5));
             WrkLoad.Result gatewayMax = WrkLoad.run(base + "/v1/classifications", viaGateway, 2, 64, seconds);
             WrkLoad.Result upstreamPaced = WrkLoad.run("http://127.0.0.1:" + upstream + "/v1/classify", directPaced, 1, 10,
@@ -109,6 +111,9 @@ public final class GatewayOverheadBenchmark {
             System.out.printf(Locale.ROOT, "| nginx proxy throughput, 64 connections | %.0f req/s |%n", nginxMax.rps());
             System.out.printf(Locale.ROOT, "| gateway throughput, 64 connections | %.0f req/s |%n", gatewayMax.rps());
             System.out.printf(Locale.ROOT, "| gateway / nginx throughput | %.2f× |%n", gatewayMax.rps() / nginxMax.rps());
+            System.out.printf(Locale.ROOT, "| Vert.x floor (a bare proxy: no checks, ledger or metrics), 64 connections | %.0f req/s"
+                    + " (%.2f× nginx) |%n", floor.max().rps(), floor.max().rps() / nginxMax.rps());
+            System.out.printf(Locale.ROOT, "| gateway / Vert.x floor throughput | %.2f× |%n", gatewayMax.rps() / floor.max().rps());
             System.out.printf(Locale.ROOT, "| paced rate (upstream / nginx / gateway) | %.0f / %.0f / %.0f req/s |%n",
                     upstreamPaced.rps(), nginxPaced.rps(), gatewayPaced.rps());
             System.out.printf(Locale.ROOT, "| p50 upstream / nginx / gateway | %.2f / %.2f / %.2f ms |%n",
@@ -119,6 +124,8 @@ public final class GatewayOverheadBenchmark {
                     gatewayPaced.p50ms() - upstreamPaced.p50ms(), gatewayPaced.p99ms() - upstreamPaced.p99ms());
             System.out.printf(Locale.ROOT, "| nginx added p50 / p99 over the upstream | %.2f / %.2f ms |%n",
                     nginxPaced.p50ms() - upstreamPaced.p50ms(), nginxPaced.p99ms() - upstreamPaced.p99ms());
+            System.out.printf(Locale.ROOT, "| Vert.x floor added p50 / p99 over the upstream | %.2f / %.2f ms |%n",
+                    floor.paced().p50ms() - upstreamPaced.p50ms(), floor.paced().p99ms() - upstreamPaced.p99ms());
             if (processes > 1) {
                 scaling(dir, url, base, viaGateway, processes, seconds, more);
             }
@@ -137,6 +144,32 @@ public final class GatewayOverheadBenchmark {
             }
             vertx.close().await(10, TimeUnit.SECONDS);
             database.close();
+        }
+    }
+
+    /** The Vert.x floor's figures: throughput at 64 connections and latency at the paced rate. */
+    private record Floor(WrkLoad.Result max, WrkLoad.Result paced) {
+    }
+
+    /**
+     * Runs {@link FloorProxy} as its own process in front of the upstream, warms it until its compilers are quiet, measures
+     * it as the gateway is measured, and stops it before the gateway's turn.
+     */
+    private static Floor floor(Path dir, int upstream, Path direct, Path directPaced, int seconds) throws Exception {
+        int port = freePort();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-cp",
+                System.getProperty("java.class.path"), FloorProxy.class.getName(), Integer.toString(port), Integer.toString(upstream))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("floor.log").toFile()).start();
+        try {
+            awaitPort(port);
+            String url = "http://127.0.0.1:" + port + "/v1/classify";
+            JitWarmup.until(p.pid(), 5, 90, () -> WrkLoad.run(url, direct, 2, 64, 5));
+            WrkLoad.Result max = WrkLoad.run(url, direct, 2, 64, seconds);
+            WrkLoad.run(url, directPaced, 1, 10, 5);
+            return new Floor(max, WrkLoad.run(url, directPaced, 1, 10, seconds));
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
