@@ -142,7 +142,13 @@ public final class LedgerWriter {
             rows.add(p.row());
             uses.addAll(p.uses());
         }
-        return pool.preparedQuery(LedgerGroup.STATEMENT).execute(LedgerGroup.of(rows, uses).parameters()).mapEmpty();
+        LedgerGroup group;
+        try {
+            group = LedgerGroup.of(rows, uses);
+        } catch (RuntimeException e) { // a row the statement could not take fails its group, never the writer
+            return Future.failedFuture(e);
+        }
+        return pool.preparedQuery(LedgerGroup.STATEMENT).execute(group.parameters()).mapEmpty();
     }
 
     /**

@@ -107,4 +107,14 @@ class LedgerWriterTest {
         writer.append(row(id + "-next", tenant, "k", "m", 2, 0, 200), List.of()).await(10, TimeUnit.SECONDS);
         assertThat(one("SELECT requests FROM usage_daily WHERE tenant_id = $1", tenant).getLong(0)).isEqualTo(2);
     }
+
+    @Test
+    void aRowTheStatementCannotTakeFailsItsGroupAndTheWriterGoesOn() throws Exception {
+        String tenant = gateways.tenant("ledger-group-bad");
+        LedgerWriter writer = writer(new ArrayList<>());
+        assertThatThrownBy(() -> writer.append(row("bad-" + System.nanoTime(), null, "k", "m", 1, 0, 200), List.of())
+                .await(10, TimeUnit.SECONDS)).isNotNull();
+        writer.append(row("good-" + System.nanoTime(), tenant, "k", "m", 1, 0, 200), List.of()).await(10, TimeUnit.SECONDS);
+        assertThat(one("SELECT requests FROM usage_daily WHERE tenant_id = $1", tenant).getLong(0)).isEqualTo(1);
+    }
 }
