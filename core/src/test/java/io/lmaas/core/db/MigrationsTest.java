@@ -27,4 +27,19 @@ class MigrationsTest {
                 "endpoints", "files", "jobs", "job_events", "audit_log", "gpu_queues");
         assertThat(Migrations.migrate(url)).isZero();
     }
+
+    /** The ledger's BRIN indexes summarize each page range as inserts fill it, so the hourly roll-up reads only new ranges. */
+    @Test
+    void theLedgersBrinIndexesSummarizeRangesAsTheyFill() throws Exception {
+        DatabaseUrl url = TestDatabases.fresh();
+        List<String> options = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+                ResultSet rs = c.createStatement().executeQuery("SELECT relname, array_to_string(reloptions, ',') FROM pg_class"
+                        + " WHERE relname IN ('usage_ledger_xact_brin', 'usage_ledger_created_brin') ORDER BY 1")) {
+            while (rs.next()) {
+                options.add(rs.getString(1) + " " + rs.getString(2));
+            }
+        }
+        assertThat(options).containsExactly("usage_ledger_created_brin autosummarize=on", "usage_ledger_xact_brin autosummarize=on");
+    }
 }
