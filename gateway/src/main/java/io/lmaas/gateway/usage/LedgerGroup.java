@@ -21,21 +21,28 @@ import java.util.TreeMap;
  */
 record LedgerGroup(Tuple parameters) {
 
-    /** Rows, roll-ups and lease use in one statement; all parts see the same {@code now()}, the rows' {@code created_at}. */
+    /**
+     * Rows, roll-ups and lease use in one statement; all parts see the same {@code now()}, the rows' {@code created_at}. The
+     * roll-ups and leases join {@code inserted}, so they are written after the rows: a roll-up row is locked (and other
+     * replicas' commits wait on it) only for the end of the statement and the commit, not for the insert. Unreferenced,
+     * PostgreSQL ran them first (measured with {@code pgbench}, two writers on one roll-up: ~1,900 commits/s against
+     * ~2,300 in this order).
+     */
     static final String STATEMENT = "WITH ins AS ("
             + " INSERT INTO usage_ledger (request_id, client_request_id, gateway_id, tenant_id, key_id, model, endpoint,"
             + " prompt_tokens, completion_tokens, status, error_code, latency_ms)"
             + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-            + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[])),"
+            + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[]) RETURNING 1),"
+            + " inserted AS (SELECT count(*) FROM ins),"
             + " roll AS (INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
             + " SELECT t, (now() AT TIME ZONE 'UTC')::date, k, m, r, e, p, c FROM unnest($13::text[], $14::text[], $15::text[],"
-            + " $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[]) AS g(t, k, m, r, e, p, c)"
+            + " $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[]) AS g(t, k, m, r, e, p, c), inserted"
             + " ON CONFLICT (tenant_id, day, key_id, model) DO UPDATE SET requests = usage_daily.requests + EXCLUDED.requests,"
             + " errors = usage_daily.errors + EXCLUDED.errors,"
             + " prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,"
             + " completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens),"
             + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
-            + " FROM unnest($20::bigint[], $21::bigint[]) AS d(id, amount) WHERE q.id = d.id)"
+            + " FROM unnest($20::bigint[], $21::bigint[]) AS d(id, amount), inserted WHERE q.id = d.id)"
             + " SELECT 1";
 
     /** A daily roll-up's key: the tenant, key and model as {@code usage_daily} stores them (absent ones as ''). */
