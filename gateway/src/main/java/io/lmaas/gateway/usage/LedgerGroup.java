@@ -21,6 +21,12 @@ import java.util.TreeMap;
  */
 record LedgerGroup(Tuple parameters) {
 
+    /** Inserts the rows given as the twelve arrays of {@link #rowColumns}, parameters $1 to $12. */
+    static final String INSERT_ROWS = "INSERT INTO usage_ledger (request_id, client_request_id, gateway_id, tenant_id, key_id,"
+            + " model, endpoint, prompt_tokens, completion_tokens, status, error_code, latency_ms)"
+            + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+            + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[])";
+
     /**
      * Rows, roll-ups and lease use in one statement; all parts see the same {@code now()}, the rows' {@code created_at}. The
      * roll-ups and leases join {@code inserted}, so they are written after the rows: a roll-up row is locked (and other
@@ -28,11 +34,7 @@ record LedgerGroup(Tuple parameters) {
      * PostgreSQL ran them first (measured with {@code pgbench}, two writers on one roll-up: ~1,900 commits/s against
      * ~2,300 in this order).
      */
-    static final String STATEMENT = "WITH ins AS ("
-            + " INSERT INTO usage_ledger (request_id, client_request_id, gateway_id, tenant_id, key_id, model, endpoint,"
-            + " prompt_tokens, completion_tokens, status, error_code, latency_ms)"
-            + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-            + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[]) RETURNING 1),"
+    static final String STATEMENT = "WITH ins AS (" + INSERT_ROWS + " RETURNING 1),"
             + " inserted AS (SELECT count(*) FROM ins),"
             + " roll AS (INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
             + " SELECT t, (now() AT TIME ZONE 'UTC')::date, k, m, r, e, p, c FROM unnest($13::text[], $14::text[], $15::text[],"
@@ -66,34 +68,8 @@ record LedgerGroup(Tuple parameters) {
     }
 
     static LedgerGroup of(List<UsageRow> rows, List<LeaseUse> uses) {
-        int n = rows.size();
-        String[] requestId = new String[n];
-        String[] clientId = new String[n];
-        String[] gateway = new String[n];
-        String[] tenant = new String[n];
-        String[] key = new String[n];
-        String[] model = new String[n];
-        String[] endpoint = new String[n];
-        Integer[] prompt = new Integer[n];
-        Integer[] completion = new Integer[n];
-        Integer[] status = new Integer[n];
-        String[] error = new String[n];
-        Integer[] latency = new Integer[n];
         Map<Day, Sums> days = new TreeMap<>();
-        for (int i = 0; i < n; i++) {
-            UsageRow r = rows.get(i);
-            requestId[i] = r.requestId();
-            clientId[i] = r.clientRequestId();
-            gateway[i] = r.gatewayId();
-            tenant[i] = r.tenantId();
-            key[i] = r.keyId();
-            model[i] = r.model();
-            endpoint[i] = r.endpoint();
-            prompt[i] = r.promptTokens();
-            completion[i] = r.completionTokens();
-            status[i] = r.status();
-            error[i] = r.errorCode();
-            latency[i] = (int) Math.min(Integer.MAX_VALUE, r.latencyMs());
+        for (UsageRow r : rows) {
             Sums s = days.computeIfAbsent(new Day(r.tenantId(), orEmpty(r.keyId()), orEmpty(r.model())), d -> new Sums());
             s.requests++;
             s.errors += r.status() >= 400 ? 1 : 0;
@@ -123,13 +99,46 @@ record LedgerGroup(Tuple parameters) {
         for (LeaseUse u : uses) {
             leases.merge(u.leaseId(), u.amount(), Long::sum);
         }
-        return new LedgerGroup(Tuple.tuple().addArrayOfString(requestId).addArrayOfString(clientId).addArrayOfString(gateway)
-                .addArrayOfString(tenant).addArrayOfString(key).addArrayOfString(model).addArrayOfString(endpoint)
-                .addArrayOfInteger(prompt).addArrayOfInteger(completion).addArrayOfInteger(status).addArrayOfString(error)
-                .addArrayOfInteger(latency)
+        return new LedgerGroup(rowColumns(rows)
                 .addArrayOfString(dayTenant).addArrayOfString(dayKey).addArrayOfString(dayModel).addArrayOfLong(requests)
                 .addArrayOfLong(errors).addArrayOfLong(dayPrompt).addArrayOfLong(dayCompletion)
                 .addArrayOfLong(leases.keySet().toArray(Long[]::new)).addArrayOfLong(leases.values().toArray(Long[]::new)));
+    }
+
+    /** The rows as {@link #INSERT_ROWS}'s twelve column arrays, in a new tuple the caller may add to. */
+    static Tuple rowColumns(List<UsageRow> rows) {
+        int n = rows.size();
+        String[] requestId = new String[n];
+        String[] clientId = new String[n];
+        String[] gateway = new String[n];
+        String[] tenant = new String[n];
+        String[] key = new String[n];
+        String[] model = new String[n];
+        String[] endpoint = new String[n];
+        Integer[] prompt = new Integer[n];
+        Integer[] completion = new Integer[n];
+        Integer[] status = new Integer[n];
+        String[] error = new String[n];
+        Integer[] latency = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            UsageRow r = rows.get(i);
+            requestId[i] = r.requestId();
+            clientId[i] = r.clientRequestId();
+            gateway[i] = r.gatewayId();
+            tenant[i] = r.tenantId();
+            key[i] = r.keyId();
+            model[i] = r.model();
+            endpoint[i] = r.endpoint();
+            prompt[i] = r.promptTokens();
+            completion[i] = r.completionTokens();
+            status[i] = r.status();
+            error[i] = r.errorCode();
+            latency[i] = (int) Math.min(Integer.MAX_VALUE, r.latencyMs());
+        }
+        return Tuple.tuple().addArrayOfString(requestId).addArrayOfString(clientId).addArrayOfString(gateway)
+                .addArrayOfString(tenant).addArrayOfString(key).addArrayOfString(model).addArrayOfString(endpoint)
+                .addArrayOfInteger(prompt).addArrayOfInteger(completion).addArrayOfInteger(status).addArrayOfString(error)
+                .addArrayOfInteger(latency);
     }
 
     private static String orEmpty(String s) {

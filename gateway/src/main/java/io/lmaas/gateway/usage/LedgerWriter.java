@@ -23,7 +23,8 @@ import java.util.function.Consumer;
 /**
  * Writes usage rows with group commit: rows that arrive while a transaction is in flight go together in
  * the next one. Each transaction inserts the rows, adds them to the daily roll-ups, and records the quota
- * leases' durable use ({@link LedgerGroup}: a request id already in the ledger fails the commit). {@link #append} completes when its row is durable.
+ * leases' durable use ({@link LedgerGroup}: a request id already in the ledger fails the commit).
+ * {@link #append} completes when its row is durable.
  * All state lives on one Vert.x context; any event loop may append. Metrics: rows waiting
  * ({@code lmaas_gateway_ledger_queue_depth}), commit latency and rows per commit, failed commits.
  */
@@ -158,47 +159,13 @@ public final class LedgerWriter {
      * may write again, go through here.
      */
     public static Future<Void> insert(SqlClient client, List<UsageRow> batch, List<LeaseUse> uses) {
-        int n = batch.size();
-        String[] requestId = new String[n];
-        String[] clientId = new String[n];
-        String[] gateway = new String[n];
-        String[] tenant = new String[n];
-        String[] key = new String[n];
-        String[] model = new String[n];
-        String[] endpoint = new String[n];
-        Integer[] prompt = new Integer[n];
-        Integer[] completion = new Integer[n];
-        Integer[] status = new Integer[n];
-        String[] error = new String[n];
-        Integer[] latency = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            UsageRow r = batch.get(i);
-            requestId[i] = r.requestId();
-            clientId[i] = r.clientRequestId();
-            gateway[i] = r.gatewayId();
-            tenant[i] = r.tenantId();
-            key[i] = r.keyId();
-            model[i] = r.model();
-            endpoint[i] = r.endpoint();
-            prompt[i] = r.promptTokens();
-            completion[i] = r.completionTokens();
-            status[i] = r.status();
-            error[i] = r.errorCode();
-            latency[i] = (int) Math.min(Integer.MAX_VALUE, r.latencyMs());
-        }
-        Tuple rows = Tuple.tuple().addArrayOfString(requestId).addArrayOfString(clientId).addArrayOfString(gateway)
-                .addArrayOfString(tenant).addArrayOfString(key).addArrayOfString(model).addArrayOfString(endpoint)
-                .addArrayOfInteger(prompt).addArrayOfInteger(completion).addArrayOfInteger(status).addArrayOfString(error)
-                .addArrayOfInteger(latency).addArrayOfLong(uses.stream().map(LeaseUse::leaseId).toArray(Long[]::new))
+        Tuple rows = LedgerGroup.rowColumns(batch)
+                .addArrayOfLong(uses.stream().map(LeaseUse::leaseId).toArray(Long[]::new))
                 .addArrayOfLong(uses.stream().map(LeaseUse::amount).toArray(Long[]::new));
         return client.preparedQuery(WRITE).execute(rows).mapEmpty();
     }
 
-    private static final String WRITE = "WITH ins AS ("
-            + " INSERT INTO usage_ledger (request_id, client_request_id, gateway_id, tenant_id, key_id, model, endpoint,"
-            + " prompt_tokens, completion_tokens, status, error_code, latency_ms)"
-            + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-            + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[])"
+    private static final String WRITE = "WITH ins AS (" + LedgerGroup.INSERT_ROWS
             + " ON CONFLICT (request_id) DO NOTHING"
             + " RETURNING tenant_id, key_id, model, prompt_tokens, completion_tokens, status, created_at),"
             + " roll AS (INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
