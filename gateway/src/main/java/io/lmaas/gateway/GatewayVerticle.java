@@ -28,7 +28,7 @@ import io.lmaas.gateway.models.ModelAdminService;
 import io.lmaas.gateway.models.ModelValidator;
 import io.lmaas.gateway.quota.QuotaRepository;
 import io.lmaas.gateway.quota.QuotaService;
-import io.lmaas.gateway.usage.HourlyRollup;
+import io.lmaas.gateway.usage.UsageRollup;
 import io.lmaas.gateway.usage.LedgerWriter;
 import io.lmaas.gateway.usage.UsageRepository;
 import io.lmaas.gateway.usage.UsageService;
@@ -67,7 +67,7 @@ public final class GatewayVerticle extends VerticleBase {
     private ChangeFeed changes;
     private LedgerWriter ledger;
     private JwksCache jwks;
-    private HourlyRollup rollup;
+    private UsageRollup rollup;
     private RetentionSweeper retention;
     private Optional<KeycloakDirectory> identity = Optional.empty();
     private String httpDeployment;
@@ -127,7 +127,7 @@ public final class GatewayVerticle extends VerticleBase {
                     quota.invalidateAll();
                 }));
         quota.start();
-        rollup = new HourlyRollup(vertx, pool);
+        rollup = new UsageRollup(vertx, pool);
         rollup.start(Duration.ofSeconds(2));
         config.artifacts().ifPresent(store -> {
             retention = new RetentionSweeper(vertx, pool, store.uploads(), config.guards().uploadTimeout());

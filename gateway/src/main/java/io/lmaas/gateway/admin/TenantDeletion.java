@@ -134,7 +134,10 @@ public final class TenantDeletion {
     }
 
     private static Future<Void> deleteLedger(SqlConnection conn, Tuple t) {
-        return conn.preparedQuery("DELETE FROM usage_ledger WHERE tenant_id = $1").execute(t)
+        // The roll-up passes' state rows first: a pass that read the tenant's rows before this commits would otherwise
+        // write its roll-ups back after their DELETE. Passes skip a locked state row, so this waits at most for one pass.
+        return conn.query("SELECT name FROM usage_rollup_state ORDER BY name FOR UPDATE").execute()
+                .compose(v -> conn.preparedQuery("DELETE FROM usage_ledger WHERE tenant_id = $1").execute(t))
                 .compose(v -> conn.preparedQuery("DELETE FROM usage_daily WHERE tenant_id = $1").execute(t))
                 .compose(v -> conn.preparedQuery("DELETE FROM usage_hourly WHERE tenant_id = $1").execute(t))
                 .compose(v -> conn.preparedQuery("DELETE FROM tenants WHERE id = $1").execute(t)).mapEmpty();

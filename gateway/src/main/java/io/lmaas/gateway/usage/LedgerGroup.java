@@ -7,101 +7,45 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One group commit of the online ledger writer, as the parameters of {@link #STATEMENT}: the rows, their daily roll-ups
- * summed here (one per tenant, key and model) and the leases' use summed per lease. The roll-ups are sorted, and an
- * insert takes them in its input's order, so replicas writing the same roll-ups at once lock them in one order (no
- * deadlock between their commits). Pure: no I/O.
+ * One group commit of the online ledger writer, as the parameters of {@link #STATEMENT}: the rows and the leases' use
+ * summed per lease. Pure: no I/O.
  *
- * <p>Summing here instead of in SQL (a {@code GROUP BY} over the insert's {@code RETURNING}) is what makes the statement
- * cheap: measured with {@code pgbench} on the embedded PostgreSQL, an 18-row commit took ~0.50 ms of the server's CPU
- * against ~0.66 ms; in the gateway bench, ~22 % less of PostgreSQL's CPU per request (docs/benchmarks.md). It is exact because the insert has no {@code ON CONFLICT}: online request ids are the
- * gateway's own, never sent twice, and a repeated one fails the whole commit (its requests answer 503) rather than being
- * counted twice or dropped. Batch lines, which a resumed batch may write again, go through the idempotent
- * {@link LedgerWriter#insert} instead.
+ * <p>The rows' daily roll-ups are not in it: the roll-up pass adds them ({@link UsageRollup}, V21). Every commit of every
+ * replica upserting the same roll-up row made the replicas' commits queue on its row lock (measured with {@code
+ * pgbench}: three writers of 18-row groups did about half the commits a second with it; docs/benchmarks.md). The leases'
+ * use stays: it is what keeps a quota exact when a replica dies, and a lease is one replica's own row.
+ *
+ * <p>The insert has no {@code ON CONFLICT}: online request ids are the gateway's own, never sent twice, and a repeated
+ * one fails the whole commit (its requests answer 503) rather than being counted twice or dropped. Batch lines, which a
+ * resumed batch may write again, go through the idempotent {@link LedgerWriter#insert} instead.
  */
 record LedgerGroup(Tuple parameters) {
 
-    /** Inserts the rows given as the twelve arrays of {@link #rowColumns}, parameters $1 to $12. */
+    /**
+     * Inserts the rows given as the twelve arrays of {@link #rowColumns}, parameters $1 to $12, their daily roll-up left
+     * to the pass ({@code daily_by_pass}).
+     */
     static final String INSERT_ROWS = "INSERT INTO usage_ledger (request_id, client_request_id, gateway_id, tenant_id, key_id,"
-            + " model, endpoint, prompt_tokens, completion_tokens, status, error_code, latency_ms)"
-            + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+            + " model, endpoint, prompt_tokens, completion_tokens, status, error_code, latency_ms, daily_by_pass)"
+            + " SELECT *, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
             + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[])";
 
     /**
-     * Rows, roll-ups and lease use in one statement; all parts see the same {@code now()}, the rows' {@code created_at}. The
-     * roll-ups and leases join {@code inserted}, so they are written after the rows: a roll-up row is locked (and other
-     * replicas' commits wait on it) only for the end of the statement and the commit, not for the insert. Unreferenced,
-     * PostgreSQL ran them first (measured with {@code pgbench}, two writers on one roll-up: ~1,900 commits/s against
-     * ~2,300 in this order).
+     * Rows and lease use in one statement. The leases join {@code inserted}, so they are written after the rows (a
+     * lease's row is locked only for the statement's end and the commit).
      */
     static final String STATEMENT = "WITH ins AS (" + INSERT_ROWS + " RETURNING 1),"
             + " inserted AS (SELECT count(*) FROM ins),"
-            + " roll AS (INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
-            + " SELECT t, (now() AT TIME ZONE 'UTC')::date, k, m, r, e, p, c FROM unnest($13::text[], $14::text[], $15::text[],"
-            + " $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[]) AS g(t, k, m, r, e, p, c), inserted"
-            + " ON CONFLICT (tenant_id, day, key_id, model) DO UPDATE SET requests = usage_daily.requests + EXCLUDED.requests,"
-            + " errors = usage_daily.errors + EXCLUDED.errors,"
-            + " prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,"
-            + " completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens),"
             + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
-            + " FROM unnest($20::bigint[], $21::bigint[]) AS d(id, amount), inserted WHERE q.id = d.id)"
+            + " FROM unnest($13::bigint[], $14::bigint[]) AS d(id, amount), inserted WHERE q.id = d.id)"
             + " SELECT 1";
 
-    /** A daily roll-up's key: the tenant, key and model as {@code usage_daily} stores them (absent ones as ''). */
-    private record Day(String tenant, String key, String model) implements Comparable<Day> {
-        @Override
-        public int compareTo(Day o) {
-            int c = tenant.compareTo(o.tenant);
-            if (c == 0) {
-                c = key.compareTo(o.key);
-            }
-            return c == 0 ? model.compareTo(o.model) : c;
-        }
-    }
-
-    /** What a group adds to one daily roll-up. */
-    private static final class Sums {
-        long requests;
-        long errors;
-        long prompt;
-        long completion;
-    }
-
     static LedgerGroup of(List<UsageRow> rows, List<LeaseUse> uses) {
-        Map<Day, Sums> days = new TreeMap<>();
-        for (UsageRow r : rows) {
-            Sums s = days.computeIfAbsent(new Day(r.tenantId(), orEmpty(r.keyId()), orEmpty(r.model())), d -> new Sums());
-            s.requests++;
-            s.errors += r.status() >= 400 ? 1 : 0;
-            s.prompt += r.promptTokens();
-            s.completion += r.completionTokens();
-        }
-        int d = days.size();
-        String[] dayTenant = new String[d];
-        String[] dayKey = new String[d];
-        String[] dayModel = new String[d];
-        Long[] requests = new Long[d];
-        Long[] errors = new Long[d];
-        Long[] dayPrompt = new Long[d];
-        Long[] dayCompletion = new Long[d];
-        int i = 0;
-        for (Map.Entry<Day, Sums> e : days.entrySet()) {
-            dayTenant[i] = e.getKey().tenant();
-            dayKey[i] = e.getKey().key();
-            dayModel[i] = e.getKey().model();
-            requests[i] = e.getValue().requests;
-            errors[i] = e.getValue().errors;
-            dayPrompt[i] = e.getValue().prompt;
-            dayCompletion[i] = e.getValue().completion;
-            i++;
-        }
         Map<Long, Long> leases = new TreeMap<>();
         for (LeaseUse u : uses) {
             leases.merge(u.leaseId(), u.amount(), Long::sum);
         }
         return new LedgerGroup(rowColumns(rows)
-                .addArrayOfString(dayTenant).addArrayOfString(dayKey).addArrayOfString(dayModel).addArrayOfLong(requests)
-                .addArrayOfLong(errors).addArrayOfLong(dayPrompt).addArrayOfLong(dayCompletion)
                 .addArrayOfLong(leases.keySet().toArray(Long[]::new)).addArrayOfLong(leases.values().toArray(Long[]::new)));
     }
 
@@ -139,9 +83,5 @@ record LedgerGroup(Tuple parameters) {
                 .addArrayOfString(tenant).addArrayOfString(key).addArrayOfString(model).addArrayOfString(endpoint)
                 .addArrayOfInteger(prompt).addArrayOfInteger(completion).addArrayOfInteger(status).addArrayOfString(error)
                 .addArrayOfInteger(latency);
-    }
-
-    private static String orEmpty(String s) {
-        return s == null ? "" : s;
     }
 }

@@ -22,8 +22,8 @@ import java.util.function.Consumer;
 
 /**
  * Writes usage rows with group commit: rows that arrive while a transaction is in flight go together in
- * the next one. Each transaction inserts the rows, adds them to the daily roll-ups, and records the quota
- * leases' durable use ({@link LedgerGroup}: a request id already in the ledger fails the commit).
+ * the next one. Each transaction inserts the rows and records the quota leases' durable use ({@link LedgerGroup}: a
+ * request id already in the ledger fails the commit); the roll-ups are the roll-up pass's ({@link UsageRollup}).
  * {@link #append} completes when its row is durable.
  * All state lives on one Vert.x context; any event loop may append. Metrics: rows waiting
  * ({@code lmaas_gateway_ledger_queue_depth}), commit latency and rows per commit, failed commits.
@@ -153,10 +153,10 @@ public final class LedgerWriter {
     }
 
     /**
-     * Writes {@code rows} to the ledger with their daily roll-up and adds {@code uses} to their leases, in one statement
-     * (atomic on its own, one round trip; inside the caller's transaction when {@code client} is one). A row whose
-     * request id is already in the ledger is skipped, and so left out of the roll-up: batch lines, which a resumed batch
-     * may write again, go through here.
+     * Writes {@code rows} to the ledger and adds {@code uses} to their leases, in one statement (atomic on its own, one
+     * round trip; inside the caller's transaction when {@code client} is one). A row whose request id is already in the
+     * ledger is skipped: batch lines, which a resumed batch may write again, go through here. The roll-up pass adds the
+     * rows to the roll-ups, so a skipped row is never counted twice.
      */
     public static Future<Void> insert(SqlClient client, List<UsageRow> batch, List<LeaseUse> uses) {
         Tuple rows = LedgerGroup.rowColumns(batch)
@@ -165,16 +165,7 @@ public final class LedgerWriter {
         return client.preparedQuery(WRITE).execute(rows).mapEmpty();
     }
 
-    private static final String WRITE = "WITH ins AS (" + LedgerGroup.INSERT_ROWS
-            + " ON CONFLICT (request_id) DO NOTHING"
-            + " RETURNING tenant_id, key_id, model, prompt_tokens, completion_tokens, status, created_at),"
-            + " roll AS (INSERT INTO usage_daily (tenant_id, day, key_id, model, requests, errors, prompt_tokens, completion_tokens)"
-            + " SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, coalesce(key_id, ''), coalesce(model, ''), count(*),"
-            + " count(*) FILTER (WHERE status >= 400), sum(prompt_tokens), sum(completion_tokens) FROM ins GROUP BY 1, 2, 3, 4"
-            + " ON CONFLICT (tenant_id, day, key_id, model) DO UPDATE SET requests = usage_daily.requests + EXCLUDED.requests,"
-            + " errors = usage_daily.errors + EXCLUDED.errors,"
-            + " prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,"
-            + " completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens),"
+    private static final String WRITE = "WITH ins AS (" + LedgerGroup.INSERT_ROWS + " ON CONFLICT (request_id) DO NOTHING),"
             + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
             + " FROM (SELECT id, sum(amount) AS amount FROM unnest($13::bigint[], $14::bigint[]) AS u(id, amount) GROUP BY id) d"
             + " WHERE q.id = d.id)"

@@ -41,7 +41,9 @@ public final class UsageRepository {
 
     /**
      * Sums from the daily roll-ups over [{@code from}, {@code to}) UTC days, grouped by {@code groupBy}
-     * ({@code day}, {@code model}, {@code key} or null for one total row).
+     * ({@code day}, {@code model}, {@code key} or null for one total row). Exact at the moment of the read: the roll-ups
+     * and the ledger rows past the daily pass's watermark ({@link UsageRollup}) are read in one statement, so one
+     * snapshot, in which a row is in exactly one of them.
      */
     public Future<List<JsonObject>> summary(String tenantId, LocalDate from, LocalDate to, String groupBy) {
         String column = groupBy == null ? null : switch (groupBy) {
@@ -54,8 +56,8 @@ public final class UsageRepository {
         String group = column == null ? "" : " GROUP BY " + column + " ORDER BY " + column;
         return pool.preparedQuery("SELECT " + select + "coalesce(sum(requests), 0) AS requests, coalesce(sum(errors), 0) AS errors,"
                         + " coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,"
-                        + " coalesce(sum(compute_seconds), 0)::float8 AS compute_seconds FROM usage_daily WHERE tenant_id = $1 AND ($2::date IS NULL OR day >= $2)"
-                        + " AND ($3::date IS NULL OR day < $3)" + group)
+                        + " coalesce(sum(compute_seconds), 0)::float8 AS compute_seconds FROM (" + DAYS + ") d"
+                        + " WHERE ($2::date IS NULL OR day >= $2) AND ($3::date IS NULL OR day < $3)" + group)
                 .execute(Tuple.of(tenantId, from, to))
                 .map(rows -> {
                     List<JsonObject> out = new ArrayList<>();
@@ -75,6 +77,14 @@ public final class UsageRepository {
                     return out;
                 });
     }
+
+    /** Tenant $1's days: the roll-ups, and the rows the daily pass has not added to them yet, as days of their own. */
+    private static final String DAYS = "SELECT day, key_id, model, requests, errors, prompt_tokens, completion_tokens,"
+            + " compute_seconds FROM usage_daily WHERE tenant_id = $1"
+            + " UNION ALL SELECT (l.created_at AT TIME ZONE 'UTC')::date, coalesce(l.key_id, ''), coalesce(l.model, ''), 1,"
+            + " (l.status >= 400)::int, l.prompt_tokens, l.completion_tokens, 0 FROM usage_ledger l"
+            + " WHERE l.tenant_id = $1 AND l.daily_by_pass"
+            + " AND l.xact >= (SELECT xact_watermark FROM usage_rollup_state WHERE name = 'daily')";
 
     private static String emptyToNull(String s) {
         return s == null || s.isEmpty() ? null : s;

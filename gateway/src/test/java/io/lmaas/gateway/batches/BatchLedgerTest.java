@@ -11,6 +11,8 @@ import io.lmaas.core.testing.TestDatabases;
 import io.lmaas.gateway.quota.BudgetKey;
 import io.lmaas.gateway.quota.Limits;
 import io.lmaas.gateway.quota.QuotaRepository;
+import io.lmaas.gateway.usage.UsageRepository;
+import io.lmaas.gateway.usage.UsageRollup;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -105,7 +107,12 @@ class BatchLedgerTest {
         assertThat(number("SELECT count(*) FROM usage_ledger WHERE tenant_id = $1", TENANT)).isEqualTo(9);
         assertThat(number("SELECT count(*) FROM usage_ledger WHERE request_id LIKE 'zombie%' OR request_id LIKE '%again%'"
                 + " OR request_id LIKE 'gap%'")).isZero();
+        // Counted once in the report, before the roll-up pass (from the rows) and after it (from the roll-ups).
+        UsageRepository usage = new UsageRepository(pool);
+        assertThat(usage.summary(TENANT, null, null, null).await(10, TimeUnit.SECONDS).get(0).getLong("requests")).isEqualTo(9);
+        new UsageRollup(vertx, pool).runOnce().await(10, TimeUnit.SECONDS);
         assertThat(number("SELECT sum(requests) FROM usage_daily WHERE tenant_id = $1", TENANT)).isEqualTo(9);
+        assertThat(usage.summary(TENANT, null, null, null).await(10, TimeUnit.SECONDS).get(0).getLong("requests")).isEqualTo(9);
         assertThat(ledger.chunks(b.id()).await(10, TimeUnit.SECONDS)).extracting(BatchLedger.Chunk::firstLine, BatchLedger.Chunk::attempt)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(0, 0), org.assertj.core.groups.Tuple.tuple(3, 0),
                         org.assertj.core.groups.Tuple.tuple(6, 1));

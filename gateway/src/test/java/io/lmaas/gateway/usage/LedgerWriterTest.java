@@ -7,17 +7,23 @@ import io.lmaas.gateway.quota.LeaseUse;
 import io.lmaas.gateway.quota.QuotaService;
 import io.lmaas.gateway.testing.Gateways;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The online ledger writer's group commit against a real PostgreSQL: rows, daily roll-ups and lease use, all or none. */
+/**
+ * The online ledger writer's group commit against a real PostgreSQL: rows and lease use, all or none; the usage report
+ * exact at once, from the rows, and the same once the roll-up pass has added them to the daily roll-ups.
+ */
 class LedgerWriterTest {
     private static Gateways gateways;
 
@@ -47,6 +53,25 @@ class LedgerWriterTest {
                 .iterator().next();
     }
 
+    /** Tenant {@code tenant}'s usage report, grouped by {@code groupBy}. */
+    private static List<JsonObject> report(String tenant, String groupBy) throws Exception {
+        return new UsageRepository(gateways.pool).summary(tenant, null, null, groupBy).await(10, TimeUnit.SECONDS);
+    }
+
+    private static void assertSums(String a, String b) throws Exception {
+        List<JsonObject> byKey = report(a, "key");
+        assertThat(byKey).hasSize(2);
+        JsonObject k1 = byKey.get(0).getString("key_id") == null ? byKey.get(1) : byKey.get(0);
+        JsonObject noKey = byKey.get(0).getString("key_id") == null ? byKey.get(0) : byKey.get(1);
+        assertThat(k1.getString("key_id")).isEqualTo("k1");
+        assertThat(List.of(k1.getLong("requests"), k1.getLong("errors"), k1.getLong("prompt_tokens"), k1.getLong("completion_tokens")))
+                .containsExactly(3L, 1L, 10L, 1L);
+        assertThat(List.of(noKey.getLong("requests"), noKey.getLong("prompt_tokens"))).containsExactly(1L, 2L);
+        JsonObject other = report(b, null).get(0);
+        assertThat(List.of(other.getLong("requests"), other.getLong("prompt_tokens"), other.getLong("completion_tokens")))
+                .containsExactly(1L, 5L, 5L);
+    }
+
     private static LedgerWriter writer(List<LeaseUse> settled) {
         return new LedgerWriter(gateways.pool, gateways.clientVertx().getOrCreateContext(), settled::addAll);
     }
@@ -70,16 +95,19 @@ class LedgerWriterTest {
         Future.all(appends).await(10, TimeUnit.SECONDS);
 
         assertThat(one("SELECT count(*) AS c FROM usage_ledger WHERE request_id LIKE $1", run + "-%").getLong("c")).isEqualTo(5);
+        // The report is exact before any roll-up pass, from the rows; the same after the pass, from the roll-ups.
+        assertSums(a, b);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            new UsageRollup(gateways.clientVertx(), gateways.pool).runOnce().await(10, TimeUnit.SECONDS);
+            assertThat(one("SELECT coalesce(sum(requests), 0) FROM usage_daily WHERE tenant_id = $1", a).getLong(0)).isEqualTo(4);
+        });
         Row k1 = one("SELECT requests, errors, prompt_tokens, completion_tokens FROM usage_daily WHERE tenant_id = $1"
                 + " AND key_id = 'k1' AND model = 'm'", a);
         assertThat(List.of(k1.getLong(0), k1.getLong(1), k1.getLong(2), k1.getLong(3))).containsExactly(3L, 1L, 10L, 1L);
-        Row noKey = one("SELECT requests, prompt_tokens FROM usage_daily WHERE tenant_id = $1 AND key_id = '' AND model = ''", a);
-        assertThat(List.of(noKey.getLong(0), noKey.getLong(1))).containsExactly(1L, 2L);
-        Row other = one("SELECT requests, prompt_tokens, completion_tokens FROM usage_daily WHERE tenant_id = $1", b);
-        assertThat(List.of(other.getLong(0), other.getLong(1), other.getLong(2))).containsExactly(1L, 5L, 5L);
         // The day is the rows' own (created_at), not the gateway's clock.
         assertThat(one("SELECT count(*) AS c FROM usage_daily d WHERE tenant_id = $1 AND day = (SELECT"
                 + " (max(created_at) AT TIME ZONE 'UTC')::date FROM usage_ledger WHERE tenant_id = $1)", a).getLong("c")).isEqualTo(2);
+        assertSums(a, b);
         assertThat(one("SELECT used FROM quota_leases WHERE id = $1", leaseA).getLong("used")).isEqualTo(13);
         assertThat(one("SELECT used FROM quota_leases WHERE id = $1", leaseB).getLong("used")).isEqualTo(10);
         assertThat(settled).hasSize(4);
@@ -98,14 +126,14 @@ class LedgerWriterTest {
                 .await(10, TimeUnit.SECONDS)).isNotNull();
 
         assertThat(one("SELECT count(*) AS c FROM usage_ledger WHERE tenant_id = $1", tenant).getLong("c")).isEqualTo(1);
-        Row daily = one("SELECT requests, prompt_tokens FROM usage_daily WHERE tenant_id = $1", tenant);
-        assertThat(List.of(daily.getLong(0), daily.getLong(1))).containsExactly(1L, 1L);
+        JsonObject total = report(tenant, null).get(0);
+        assertThat(List.of(total.getLong("requests"), total.getLong("prompt_tokens"))).containsExactly(1L, 1L);
         assertThat(one("SELECT used FROM quota_leases WHERE id = $1", lease).getLong("used")).isEqualTo(1);
         // The failed group's lease use is still settled (given back to the local budget), as after any failed commit.
         assertThat(settled).hasSize(2);
         // The writer goes on after a failed group.
         writer.append(row(id + "-next", tenant, "k", "m", 2, 0, 200), List.of()).await(10, TimeUnit.SECONDS);
-        assertThat(one("SELECT requests FROM usage_daily WHERE tenant_id = $1", tenant).getLong(0)).isEqualTo(2);
+        assertThat(report(tenant, null).get(0).getLong("requests")).isEqualTo(2);
     }
 
     @Test
@@ -115,6 +143,6 @@ class LedgerWriterTest {
         assertThatThrownBy(() -> writer.append(row("bad-" + System.nanoTime(), null, "k", "m", 1, 0, 200), List.of())
                 .await(10, TimeUnit.SECONDS)).isNotNull();
         writer.append(row("good-" + System.nanoTime(), tenant, "k", "m", 1, 0, 200), List.of()).await(10, TimeUnit.SECONDS);
-        assertThat(one("SELECT requests FROM usage_daily WHERE tenant_id = $1", tenant).getLong(0)).isEqualTo(1);
+        assertThat(report(tenant, null).get(0).getLong("requests")).isEqualTo(1);
     }
 }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The hourly roll-up against a real PostgreSQL: every ledger row counted once, whoever runs it and however often. */
-class HourlyRollupTest {
+/** The roll-ups against a real PostgreSQL: every ledger row counted once, whoever runs them and however often. */
+class UsageRollupTest {
     private static Gateways gateways;
 
     @BeforeAll
@@ -37,6 +37,16 @@ class HourlyRollupTest {
         }
     }
 
+    /** {@code n} rows as the ledger writer writes them: their daily roll-up left to the pass. */
+    private static void dailyByPass(String tenant, int n, int status) throws Exception {
+        for (int i = 0; i < n; i++) {
+            gateways.pool.preparedQuery("INSERT INTO usage_ledger (request_id, tenant_id, key_id, model, endpoint, prompt_tokens,"
+                            + " completion_tokens, status, latency_ms, daily_by_pass) VALUES ($1, $2, 'k', 'm', '/v1/completions', 10, 5,"
+                            + " $3, 1, true)")
+                    .execute(Tuple.of("daily-" + System.nanoTime() + "-" + i, tenant, status)).await(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static Row hourly(String tenant) throws Exception {
         var rows = gateways.pool.preparedQuery("SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(errors), 0) AS errors,"
                         + " coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(max(latency_ms_max), 0) AS max_latency,"
@@ -48,8 +58,8 @@ class HourlyRollupTest {
     @Test
     void everyRowIsCountedOnceEvenWithTwoRollupsAtOnce() throws Exception {
         String tenant = gateways.tenant("rollup-co");
-        HourlyRollup a = new HourlyRollup(gateways.clientVertx(), gateways.pool);
-        HourlyRollup b = new HourlyRollup(gateways.clientVertx(), gateways.pool);
+        UsageRollup a = new UsageRollup(gateways.clientVertx(), gateways.pool);
+        UsageRollup b = new UsageRollup(gateways.clientVertx(), gateways.pool);
         ledger(tenant, 7, 200, 10, 0);
         ledger(tenant, 3, 500, 40, 0);
         ledger(tenant, 2, 200, 60000, 12.5); // job rows (worker-seconds) are not API traffic
@@ -77,7 +87,7 @@ class HourlyRollupTest {
     @Test
     void aRowWhoseTransactionCommitsLateIsCountedOnce() throws Exception {
         String tenant = gateways.tenant("rollup-late");
-        HourlyRollup rollup = new HourlyRollup(gateways.clientVertx(), gateways.pool);
+        UsageRollup rollup = new UsageRollup(gateways.clientVertx(), gateways.pool);
         ledger(tenant, 2, 200, 1, 0);
         var conn = gateways.pool.getConnection().await(10, TimeUnit.SECONDS);
         try {
@@ -106,5 +116,33 @@ class HourlyRollupTest {
         Row r = hourly(tenant);
         assertThat(r.getLong("requests")).isEqualTo(6);
         assertThat(r.getLong("latency")).isEqualTo(5 + 7);
+    }
+
+    /**
+     * The daily pass adds the rows whose writer left their roll-up to it, once, with two passes at once; rows whose writer
+     * added them to usage_daily itself (a replica of the version before, job rows) are left alone. The report counts each
+     * row once before and after.
+     */
+    @Test
+    void theDailyPassAddsTheRowsLeftToItOnce() throws Exception {
+        String tenant = gateways.tenant("rollup-daily");
+        UsageRollup a = new UsageRollup(gateways.clientVertx(), gateways.pool);
+        UsageRollup b = new UsageRollup(gateways.clientVertx(), gateways.pool);
+        UsageRepository usage = new UsageRepository(gateways.pool);
+        dailyByPass(tenant, 4, 200);
+        dailyByPass(tenant, 1, 429);
+        ledger(tenant, 2, 200, 1, 0); // written with its roll-up by its own statement: the pass must not add it
+        assertThat(usage.summary(tenant, null, null, null).await(10, TimeUnit.SECONDS).get(0).getLong("requests"))
+                .as("before any pass: the rows left to it").isEqualTo(5);
+        for (int round = 0; round < 3; round++) {
+            Future.all(List.of(a.runOnce(), b.runOnce())).await(10, TimeUnit.SECONDS);
+        }
+        Row daily = gateways.pool.preparedQuery("SELECT coalesce(sum(requests), 0), coalesce(sum(errors), 0),"
+                        + " coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM usage_daily WHERE tenant_id = $1"
+                        + " AND key_id = 'k' AND model = 'm'")
+                .execute(Tuple.of(tenant)).await(10, TimeUnit.SECONDS).iterator().next();
+        assertThat(List.of(daily.getLong(0), daily.getLong(1), daily.getLong(2), daily.getLong(3))).containsExactly(5L, 1L, 50L, 25L);
+        var total = usage.summary(tenant, null, null, null).await(10, TimeUnit.SECONDS).get(0);
+        assertThat(List.of(total.getLong("requests"), total.getLong("errors"))).as("after the passes: counted once").containsExactly(5L, 1L);
     }
 }
