@@ -127,7 +127,7 @@ public final class GatewayOverheadBenchmark {
             System.out.printf(Locale.ROOT, "| Vert.x floor added p50 / p99 over the upstream | %.2f / %.2f ms |%n",
                     floor.paced().p50ms() - upstreamPaced.p50ms(), floor.paced().p99ms() - upstreamPaced.p99ms());
             if (processes > 1) {
-                scaling(dir, url, base, viaGateway, processes, seconds, more);
+                scaling(dir, url, gateway, base, viaGateway, processes, seconds, more);
             }
         } finally {
             if (gateway != null) {
@@ -175,39 +175,54 @@ public final class GatewayOverheadBenchmark {
 
     /**
      * Starts {@code processes - 1} more gateways on the database (into {@code more}, which the caller stops), then runs
-     * wrk against 1, 2, … of them at once (64 connections shared) and prints the total and per-process throughput.
+     * wrk against 1, 2, … of them at once (64 connections shared) and prints the total and per-process throughput. Each
+     * process is warmed alone until its compilers are quiet (as the gateway above: a process still compiling measures its
+     * compiler, which on this VM takes 35-60 s of load), and the processes of each step are loaded together for 5 s
+     * before it is measured (the code paths of several replicas on one budget: lease grants and give-backs).
      */
-    private static void scaling(Path dir, DatabaseUrl url, String base, Path script, int processes, int seconds, List<Process> more)
-            throws Exception {
+    private static void scaling(Path dir, DatabaseUrl url, Process gateway, String base, Path script, int processes, int seconds,
+            List<Process> more) throws Exception {
         List<String> urls = new ArrayList<>(List.of(base + "/v1/classifications"));
+        List<Process> gateways = new ArrayList<>(List.of(gateway));
         for (int i = 1; i < processes; i++) {
             int port = freePort();
-            more.add(startGateway(dir, url, port));
+            Process p = startGateway(dir, url, port);
+            more.add(p);
+            gateways.add(p);
             urls.add("http://127.0.0.1:" + port + "/v1/classifications");
-            WrkLoad.run(urls.get(i), script, 1, 16, 5); // warm-up
+        }
+        for (int i = 0; i < processes; i++) {
+            String target = urls.get(i);
+            JitWarmup.until(gateways.get(i).pid(), 5, 90, () -> WrkLoad.run(target, script, 2, 64, 5));
         }
         System.out.println();
         System.out.println("| gateway processes on one PostgreSQL (wrk, 64 connections shared, " + seconds + " s) | total req/s"
                 + " | per process |");
         System.out.println("|---|---|---|");
         for (int n = 1; n <= processes; n++) {
-            int connections = 64 / n;
-            List<java.util.concurrent.CompletableFuture<WrkLoad.Result>> runs = new ArrayList<>();
-            for (String target : urls.subList(0, n)) {
-                runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return WrkLoad.run(target, script, 1, connections, seconds);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }));
-            }
-            double total = 0;
-            for (var r : runs) {
-                total += r.get().rps();
-            }
+            together(urls.subList(0, n), script, 64 / n, 5);
+            double total = together(urls.subList(0, n), script, 64 / n, seconds);
             System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f |%n", n, total, total / n);
         }
+    }
+
+    /** Runs wrk against every one of {@code targets} at once, {@code connections} each; the total throughput. */
+    private static double together(List<String> targets, Path script, int connections, int seconds) throws Exception {
+        List<java.util.concurrent.CompletableFuture<WrkLoad.Result>> runs = new ArrayList<>();
+        for (String target : targets) {
+            runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return WrkLoad.run(target, script, 1, connections, seconds);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        double total = 0;
+        for (var r : runs) {
+            total += r.get().rps();
+        }
+        return total;
     }
 
     private static Process startNginx(Path dir, int upstream, int proxy) throws Exception {
