@@ -268,7 +268,7 @@ public final class GatewayOverheadBenchmark {
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.lmaas.deploy.Main", "gateway",
                 "--host=127.0.0.1", "--port=" + port, "--pool-size=8"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("gateway.log").toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("gateway-" + port + ".log").toFile());
         // Credentials in the environment, never on the command line.
         pb.environment().put("LMAAS_DATABASE_URL", url.withCredentials());
         pb.environment().put(WorkerToken.ENV, WorkerToken.generate()); // the nginx stand-in for the worker ignores it

@@ -23,6 +23,19 @@ public final class QuotaRepository {
     public record Grant(Long leaseId, long amount, long availableAfter, boolean unlimited) {
     }
 
+    /**
+     * The leases whose ids are {@code ids} (an SQL array), locked in id order, as the FROM item {@code lk}; {@code after}, a
+     * FROM item or "", is joined first (the ledger's statement names its insert there, so the locks come after it). Every
+     * statement that updates several leases joins it, so any two lock them in one order. Without it, a plan reading the
+     * table in its physical order (a hash join, a scan) and one probing the index in id order could each hold a lease
+     * the other waits for: a deadlock PostgreSQL breaks only after {@code deadlock_timeout} (1 s) by failing one of them
+     * (seen in the gateway bench: a ledger commit's 63 requests answered 503 after ~1.1 s).
+     */
+    public static String leasesInIdOrder(String ids, String after) {
+        return "(SELECT l.id FROM quota_leases l" + (after.isEmpty() ? "" : ", " + after) + " WHERE l.id = ANY(" + ids + ")"
+                + " ORDER BY l.id FOR UPDATE OF l) lk";
+    }
+
     private final Pool pool;
 
     public QuotaRepository(Pool pool) {
@@ -117,8 +130,9 @@ public final class QuotaRepository {
 
     /** Extends the given leases if still live; returns the ids that are. */
     public Future<Set<Long>> extend(List<Long> leaseIds, Duration ttl) {
-        return pool.preparedQuery("UPDATE quota_leases SET expires_at = now() + make_interval(secs => $2)"
-                        + " WHERE id = ANY($1) AND released_at IS NULL AND expires_at > now() RETURNING id")
+        return pool.preparedQuery("UPDATE quota_leases q SET expires_at = now() + make_interval(secs => $2)"
+                        + " FROM " + leasesInIdOrder("$1::bigint[]", "") + " WHERE q.id = lk.id AND q.released_at IS NULL"
+                        + " AND q.expires_at > now() RETURNING q.id")
                 .execute(Tuple.tuple().addArrayOfLong(leaseIds.toArray(new Long[0])).addDouble((double) ttl.toMillis() / 1000))
                 .map(rows -> {
                     Set<Long> alive = new HashSet<>();
@@ -132,7 +146,8 @@ public final class QuotaRepository {
         if (leaseIds.isEmpty()) {
             return Future.succeededFuture();
         }
-        return pool.preparedQuery("UPDATE quota_leases SET released_at = now() WHERE id = ANY($1) AND released_at IS NULL")
+        return pool.preparedQuery("UPDATE quota_leases q SET released_at = now() FROM " + leasesInIdOrder("$1::bigint[]", "")
+                        + " WHERE q.id = lk.id AND q.released_at IS NULL")
                 .execute(Tuple.tuple().addArrayOfLong(leaseIds.toArray(new Long[0])))
                 .mapEmpty();
     }
@@ -151,7 +166,8 @@ public final class QuotaRepository {
         Long[] ids = giveBack.stream().map(LeaseUse::leaseId).toArray(Long[]::new);
         Long[] amounts = giveBack.stream().map(LeaseUse::amount).toArray(Long[]::new);
         return pool.preparedQuery("UPDATE quota_leases q SET amount = q.amount - d.amount"
-                        + " FROM unnest($1::bigint[], $2::bigint[]) AS d(id, amount) WHERE q.id = d.id")
+                        + " FROM (SELECT id, sum(amount) AS amount FROM unnest($1::bigint[], $2::bigint[]) AS u(id, amount) GROUP BY id) d,"
+                        + " " + leasesInIdOrder("$1::bigint[]", "") + " WHERE q.id = d.id AND lk.id = d.id")
                 .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(amounts))
                 .mapEmpty();
     }
@@ -169,7 +185,7 @@ public final class QuotaRepository {
         }
         return conn.preparedQuery("UPDATE quota_leases q SET used = q.used + d.amount"
                         + " FROM (SELECT id, sum(amount) AS amount FROM unnest($1::bigint[], $2::bigint[]) AS u(id, amount)"
-                        + " GROUP BY id) d WHERE q.id = d.id")
+                        + " GROUP BY id) d, " + leasesInIdOrder("$1::bigint[]", "") + " WHERE q.id = d.id AND lk.id = d.id")
                 .execute(Tuple.tuple().addArrayOfLong(leaseIds).addArrayOfLong(amounts))
                 .mapEmpty();
     }

@@ -1,6 +1,7 @@
 package io.lmaas.gateway.usage;
 
 import io.lmaas.gateway.quota.LeaseUse;
+import io.lmaas.gateway.quota.QuotaRepository;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.Map;
@@ -31,13 +32,15 @@ record LedgerGroup(Tuple parameters) {
             + " $8::int[], $9::int[], $10::int[], $11::text[], $12::int[])";
 
     /**
-     * Rows and lease use in one statement. The leases join {@code inserted}, so they are written after the rows (a
-     * lease's row is locked only for the statement's end and the commit).
+     * Rows and lease use in one statement. The leases are locked after {@code inserted}, so after the rows (a lease's row
+     * is locked only for the statement's end and the commit), and in id order, as every statement updating leases locks
+     * them ({@link QuotaRepository#leasesInIdOrder}).
      */
     static final String STATEMENT = "WITH ins AS (" + INSERT_ROWS + " RETURNING 1),"
             + " inserted AS (SELECT count(*) FROM ins),"
             + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
-            + " FROM unnest($13::bigint[], $14::bigint[]) AS d(id, amount), inserted WHERE q.id = d.id)"
+            + " FROM unnest($13::bigint[], $14::bigint[]) AS d(id, amount), " + QuotaRepository.leasesInIdOrder("$13::bigint[]", "inserted")
+            + " WHERE q.id = d.id AND lk.id = d.id)"
             + " SELECT 1";
 
     static LedgerGroup of(List<UsageRow> rows, List<LeaseUse> uses) {

@@ -1,6 +1,7 @@
 package io.lmaas.gateway.usage;
 
 import io.lmaas.gateway.quota.LeaseUse;
+import io.lmaas.gateway.quota.QuotaRepository;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -167,7 +168,7 @@ public final class LedgerWriter {
 
     private static final String WRITE = "WITH ins AS (" + LedgerGroup.INSERT_ROWS + " ON CONFLICT (request_id) DO NOTHING),"
             + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
-            + " FROM (SELECT id, sum(amount) AS amount FROM unnest($13::bigint[], $14::bigint[]) AS u(id, amount) GROUP BY id) d"
-            + " WHERE q.id = d.id)"
+            + " FROM (SELECT id, sum(amount) AS amount FROM unnest($13::bigint[], $14::bigint[]) AS u(id, amount) GROUP BY id) d,"
+            + " " + QuotaRepository.leasesInIdOrder("$13::bigint[]", "") + " WHERE q.id = d.id AND lk.id = d.id)"
             + " SELECT 1";
 }
