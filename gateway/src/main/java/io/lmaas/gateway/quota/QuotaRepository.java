@@ -31,9 +31,32 @@ public final class QuotaRepository {
      * the other waits for: a deadlock PostgreSQL breaks only after {@code deadlock_timeout} (1 s) by failing one of them
      * (seen in the gateway bench: a ledger commit's 63 requests answered 503 after ~1.1 s).
      */
-    public static String leasesInIdOrder(String ids, String after) {
+    static String leasesInIdOrder(String ids, String after) {
         return "(SELECT l.id FROM quota_leases l" + (after.isEmpty() ? "" : ", " + after) + " WHERE l.id = ANY(" + ids + ")"
                 + " ORDER BY l.id FOR UPDATE OF l) lk";
+    }
+
+    /**
+     * An update of the leases named by parameters {@code $first} (ids) and {@code $first+1} (amounts), as
+     * {@link #withUses} adds them: the amounts summed per lease as {@code d.amount}, which {@code set} reads, and the
+     * leases locked in id order ({@link #leasesInIdOrder}) after {@code after}.
+     */
+    static String updateLeases(String set, int first, String after) {
+        String ids = "$" + first + "::bigint[]";
+        return "UPDATE quota_leases q SET " + set + " FROM (SELECT id, sum(amount) AS amount FROM unnest(" + ids + ", $"
+                + (first + 1) + "::bigint[]) AS u(id, amount) GROUP BY id) d, " + leasesInIdOrder(ids, after)
+                + " WHERE q.id = d.id AND lk.id = d.id";
+    }
+
+    /** Adds {@code uses} to the leases' durable use: {@link #updateLeases} for parameters {@code $first} and on. */
+    public static String addUses(int first, String after) {
+        return updateLeases("used = q.used + d.amount", first, after);
+    }
+
+    /** {@code t} with {@code uses} appended as the two arrays {@link #updateLeases} reads: lease ids, then amounts. */
+    public static Tuple withUses(Tuple t, List<LeaseUse> uses) {
+        return t.addArrayOfLong(uses.stream().map(LeaseUse::leaseId).toArray(Long[]::new))
+                .addArrayOfLong(uses.stream().map(LeaseUse::amount).toArray(Long[]::new));
     }
 
     private final Pool pool;
@@ -163,12 +186,7 @@ public final class QuotaRepository {
         if (giveBack.isEmpty()) {
             return Future.succeededFuture();
         }
-        Long[] ids = giveBack.stream().map(LeaseUse::leaseId).toArray(Long[]::new);
-        Long[] amounts = giveBack.stream().map(LeaseUse::amount).toArray(Long[]::new);
-        return pool.preparedQuery("UPDATE quota_leases q SET amount = q.amount - d.amount"
-                        + " FROM (SELECT id, sum(amount) AS amount FROM unnest($1::bigint[], $2::bigint[]) AS u(id, amount) GROUP BY id) d,"
-                        + " " + leasesInIdOrder("$1::bigint[]", "") + " WHERE q.id = d.id AND lk.id = d.id")
-                .execute(Tuple.tuple().addArrayOfLong(ids).addArrayOfLong(amounts))
+        return pool.preparedQuery(updateLeases("amount = q.amount - d.amount", 1, "")).execute(withUses(Tuple.tuple(), giveBack))
                 .mapEmpty();
     }
 
@@ -183,10 +201,7 @@ public final class QuotaRepository {
         if (leaseIds.length == 0) {
             return Future.succeededFuture();
         }
-        return conn.preparedQuery("UPDATE quota_leases q SET used = q.used + d.amount"
-                        + " FROM (SELECT id, sum(amount) AS amount FROM unnest($1::bigint[], $2::bigint[]) AS u(id, amount)"
-                        + " GROUP BY id) d, " + leasesInIdOrder("$1::bigint[]", "") + " WHERE q.id = d.id AND lk.id = d.id")
-                .execute(Tuple.tuple().addArrayOfLong(leaseIds).addArrayOfLong(amounts))
+        return conn.preparedQuery(addUses(1, "")).execute(Tuple.tuple().addArrayOfLong(leaseIds).addArrayOfLong(amounts))
                 .mapEmpty();
     }
 

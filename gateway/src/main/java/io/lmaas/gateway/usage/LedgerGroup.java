@@ -4,12 +4,10 @@ import io.lmaas.gateway.quota.LeaseUse;
 import io.lmaas.gateway.quota.QuotaRepository;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * One group commit of the online ledger writer, as the parameters of {@link #STATEMENT}: the rows and the leases' use
- * summed per lease. Pure: no I/O.
+ * (summed per lease by the statement). Pure: no I/O.
  *
  * <p>The rows' daily roll-ups are not in it: the roll-up pass adds them ({@link UsageRollup}, V21). Every commit of every
  * replica upserting the same roll-up row made the replicas' commits queue on its row lock (measured with {@code
@@ -34,22 +32,15 @@ record LedgerGroup(Tuple parameters) {
     /**
      * Rows and lease use in one statement. The leases are locked after {@code inserted}, so after the rows (a lease's row
      * is locked only for the statement's end and the commit), and in id order, as every statement updating leases locks
-     * them ({@link QuotaRepository#leasesInIdOrder}).
+     * them ({@link QuotaRepository#addUses}).
      */
     static final String STATEMENT = "WITH ins AS (" + INSERT_ROWS + " RETURNING 1),"
             + " inserted AS (SELECT count(*) FROM ins),"
-            + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
-            + " FROM unnest($13::bigint[], $14::bigint[]) AS d(id, amount), " + QuotaRepository.leasesInIdOrder("$13::bigint[]", "inserted")
-            + " WHERE q.id = d.id AND lk.id = d.id)"
+            + " leases AS (" + QuotaRepository.addUses(13, "inserted") + ")"
             + " SELECT 1";
 
     static LedgerGroup of(List<UsageRow> rows, List<LeaseUse> uses) {
-        Map<Long, Long> leases = new TreeMap<>();
-        for (LeaseUse u : uses) {
-            leases.merge(u.leaseId(), u.amount(), Long::sum);
-        }
-        return new LedgerGroup(rowColumns(rows)
-                .addArrayOfLong(leases.keySet().toArray(Long[]::new)).addArrayOfLong(leases.values().toArray(Long[]::new)));
+        return new LedgerGroup(QuotaRepository.withUses(rowColumns(rows), uses));
     }
 
     /** The rows as {@link #INSERT_ROWS}'s twelve column arrays, in a new tuple the caller may add to. */

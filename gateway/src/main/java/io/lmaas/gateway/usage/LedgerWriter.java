@@ -15,7 +15,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.Tuple;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -160,15 +159,9 @@ public final class LedgerWriter {
      * rows to the roll-ups, so a skipped row is never counted twice.
      */
     public static Future<Void> insert(SqlClient client, List<UsageRow> batch, List<LeaseUse> uses) {
-        Tuple rows = LedgerGroup.rowColumns(batch)
-                .addArrayOfLong(uses.stream().map(LeaseUse::leaseId).toArray(Long[]::new))
-                .addArrayOfLong(uses.stream().map(LeaseUse::amount).toArray(Long[]::new));
-        return client.preparedQuery(WRITE).execute(rows).mapEmpty();
+        return client.preparedQuery(WRITE).execute(QuotaRepository.withUses(LedgerGroup.rowColumns(batch), uses)).mapEmpty();
     }
 
     private static final String WRITE = "WITH ins AS (" + LedgerGroup.INSERT_ROWS + " ON CONFLICT (request_id) DO NOTHING),"
-            + " leases AS (UPDATE quota_leases q SET used = q.used + d.amount"
-            + " FROM (SELECT id, sum(amount) AS amount FROM unnest($13::bigint[], $14::bigint[]) AS u(id, amount) GROUP BY id) d,"
-            + " " + QuotaRepository.leasesInIdOrder("$13::bigint[]", "") + " WHERE q.id = d.id AND lk.id = d.id)"
-            + " SELECT 1";
+            + " leases AS (" + QuotaRepository.addUses(13, "") + ") SELECT 1";
 }

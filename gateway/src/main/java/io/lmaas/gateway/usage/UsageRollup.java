@@ -74,12 +74,12 @@ public final class UsageRollup {
 
     /**
      * One pass of each roll-up: adds the rows past its watermark (unless another gateway holds it) and moves it. The two
-     * are separate transactions, so one roll-up's failure or lock never holds the other back.
+     * are separate transactions, side by side, so one roll-up's failure or lock never holds the other back; the future
+     * completes when both have ended, failed if either failed.
      */
     public Future<Void> runOnce() {
-        Future<Void> hourly = pool.withTransaction(conn -> conn.query(HOURLY).execute().mapEmpty());
-        return hourly.transform(h -> pool.withTransaction(conn -> conn.query(DAILY).execute().<Void>mapEmpty())
-                .compose(d -> h.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(h.cause())));
+        return Future.join(pool.withTransaction(conn -> conn.query(HOURLY).execute()),
+                pool.withTransaction(conn -> conn.query(DAILY).execute())).mapEmpty();
     }
 
     public void close() {

@@ -80,8 +80,14 @@ final class EncoderKernel {
             ScriptModule module = Holder.module();
             List<List<NDArray>> packed = new ArrayList<>();
             List<List<NDArray>> dense = new ArrayList<>();
+            List<NDArray> copies = new ArrayList<>(); // the packed weights alone: what falling back frees
+            UnaryOperator<NDArray> pack = w -> {
+                NDArray p = packed(module, w, manager);
+                copies.add(p);
+                return p;
+            };
             for (int i = 0; i < layers.size(); i++) {
-                packed.add(weights(layers.get(i), fusedQkv.get(i), w -> packed(module, w, manager)));
+                packed.add(weights(layers.get(i), fusedQkv.get(i), pack));
                 dense.add(weights(layers.get(i), fusedQkv.get(i), w -> w));
             }
             EncoderKernel kernel = new EncoderKernel(module, packed, config, activation, algorithm);
@@ -92,7 +98,7 @@ final class EncoderKernel {
             }
             LOG.warn("the encoder's fused layer disagrees with itself on this CPU when its weights are packed for oneDNN"
                     + " (relative gap {}): it runs on the weights as they are, which oneDNN reorders on each call", gap);
-            packed.forEach(l -> List.of(l.get(0), l.get(2), l.get(6), l.get(8)).forEach(NDArray::close));
+            copies.forEach(NDArray::close);
             return unpacked;
         } catch (IOException | RuntimeException e) {
             LOG.warn("the encoder's fused layer kernel is unavailable, its layers run op by op: {}", e.toString());
