@@ -1,11 +1,13 @@
 package io.lmaas.deploy.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.lmaas.core.testing.TempDirs;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,9 +28,13 @@ class EmbeddedDatabaseRestartTest {
             String before = platform.createTenant("before-the-kill");
             Path pidFile = dir.resolve("postgres").resolve("postmaster.pid");
             long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-            assertThat(ProcessHandle.of(pid).orElseThrow().destroyForcibly()).isTrue();
-
+            ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+            assertThat(postmaster.destroyForcibly()).isTrue();
             long killed = System.nanoTime();
+            // SIGKILL is delivered, not awaited: until the postmaster is gone (as the supervisor sees it), its backends
+            // may still answer a query or two. Recovery is what comes after the database has really died.
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> !postmaster.isAlive());
+
             List<Integer> outage = new ArrayList<>();
             Platform.Response r;
             while (true) {
