@@ -100,15 +100,22 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
 
     /**
-     * Whether the postmaster is running: the process {@code postmaster.pid} names is alive. (A postmaster killed or
-     * crashed leaves its pid file; one stopped cleanly removes it.)
+     * Whether the postmaster is running: the process {@code postmaster.pid} names runs ({@link ProcessLiveness}: a killed
+     * postmaster not yet reaped does not). A postmaster killed or crashed leaves its pid file; one stopped cleanly removes
+     * it.
      */
     public boolean alive() {
+        long pid = postmasterPid();
+        return pid > 0 && ProcessLiveness.running(pid);
+    }
+
+    /** The pid {@code postmaster.pid} names, or -1 when there is none. */
+    private long postmasterPid() {
         try {
-            java.util.List<String> pid = Files.readAllLines(dataDirectory.resolve("postmaster.pid"));
-            return !pid.isEmpty() && ProcessHandle.of(Long.parseLong(pid.get(0).trim())).map(ProcessHandle::isAlive).orElse(false);
+            java.util.List<String> lines = Files.readAllLines(dataDirectory.resolve("postmaster.pid"));
+            return lines.isEmpty() ? -1 : Long.parseLong(lines.get(0).trim());
         } catch (IOException | RuntimeException e) {
-            return false;
+            return -1;
         }
     }
 
@@ -131,8 +138,31 @@ public final class EmbeddedDatabase implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.debug("the dead postmaster's cleanup: {}", e.toString());
         }
+        awaitReaped(postmasterPid(), Duration.ofSeconds(5));
         postgres = postmaster(dataDirectory, durable, password, port);
         LOG.info("embedded PostgreSQL restarted on port {}", port);
+    }
+
+    /**
+     * A new postmaster refuses to start while the pid in the lock file can still be signalled, and a zombie can: waits
+     * for whoever adopted the dead postmaster to reap it. Nobody does when this JVM is PID 1 (a container started without
+     * an init): that is said, not waited for in silence.
+     */
+    private static void awaitReaped(long pid, Duration bound) throws IOException {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (pid > 0 && ProcessLiveness.zombie(pid)) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("the dead postmaster (pid " + pid + ") has not been reaped in " + bound.toSeconds()
+                        + " s, and PostgreSQL will not start over its lock file until it is: run the platform under an init"
+                        + " that reaps orphans (docker run --init, tini) rather than as PID 1");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the dead postmaster to be reaped", e);
+            }
+        }
     }
 
     /** The superuser's URL, password included. */

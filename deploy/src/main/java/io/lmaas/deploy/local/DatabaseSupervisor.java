@@ -24,6 +24,8 @@ final class DatabaseSupervisor implements AutoCloseable {
         return t;
     });
     private int restarts;
+    /** The last restart's failure, until one succeeds. */
+    private String lastFailure;
 
     private DatabaseSupervisor(EmbeddedDatabase database) {
         this.database = database;
@@ -39,11 +41,22 @@ final class DatabaseSupervisor implements AutoCloseable {
         if (database.alive()) {
             return;
         }
-        LOG.warn("embedded PostgreSQL is not running; starting it again (restart {})", ++restarts);
+        if (lastFailure == null) {
+            LOG.warn("embedded PostgreSQL is not running; starting it again (restart {})", ++restarts);
+        }
         try {
             database.restart();
+            lastFailure = null;
         } catch (Exception e) {
-            LOG.error("embedded PostgreSQL did not start again: {}; retrying", e.toString());
+            if (Thread.currentThread().isInterrupted()) {
+                return; // closing
+            }
+            // Said once per cause, then retried quietly: a cause that lasts (an unreaped postmaster) is not logged
+            // every few seconds.
+            if (!e.toString().equals(lastFailure)) {
+                LOG.error("embedded PostgreSQL did not start again: {}; retrying", e.toString());
+            }
+            lastFailure = e.toString();
         }
     }
 

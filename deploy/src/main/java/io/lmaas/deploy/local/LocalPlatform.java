@@ -93,6 +93,11 @@ public final class LocalPlatform implements AutoCloseable {
             embedded.closedByOwner(); // stopped last, by close()
             url = embedded.url();
             supervisor = DatabaseSupervisor.start(embedded, Duration.ofSeconds(1));
+            if (ProcessHandle.current().pid() == 1) {
+                LOG.warn("running as PID 1: a process this JVM did not start itself is never reaped here, so an embedded"
+                        + " PostgreSQL that dies cannot be started again (it stays a zombie over its lock file); run under an"
+                        + " init that reaps orphans (docker run --init, tini; the LMaaS image has one)");
+            }
         }
         LOG.info("database {}", url);
         databaseUrl = url;
