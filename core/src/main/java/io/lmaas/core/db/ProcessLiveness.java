@@ -22,7 +22,7 @@ public final class ProcessLiveness {
     public static boolean running(long pid) {
         if (PROC) {
             try {
-                return !zombie(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+                return !zombie(stat(pid));
             } catch (NoSuchFileException e) {
                 return false;
             } catch (IOException | RuntimeException e) {
@@ -35,10 +35,14 @@ public final class ProcessLiveness {
     /** Whether process {@code pid} has exited but is still in the process table, waiting for its parent to reap it. */
     public static boolean zombie(long pid) {
         try {
-            return PROC && zombie(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+            return PROC && zombie(stat(pid));
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    private static String stat(long pid) throws IOException {
+        return Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
     }
 
     /**
